@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian / Raspberry Pi OS machine:
+# the real components the integration tests start (mosquitto, pcscd + vpcd, espeak-ng, players,
+# chromium) and the npm packages (native modules build from source with node-gyp).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  mosquitto mosquitto-clients            # real MQTT broker for gateway tests
+  pcscd vsmartcard-vpcd libpcsclite-dev  # real PC/SC stack + virtual reader for the museum box
+  espeak-ng mpg123 alsa-utils sox        # text to speech, audio players on ALSA's null device
+  sqlite3 openssl                        # CLI checks of outbox files, test certificates
+  python3 make g++                       # node-gyp builds better-sqlite3, i2c-bus, epoll, pcsclite
+)
+
+sudo=''
+if [ "$(id -u)" != 0 ]; then sudo='sudo'; fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# pcscd must not be left running as a system service: the tests start their own with vpcd.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pcscd.socket 2>/dev/null; then
+  $sudo systemctl stop pcscd.socket pcscd.service || true
+fi
+
+echo "setup: installing npm packages (npm ci)"
+npm ci --no-audit --no-fund
