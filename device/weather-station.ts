@@ -1,21 +1,10 @@
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../hardware/clock.ts';
 import { SensorError } from '../hardware/sensor-error.ts';
 import { topics, type RecordSink, type SensorStatus, type WeatherRecord } from './contract.ts';
 import type { Extension } from './extension.ts';
 import { WEATHER_FIELDS, type StationSensor, type WeatherFields } from './station-sensor.ts';
 import { describeRecord } from './record-line.ts';
-
-export interface Timers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface WeatherStationOptions {
   stationId: string;
@@ -23,7 +12,7 @@ export interface WeatherStationOptions {
   sensors: readonly StationSensor[];
   sink: RecordSink;
   log: Logger;
-  timers?: Timers;
+  clock?: Clock;
   /** Called after each record is stored; the CLI prints it, tests collect it. */
   onRecord?: (record: WeatherRecord) => void;
 }
@@ -38,16 +27,15 @@ export interface WeatherStationOptions {
  */
 export class WeatherStation implements Extension {
   readonly name = 'station';
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private readonly status = new Map<string, SensorStatus>();
   private readonly needsOpen = new Set<string>();
   private timer: unknown = null;
-  private nextAt = 0;
   private running: Promise<void> | null = null;
   private stopped = true;
 
   constructor(private readonly options: WeatherStationOptions) {
-    this.timers = options.timers ?? systemTimers;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Status of every sensor as of the last record (or the probe at start). */
@@ -63,13 +51,12 @@ export class WeatherStation implements Extension {
       `station ${this.options.stationId}: sensors ok: ${found.join(', ') || 'none'}; a record every ${formatInterval(this.options.intervalMs)}`,
     );
     // The first record comes one interval after start: the wind and rain counters need a whole interval.
-    this.nextAt = this.timers.now() + this.options.intervalMs;
-    this.schedule();
+    this.timer = this.clock.setInterval(() => this.tick(), this.options.intervalMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearInterval(this.timer);
     this.timer = null;
     await this.running;
     for (const sensor of this.options.sensors) {
@@ -97,7 +84,7 @@ export class WeatherStation implements Extension {
         this.fail(sensor, error);
       }
     }
-    const record: WeatherRecord = { ts: this.timers.now(), ...fields, sensors: this.sensorStatus() };
+    const record: WeatherRecord = { ts: this.clock.now(), ...fields, sensors: this.sensorStatus() };
     this.options.sink.append([
       { deviceId: this.options.stationId, topic: topics.weatherReading(this.options.stationId), record: { ...record } },
     ]);
@@ -106,23 +93,19 @@ export class WeatherStation implements Extension {
     return record;
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    const delay = Math.max(0, this.nextAt - this.timers.now());
-    this.timer = this.timers.setTimeout(() => {
-      this.nextAt += this.options.intervalMs;
-      // A slow bus must not pile records up: skip the slots already missed instead of bursting.
-      const now = this.timers.now();
-      if (this.nextAt <= now) this.nextAt = now + this.options.intervalMs;
-      this.running = this.sample()
-        .then(() => undefined)
-        .catch((error: unknown) => {
-          // Only the outbox can throw here (sensor errors are statuses). Keep sampling: the next
-          // append may succeed (disk full cleared), and the operator sees each failure.
-          this.options.log.error({ err: error }, `station ${this.options.stationId}: record not stored`);
-        })
-        .finally(() => this.schedule());
-    }, delay);
+  private tick(): void {
+    // A slow bus must not pile records up: while one record is still being taken, skip the slot.
+    if (this.stopped || this.running !== null) return;
+    this.running = this.sample()
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        // Only the outbox can throw here (sensor errors are statuses). Keep sampling: the next
+        // append may succeed (disk full cleared), and the operator sees each failure.
+        this.options.log.error({ err: error }, `station ${this.options.stationId}: record not stored`);
+      })
+      .finally(() => {
+        this.running = null;
+      });
   }
 
   private async open(sensor: StationSensor): Promise<boolean> {

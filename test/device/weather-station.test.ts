@@ -3,7 +3,8 @@ import pino from 'pino';
 import { SensorError } from '../../hardware/sensor-error.ts';
 import type { OutgoingRecord, RecordSink, WeatherRecord } from '../../device/contract.ts';
 import type { StationSensor, WeatherFields } from '../../device/station-sensor.ts';
-import { WeatherStation, type Timers } from '../../device/weather-station.ts';
+import { WeatherStation } from '../../device/weather-station.ts';
+import { ManualClock } from '../hardware/manual-clock.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -38,48 +39,25 @@ function scripted(name: string, fields: (keyof WeatherFields)[], outcomes: (Part
   };
 }
 
-class FakeTimers implements Timers {
-  t = Date.UTC(2026, 0, 1);
-  private queue: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.queue.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.queue = this.queue.filter((e) => e.id !== handle);
-  }
-  /** Run timers due within `ms`, letting the sampler's promises settle between them. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      this.queue.sort((a, b) => a.at - b.at);
-      const next = this.queue[0];
-      if (!next || next.at > end) break;
-      this.queue.shift();
-      this.t = next.at;
-      next.fn();
-      for (let k = 0; k < 20; k++) await Promise.resolve();
-    }
-    this.t = end;
+/** Advances a manual clock one interval at a time, letting the sampler's async reads settle in between. */
+async function run(clock: ManualClock, intervalMs: number, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    clock.advance(intervalMs);
+    for (let k = 0; k < 20; k++) await Promise.resolve();
   }
 }
 
 describe('WeatherStation', () => {
   it('writes one record per interval with the station topic, device id and every field', async () => {
     const sink = new MemorySink();
-    const timers = new FakeTimers();
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const bme = scripted('bme280', ['ambient_temperature', 'air_pressure', 'humidity'], [
       { ambient_temperature: 12.5, air_pressure: 1013.2, humidity: 71 },
     ]);
-    const station = new WeatherStation({ stationId: 'field-3', intervalMs: 60_000, sensors: [bme], sink, log, timers });
+    const station = new WeatherStation({ stationId: 'field-3', intervalMs: 60_000, sensors: [bme], sink, log, clock });
     await station.start();
     expect(sink.batches).toHaveLength(0);
-    await timers.advance(60_000 * 3);
+    await run(clock, 60_000, 3);
     await station.stop();
 
     expect(sink.batches).toHaveLength(3);
@@ -97,16 +75,16 @@ describe('WeatherStation', () => {
 
   it('turns a fault into a status and null fields while other sensors stay valid, then recovers', async () => {
     const sink = new MemorySink();
-    const timers = new FakeTimers();
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const htu = scripted('htu21d', ['ambient_temperature', 'humidity'], [
       { ambient_temperature: 10, humidity: 80 },
       new SensorError('fault', 'HTU21D', 'CRC error on humidity reading'),
       { ambient_temperature: 11, humidity: 79 },
     ]);
     const ground = scripted('ds18b20', ['ground_temperature'], [{ ground_temperature: 7.25 }]);
-    const station = new WeatherStation({ stationId: 's1', intervalMs: 1000, sensors: [htu, ground], sink, log, timers });
+    const station = new WeatherStation({ stationId: 's1', intervalMs: 1000, sensors: [htu, ground], sink, log, clock });
     await station.start();
-    await timers.advance(3000);
+    await run(clock, 1000, 3);
     await station.stop();
 
     const records = sink.batches.map((b) => b[0]!.record as unknown as WeatherRecord);
@@ -126,7 +104,7 @@ describe('WeatherStation', () => {
       new SensorError('missing', 'BME280', 'not found at 0x76/0x77 on /dev/i2c-1'),
       new SensorError('missing', 'BME280', 'not found at 0x76/0x77 on /dev/i2c-1'),
     ]);
-    const station = new WeatherStation({ stationId: 's1', intervalMs: 1000, sensors: [missing], sink, log, timers: new FakeTimers() });
+    const station = new WeatherStation({ stationId: 's1', intervalMs: 1000, sensors: [missing], sink, log, clock: new ManualClock(Date.UTC(2026, 0, 1)) });
     await station.start();
     const record = await station.sample();
     await station.stop();
@@ -137,7 +115,7 @@ describe('WeatherStation', () => {
   });
 
   it('keeps sampling when the outbox throws once', async () => {
-    const timers = new FakeTimers();
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
     let calls = 0;
     const flaky: RecordSink = {
       append() {
@@ -146,9 +124,9 @@ describe('WeatherStation', () => {
       },
     };
     const sensor = scripted('ds18b20', ['ground_temperature'], [{ ground_temperature: 5 }]);
-    const station = new WeatherStation({ stationId: 's1', intervalMs: 1000, sensors: [sensor], sink: flaky, log, timers });
+    const station = new WeatherStation({ stationId: 's1', intervalMs: 1000, sensors: [sensor], sink: flaky, log, clock });
     await station.start();
-    await timers.advance(3000);
+    await run(clock, 1000, 3);
     await station.stop();
     expect(calls).toBe(3);
   });
