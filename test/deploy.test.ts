@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+function deploy(root: string, ...args: string[]) {
+  return spawnSync('bash', ['deploy.sh', ...args], { env: { ...process.env, HEDGEROW_ROOT: root }, encoding: 'utf8' });
+}
+
+function freshCard(): string {
+  const root = mkdtempSync(join(tmpdir(), 'hedgerow-sd-'));
+  mkdirSync(join(root, 'boot/firmware'), { recursive: true });
+  writeFileSync(join(root, 'boot/firmware/config.txt'), '[all]\ndtparam=audio=on\n');
+  return root;
+}
+
+describe('deploy.sh (file steps, in a folder standing in for the SD card)', () => {
+  it('enables I²C, 1-Wire and the pull-ups once, however often it runs', () => {
+    const root = freshCard();
+    expect(deploy(root, '--build', 'weather-hat', '--station-id', 'north-field').status).toBe(0);
+    const second = deploy(root, '--build', 'weather-hat', '--station-id', 'north-field');
+    expect(second.status).toBe(0);
+    expect(second.stdout).not.toMatch(/config.txt: added/);
+    const config = readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8').split('\n');
+    for (const line of ['dtparam=i2c_arm=on', 'dtoverlay=w1-gpio,gpiopin=4', 'gpio=5,6=ip,pu', 'dtoverlay=i2c-rtc,pcf8523']) {
+      expect(config.filter((l) => l === line)).toHaveLength(1);
+    }
+    expect(config).toContain('dtparam=audio=on');
+    expect(readFileSync(join(root, 'etc/modules'), 'utf8')).toBe('i2c-dev\n');
+  });
+
+  it('writes a config the station accepts and a unit that starts it on boot', () => {
+    const root = freshCard();
+    expect(deploy(root, '--station-id', 'school_7').status).toBe(0);
+    const config = parse(readFileSync(join(root, 'etc/hedgerow/hedgerow.yaml'), 'utf8'));
+    expect(config.station).toMatchObject({ id: 'school_7', build: 'auto', interval: '5m' });
+    expect(config.hardware.mode).toBe('real');
+    const unit = readFileSync(join(root, 'etc/systemd/system/hedgerow.service'), 'utf8');
+    expect(unit).toMatch(/ExecStart=.*hedgerow\.js --config \/etc\/hedgerow\/hedgerow.yaml station/);
+    expect(unit).toMatch(/WantedBy=multi-user.target/);
+    expect(unit).toMatch(/Restart=always/);
+    expect(readFileSync(join(root, 'opt/hedgerow/package.json'), 'utf8')).toMatch(/"name": "hedgerow"/);
+  });
+
+  it('keeps a config the user edited', () => {
+    const root = freshCard();
+    deploy(root);
+    writeFileSync(join(root, 'etc/hedgerow/hedgerow.yaml'), 'station:\n  id: mine\n');
+    expect(deploy(root).stdout).toMatch(/kept existing/);
+    expect(readFileSync(join(root, 'etc/hedgerow/hedgerow.yaml'), 'utf8')).toBe('station:\n  id: mine\n');
+  });
+
+  it('refuses bad options with what is allowed', () => {
+    const root = freshCard();
+    const bad = deploy(root, '--build', 'bme680');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--build must be auto, bme280 or weather-hat/);
+    const badId = deploy(root, '--station-id', 'a/b');
+    expect(badId.status).toBe(2);
+    expect(badId.stderr).toMatch(/letters, digits/);
+    const noCard = deploy(mkdtempSync(join(tmpdir(), 'hedgerow-empty-')));
+    expect(noCard.status).toBe(1);
+    expect(noCard.stderr).toMatch(/no config.txt/);
+  });
+});
