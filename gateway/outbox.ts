@@ -1,0 +1,369 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { OutgoingRecord, RecordSink } from '../device/contract.ts';
+import { applySchema } from './outbox-schema.ts';
+import { groupRows, MAX_RECORD_BYTES, regroupStamped } from './envelope.ts';
+import type { GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
+import { OutboxStatements } from './outbox-statements.ts';
+
+/** A station and a gateway process share the file; a writer waits this long for the other's lock. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** Rows read per step when the cap evicts the oldest rows. */
+const EVICT_CHUNK = 500;
+/** AWS IoT Core's topic limits (design.md §3). */
+const MAX_TOPIC_BYTES = 256;
+const MAX_TOPIC_LEVELS = 8;
+
+export type CapPolicy = 'drop-oldest' | 'drop-newest' | 'block';
+
+export interface OutboxOptions {
+  path: string;
+  log: Logger;
+  /** NORMAL (default) survives a process crash; FULL also survives a power cut, at a cost per commit. */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Default 5000. */
+  busyTimeoutMs?: number;
+  /** Most bytes of record JSON kept; 0 (default) means no cap. */
+  capBytes?: number;
+  /** What append does at the cap. Default drop-oldest. */
+  capPolicy?: CapPolicy;
+  /** Epoch ms clock for ages. Default Date.now. */
+  now?: () => number;
+  /** messageId generator. Default crypto.randomUUID. */
+  newId?: () => string;
+}
+
+export interface OutboxStats {
+  /** Rows queued, stamped or not. */
+  depth: number;
+  /** Bytes of record JSON queued. */
+  bytes: number;
+  /** Age of the oldest queued record (by its ts), null when empty. */
+  oldestAgeMs: number | null;
+  oldestTs: number | null;
+  /** Rows stamped into an envelope that has not been acknowledged yet. */
+  stampedRows: number;
+  droppedRecords: number;
+  sentRecords: number;
+  sentEnvelopes: number;
+  retriedEnvelopes: number;
+  /** Appends refused by the `block` policy since this handle opened. */
+  refusedBatches: number;
+  capBytes: number;
+  capPolicy: CapPolicy;
+}
+
+export interface ReadOptions {
+  limit: number;
+  topic?: string;
+  deviceId?: string;
+  /** Newest rows first (live data), instead of the oldest (backlog). Rows come back in append order. */
+  newest?: boolean;
+  /** Only rows with id > afterId. */
+  afterId?: number;
+  /** Only rows with id <= upToId. */
+  upToId?: number;
+}
+
+/** Thrown by append under the `block` policy when the batch does not fit: keep it and retry later. */
+export class OutboxFullError extends Error {
+  readonly code = 'OUTBOX_FULL';
+}
+
+/** Thrown by append for a record that could never be sent; nothing of the batch is stored. */
+export class OutboxRecordError extends Error {
+  readonly code = 'OUTBOX_BAD_RECORD';
+}
+
+interface PreparedRow {
+  messageId: string;
+  deviceId: string;
+  topic: string;
+  ts: number;
+  record: string;
+  bytes: number;
+}
+
+/**
+ * The durable queue between the device and the uplink, in one SQLite file (WAL). Every append is one
+ * transaction; rows leave only when acknowledged by the broker or dropped by the cap policy, and a
+ * drop is always counted and logged with its time range.
+ */
+export class Outbox implements RecordSink {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly sql: OutboxStatements;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly capBytes: number;
+  private readonly capPolicy: CapPolicy;
+  private refusedBatches = 0;
+  private readonly appendTxn: (rows: PreparedRow[]) => DropReport[];
+
+  private constructor(db: Database.Database, options: OutboxOptions) {
+    this.db = db;
+    this.path = options.path;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.newId = options.newId ?? randomUUID;
+    this.capBytes = options.capBytes ?? 0;
+    this.capPolicy = options.capPolicy ?? 'drop-oldest';
+    this.sql = new OutboxStatements(db);
+    // Built once: better-sqlite3 wraps the function on every transaction() call.
+    const append = db.transaction((rows: PreparedRow[]) => this.insert(rows));
+    this.appendTxn = (rows) => append.immediate(rows);
+  }
+
+  /** Opens (creating if needed) the outbox file. Throws what SQLite throws for an unusable file. */
+  static open(options: OutboxOptions): Outbox {
+    const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      applySchema(db, options.path);
+      return new Outbox(db, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  append(batch: readonly OutgoingRecord[]): void {
+    if (batch.length === 0) return;
+    const rows = batch.map((item) => this.prepare(item));
+    const dropped = this.appendTxn(rows);
+    for (const drop of dropped) this.logDrop(drop);
+  }
+
+  readUnsent(options: ReadOptions): OutboxRow[] {
+    const rows = this.sql.readUnsent(options);
+    return options.newest ? rows.reverse() : rows;
+  }
+
+  /** Highest row id ever appended that is still queued, 0 when empty: the edge between backlog and live. */
+  lastId(): number {
+    return this.sql.lastId();
+  }
+
+  /** Deletes rows in one transaction; returns how many existed. */
+  ack(rowIds: readonly number[]): number {
+    return this.db
+      .transaction(() => {
+        let depth = 0;
+        let bytes = 0;
+        for (const id of rowIds) {
+          const row = this.sql.deleteRow.get(id) as { bytes: number } | undefined;
+          if (!row) continue;
+          depth += 1;
+          bytes += row.bytes;
+        }
+        this.sql.addTotals.run({ depth: -depth, bytes: -bytes, sentRecords: depth, sentEnvelopes: 0 });
+        return depth;
+      })
+      .immediate();
+  }
+
+  /**
+   * Forms envelopes from rows never published, oldest first within the id range, and stamps them in
+   * one transaction. Only after this returns may they be published.
+   */
+  stampEnvelopes(limits: GroupingLimits & { afterId?: number; upToId?: number }): StampedEnvelope[] {
+    return this.db
+      .transaction(() => {
+        const rows = this.sql.readUnsent({
+          limit: limits.maxEnvelopes * limits.maxRecords,
+          afterId: limits.afterId,
+          upToId: limits.upToId,
+        });
+        const envelopes = groupRows(rows, limits);
+        for (const envelope of envelopes) {
+          for (const rowId of envelope.rowIds) this.sql.stamp.run(envelope.id, rowId);
+        }
+        return envelopes;
+      })
+      .immediate();
+  }
+
+  /** Envelopes stamped earlier (by this run or one that crashed) and not yet acknowledged. */
+  stampedEnvelopes(limit: number, exclude: ReadonlySet<number> = new Set()): StampedEnvelope[] {
+    const ids = this.sql.stampedIds(limit + exclude.size).filter((id) => !exclude.has(id)).slice(0, limit);
+    return ids.flatMap((id) => regroupStamped(this.sql.envelopeRows(id)));
+  }
+
+  /** Deletes every row of these envelopes in one transaction and counts them as sent. */
+  ackEnvelopes(envelopeIds: readonly number[]): number {
+    return this.db
+      .transaction(() => {
+        let depth = 0;
+        let bytes = 0;
+        let envelopes = 0;
+        for (const id of envelopeIds) {
+          const deleted = this.sql.deleteEnvelope.all(id) as { bytes: number }[];
+          if (deleted.length > 0) envelopes += 1;
+          depth += deleted.length;
+          for (const row of deleted) bytes += row.bytes;
+        }
+        this.sql.addTotals.run({ depth: -depth, bytes: -bytes, sentRecords: depth, sentEnvelopes: envelopes });
+        return depth;
+      })
+      .immediate();
+  }
+
+  /** Counts envelopes published again after a reconnect or a restart. */
+  countRetries(envelopes: number): void {
+    if (envelopes > 0) this.sql.addRetries.run(envelopes);
+  }
+
+  stats(): OutboxStats {
+    const totals = this.sql.totals();
+    const oldestTs = this.sql.oldestTs();
+    return {
+      depth: totals.depth,
+      bytes: totals.bytes,
+      oldestTs,
+      oldestAgeMs: oldestTs === null ? null : Math.max(0, this.now() - oldestTs),
+      stampedRows: this.sql.stampedRowCount(),
+      droppedRecords: totals.dropped_records,
+      sentRecords: totals.sent_records,
+      sentEnvelopes: totals.sent_envelopes,
+      retriedEnvelopes: totals.retried_envelopes,
+      refusedBatches: this.refusedBatches,
+      capBytes: this.capBytes,
+      capPolicy: this.capPolicy,
+    };
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    // A clean close checkpoints the WAL into the main file, so a copied outbox is self-contained.
+    this.db.close();
+  }
+
+  private prepare(item: OutgoingRecord): PreparedRow {
+    const topicBytes = Buffer.byteLength(item.topic);
+    if (topicBytes === 0 || topicBytes > MAX_TOPIC_BYTES || /[#+]/.test(item.topic) || item.topic.includes('\u0000')) {
+      throw new OutboxRecordError(`topic "${item.topic}" is not a publishable MQTT topic (1..${MAX_TOPIC_BYTES} bytes, no + # wildcards)`);
+    }
+    if (item.topic.split('/').length > MAX_TOPIC_LEVELS) {
+      throw new OutboxRecordError(`topic "${item.topic}" has more than ${MAX_TOPIC_LEVELS} levels, which AWS IoT Core refuses`);
+    }
+    if (!Number.isFinite(item.record.ts)) {
+      throw new OutboxRecordError(`record for ${item.deviceId} has no numeric ts (epoch ms)`);
+    }
+    const record = JSON.stringify(item.record);
+    const bytes = Buffer.byteLength(record);
+    if (bytes > MAX_RECORD_BYTES) {
+      throw new OutboxRecordError(`record for ${item.deviceId} is ${bytes} bytes; the most one envelope can carry is ${MAX_RECORD_BYTES}`);
+    }
+    return { messageId: this.newId(), deviceId: item.deviceId, topic: item.topic, ts: item.record.ts, record, bytes };
+  }
+
+  /** Runs inside the append transaction. Returns what the cap policy dropped, for logging after commit. */
+  private insert(rows: PreparedRow[]): DropReport[] {
+    const drops: DropReport[] = [];
+    let accepted = rows;
+    if (this.capBytes > 0) {
+      const incoming = rows.reduce((sum, row) => sum + row.bytes, 0);
+      const over = this.sql.queuedBytes() + incoming - this.capBytes;
+      if (over > 0) {
+        if (this.capPolicy === 'block') {
+          this.refusedBatches += 1;
+          throw new OutboxFullError(
+            `outbox ${this.path} is at its cap of ${this.capBytes} bytes (policy block): keep the batch and retry once the uplink drains`,
+          );
+        }
+        if (this.capPolicy === 'drop-oldest') {
+          const freed = this.evictOldest(over, drops);
+          if (freed < over) accepted = this.dropNewest(rows, over - freed, drops);
+        } else {
+          accepted = this.dropNewest(rows, over, drops);
+        }
+      }
+    }
+    this.insertRows(accepted);
+    return drops;
+  }
+
+  private insertRows(rows: PreparedRow[]): void {
+    if (rows.length === 0) return;
+    const perDevice = new Map<string, number>();
+    for (const row of rows) perDevice.set(row.deviceId, (perDevice.get(row.deviceId) ?? 0) + 1);
+    const nextSeq = new Map<string, number>();
+    for (const [deviceId, count] of perDevice) {
+      const last = this.sql.reserveSeq.get({ deviceId, count }) as number;
+      nextSeq.set(deviceId, last - count + 1);
+    }
+    let bytes = 0;
+    for (const row of rows) {
+      const seq = nextSeq.get(row.deviceId)!;
+      nextSeq.set(row.deviceId, seq + 1);
+      this.sql.insert.run(row.messageId, row.deviceId, seq, row.topic, row.ts, row.record, row.bytes);
+      bytes += row.bytes;
+    }
+    this.sql.addTotals.run({ depth: rows.length, bytes, sentRecords: 0, sentEnvelopes: 0 });
+  }
+
+  /** Deletes the oldest never-published rows until `needed` bytes are free. Stamped rows stay: they may be in flight. */
+  private evictOldest(needed: number, drops: DropReport[]): number {
+    let freed = 0;
+    const report: DropReport = { policy: 'drop-oldest', records: 0, bytes: 0, fromTs: Infinity, toTs: -Infinity };
+    while (freed < needed) {
+      const victims = this.sql.oldestUnstamped.all(EVICT_CHUNK) as { id: number; ts: number; bytes: number }[];
+      if (victims.length === 0) break;
+      for (const victim of victims) {
+        if (freed >= needed) break;
+        this.sql.deleteRow.run(victim.id);
+        freed += victim.bytes;
+        report.records += 1;
+        report.bytes += victim.bytes;
+        report.fromTs = Math.min(report.fromTs, victim.ts);
+        report.toTs = Math.max(report.toTs, victim.ts);
+      }
+    }
+    if (report.records > 0) {
+      this.sql.addTotals.run({ depth: -report.records, bytes: -report.bytes, sentRecords: 0, sentEnvelopes: 0 });
+      this.sql.addDropped.run(report.records);
+      drops.push(report);
+    }
+    return freed;
+  }
+
+  /** Keeps the batch's leading records that fit and drops the rest of it. */
+  private dropNewest(rows: PreparedRow[], over: number, drops: DropReport[]): PreparedRow[] {
+    let kept = rows.length;
+    let freed = 0;
+    while (kept > 0 && freed < over) {
+      kept -= 1;
+      freed += rows[kept]!.bytes;
+    }
+    const droppedRows = rows.slice(kept);
+    const report: DropReport = {
+      policy: 'drop-newest',
+      records: droppedRows.length,
+      bytes: freed,
+      fromTs: Math.min(...droppedRows.map((row) => row.ts)),
+      toTs: Math.max(...droppedRows.map((row) => row.ts)),
+    };
+    this.sql.addDropped.run(report.records);
+    drops.push(report);
+    return rows.slice(0, kept);
+  }
+
+  private logDrop(drop: DropReport): void {
+    this.log.warn(
+      { dropped: drop.records, bytes: drop.bytes, fromTs: drop.fromTs, toTs: drop.toTs, policy: drop.policy, capBytes: this.capBytes },
+      `outbox at its cap of ${this.capBytes} bytes: dropped ${drop.records} records (${drop.policy}) from ` +
+        `${new Date(drop.fromTs).toISOString()} to ${new Date(drop.toTs).toISOString()}`,
+    );
+  }
+}
+
+interface DropReport {
+  policy: CapPolicy;
+  records: number;
+  bytes: number;
+  fromTs: number;
+  toTs: number;
+}

@@ -1,0 +1,176 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Outbox, OutboxFullError, OutboxRecordError } from '../../gateway/outbox.ts';
+import type { OutboxOptions } from '../../gateway/outbox.ts';
+import type { OutgoingRecord } from '../../device/contract.ts';
+
+const log = pino({ level: 'silent' });
+let dir: string;
+let path: string;
+const open: Outbox[] = [];
+
+function openOutbox(options: Partial<OutboxOptions> = {}): Outbox {
+  const outbox = Outbox.open({ path, log, ...options });
+  open.push(outbox);
+  return outbox;
+}
+
+function rec(deviceId: string, ts: number, extra: Record<string, unknown> = {}): OutgoingRecord {
+  return { deviceId, topic: `dt/weather/${deviceId}/reading`, record: { ts, ambient_temperature: 21.5, ...extra } };
+}
+
+const limits = { maxRecords: 10, maxBytes: 128_000, maxEnvelopes: 100 };
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hedgerow-outbox-'));
+  path = join(dir, 'outbox.db');
+});
+
+afterEach(() => {
+  for (const outbox of open.splice(0)) outbox.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Outbox', () => {
+  it('appends, reads the oldest unsent, acknowledges and reports stats', () => {
+    let now = 10_000;
+    let id = 0;
+    const outbox = openOutbox({ now: () => now, newId: () => `id-${++id}` });
+    outbox.append([rec('a', 1_000), rec('a', 2_000)]);
+    outbox.append([rec('b', 3_000)]);
+    const rows = outbox.readUnsent({ limit: 10 });
+    expect(rows.map((row) => [row.deviceId, row.seq, row.messageId, row.ts])).toEqual([
+      ['a', 1, 'id-1', 1_000],
+      ['a', 2, 'id-2', 2_000],
+      ['b', 1, 'id-3', 3_000],
+    ]);
+    expect(JSON.parse(rows[0]!.record)).toEqual({ ts: 1_000, ambient_temperature: 21.5 });
+    const bytes = rows.reduce((sum, row) => sum + Buffer.byteLength(row.record), 0);
+    expect(outbox.stats()).toMatchObject({ depth: 3, bytes, oldestTs: 1_000, oldestAgeMs: 9_000 });
+    now = 20_000;
+    expect(outbox.ack([rows[0]!.id, 999_999])).toBe(1);
+    expect(outbox.stats()).toMatchObject({ depth: 2, oldestTs: 2_000, oldestAgeMs: 18_000, sentRecords: 1 });
+    expect(outbox.ack(outbox.readUnsent({ limit: 10 }).map((row) => row.id))).toBe(2);
+    expect(outbox.stats()).toMatchObject({ depth: 0, bytes: 0, oldestAgeMs: null, sentRecords: 3 });
+  });
+
+  it('reads live-first (newest rows) and filters by topic and device', () => {
+    const outbox = openOutbox();
+    for (let i = 1; i <= 5; i += 1) outbox.append([rec('a', i), rec('b', i * 10)]);
+    expect(outbox.readUnsent({ limit: 2, newest: true }).map((row) => row.ts)).toEqual([5, 50]);
+    expect(outbox.readUnsent({ limit: 2, deviceId: 'b' }).map((row) => row.ts)).toEqual([10, 20]);
+    expect(outbox.readUnsent({ limit: 10, topic: 'dt/weather/a/reading', newest: true }).map((row) => row.seq)).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
+    const mark = outbox.readUnsent({ limit: 4 }).at(-1)!.id;
+    expect(outbox.readUnsent({ limit: 100, afterId: mark }).map((row) => row.ts)).toEqual([3, 30, 4, 40, 5, 50]);
+    expect(outbox.readUnsent({ limit: 100, upToId: mark }).map((row) => row.ts)).toEqual([1, 10, 2, 20]);
+  });
+
+  it('continues each device seq after a reopen, without gaps', () => {
+    const first = openOutbox();
+    first.append([rec('a', 1), rec('a', 2), rec('b', 3)]);
+    first.ack(first.readUnsent({ limit: 10 }).map((row) => row.id));
+    first.close();
+    const second = openOutbox();
+    second.append([rec('b', 4), rec('a', 5)]);
+    expect(second.readUnsent({ limit: 10 }).map((row) => [row.deviceId, row.seq])).toEqual([
+      ['b', 2],
+      ['a', 3],
+    ]);
+    expect(second.stats()).toMatchObject({ depth: 2, sentRecords: 3 });
+  });
+
+  it('rejects a batch with an unsendable record and stores none of it', () => {
+    const outbox = openOutbox();
+    expect(() => outbox.append([rec('a', 1), { deviceId: 'a', topic: 'dt/weather/+/reading', record: { ts: 2 } }])).toThrow(
+      OutboxRecordError,
+    );
+    expect(() => outbox.append([{ deviceId: 'a', topic: 'a/b/c/d/e/f/g/h/i', record: { ts: 2 } }])).toThrow(/8 levels/);
+    expect(() => outbox.append([rec('a', 1, { blob: 'x'.repeat(200_000) })])).toThrow(/bytes/);
+    expect(outbox.stats().depth).toBe(0);
+    outbox.append([rec('a', 3)]);
+    expect(outbox.readUnsent({ limit: 1 })[0]!.seq).toBe(1);
+  });
+
+  it('stamps envelopes durably: after a reopen the same groups come back with the same messageId', () => {
+    const first = openOutbox();
+    for (let i = 0; i < 25; i += 1) first.append([rec('a', i)]);
+    first.append([rec('b', 100)]);
+    const stamped = first.stampEnvelopes({ ...limits, maxEnvelopes: 2 });
+    expect(stamped.map((e) => [e.deviceId, e.seq, e.rowIds.length])).toEqual([
+      ['a', 1, 10],
+      ['a', 11, 10],
+    ]);
+    first.close();
+    const second = openOutbox();
+    const again = second.stampedEnvelopes(10);
+    expect(again).toEqual(stamped);
+    expect(second.stampedEnvelopes(10, new Set([stamped[0]!.id])).map((e) => e.id)).toEqual([stamped[1]!.id]);
+    // New envelopes come only from rows never stamped.
+    const rest = second.stampEnvelopes(limits);
+    expect(rest.map((e) => [e.deviceId, e.seq, e.rowIds.length])).toEqual([
+      ['a', 21, 5],
+      ['b', 1, 1],
+    ]);
+    expect(second.ackEnvelopes([stamped[0]!.id, stamped[1]!.id])).toBe(20);
+    expect(second.stats()).toMatchObject({ depth: 6, sentRecords: 20, sentEnvelopes: 2, stampedRows: 6 });
+    second.countRetries(2);
+    expect(second.stats().retriedEnvelopes).toBe(2);
+  });
+
+  it('keeps the messageId of an envelope equal to its first row', () => {
+    const outbox = openOutbox();
+    outbox.append([rec('a', 1), rec('a', 2)]);
+    const [row] = outbox.readUnsent({ limit: 1 });
+    const [envelope] = outbox.stampEnvelopes(limits);
+    expect(envelope).toMatchObject({ id: row!.id, messageId: row!.messageId, seq: 1, firstTs: 1, lastTs: 2 });
+  });
+
+  describe('byte cap', () => {
+    // Each record below is the same size, so the cap holds exactly four of them.
+    const size = Buffer.byteLength(JSON.stringify(rec('a', 1_000).record));
+
+    it('drop-oldest evicts the oldest unsent rows and counts them', () => {
+      const outbox = openOutbox({ capBytes: size * 4, capPolicy: 'drop-oldest' });
+      for (let ts = 1_000; ts < 1_007; ts += 1) outbox.append([rec('a', ts)]);
+      expect(outbox.readUnsent({ limit: 10 }).map((row) => row.ts)).toEqual([1_003, 1_004, 1_005, 1_006]);
+      expect(outbox.stats()).toMatchObject({ depth: 4, bytes: size * 4, droppedRecords: 3 });
+    });
+
+    it('drop-oldest never evicts rows stamped into an envelope', () => {
+      const outbox = openOutbox({ capBytes: size * 4, capPolicy: 'drop-oldest' });
+      outbox.append([rec('a', 1_000), rec('a', 1_001)]);
+      outbox.stampEnvelopes(limits);
+      for (let ts = 1_002; ts < 1_006; ts += 1) outbox.append([rec('a', ts)]);
+      expect(outbox.readUnsent({ limit: 10 }).map((row) => row.ts)).toEqual([1_004, 1_005]);
+      expect(outbox.stampedEnvelopes(10)[0]!.rowIds).toHaveLength(2);
+      expect(outbox.stats().droppedRecords).toBe(2);
+    });
+
+    it('drop-newest keeps what is queued and drops the records that do not fit', () => {
+      const outbox = openOutbox({ capBytes: size * 4, capPolicy: 'drop-newest' });
+      outbox.append([rec('a', 1_000), rec('a', 1_001), rec('a', 1_002)]);
+      outbox.append([rec('a', 1_003), rec('a', 1_004), rec('a', 1_005)]);
+      expect(outbox.readUnsent({ limit: 10 }).map((row) => [row.ts, row.seq])).toEqual([
+        [1_000, 1],
+        [1_001, 2],
+        [1_002, 3],
+        [1_003, 4],
+      ]);
+      expect(outbox.stats()).toMatchObject({ depth: 4, droppedRecords: 2 });
+    });
+
+    it('block refuses the whole batch and stores nothing of it', () => {
+      const outbox = openOutbox({ capBytes: size * 4, capPolicy: 'block' });
+      outbox.append([rec('a', 1_000), rec('a', 1_001), rec('a', 1_002)]);
+      expect(() => outbox.append([rec('a', 1_003), rec('a', 1_004)])).toThrow(OutboxFullError);
+      expect(outbox.stats()).toMatchObject({ depth: 3, droppedRecords: 0, refusedBatches: 1 });
+      outbox.append([rec('a', 1_003)]);
+      expect(outbox.readUnsent({ limit: 10 }).at(-1)).toMatchObject({ ts: 1_003, seq: 4 });
+    });
+  });
+});
