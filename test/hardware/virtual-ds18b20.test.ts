@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ds18b20, parseW1Slave } from '../../hardware/ds18b20.ts';
-import { SensorError } from '../../hardware/sensor-error.ts';
+import type { SensorError } from '../../hardware/sensor-error.ts';
 import { dallasCrc8, POWER_ON_SCRATCHPAD, scratchpad, VirtualDs18b20, w1SlaveText } from '../../hardware/virtual-ds18b20.ts';
 import { ManualClock } from './manual-clock.ts';
 
