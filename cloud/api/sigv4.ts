@@ -296,8 +296,13 @@ export function verifyRequest(request: WireRequest, options: VerifyOptions): Ver
       `Signature not yet current: ${time.amzDate} is still later than ${toAmzDate(new Date(now + skew))} (${toAmzDate(new Date(now))} + ${minutes} min.)`,
     );
   }
+  const payloadHash = sha256Hex(request.body);
+  const declared = headerValue(request, 'x-amz-content-sha256');
+  if (declared !== undefined && declared.trim() !== payloadHash) {
+    return fail('InvalidSignatureException', "The 'x-amz-content-sha256' header does not match the SHA-256 of the body; sign the payload itself.");
+  }
   const scope = `${parsed.date}/${parsed.region}/${parsed.service}/${SCOPE_TERMINATOR}`;
-  const canonical = canonicalRequest(request, parsed.signedHeaders, sha256Hex(request.body));
+  const canonical = canonicalRequest(request, parsed.signedHeaders, payloadHash);
   const toSign = stringToSign(time.amzDate, scope, canonical);
   const expected = hmacHex(signingKey(secret, parsed.date, parsed.region, parsed.service), toSign);
   if (!constantTimeEqualHex(expected, parsed.signature)) {

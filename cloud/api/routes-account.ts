@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { operation, queryList, queryString, type Operation } from './operations.ts';
+import { loggingOptions, resourceArn, tagList } from './shapes.ts';
+
+/** Tags (by resourceArn in the query) and account logging options (service-2.json paths and statuses). */
+
+const arnQuery = z.object({ resourceArn: queryString(resourceArn) });
+
+export const accountOperations: Operation[] = [
+  operation({
+    name: 'TagResource',
+    method: 'POST',
+    path: '/tags',
+    status: 204,
+    query: arnQuery,
+    body: z.strictObject({ tags: tagList }),
+    run: (input, { engine }) => engine.tagResource(input),
+  }),
+  operation({
+    name: 'UntagResource',
+    method: 'DELETE',
+    path: '/tags',
+    status: 204,
+    query: arnQuery.extend({ tagKeys: queryList(z.string().min(1).max(256)).pipe(z.array(z.string()).min(1, 'give 1-50 tagKeys').max(50, 'give 1-50 tagKeys')) }),
+    run: (input, { engine }) => engine.untagResource(input),
+  }),
+  operation({
+    name: 'ListTagsForResource',
+    method: 'GET',
+    path: '/tags',
+    query: arnQuery,
+    run: (input, { engine }) => engine.listTagsForResource(input),
+  }),
+  operation({
+    name: 'DescribeLoggingOptions',
+    method: 'GET',
+    path: '/logging',
+    run: (_input, { engine }) => engine.describeLoggingOptions(),
+  }),
+  operation({
+    name: 'PutLoggingOptions',
+    method: 'PUT',
+    path: '/logging',
+    body: z.strictObject({ loggingOptions }),
+    run: (input, { engine }) => engine.putLoggingOptions(input),
+  }),
+];

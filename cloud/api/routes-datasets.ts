@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import type { GetDatasetContentResponse } from '../engine.ts';
+import { listQuery, operation, queryString, queryTimestamp, type Operation } from './operations.ts';
+import {
+  contentDeliveryRules,
+  datasetActions,
+  datasetContentVersion,
+  datasetName,
+  datasetTriggers,
+  lateDataRules,
+  retentionPeriod,
+  tagList,
+  versioningConfiguration,
+} from './shapes.ts';
+
+/** Datasets and dataset content (service-2.json paths and statuses). */
+
+const byName = z.strictObject({ datasetName });
+const datasetSettings = {
+  actions: datasetActions,
+  triggers: datasetTriggers.optional(),
+  contentDeliveryRules: contentDeliveryRules.optional(),
+  retentionPeriod: retentionPeriod.optional(),
+  versioningConfiguration: versioningConfiguration.optional(),
+  lateDataRules: lateDataRules.optional(),
+};
+const versionQuery = z.object({ versionId: queryString(datasetContentVersion).optional() });
+
+/** The engine builds dataURIs relative to the server; the caller gets them absolute, for the host it called. */
+function absoluteEntries(response: GetDatasetContentResponse, absoluteUrl: (path: string) => string): GetDatasetContentResponse {
+  return {
+    ...response,
+    entries: response.entries?.map((entry) => (entry.dataURI?.startsWith('/') ? { ...entry, dataURI: absoluteUrl(entry.dataURI) } : entry)),
+  };
+}
+
+export const datasetOperations: Operation[] = [
+  operation({
+    name: 'CreateDataset',
+    method: 'POST',
+    path: '/datasets',
+    status: 201,
+    body: z.strictObject({ datasetName, ...datasetSettings, tags: tagList.optional() }),
+    run: (input, { engine }) => engine.createDataset(input),
+  }),
+  operation({
+    name: 'DescribeDataset',
+    method: 'GET',
+    path: '/datasets/:datasetName',
+    params: byName,
+    run: (input, { engine }) => engine.describeDataset(input),
+  }),
+  operation({
+    name: 'UpdateDataset',
+    method: 'PUT',
+    path: '/datasets/:datasetName',
+    params: byName,
+    body: z.strictObject(datasetSettings),
+    run: (input, { engine }) => engine.updateDataset(input),
+  }),
+  operation({
+    name: 'DeleteDataset',
+    method: 'DELETE',
+    path: '/datasets/:datasetName',
+    status: 204,
+    params: byName,
+    run: (input, { engine }) => engine.deleteDataset(input),
+  }),
+  operation({
+    name: 'ListDatasets',
+    method: 'GET',
+    path: '/datasets',
+    query: listQuery,
+    run: (input, { engine }) => engine.listDatasets(input),
+  }),
+  operation({
+    name: 'CreateDatasetContent',
+    method: 'POST',
+    path: '/datasets/:datasetName/content',
+    params: byName,
+    body: z.strictObject({ versionId: datasetContentVersion.optional() }),
+    run: (input, { engine }) => engine.createDatasetContent(input),
+  }),
+  operation({
+    name: 'GetDatasetContent',
+    method: 'GET',
+    path: '/datasets/:datasetName/content',
+    params: byName,
+    query: versionQuery,
+    run: async (input, { engine, absoluteUrl }) => absoluteEntries(await engine.getDatasetContent(input), absoluteUrl),
+  }),
+  operation({
+    name: 'DeleteDatasetContent',
+    method: 'DELETE',
+    path: '/datasets/:datasetName/content',
+    status: 204,
+    params: byName,
+    query: versionQuery,
+    run: (input, { engine }) => engine.deleteDatasetContent(input),
+  }),
+  operation({
+    name: 'ListDatasetContents',
+    method: 'GET',
+    path: '/datasets/:datasetName/contents',
+    params: byName,
+    query: listQuery.extend({ scheduledOnOrAfter: queryTimestamp.optional(), scheduledBefore: queryTimestamp.optional() }),
+    run: (input, { engine }) => engine.listDatasetContents(input),
+  }),
+];
