@@ -32,6 +32,8 @@ export interface OutboxOptions {
   now?: () => number;
   /** messageId generator. Default crypto.randomUUID. */
   newId?: () => string;
+  /** Open an existing file read-only, for `hedgerow status`: no schema changes, no writes. */
+  readonly?: boolean;
 }
 
 export interface OutboxStats {
@@ -100,6 +102,7 @@ export class Outbox implements RecordSink {
   private readonly capBytes: number;
   private readonly capPolicy: CapPolicy;
   private refusedBatches = 0;
+  private readonly appendListeners = new Set<() => void>();
   private readonly appendTxn: (rows: PreparedRow[]) => DropReport[];
 
   private constructor(db: Database.Database, options: OutboxOptions) {
@@ -118,7 +121,12 @@ export class Outbox implements RecordSink {
 
   /** Opens (creating if needed) the outbox file. Throws what SQLite throws for an unusable file. */
   static open(options: OutboxOptions): Outbox {
-    const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (options.readonly) {
+      const db = new Database(options.path, { timeout, readonly: true, fileMustExist: true });
+      return new Outbox(db, options);
+    }
+    const db = new Database(options.path, { timeout });
     try {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
@@ -135,6 +143,13 @@ export class Outbox implements RecordSink {
     const rows = batch.map((item) => this.prepare(item));
     const dropped = this.appendTxn(rows);
     for (const drop of dropped) this.logDrop(drop);
+    for (const listener of this.appendListeners) listener();
+  }
+
+  /** Calls `listener` after each committed append by this handle, so an uplink in the same process sends at once. */
+  onAppend(listener: () => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
   }
 
   readUnsent(options: ReadOptions): OutboxRow[] {

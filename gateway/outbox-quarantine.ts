@@ -1,0 +1,81 @@
+import Database from 'better-sqlite3';
+import { existsSync, renameSync } from 'node:fs';
+import { Outbox } from './outbox.ts';
+import type { OutboxOptions } from './outbox.ts';
+
+/** SQLite result codes that mean the file's content is damaged, not merely unreachable. */
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE']);
+/** The files SQLite keeps beside the database in WAL mode; they move with it. */
+const SIDE_FILES = ['-wal', '-shm'];
+
+export interface OpenOutboxOptions extends OutboxOptions {
+  /** full: PRAGMA integrity_check; quick: quick_check; off: trust the file. Default full. */
+  integrityCheck?: 'full' | 'quick' | 'off';
+}
+
+/** Where a damaged outbox went, so the operator can recover its rows. */
+export interface Quarantined {
+  from: string;
+  to: string;
+  reason: string;
+}
+
+/**
+ * Opens the outbox, and if its file is damaged (fails the integrity check, or SQLite cannot read it
+ * as a database) moves it aside with its WAL and starts a fresh one. Queued data is never deleted:
+ * the moved file can be opened with sqlite3 to salvage rows. Errors that are not damage (permissions,
+ * a missing folder, a newer schema) are thrown as they are.
+ */
+export function openOutbox(options: OpenOutboxOptions, now: () => Date = () => new Date()): Outbox {
+  const damage = findDamage(options);
+  if (damage !== null) {
+    const quarantined = quarantine(options.path, damage, now());
+    options.log.error(
+      { quarantine: quarantined },
+      `outbox ${quarantined.from} is damaged (${damage}): moved it to ${quarantined.to} and started a fresh outbox. ` +
+        `Nothing was deleted; open the moved file with sqlite3 (".recover") to salvage its rows.`,
+    );
+  }
+  return Outbox.open(options);
+}
+
+/** Returns why the file is unusable, or null when it is fine (or does not exist yet). */
+function findDamage(options: OpenOutboxOptions): string | null {
+  if (!existsSync(options.path)) return null;
+  const check = options.integrityCheck ?? 'full';
+  let outbox: Outbox | undefined;
+  try {
+    outbox = Outbox.open(options);
+    if (check === 'off') return null;
+    const problems = integrityProblems(options.path, check);
+    return problems.length === 0 ? null : `${check === 'full' ? 'integrity_check' : 'quick_check'}: ${problems.slice(0, 3).join('; ')}`;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && CORRUPT_CODES.has(code)) return `${code}: ${(error as Error).message}`;
+    throw error;
+  } finally {
+    outbox?.close();
+  }
+}
+
+function integrityProblems(path: string, check: 'full' | 'quick'): string[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.pragma(check === 'full' ? 'integrity_check' : 'quick_check', { simple: false }) as Record<string, string>[];
+    const results = rows.map((row) => Object.values(row)[0] ?? '');
+    return results.length === 1 && results[0] === 'ok' ? [] : results;
+  } finally {
+    db.close();
+  }
+}
+
+function quarantine(path: string, reason: string, at: Date): Quarantined {
+  const stamp = at.toISOString().replace(/[:.]/g, '-');
+  let to = `${path}.corrupt-${stamp}`;
+  for (let n = 1; existsSync(to); n += 1) to = `${path}.corrupt-${stamp}-${n}`;
+  renameSync(path, to);
+  for (const suffix of SIDE_FILES) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, to + suffix);
+  }
+  return { from: path, to, reason };
+}

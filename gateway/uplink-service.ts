@@ -1,0 +1,259 @@
+import type { Logger } from 'pino';
+import type { Extension } from '../device/extension.ts';
+import { topics } from '../device/contract.ts';
+import { Backoff } from './backoff.ts';
+import { encodeEnvelope } from './envelope.ts';
+import type { StampedEnvelope } from './envelope.ts';
+import type { Outbox } from './outbox.ts';
+import { PublishRate, realSleep } from './publish-rate.ts';
+import type { Sleep } from './publish-rate.ts';
+import { effectiveLimits } from './settings.ts';
+import type { UplinkSettings } from './settings.ts';
+import { buildStatus, publicBrokerUrl, writeStatusFile } from './status.ts';
+import type { ConnectionState, UplinkStatus } from './status.ts';
+import { PublishRefusedError } from './uplink.ts';
+import type { UplinkConnector, UplinkSession } from './uplink.ts';
+
+/** Envelopes left stamped by a run that stopped or crashed, loaded at each connect and sent first. */
+const RETRY_LOAD_LIMIT = 10_000;
+/** Acknowledgements are deleted in one transaction per this many, or after ACK_FLUSH_MS. */
+const ACK_BATCH = 100;
+const ACK_FLUSH_MS = 10;
+/** How long a clean stop waits for its final "offline" status to be acknowledged. */
+const STOP_STATUS_TIMEOUT_MS = 1_000;
+
+export interface UplinkServiceOptions {
+  /** The outbox, opened by an extension that starts before this one. */
+  outbox: () => Outbox;
+  connector: UplinkConnector;
+  settings: UplinkSettings;
+  /** Thing name: status topic level, default client id. */
+  thing: string;
+  log: Logger;
+  now?: () => number;
+  sleep?: Sleep;
+  random?: () => number;
+}
+
+/**
+ * The drain loop: connect (backoff with full jitter), send envelopes from the outbox with QoS 1,
+ * delete their rows only after the PUBACK, and publish a retained status. Live rows (appended after
+ * the connection came up) are stamped before the backlog; the in-flight window and publish rate
+ * follow the broker's and the profile's limits.
+ */
+export class UplinkService implements Extension {
+  readonly name = 'uplink';
+  private readonly now: () => number;
+  private readonly sleep: Sleep;
+  private readonly abort = new AbortController();
+  private readonly waiters = new Set<() => void>();
+  private readonly ackQueue: number[] = [];
+  private ackTimer: NodeJS.Timeout | undefined;
+  private session: UplinkSession | undefined;
+  private loop: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private state: ConnectionState = 'connecting';
+  private since: number;
+  private lastError: string | null = null;
+  private readonly statusTopic: string;
+
+  constructor(private readonly options: UplinkServiceOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? realSleep;
+    this.since = this.now();
+    this.statusTopic = topics.status(options.settings.app, options.thing);
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.options.outbox().onAppend(() => this.wake());
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wake();
+    const session = this.session;
+    if (session) {
+      this.setState('stopped');
+      await Promise.race([this.publishStatus(session).catch(() => {}), this.sleep(STOP_STATUS_TIMEOUT_MS)]);
+      await session.end();
+    }
+    await this.loop;
+    this.flushAcks();
+    this.unsubscribe?.();
+    this.setState('stopped');
+  }
+
+  /** The current status, as published. */
+  status(): UplinkStatus {
+    return buildStatus(
+      {
+        thing: this.options.thing,
+        state: this.state,
+        since: this.since,
+        client: this.options.connector.kind,
+        protocol: this.session?.protocol ?? null,
+        broker: publicBrokerUrl(this.options.settings.url),
+        lastError: this.lastError,
+      },
+      this.options.outbox().stats(),
+      this.now(),
+    );
+  }
+
+  private async run(): Promise<void> {
+    const { settings, log, connector } = this.options;
+    const backoff = new Backoff(settings.reconnectMin, settings.reconnectMax, this.options.random);
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      let session: UplinkSession;
+      try {
+        session = await connector.connect(this.will());
+      } catch (error) {
+        const delay = backoff.next();
+        this.lastError = (error as Error).message;
+        this.setState('offline');
+        log.warn(`cannot reach ${publicBrokerUrl(settings.url)} (${this.lastError}): retrying in ${delay} ms`);
+        await this.sleep(delay, signal);
+        continue;
+      }
+      if (signal.aborted) {
+        await session.end();
+        break;
+      }
+      backoff.reset();
+      this.session = session;
+      this.setState('online');
+      log.info(`uplink connected to ${publicBrokerUrl(settings.url)} with ${connector.kind} (${session.protocol})`);
+      await this.drain(session);
+      this.session = undefined;
+      this.flushAcks();
+      if (signal.aborted) break;
+      const reason = await session.closed;
+      this.lastError = reason?.message ?? 'connection closed';
+      this.setState('offline');
+      const delay = backoff.next();
+      log.warn(`uplink lost its connection (${this.lastError}): reconnecting in ${delay} ms; queued records stay in the outbox`);
+      await this.sleep(delay, signal);
+    }
+  }
+
+  /** Sends until the session closes or the service stops. */
+  private async drain(session: UplinkSession): Promise<void> {
+    const { settings, log } = this.options;
+    const outbox = this.options.outbox();
+    const signal = this.abort.signal;
+    const limits = effectiveLimits(settings);
+    // One slot of the broker's window stays free for the status message.
+    const window = Math.max(1, Math.min(limits.inFlight, session.receiveMaximum ?? Infinity) - 1);
+    const rate = new PublishRate(limits.publishesPerSecond, this.now, this.sleep);
+    const grouping = { maxRecords: settings.maxRecordsPerEnvelope, maxBytes: settings.maxEnvelopeBytes };
+    const liveMark = outbox.lastId();
+    const retries = outbox.stampedEnvelopes(RETRY_LOAD_LIMIT);
+    if (retries.length > 0) {
+      outbox.countRetries(retries.length);
+      log.info(`re-sending ${retries.length} envelopes that were published but not acknowledged before (same messageIds)`);
+    }
+    let open = true;
+    void session.closed.then(() => {
+      open = false;
+      this.wake();
+    });
+    const inFlight = new Set<number>();
+    let nextStatusAt = 0;
+    let refused = false;
+
+    const send = (envelope: StampedEnvelope) => {
+      inFlight.add(envelope.id);
+      session.publish(envelope.topic, encodeEnvelope(envelope, this.now())).then(
+        () => {
+          inFlight.delete(envelope.id);
+          this.queueAck(envelope.id);
+          this.wake();
+        },
+        (error: unknown) => {
+          inFlight.delete(envelope.id);
+          if (error instanceof PublishRefusedError && !refused) {
+            // The rows stay queued: a refusal (e.g. not authorized) is fixed on the broker, then retried.
+            refused = true;
+            this.lastError = error.message;
+            log.error(`broker refused envelope ${envelope.messageId} on ${envelope.topic} (${error.message}): reconnecting to retry it`);
+            void session.end();
+          }
+          this.wake();
+        },
+      );
+    };
+
+    while (open && !signal.aborted) {
+      if (this.now() >= nextStatusAt) {
+        nextStatusAt = this.now() + settings.statusInterval;
+        await rate.take(signal);
+        this.publishStatus(session).catch(() => {});
+      }
+      const room = window - inFlight.size;
+      // Refill in chunks, so a steady trickle of acks does not cost one transaction per envelope.
+      if (inFlight.size === 0 || room >= Math.ceil(window / 4)) {
+        const batch =
+          retries.length > 0
+            ? retries.splice(0, room)
+            : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, liveMark);
+        for (const envelope of batch) {
+          await rate.take(signal);
+          if (!open || signal.aborted) break;
+          send(envelope);
+        }
+        if (batch.length > 0) continue;
+      }
+      await this.waitForWake(settings.pollInterval);
+    }
+  }
+
+  /** Live rows first, then the backlog that was queued when the connection came up. */
+  private stampNext(outbox: Outbox, limits: { maxRecords: number; maxBytes: number; maxEnvelopes: number }, liveMark: number) {
+    const live = outbox.stampEnvelopes({ ...limits, afterId: liveMark });
+    if (live.length >= limits.maxEnvelopes) return live;
+    return [...live, ...outbox.stampEnvelopes({ ...limits, maxEnvelopes: limits.maxEnvelopes - live.length, upToId: liveMark })];
+  }
+
+  private queueAck(envelopeId: number): void {
+    this.ackQueue.push(envelopeId);
+    if (this.ackQueue.length >= ACK_BATCH) this.flushAcks();
+    else this.ackTimer ??= setTimeout(() => this.flushAcks(), ACK_FLUSH_MS);
+  }
+
+  private flushAcks(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.ackQueue.length === 0) return;
+    this.options.outbox().ackEnvelopes(this.ackQueue.splice(0));
+  }
+
+  private async publishStatus(session: UplinkSession): Promise<void> {
+    const status = this.status();
+    writeStatusFile(this.options.outbox().path, status, this.options.log);
+    await session.publish(this.statusTopic, Buffer.from(JSON.stringify(status)), { retain: true });
+  }
+
+  private will() {
+    const offline = { ...this.status(), state: 'offline' as const, lastError: 'connection lost without a clean close' };
+    return { topic: this.statusTopic, payload: Buffer.from(JSON.stringify(offline)) };
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state !== this.state) this.since = this.now();
+    this.state = state;
+    writeStatusFile(this.options.outbox().path, this.status(), this.options.log);
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  private waitForWake(ms: number): Promise<void> {
+    const stop = new AbortController();
+    const waiter = () => stop.abort();
+    this.waiters.add(waiter);
+    return this.sleep(ms, stop.signal).finally(() => this.waiters.delete(waiter));
+  }
+}
