@@ -51,11 +51,17 @@ describe('anemometer maths', () => {
   });
 });
 
+/** An anemometer on a virtual input with edge rate `rate`, started at `startMs` on a manual clock. */
+async function virtualAnemometer(rate: (at: number) => number, startMs = 0): Promise<{ anemometer: Anemometer; clock: ManualClock }> {
+  const clock = new ManualClock(startMs);
+  const anemometer = new Anemometer({ input: new VirtualEdgeInput({ name: 'wind', rate, clock }), clock });
+  await anemometer.start();
+  return { anemometer, clock };
+}
+
 describe('Anemometer', () => {
   it('reads 2.4 km/h mean and gust from a virtual anemometer turning once per second', async () => {
-    const clock = new ManualClock(1_700_000_000_000);
-    const anemometer = new Anemometer({ input: new VirtualEdgeInput({ name: 'wind', rate: () => 2, clock }), clock });
-    await anemometer.start();
+    const { anemometer, clock } = await virtualAnemometer(() => 2, 1_700_000_000_000);
     clock.advance(60_000);
     const wind = anemometer.take();
     expect(wind.edges).toBe(120);
@@ -67,10 +73,8 @@ describe('Anemometer', () => {
 
   it('shows a 5 s burst as the gust while the mean stays lower', async () => {
     const start = 1_700_000_000_000; // a multiple of 5 s, so the burst fills one grid window
-    const clock = new ManualClock(start);
     const rate = (at: number): number => (at >= start + 20_000 && at < start + 25_000 ? 20 : 2);
-    const anemometer = new Anemometer({ input: new VirtualEdgeInput({ name: 'wind', rate, clock }), clock });
-    await anemometer.start();
+    const { anemometer, clock } = await virtualAnemometer(rate, start);
     clock.advance(60_000);
     const wind = anemometer.take();
     expect(wind.edges).toBe(2 * 55 + 20 * 5);
@@ -80,10 +84,8 @@ describe('Anemometer', () => {
   });
 
   it('starts a fresh interval on each take', async () => {
-    const clock = new ManualClock(0);
     let rate = 10;
-    const anemometer = new Anemometer({ input: new VirtualEdgeInput({ name: 'wind', rate: () => rate, clock }), clock });
-    await anemometer.start();
+    const { anemometer, clock } = await virtualAnemometer(() => rate);
     clock.advance(30_000);
     expect(anemometer.take().edges).toBe(300);
     rate = 4;
@@ -100,9 +102,7 @@ describe('Anemometer', () => {
   });
 
   it('never reports a gust below the mean, even over an interval shorter than a window', async () => {
-    const clock = new ManualClock(0);
-    const anemometer = new Anemometer({ input: new VirtualEdgeInput({ name: 'wind', rate: () => 10, clock }), clock });
-    await anemometer.start();
+    const { anemometer, clock } = await virtualAnemometer(() => 10);
     clock.advance(2_000);
     const wind = anemometer.take();
     expect(wind.meanKmh).toBeCloseTo(kmhFromEdgeRate(10), 6);
