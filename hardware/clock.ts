@@ -16,12 +16,8 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setInterval: (callback, ms) => {
-    const handle = setInterval(callback, ms);
-    // A ticking virtual device must never be what keeps the process alive after stop() is missed.
-    handle.unref();
-    return handle;
-  },
+  // Not unref'd: the station's own sampling interval is what keeps its process alive.
+  setInterval: (callback, ms) => setInterval(callback, ms),
   clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
