@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type * as AwsIotSdk from 'aws-iot-device-sdk-v2';
 import type { UplinkSettings } from './settings.ts';
 import { ConnectionLostError, PendingPublishes, PublishRefusedError } from './uplink.ts';
 import type { UplinkConnector, UplinkSession, WillMessage } from './uplink.ts';
@@ -8,7 +9,7 @@ const FIRST_FAILURE_REASON = 0x80;
 const CONNACK_TIMEOUT_MS = 10_000;
 const DEFAULT_MQTTS_PORT = 8883;
 
-type Sdk = typeof import('aws-iot-device-sdk-v2');
+type Sdk = typeof AwsIotSdk;
 type Mqtt5Client = InstanceType<Sdk['mqtt5']['Mqtt5Client']>;
 
 /** Loads the SDK; throws where its native addon is missing (32-bit ARM Pis). Injectable for tests. */

@@ -154,7 +154,8 @@ export const brokerSettings = z
     enabled: z.boolean().default(true),
     /** Address to listen on. Default 127.0.0.1; any other needs a username and password. */
     host: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(1).max(65_535).default(1883),
+    /** 0 picks a free port (tests). Default 1883. */
+    port: z.number().int().min(0).max(65_535).default(1883),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
   })

@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Backoff } from '../../gateway/backoff.ts';
+import { PublishRate } from '../../gateway/publish-rate.ts';
+import { createConnector } from '../../gateway/gateway.ts';
+import { ConnectionLostError } from '../../gateway/uplink.ts';
+import type { UplinkConnector, UplinkSession, WillMessage } from '../../gateway/uplink.ts';
+import type { Envelope } from '../../device/contract.ts';
+import { openTestOutbox, recordingLog, startUplink, tempDir, testUplinkSettings, weatherBatch } from './helpers/gateway-harness.ts';
+
+/** A session whose PUBACKs the test hands out. */
+class FakeSession implements UplinkSession {
+  readonly protocol = 'fake';
+  readonly closed: Promise<Error | undefined>;
+  readonly published: { topic: string; body: Envelope }[] = [];
+  maxInFlight = 0;
+  private readonly pending: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private close!: (error: Error | undefined) => void;
+
+  constructor(readonly receiveMaximum: number | undefined) {
+    this.closed = new Promise((resolve) => (this.close = resolve));
+  }
+
+  publish(topic: string, payload: Buffer): Promise<void> {
+    if (topic.endsWith('/status')) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.published.push({ topic, body: JSON.parse(payload.toString()) as Envelope });
+      this.pending.push({ resolve, reject });
+      this.maxInFlight = Math.max(this.maxInFlight, this.pending.length);
+    });
+  }
+
+  ackAll(): number {
+    const acked = this.pending.splice(0);
+    for (const entry of acked) entry.resolve();
+    return acked.length;
+  }
+
+  drop(): void {
+    for (const entry of this.pending.splice(0)) entry.reject(new ConnectionLostError('dropped'));
+    this.close(new Error('dropped'));
+  }
+
+  async end(): Promise<void> {
+    this.drop();
+  }
+
+  envelopes(): Envelope[] {
+    return this.published.map((entry) => entry.body);
+  }
+}
+
+class FakeConnector implements UplinkConnector {
+  readonly kind = 'fake';
+  readonly sessions: FakeSession[] = [];
+  constructor(private readonly receiveMaximum: number | undefined) {}
+  async connect(_will: WillMessage): Promise<UplinkSession> {
+    const session = new FakeSession(this.receiveMaximum);
+    this.sessions.push(session);
+    return session;
+  }
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((done) => setTimeout(done, 2));
+  }
+}
+
+function fixture(receiveMaximum: number | undefined, settings: Record<string, unknown>) {
+  const temp = tempDir();
+  const outbox = openTestOutbox(temp.dir);
+  const connector = new FakeConnector(receiveMaximum);
+  const service = startUplink(outbox, testUplinkSettings({ maxRecordsPerEnvelope: 1, ...settings }), { connector });
+  cleanups.push(temp.remove, () => outbox.close(), () => service.stop());
+  return { outbox, connector, service };
+}
+
+describe('drain flow control', () => {
+  it('never has more publishes in flight than the broker Receive Maximum allows', async () => {
+    const { outbox, connector } = fixture(7, { maxInFlight: 100 });
+    outbox.append(weatherBatch('station-1', 0, 200));
+    await until(() => connector.sessions.length === 1);
+    const session = connector.sessions[0]!;
+    while (outbox.stats().depth > 0) {
+      session.ackAll();
+      await new Promise((done) => setTimeout(done, 1));
+    }
+    expect(session.envelopes()).toHaveLength(200);
+    expect(session.maxInFlight).toBeLessThanOrEqual(7);
+    expect(session.maxInFlight).toBeGreaterThanOrEqual(6);
+  });
+
+  it('caps the window at the configured maximum when the broker sends none', async () => {
+    const { outbox, connector } = fixture(undefined, { maxInFlight: 4 });
+    outbox.append(weatherBatch('station-1', 0, 50));
+    await until(() => connector.sessions.length === 1);
+    const session = connector.sessions[0]!;
+    while (outbox.stats().depth > 0) {
+      session.ackAll();
+      await new Promise((done) => setTimeout(done, 1));
+    }
+    expect(session.maxInFlight).toBeLessThanOrEqual(4);
+  });
+
+  it('re-sends unacknowledged envelopes after a reconnect with the same messageId and counts the retries', async () => {
+    const { outbox, connector } = fixture(undefined, { maxInFlight: 10, maxRecordsPerEnvelope: 5 });
+    outbox.append(weatherBatch('station-1', 0, 40));
+    await until(() => connector.sessions[0]?.envelopes().length === 8);
+    const first = connector.sessions[0]!;
+    const lost = first.envelopes().map((envelope) => [envelope.messageId, envelope.seq]);
+    first.drop();
+    await until(() => connector.sessions[1]?.envelopes().length === 8);
+    const second = connector.sessions[1]!;
+    expect(second.envelopes().map((envelope) => [envelope.messageId, envelope.seq])).toEqual(lost);
+    second.ackAll();
+    await until(() => outbox.stats().depth === 0);
+    expect(outbox.stats()).toMatchObject({ retriedEnvelopes: 8, sentRecords: 40 });
+  });
+});
+
+describe('PublishRate', () => {
+  it('allows at most N publishes in any one-second window', async () => {
+    let now = 0;
+    const starts: number[] = [];
+    const rate = new PublishRate(100, () => now, async (ms) => void (now += ms));
+    for (let i = 0; i < 350; i += 1) {
+      await rate.take();
+      starts.push(now);
+      now += 1;
+    }
+    for (let i = 100; i < starts.length; i += 1) expect(starts[i]! - starts[i - 100]!).toBeGreaterThanOrEqual(1000);
+    expect(starts[349]).toBeLessThan(3_400);
+  });
+
+  it('is unlimited at 0', async () => {
+    const rate = new PublishRate(0, () => 0, async () => {
+      throw new Error('must not sleep');
+    });
+    for (let i = 0; i < 1000; i += 1) await rate.take();
+  });
+});
+
+describe('Backoff', () => {
+  it('doubles its bound up to the maximum and draws the delay uniformly below it (full jitter)', () => {
+    let draw = 0.999_999;
+    const backoff = new Backoff(100, 1_000, () => draw);
+    expect([backoff.next(), backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([99, 199, 399, 799, 999]);
+    draw = 0;
+    expect(backoff.next()).toBe(0);
+    draw = 0.5;
+    backoff.reset();
+    expect(backoff.next()).toBe(50);
+  });
+});
+
+describe('uplink client choice', () => {
+  it('falls back to mqtt.js with a clear log line when aws-iot-device-sdk-v2 cannot load', async () => {
+    const { log, lines } = recordingLog();
+    const settings = testUplinkSettings({ url: 'mqtt://127.0.0.1:1883' });
+    const connector = await createConnector({ ...settings, client: 'aws-iot' }, 'c', log, async () => {
+      throw new Error('Cannot find module aws-crt-nodejs.node');
+    });
+    expect(connector.kind).toBe('mqtt.js');
+    expect(lines().join('\n')).toMatch(/aws-iot-device-sdk-v2 cannot load .*using mqtt\.js/);
+  });
+
+  it('uses the SDK where it loads', async () => {
+    const { log } = recordingLog();
+    const settings = testUplinkSettings({ url: 'mqtts://127.0.0.1:8883' });
+    const connector = await createConnector({ ...settings, client: 'aws-iot' }, 'c', log);
+    expect(connector.kind).toBe('aws-iot-device-sdk-v2');
+  });
+});
