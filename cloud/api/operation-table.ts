@@ -4,6 +4,7 @@ import { datasetOperations } from './routes-datasets.ts';
 import { datastoreOperations } from './routes-datastores.ts';
 import type { Operation } from './operations.ts';
 import { pipelineOperations } from './routes-pipelines.ts';
+import { ruleOperations } from './routes-rules.ts';
 
 /** Every operation of IoT Analytics 2017-11-27 (service-2.json), so a test can check none is missing from the table. */
 export const IOT_ANALYTICS_OPERATIONS = [
@@ -43,6 +44,9 @@ export const IOT_ANALYTICS_OPERATIONS = [
   'UpdatePipeline',
 ] as const;
 
+/** IoT Core's topic-rule operations served beside them (ours: rules feed the channels). */
+export const IOT_RULE_OPERATIONS = ['CreateTopicRule', 'GetTopicRule', 'ReplaceTopicRule', 'DeleteTopicRule', 'ListTopicRules'] as const;
+
 /** The operation table: the only way an API call reaches the engine. */
 export const operationTable: readonly Operation[] = [
   ...channelOperations,
@@ -50,4 +54,5 @@ export const operationTable: readonly Operation[] = [
   ...datastoreOperations,
   ...datasetOperations,
   ...accountOperations,
+  ...ruleOperations,
 ];

@@ -10,7 +10,10 @@ import { ApiError } from './api-errors.ts';
  * operation that is not in the table can never fall through to a wrong handler.
  */
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** IoT Analytics' SigV4 signing name. */
+export const DEFAULT_SIGNING_NAME = 'iotanalytics';
 
 /** What the server hands an operation: decoded path params, the query (repeated names as arrays), the parsed JSON body. */
 export interface RequestParts {
@@ -18,6 +21,8 @@ export interface RequestParts {
   query: Record<string, string | string[]>;
   /** undefined when the request had no body. */
   body: unknown;
+  /** Header values by lower-case name. */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface OperationContext {
@@ -36,6 +41,8 @@ export interface Operation {
   status: number;
   /** Whether the request has a JSON body; other operations ignore any body, as AWS does. */
   takesBody: boolean;
+  /** SigV4 signing name the request must be scoped to: iotanalytics, or iot for IoT Core's topic rules. */
+  service: string;
   parse(parts: RequestParts): unknown;
   run(input: unknown, context: OperationContext): Promise<unknown>;
 }
@@ -43,22 +50,30 @@ export interface Operation {
 type Shape = z.ZodType<unknown>;
 type Out<S> = S extends z.ZodType ? z.output<S> : Record<never, never>;
 
-export interface OperationSpec<P extends Shape | undefined, Q extends Shape | undefined, B extends Shape | undefined, R> {
+export interface OperationSpec<P extends Shape | undefined, Q extends Shape | undefined, B extends Shape | undefined, R, H extends object = Record<never, never>> {
   name: string;
   method: HttpMethod;
   path: string;
   status?: number;
+  /** Signing name. Default iotanalytics. */
+  service?: string;
   params?: P;
   query?: Q;
   /** Omit for operations without a request body (the body, if any, is then ignored, as AWS does). */
   body?: B;
-  run: (input: Out<P> & Out<Q> & Out<B>, context: OperationContext) => Promise<R>;
+  /** Input taken from headers (IoT's x-amz-tagging), merged like the rest. */
+  headers?: (headers: RequestParts['headers']) => H;
+  run: (input: Out<P> & Out<Q> & Out<B> & H, context: OperationContext) => Promise<R>;
 }
 
 /** Defines a row: parses params, query and body separately (so a body cannot override a path name), then merges them. */
-export function operation<P extends Shape | undefined = undefined, Q extends Shape | undefined = undefined, B extends Shape | undefined = undefined, R = unknown>(
-  spec: OperationSpec<P, Q, B, R>,
-): Operation {
+export function operation<
+  P extends Shape | undefined = undefined,
+  Q extends Shape | undefined = undefined,
+  B extends Shape | undefined = undefined,
+  R = unknown,
+  H extends object = Record<never, never>,
+>(spec: OperationSpec<P, Q, B, R, H>): Operation {
   const status = spec.status ?? 200;
   return {
     name: spec.name,
@@ -66,13 +81,15 @@ export function operation<P extends Shape | undefined = undefined, Q extends Sha
     path: spec.path,
     status,
     takesBody: spec.body !== undefined,
+    service: spec.service ?? DEFAULT_SIGNING_NAME,
     parse(parts) {
       const params = spec.params ? parseWith(spec.params, parts.params, 'path') : {};
       const query = spec.query ? parseWith(spec.query, parts.query, 'query') : {};
       const body = spec.body ? parseWith(spec.body, parts.body ?? {}, 'body') : {};
-      return { ...(body as object), ...(query as object), ...(params as object) };
+      const headers = spec.headers ? spec.headers(parts.headers) : {};
+      return { ...(body as object), ...headers, ...(query as object), ...(params as object) };
     },
-    run: (input, context) => spec.run(input as Out<P> & Out<Q> & Out<B>, context),
+    run: (input, context) => spec.run(input as Out<P> & Out<Q> & Out<B> & H, context),
   };
 }
 
@@ -87,6 +104,7 @@ export function notImplemented(name: string, method: HttpMethod, path: string, r
     path,
     status: 501,
     takesBody: false,
+    service: DEFAULT_SIGNING_NAME,
     parse: () => ({}),
     run: () => Promise.reject(new ApiError('NotImplementedException', `${name} is not implemented by Hedgerow: ${reason}`)),
   };

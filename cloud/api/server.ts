@@ -8,7 +8,7 @@ import { ApiError, type ApiErrorCode } from './api-errors.ts';
 import type { AccessKey, ApiSettings } from './api-settings.ts';
 import { CONTENT_PATH_PREFIX, type ContentUrls } from './content-urls.ts';
 import { operationTable } from './operation-table.ts';
-import type { Operation, OperationContext } from './operations.ts';
+import { DEFAULT_SIGNING_NAME, type Operation, type OperationContext } from './operations.ts';
 import { registerPublicRoutes } from './public-routes.ts';
 import { verifyRequest } from './sigv4.ts';
 import { parseQuery, splitUrl, toWire, wireRequestOf } from './wire.ts';
@@ -20,7 +20,7 @@ import { parseQuery, splitUrl, toWire, wireRequestOf } from './wire.ts';
  * header and a `{ message }` body, which is what the AWS SDK builds its exception classes from.
  */
 
-export const SIGNING_NAME = 'iotanalytics';
+export { DEFAULT_SIGNING_NAME as SIGNING_NAME } from './operations.ts';
 /** Path params up to a name's 128 characters, percent-encoded (fastify's default is 100). */
 const MAX_PARAM_LENGTH = 1024;
 
@@ -66,9 +66,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     log.debug({ reqId: request.id, method: request.method, path: splitUrl(request.url).path, status: reply.statusCode }, 'api request');
   });
 
-  const authenticate = (request: FastifyRequest): string => {
+  const authenticate = (request: FastifyRequest, service = DEFAULT_SIGNING_NAME): string => {
     const result = verifyRequest(wireRequestOf(request), {
-      service: SIGNING_NAME,
+      service,
       region: settings.region,
       lookupSecret: (id) => secrets.get(id),
       now,
@@ -88,12 +88,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       method: op.method,
       url: op.path,
       handler: async (request, reply) => {
-        authenticate(request);
+        authenticate(request, op.service);
         const body = op.takesBody ? parseJsonBody(request.body) : undefined;
         const input = op.parse({
           params: request.params as Record<string, string>,
           query: parseQuery(splitUrl(request.raw.url ?? '').query),
           body,
+          headers: request.headers,
         });
         const context: OperationContext = { engine, absoluteUrl: absoluteUrl(request) };
         const result = await op.run(input, context);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_ERROR_STATUS, ERROR_DOCS } from '../../../cloud/api/api-errors.ts';
-import { IOT_ANALYTICS_OPERATIONS, operationTable } from '../../../cloud/api/operation-table.ts';
+import { IOT_ANALYTICS_OPERATIONS, IOT_RULE_OPERATIONS, operationTable } from '../../../cloud/api/operation-table.ts';
 import { notImplemented } from '../../../cloud/api/operations.ts';
 import { ERROR_STATUS, InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from '../../../cloud/errors.ts';
 import { errorOf, recordingEngine, signedInject, TEST_KEY, testApp, type TestApp } from './helpers.ts';
@@ -59,8 +59,8 @@ async function setup(answers: Parameters<typeof recordingEngine>[0] = {}, option
 describe('operation table', () => {
   it('has every IoT Analytics operation once, with the model method, path and status', () => {
     expect(Object.keys(MODEL).sort()).toEqual([...IOT_ANALYTICS_OPERATIONS].sort());
-    expect(operationTable.map((o) => o.name).sort()).toEqual([...IOT_ANALYTICS_OPERATIONS].sort());
-    for (const op of operationTable) {
+    expect(operationTable.map((o) => o.name).sort()).toEqual([...IOT_ANALYTICS_OPERATIONS, ...IOT_RULE_OPERATIONS].sort());
+    for (const op of operationTable.filter((o) => o.service === 'iotanalytics')) {
       const [method, path, status] = MODEL[op.name]!;
       expect([op.method, op.path.replace(/:(\w+)/g, '{$1}'), op.status], op.name).toEqual([method, path, status]);
     }
@@ -80,6 +80,26 @@ describe('operation table', () => {
       status: 501,
       message: 'ContainerThing is not implemented by Hedgerow: Hedgerow runs no containers',
     });
+  });
+});
+
+describe('IoT Core topic rules', () => {
+  const payload = { sql: "SELECT * FROM 'dt/weather/+/reading'", actions: [{ iotAnalytics: { channelName: 'weather', batchMode: true } }] };
+
+  it('serves IoT Core paths, signed for iot, with tags from x-amz-tagging', async () => {
+    const { call, calls } = await setup({ createTopicRule: () => undefined, getTopicRule: () => ({ ruleArn: 'arn:aws:iot:eu-west-1:000000000000:rule/weather', rule: { ruleName: 'weather', sql: payload.sql, createdAt: new Date(1_700_000_000_000) } }) });
+    const created = await call({ method: 'POST', url: '/rules/weather', body: payload, service: 'iot', headers: { 'x-amz-tagging': 'team=school%201&public=true' } });
+    expect(created.statusCode).toBe(200);
+    expect(calls[0]).toEqual({ method: 'createTopicRule', input: { ruleName: 'weather', topicRulePayload: payload, tags: [{ key: 'team', value: 'school 1' }, { key: 'public', value: 'true' }] } });
+    expect(JSON.parse((await call({ method: 'GET', url: '/rules/weather', service: 'iot' })).body).rule.createdAt).toBe(1_700_000_000);
+    expect(errorOf(await call({ method: 'GET', url: '/rules/weather' })).message).toBe("Credential should be scoped to correct service: 'iot'.");
+  });
+
+  it('refuses rule actions other than iotAnalytics by name', async () => {
+    const { call, calls } = await setup();
+    const lambda = { ...payload, actions: [{ lambda: { functionArn: 'arn:aws:lambda:x' } }] };
+    expect(errorOf(await call({ method: 'POST', url: '/rules/weather', body: lambda, service: 'iot' })).message).toMatch(/actions\.0: Unrecognized key: "lambda"/);
+    expect(calls).toEqual([]);
   });
 });
 
