@@ -6,6 +6,7 @@ import type { Bme280Calibration } from '../../hardware/bme280.ts';
 import { SensorError } from '../../hardware/sensor-error.ts';
 import { VirtualBme280 } from '../../hardware/virtual-bme280.ts';
 import { VirtualI2cBus } from '../../hardware/virtual-i2c-bus.ts';
+import { rejection } from './rejection.ts';
 import { SteppingClock } from './stepping-clock.ts';
 
 /** Bosch's worked example (BMP280 datasheet §3.12; the BME280 shares the T and P maths). */
@@ -108,11 +109,7 @@ function station(opts: { address?: number; at?: number; name?: string } = {}) {
   return { clock, bus, chip, sensor };
 }
 
-async function sensorError(promise: Promise<unknown>): Promise<SensorError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(SensorError);
-  return err as SensorError;
-}
+const sensorError = (promise: Promise<unknown>): Promise<SensorError> => rejection(promise, SensorError);
 
 describe('Bme280 driver on a virtual bus', () => {
   it('finds the sensor at 0x76, or at 0x77 when 0x76 is empty', async () => {

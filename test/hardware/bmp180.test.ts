@@ -4,6 +4,7 @@ import type { Bmp180Calibration } from '../../hardware/bmp180.ts';
 import { SensorError } from '../../hardware/sensor-error.ts';
 import { VirtualBmp180 } from '../../hardware/virtual-bmp180.ts';
 import { VirtualI2cBus } from '../../hardware/virtual-i2c-bus.ts';
+import { rejection } from './rejection.ts';
 import { SteppingClock } from './stepping-clock.ts';
 
 /** BMP180 datasheet §3.5, calculation example. */
@@ -60,11 +61,7 @@ function setup(chipId?: number) {
   return { clock, bus, chip, sensor: new Bmp180({ bus, clock }) };
 }
 
-async function sensorError(promise: Promise<unknown>): Promise<SensorError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(SensorError);
-  return err as SensorError;
-}
+const sensorError = (promise: Promise<unknown>): Promise<SensorError> => rejection(promise, SensorError);
 
 describe('Bmp180 driver on a virtual bus', () => {
   it('reads temperature (°C) and pressure (hPa)', async () => {

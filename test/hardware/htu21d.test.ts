@@ -5,6 +5,7 @@ import {
 import { SensorError } from '../../hardware/sensor-error.ts';
 import { VirtualHtu21d } from '../../hardware/virtual-htu21d.ts';
 import { VirtualI2cBus } from '../../hardware/virtual-i2c-bus.ts';
+import { rejection } from './rejection.ts';
 import { SteppingClock } from './stepping-clock.ts';
 
 describe('HTU21D conversions', () => {
@@ -73,11 +74,7 @@ function setup() {
   return { clock, bus, chip, sensor: new Htu21d({ bus, clock }) };
 }
 
-async function sensorError(promise: Promise<unknown>): Promise<SensorError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(SensorError);
-  return err as SensorError;
-}
+const sensorError = (promise: Promise<unknown>): Promise<SensorError> => rejection(promise, SensorError);
 
 describe('Htu21d driver on a virtual bus', () => {
   it('reads temperature and compensated humidity', async () => {

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { I2cError } from '../../hardware/i2c-bus.ts';
 import type { I2cBus } from '../../hardware/i2c-bus.ts';
+import { rejection } from './rejection.ts';
 
 export interface I2cBusFixture {
   bus: I2cBus;
@@ -68,9 +69,7 @@ export function describeI2cBusConformance(label: string, makeFixture: () => Prom
         f.bus.readRegisters(f.emptyAddress, 0, 1),
       ];
       for (const attempt of attempts) {
-        const err = await attempt.then(() => undefined, (e: unknown) => e);
-        expect(err).toBeInstanceOf(I2cError);
-        const e = err as I2cError;
+        const e = await rejection(attempt, I2cError);
         expect(e.isNoAck).toBe(true);
         expect(e.address).toBe(f.emptyAddress);
         expect(e.message).toContain(f.bus.name);

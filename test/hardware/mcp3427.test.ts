@@ -3,6 +3,7 @@ import { Mcp3427, airQualityPercent, configFor, decodeResult, rawToVolts } from 
 import { SensorError } from '../../hardware/sensor-error.ts';
 import { VirtualI2cBus } from '../../hardware/virtual-i2c-bus.ts';
 import { VirtualMcp3427 } from '../../hardware/virtual-mcp3427.ts';
+import { rejection } from './rejection.ts';
 import { SteppingClock } from './stepping-clock.ts';
 
 const LSB = 2.048 / 32767;
@@ -43,11 +44,7 @@ function setup(address = 0x69) {
   return { clock, bus, adc };
 }
 
-async function sensorError(promise: Promise<unknown>): Promise<SensorError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(SensorError);
-  return err as SensorError;
-}
+const sensorError = (promise: Promise<unknown>): Promise<SensorError> => rejection(promise, SensorError);
 
 describe('Mcp3427 driver on a virtual bus', () => {
   it('reads the voltage of the selected channel', async () => {

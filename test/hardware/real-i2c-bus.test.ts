@@ -5,6 +5,7 @@ import { RealI2cBus, openRealI2cBus, toI2cError } from '../../hardware/real-i2c-
 import { VirtualI2cBus } from '../../hardware/virtual-i2c-bus.ts';
 import { MemoryRegisterDevice } from '../../hardware/virtual-register-device.ts';
 import { describeI2cBusConformance } from './i2c-bus.conformance.ts';
+import { rejection } from './rejection.ts';
 
 const ERRNO: Record<string, number> = { ENXIO: 6, EREMOTEIO: 121, EIO: 5, ETIMEDOUT: 110 };
 
@@ -59,19 +60,18 @@ describeI2cBusConformance('RealI2cBus over a stand-in for the i2c-bus addon', as
 
 describe('openRealI2cBus', () => {
   it('tells the user to enable I²C when /dev/i2c-N does not exist (through the real i2c-bus package)', async () => {
-    const err = await openRealI2cBus(250).then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(I2cError);
-    expect((err as I2cError).code).toBe('ENOENT');
-    expect((err as I2cError).message).toBe('/dev/i2c-250 not found: is I²C enabled (sudo raspi-config nonint do_i2c 0)?');
+    const err = await rejection(openRealI2cBus(250), I2cError);
+    expect(err.code).toBe('ENOENT');
+    expect(err.message).toBe('/dev/i2c-250 not found: is I²C enabled (sudo raspi-config nonint do_i2c 0)?');
   });
 
   it('tells the user to join the i2c group when opening is not allowed', async () => {
     const denied = async (): Promise<PromisifiedBus> => {
       throw nativeError('EACCES', -13, 'open');
     };
-    const err = await openRealI2cBus(1, denied).then(() => undefined, (e: unknown) => e);
-    expect((err as I2cError).code).toBe('EACCES');
-    expect((err as I2cError).message).toMatch(/\/dev\/i2c-1.*i2c group/);
+    const err = await rejection(openRealI2cBus(1, denied), I2cError);
+    expect(err.code).toBe('EACCES');
+    expect(err.message).toMatch(/\/dev\/i2c-1.*i2c group/);
   });
 
   it('rejects a bus number that cannot exist', async () => {
@@ -116,17 +116,16 @@ describe('RealI2cBus error mapping', () => {
     const virtual = virtualWithDevice();
     const bus = new RealI2cBus(fakeAddon(virtual), '/dev/i2c-1');
     virtual.injectFault(0x76, 'eio-mid-read');
-    const err = await bus.readRegisters(0x76, 0xd0, 1).then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(I2cError);
-    expect((err as I2cError).code).toBe('EIO');
-    expect((err as I2cError).address).toBe(0x76);
-    expect((err as I2cError).message).toContain('/dev/i2c-1');
+    const err = await rejection(bus.readRegisters(0x76, 0xd0, 1), I2cError);
+    expect(err.code).toBe('EIO');
+    expect(err.address).toBe(0x76);
+    expect(err.message).toContain('/dev/i2c-1');
   });
 
   it('treats a short read as an I/O error', async () => {
     const bus = new RealI2cBus(fakeAddon(virtualWithDevice(), { bytesRead: 1 }), '/dev/i2c-1');
-    const err = await bus.readRegisters(0x76, 0, 4).then(() => undefined, (e: unknown) => e);
-    expect((err as I2cError).code).toBe('EIO');
-    expect((err as I2cError).message).toMatch(/1 of 4 bytes/);
+    const err = await rejection(bus.readRegisters(0x76, 0, 4), I2cError);
+    expect(err.code).toBe('EIO');
+    expect(err.message).toMatch(/1 of 4 bytes/);
   });
 });

@@ -3,6 +3,7 @@ import { Htu21d, htu21dCrc8 } from '../../hardware/htu21d.ts';
 import { I2cError } from '../../hardware/i2c-bus.ts';
 import { VirtualHtu21d, signalFor } from '../../hardware/virtual-htu21d.ts';
 import { VirtualI2cBus } from '../../hardware/virtual-i2c-bus.ts';
+import { rejection } from './rejection.ts';
 import { SteppingClock } from './stepping-clock.ts';
 
 function setup() {
@@ -48,9 +49,7 @@ describe('VirtualHtu21d', () => {
     const { bus, clock } = setup();
     await bus.write(0x40, Uint8Array.of(0xf3));
     clock.advance(20);
-    const err = await bus.read(0x40, 3).then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(I2cError);
-    expect((err as I2cError).isNoAck).toBe(true);
+    expect((await rejection(bus.read(0x40, 3), I2cError)).isNoAck).toBe(true);
     clock.advance(30);
     await expect(bus.read(0x40, 3)).resolves.toHaveLength(3);
     // The result is read once; a second read has nothing to send.

@@ -4,6 +4,7 @@ import { VirtualI2cBus } from '../../hardware/virtual-i2c-bus.ts';
 import type { VirtualI2cDevice } from '../../hardware/virtual-i2c-bus.ts';
 import { MemoryRegisterDevice } from '../../hardware/virtual-register-device.ts';
 import { describeI2cBusConformance } from './i2c-bus.conformance.ts';
+import { rejection } from './rejection.ts';
 
 describeI2cBusConformance('VirtualI2cBus', async () => {
   const bus = new VirtualI2cBus();
@@ -11,11 +12,7 @@ describeI2cBusConformance('VirtualI2cBus', async () => {
   return { bus, deviceAddress: 0x50, emptyAddress: 0x51 };
 });
 
-async function failure(promise: Promise<unknown>): Promise<I2cError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(I2cError);
-  return err as I2cError;
-}
+const failure = (promise: Promise<unknown>): Promise<I2cError> => rejection(promise, I2cError);
 
 function setup(): { bus: VirtualI2cBus; device: MemoryRegisterDevice } {
   const bus = new VirtualI2cBus({ name: 'virtual i2c-7' });
