@@ -1,0 +1,76 @@
+/**
+ * `hedgerow box list`: what a collection holds, with every audio file the manifest names but the
+ * folder lacks flagged, so a teacher finds the gap before the children do.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { AUDIO_EXTENSIONS, loadCollection, type AdminAction } from './museum-collection.ts';
+
+export interface ListedObject {
+  uid: string | null;
+  id: string | null;
+  title: string;
+  audio: string;
+  missing: boolean;
+}
+
+export interface CollectionListing {
+  dir: string;
+  manifestPath: string;
+  title: string;
+  objects: ListedObject[];
+  admin: { uid: string; action: AdminAction }[];
+  /** Audio files in the folder that no manifest entry names (NDEF tags may still play them). */
+  otherAudio: string[];
+  missingCount: number;
+}
+
+export async function listCollection(options: { collection: string }): Promise<CollectionListing> {
+  const collection = await loadCollection(options.collection);
+  const objects = collection.objects.map((o) => ({
+    uid: o.uid ?? null,
+    id: o.id ?? null,
+    title: o.title,
+    audio: o.audio,
+    missing: !existsSync(o.audioFile),
+  }));
+  const named = new Set(collection.objects.map((o) => relative(collection.dir, o.audioFile)));
+  const files = await readdir(collection.dir);
+  const otherAudio = files
+    .filter((f) => AUDIO_EXTENSIONS.some((e) => f.toLowerCase().endsWith(`.${e}`)) && !named.has(f))
+    .sort();
+  return {
+    dir: collection.dir,
+    manifestPath: collection.manifestPath,
+    title: collection.title,
+    objects,
+    admin: collection.manifest.admin.map((a) => ({ uid: a.uid, action: a.action })),
+    otherAudio,
+    missingCount: objects.filter((o) => o.missing).length,
+  };
+}
+
+/** The listing as lines for the terminal. */
+export function formatCollectionListing(listing: CollectionListing): string[] {
+  const lines = [`${listing.title} (${listing.manifestPath})`];
+  if (listing.objects.length === 0) lines.push('  no objects yet: add one with `hedgerow box assign`');
+  const uidWidth = Math.max(3, ...listing.objects.map((o) => (o.uid ?? '').length));
+  const titleWidth = Math.max(5, ...listing.objects.map((o) => o.title.length));
+  for (const o of listing.objects) {
+    const key = (o.uid ?? '-').padEnd(uidWidth);
+    const id = o.id ? `  id ${o.id}` : '';
+    lines.push(`  ${key}  ${o.title.padEnd(titleWidth)}  ${o.audio}${o.missing ? '  MISSING' : ''}${id}`);
+  }
+  if (listing.admin.length > 0) {
+    lines.push('admin tags:');
+    for (const a of listing.admin) lines.push(`  ${a.uid}  ${a.action}`);
+  }
+  if (listing.otherAudio.length > 0) lines.push(`other audio files (NDEF tags can name them): ${listing.otherAudio.join(', ')}`);
+  if (listing.missingCount > 0) {
+    lines.push(
+      `${listing.missingCount} audio file${listing.missingCount === 1 ? '' : 's'} missing: copy ${listing.missingCount === 1 ? 'it' : 'them'} into ${listing.dir}, or assign the tag again with \`hedgerow box assign\``,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { THING_NAME } from './contract.ts';
+import { defaultStationId, duration } from './settings.ts';
+
+/**
+ * The museum box's part of the config file (`museum:`). Every key has a default, so `museum:
+ * { enabled: true }` runs a box with the demo collection.
+ */
+
+/** A file extension such as wav or mp3. */
+const extension = z.string().regex(/^[a-z0-9]{1,8}$/, 'use a lower-case file extension without the dot, e.g. "ogg"');
+
+export const museumReaderSettings = z
+  .object({
+    /** real: pcscd + nfc-pcsc; virtual: taps the demo tags now and then; auto: real when pcscd answers, else virtual (said so in the log). */
+    mode: z.enum(['auto', 'real', 'virtual']).default('auto'),
+    /** Use only the reader whose name contains this, e.g. "ACR122"; default any reader. */
+    name: z.string().min(1).optional(),
+    /** Keep the reader's own beep on each tag. Default off: the box plays its own sounds. */
+    buzzer: z.boolean().default(false),
+    /** Show ready (green) and playing (amber) on the ACR122U LED. */
+    led: z.boolean().default(true),
+    /** Virtual reader: time between taps. */
+    virtualTapEvery: duration.default(20_000),
+    /** Virtual reader: how long a tap stays on the reader. */
+    virtualHold: duration.default(3000),
+  })
+  .strict();
+
+export const museumAudioSettings = z
+  .object({
+    /** real: play-sound with aplay/mpg123; virtual: record what would play (silent); auto: real with a real reader, else virtual. */
+    mode: z.enum(['auto', 'real', 'virtual']).default('auto'),
+    /** ALSA device, e.g. "default", "hw:1,0" (a USB speaker), "null" (silent, for tests). */
+    device: z.string().min(1).default('default'),
+    /** ALSA mixer control the volume tags move (`amixer scontrols` lists them); null: no volume control. */
+    mixer: z.string().min(1).nullable().default('PCM'),
+    /** Command lines per extension, replacing the defaults (wav: aplay -q -D <device>, mp3: mpg123 -q -o alsa -a <device>). */
+    players: z.record(extension, z.array(z.string().min(1)).min(1, 'give the player command and its arguments')).default({}),
+    /** Volume at start, percent. */
+    volume: z.number().int().min(0).max(100).default(80),
+    /** How much one volume-up / volume-down tag changes it, percent. */
+    volumeStep: z.number().int().min(1).max(50).default(10),
+  })
+  .strict();
+
+export const museumSettings = z
+  .object({
+    /** Run the museum box in `hedgerow start` / the Pi runtime. */
+    enabled: z.boolean().default(false),
+    /** Box id: topic level (dt/museum/<boxId>/tap) and deviceId. Default: the hostname, as for the station. */
+    boxId: z
+      .string()
+      .regex(THING_NAME, 'use 1-64 letters, digits, "-" or "_" (it becomes an MQTT topic level)')
+      .default(defaultStationId),
+    /** Folder holding the manifest (manifest.yaml / .yml / .json) and the audio files. Relative paths are from the working folder. */
+    collection: z.string().min(1).default('data/collections/demo'),
+    /** Where switch-collection tags look for other collections. Default: the folder around `collection`. */
+    collectionsDir: z.string().min(1).optional(),
+    /** Create the demo collection (spoken with espeak-ng) when `collection` does not exist yet. */
+    demo: z.boolean().default(true),
+    /** Re-tapping the object that is playing within this time neither restarts nor stacks it. */
+    retapWindow: duration.default(3000),
+    /** What taking a tag off the reader does: let the sound finish, or stop it. */
+    onRemove: z.enum(['finish', 'stop']).default('finish'),
+    reader: museumReaderSettings.prefault({}),
+    audio: museumAudioSettings.prefault({}),
+  })
+  .strict();
+
+export type MuseumSettings = z.output<typeof museumSettings>;
+export type MuseumReaderSettings = z.output<typeof museumReaderSettings>;
+export type MuseumAudioSettings = z.output<typeof museumAudioSettings>;
