@@ -161,12 +161,18 @@ export interface Bme280Options {
 
 const SENSOR = 'BME280';
 
+/** Where the sensor answered and the trimming it holds: what open() learns. */
+interface Found {
+  address: number;
+  calibration: Bme280Calibration;
+}
+
 export class Bme280 {
   readonly sensor = SENSOR;
   private readonly bus: I2cBus;
   private readonly candidates: readonly number[];
   private readonly clock: Pick<Clock, 'sleep'>;
-  private found: { address: number; calibration: Bme280Calibration } | undefined;
+  private found: Found | undefined;
 
   constructor(options: Bme280Options) {
     this.bus = options.bus;
@@ -181,6 +187,10 @@ export class Bme280 {
 
   /** Finds the sensor, checks its chip id, resets it and reads its calibration. */
   async open(): Promise<void> {
+    this.found = await this.setUp();
+  }
+
+  private async setUp(): Promise<Found> {
     this.found = undefined;
     const { address, id } = await this.probe();
     try {
@@ -194,7 +204,7 @@ export class Bme280 {
       if (calibration.T1 === 0 || calibration.P1 === 0 || [...tp].every((x) => x === tp[0])) {
         throw dataFault(SENSOR, this.bus, address, 'blank calibration data', 'the sensor may be damaged; replace it');
       }
-      this.found = { address, calibration };
+      return { address, calibration };
     } catch (err) {
       throw sensorErrorFrom(err, SENSOR, this.bus, address, 'opening');
     }
@@ -202,8 +212,8 @@ export class Bme280 {
 
   /** One forced-mode measurement. Opens the sensor first if needed, and again after any failure. */
   async read(): Promise<Bme280Reading> {
-    if (this.found === undefined) await this.open();
-    const { address, calibration } = this.found as { address: number; calibration: Bme280Calibration };
+    this.found ??= await this.setUp();
+    const { address, calibration } = this.found;
     try {
       // ctrl_hum only takes effect on the next ctrl_meas write, so it goes first.
       await this.bus.writeRegister(address, REG_CTRL_HUM, CTRL_HUM_X1);

@@ -121,6 +121,10 @@ export class Bmp180 {
 
   /** Checks the chip id, resets the chip and reads its calibration. */
   async open(): Promise<void> {
+    this.calibration = await this.setUp();
+  }
+
+  private async setUp(): Promise<Bmp180Calibration> {
     this.calibration = undefined;
     try {
       const [id = 0] = await this.bus.readRegisters(this.address, REG_ID, 1);
@@ -135,15 +139,14 @@ export class Bmp180 {
       if (Object.values(calibration).some((v) => v === 0 || v === -1 || v === 0xffff)) {
         throw dataFault(SENSOR, this.bus, this.address, 'bad calibration data', 'the EEPROM read failed; check the wiring or replace the sensor');
       }
-      this.calibration = calibration;
+      return calibration;
     } catch (err) {
       throw sensorErrorFrom(err, SENSOR, this.bus, this.address, 'opening');
     }
   }
 
   async read(): Promise<Bmp180Reading> {
-    if (this.calibration === undefined) await this.open();
-    const cal = this.calibration as Bmp180Calibration;
+    const cal = (this.calibration ??= await this.setUp());
     try {
       const ut = (await this.convert(CMD_TEMPERATURE, TEMPERATURE_MS, 2)).readUInt16BE(0);
       const pressureCommand = CMD_PRESSURE + (this.oss << 6);
