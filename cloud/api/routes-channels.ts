@@ -6,13 +6,16 @@ import { channelName, channelStorage, messages, retentionPeriod, tagList } from 
 
 const byName = z.strictObject({ channelName });
 
+/** The CreateChannel body, also the shape of a `channels` entry in a resource file (cloud/apply.ts). */
+export const createChannelBody = z.strictObject({ channelName, channelStorage: channelStorage.optional(), retentionPeriod: retentionPeriod.optional(), tags: tagList.optional() });
+
 export const channelOperations: Operation[] = [
   operation({
     name: 'CreateChannel',
     method: 'POST',
     path: '/channels',
     status: 201,
-    body: z.strictObject({ channelName, channelStorage: channelStorage.optional(), retentionPeriod: retentionPeriod.optional(), tags: tagList.optional() }),
+    body: createChannelBody,
     run: (input, { engine }) => engine.createChannel(input),
   }),
   operation({

@@ -34,13 +34,16 @@ function absoluteEntries(response: GetDatasetContentResponse, absoluteUrl: (path
   };
 }
 
+/** The CreateDataset body, also the shape of a `datasets` entry in a resource file (cloud/apply.ts). */
+export const createDatasetBody = z.strictObject({ datasetName, ...datasetSettings, tags: tagList.optional() });
+
 export const datasetOperations: Operation[] = [
   operation({
     name: 'CreateDataset',
     method: 'POST',
     path: '/datasets',
     status: 201,
-    body: z.strictObject({ datasetName, ...datasetSettings, tags: tagList.optional() }),
+    body: createDatasetBody,
     run: (input, { engine }) => engine.createDataset(input),
   }),
   operation({

@@ -6,20 +6,23 @@ import { datastoreName, datastorePartitions, datastoreStorage, fileFormatConfigu
 
 const byName = z.strictObject({ datastoreName });
 
+/** The CreateDatastore body, also the shape of a `datastores` entry in a resource file (cloud/apply.ts). */
+export const createDatastoreBody = z.strictObject({
+  datastoreName,
+  datastoreStorage: datastoreStorage.optional(),
+  retentionPeriod: retentionPeriod.optional(),
+  tags: tagList.optional(),
+  fileFormatConfiguration: fileFormatConfiguration.optional(),
+  datastorePartitions: datastorePartitions.optional(),
+});
+
 export const datastoreOperations: Operation[] = [
   operation({
     name: 'CreateDatastore',
     method: 'POST',
     path: '/datastores',
     status: 201,
-    body: z.strictObject({
-      datastoreName,
-      datastoreStorage: datastoreStorage.optional(),
-      retentionPeriod: retentionPeriod.optional(),
-      tags: tagList.optional(),
-      fileFormatConfiguration: fileFormatConfiguration.optional(),
-      datastorePartitions: datastorePartitions.optional(),
-    }),
+    body: createDatastoreBody,
     run: (input, { engine }) => engine.createDatastore(input),
   }),
   operation({

@@ -6,13 +6,16 @@ import { blob, epochSeconds, pipelineActivities, pipelineActivity, pipelineName,
 
 const byName = z.strictObject({ pipelineName });
 
+/** The CreatePipeline body, also the shape of a `pipelines` entry in a resource file (cloud/apply.ts). */
+export const createPipelineBody = z.strictObject({ pipelineName, pipelineActivities, tags: tagList.optional() });
+
 export const pipelineOperations: Operation[] = [
   operation({
     name: 'CreatePipeline',
     method: 'POST',
     path: '/pipelines',
     status: 201,
-    body: z.strictObject({ pipelineName, pipelineActivities, tags: tagList.optional() }),
+    body: createPipelineBody,
     run: (input, { engine }) => engine.createPipeline(input),
   }),
   operation({

@@ -33,6 +33,9 @@ export const topicRulePayload = z.strictObject({
 
 const byName = z.strictObject({ ruleName });
 
+/** A `rules` entry in a resource file (cloud/apply.ts): CreateTopicRule's name, payload and tags. */
+export const topicRuleEntry = z.strictObject({ ruleName, topicRulePayload, tags: tagList.optional() });
+
 /** IoT takes rule tags in an `x-amz-tagging` header, URL-encoded: `k1=v1&k2=v2`. */
 function taggingHeader(headers: Record<string, string | string[] | undefined>): { tags?: Array<{ key: string; value: string }> } {
   const raw = headers['x-amz-tagging'];
