@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseSettings, readConfigFile } from '../device/config-file.ts';
 import { hardwareSettings, stationSettings } from '../device/settings.ts';
+import { gatewaySettings } from '../gateway/settings.ts';
 
 /**
  * The one config file, composed from each folder's section schema. Every key has a default, so
@@ -11,6 +12,7 @@ export const hedgerowSettings = z
   .object({
     station: stationSettings.prefault({}),
     hardware: hardwareSettings.prefault({}),
+    ...gatewaySettings.shape,
     /** Where the SQLite files live (outbox, cloud engine). */
     dataDir: z.string().default('data'),
   })
