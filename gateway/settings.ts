@@ -1,4 +1,5 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { duration } from '../device/settings.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelope.ts';
@@ -27,7 +28,7 @@ const byteSize = z.union([z.number().int().nonnegative(), z.string()]).transform
 });
 
 /** A file the process must be able to read, checked now so the error names the key and the file. */
-const readableFile = z.string().superRefine((path, ctx) => {
+function checkReadable(path: string, ctx: z.RefinementCtx): boolean {
   try {
     if (!statSync(path).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
     accessSync(path, constants.R_OK);
@@ -40,8 +41,24 @@ const readableFile = z.string().superRefine((path, ctx) => {
           ? 'is not a file'
           : `cannot be read (${code ?? 'error'}): check its owner and permissions (chmod 600, owned by the user running hedgerow)`;
     ctx.addIssue({ code: 'custom', message: `file ${path} ${reason}` });
+    return false;
   }
-});
+  return true;
+}
+
+/** A readable PEM file that Node can parse as `kind`, so a swapped cert and key are caught at start. */
+function pemFile(kind: 'certificate' | 'private key') {
+  return z.string().superRefine((path, ctx) => {
+    if (!checkReadable(path, ctx)) return;
+    try {
+      const pem = readFileSync(path);
+      if (kind === 'certificate') new X509Certificate(pem);
+      else createPrivateKey(pem);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `file ${path} is not a PEM ${kind} (${(error as Error).message})` });
+    }
+  });
+}
 
 const brokerUrl = z.string().superRefine((value, ctx) => {
   let url: URL;
@@ -77,11 +94,11 @@ export const outboxSettings = z
 const tlsSettings = z
   .object({
     /** CA bundle that signed the broker's certificate (AmazonRootCA1.pem for IoT Core). Default: Node's roots. */
-    ca: readableFile.optional(),
+    ca: pemFile('certificate').optional(),
     /** Client certificate (PEM) for mutual TLS. */
-    cert: readableFile.optional(),
+    cert: pemFile('certificate').optional(),
     /** Client private key (PEM) for mutual TLS. */
-    key: readableFile.optional(),
+    key: pemFile('private key').optional(),
     /** Send ALPN x-amzn-mqtt-ca, which IoT Core needs for MQTT over mTLS on port 443. Default false. */
     alpnIotCore: z.boolean().default(false),
     /** Check the broker's certificate. Default true; turn off only against a test broker. */

@@ -39,7 +39,8 @@ function startAppender(batchSize: number, batches: number, devices = 1): Child {
       if (match) committed.push(`${match[1]} ${match[2]}`);
     }
   });
-  return { process: child, committed, exited: once(child, 'exit') };
+  // 'close', not 'exit': every line the child wrote before it died has been read by then.
+  return { process: child, committed, exited: once(child, 'close') };
 }
 
 async function until(condition: () => boolean): Promise<void> {
