@@ -1,0 +1,78 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CLI = join(import.meta.dirname, '../../cloud/bin/hedgerow.js');
+
+function hedgerow(args: string[], cwd = tmpdir()) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('hedgerow CLI', () => {
+  it('prints help for the program and each subcommand', () => {
+    const top = hedgerow(['--help']);
+    expect(top.status).toBe(0);
+    for (const name of ['start', 'station', 'sensors']) expect(top.stdout).toContain(name);
+    const station = hedgerow(['station', '--help']);
+    expect(station.status).toBe(0);
+    expect(station.stdout).toMatch(/--hardware <mode>.*virtual, real, or auto/s);
+    expect(hedgerow(['sensors', '--help']).stdout).toMatch(/check the wiring/);
+  });
+
+  it('`sensors` prints one reading per sensor on virtual hardware', () => {
+    const out = hedgerow(['sensors', '--hardware', 'virtual', '--station-id', 'bench-1']);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/^virtual hardware, weather-hat build/m);
+    expect(out.stdout).toMatch(/^ok\s+htu21d\s+ambient_temperature -?\d+(\.\d+)? °C, humidity \d+(\.\d+)? %RH$/m);
+    expect(out.stdout).toMatch(/^ok\s+bmp180\s+air_pressure \d{3,4}(\.\d+)? hPa$/m);
+    expect(out.stdout).toMatch(/^ok\s+anemometer\s+wind_speed [\d.]+ km\/h, wind_gust_speed [\d.]+ km\/h$/m);
+    expect(out.stdout).toMatch(/^ok\s+ds18b20\s+ground_temperature/m);
+  });
+
+  it('`sensors` on real hardware without a bus says what is missing and how to fix it, and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cli-'));
+    writeFileSync(join(dir, 'pi.yaml'), 'hardware:\n  mode: real\n  i2cBus: 17\n  oneWireRoot: /nonexistent\n  gpio:\n    sysfsRoot: /nonexistent\nstation:\n  build: bme280\n');
+    const out = hedgerow(['--config', join(dir, 'pi.yaml'), 'sensors']);
+    expect(out.status).toBe(1);
+    expect(out.stdout).toMatch(/^MISSING bme280\s+BME280 not found at 0x76\/0x77 on \/dev\/i2c-17: is I²C enabled \(sudo raspi-config nonint do_i2c 0\)\?/m);
+    expect(out.stdout).toMatch(/^MISSING ds18b20\s+DS18B20 not found: \/nonexistent does not exist, so 1-Wire is off/m);
+  });
+
+  it('refuses a bad config before starting anything, naming key, value and what is allowed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cli-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'station:\n  interval: soon\nhardware:\n  mode: pi\n');
+    const out = hedgerow(['--config', join(dir, 'bad.yaml'), 'station']);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(/nothing was started/);
+    expect(out.stderr).toMatch(/station.interval: expected seconds.*\(got "soon"\)/);
+    expect(out.stderr).toMatch(/hardware.mode: .*"auto".*"real".*"virtual".*\(got "pi"\)/);
+    const flag = hedgerow(['station', '--interval', '0.2']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/station.interval: .*at least 1 s/);
+  });
+
+  it('`start` shows virtual station records within 10 seconds on a fresh folder', { timeout: 30_000 }, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'hedgerow-start-'));
+    const child = spawn(process.execPath, [CLI, 'start', '--station-id', 'demo-1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = Date.now();
+    let out = '';
+    const firstRecordAfter = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no record within 10 s:\n${out}`)), 10_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (/demo-1 \d\d:\d\d:\d\dZ  air -?\d/.test(out)) {
+          clearTimeout(timer);
+          resolve(Date.now() - started);
+        }
+      });
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(firstRecordAfter).toBeLessThan(10_000);
+    expect(out).toMatch(/sensors ok: htu21d, bmp180, air_quality, ds18b20, wind_vane, anemometer, rain_gauge/);
+    expect(out).toMatch(/records go to the outbox data\/outbox.db/);
+    expect(code).toBe(0);
+  });
+});
