@@ -62,7 +62,7 @@ describe('hedgerow CLI', () => {
       const timer = setTimeout(() => reject(new Error(`no record within 10 s:\n${out}`)), 10_000);
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        if (/demo-1 \d\d:\d\d:\d\dZ  air -?\d/.test(out)) {
+        if (/demo-1 \d\d:\d\d:\d\dZ {2}air -?\d/.test(out)) {
           clearTimeout(timer);
           resolve(Date.now() - started);
         }
