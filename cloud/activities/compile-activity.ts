@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { ParsedActivity } from './activity-schema.ts';
+import { addAttributesStep, removeAttributesStep, selectAttributesStep } from './attribute-activities.ts';
+import { enrichStep, type ThingDirectory } from './enrich-activities.ts';
+import { filterStep, mathStep } from './expression-activities.ts';
+import { lambdaStep } from './lambda-activity.ts';
+import type { LambdaHost } from './lambda-host.ts';
+import type { ActivityStep } from './step.ts';
+
+export interface ActivityContext {
+  lambdas: LambdaHost;
+  things: ThingDirectory;
+  log: Logger;
+  /** Throw activity failures instead of logging them (RunPipelineActivity). */
+  strict?: boolean;
+}
+
+/**
+ * Compiles one activity into a step; throws InvalidRequestException for a bad expression or a missing
+ * lambda module. Channel and datastore activities are the pipeline's ends, not steps: they give null.
+ */
+export function compileActivity(activity: ParsedActivity, context: ActivityContext): ActivityStep | null {
+  switch (activity.kind) {
+    case 'channel':
+    case 'datastore':
+      return null;
+    case 'addAttributes':
+      return addAttributesStep(activity.name, activity.spec.attributes);
+    case 'removeAttributes':
+      return removeAttributesStep(activity.name, activity.spec.attributes);
+    case 'selectAttributes':
+      return selectAttributesStep(activity.name, activity.spec.attributes);
+    case 'filter':
+      return filterStep(activity.name, activity.spec.filter);
+    case 'math':
+      return mathStep(activity.name, activity.spec.attribute, activity.spec.math);
+    case 'lambda':
+      return lambdaStep(activity.name, activity.spec, context.lambdas, context.log, context.strict);
+    case 'deviceRegistryEnrich':
+      return enrichStep(activity.name, 'registry', activity.spec, context.things);
+    case 'deviceShadowEnrich':
+      return enrichStep(activity.name, 'shadow', activity.spec, context.things);
+  }
+}
+
+/** Runs a batch through the steps in order, awaiting only the steps that return a promise. */
+export async function runSteps(steps: readonly ActivityStep[], batch: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  let current = batch;
+  for (const step of steps) {
+    if (current.length === 0) break;
+    const result = step.run(current);
+    current = result instanceof Promise ? await result : result;
+  }
+  return current;
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * The engine's part of the config file (`cloud:`). Every key has a default, so `npm start` runs an
+ * engine with no file at all. The REST API's keys (port, access keys, content URL lifetime) live in
+ * cloud/api/api-settings.ts.
+ */
+
+/** Default folder of the engine's SQLite files and dataset content. */
+export const DEFAULT_DATA_DIR = 'data/cloud';
+/** IoT Core's payload limit; a channel message larger than this is rejected. */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+
+const mqttSettings = z
+  .object({
+    /** Broker the topic rules subscribe to. Default mqtt://127.0.0.1:1883 (the embedded broker). */
+    url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'use mqtt://host:port or mqtts://host:port').default('mqtt://127.0.0.1:1883'),
+    /** Client id of the engine's subscription. Default hedgerow-cloud. */
+    clientId: z.string().min(1).max(128).default('hedgerow-cloud'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Topic filter of the retained status messages that feed device shadows. Default dt/+/+/status. */
+    statusTopic: z.string().min(1).default('dt/+/+/status'),
+    /** Whether the engine subscribes at all. Default true. */
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+export const cloudSettings = z
+  .object({
+    /** Folder of the engine's SQLite files and dataset content. Default data/cloud. */
+    dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+    /** Region written into ARNs. Default eu-west-1. */
+    region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a region looks like eu-west-1').default('eu-west-1'),
+    /** Account id written into ARNs. Default 000000000000. */
+    accountId: z.string().regex(/^\d{12}$/, 'use 12 digits, like an AWS account id').default('000000000000'),
+    /** Folder of lambda activity modules (`<lambdaName>.ts|.js|.mjs`, default export). Default cloud/lambda. */
+    lambdaDir: z.string().min(1).default('cloud/lambda'),
+    /** How long one lambda batch may run. Default 5000 ms. */
+    lambdaTimeoutMs: z.number().int().min(10).max(900_000).default(5000),
+    /** How long a dataset query may run before it fails. Default 300000 ms (5 minutes). */
+    queryTimeoutMs: z.number().int().min(100).max(6 * 3600_000).default(300_000),
+    /** How often channel, datastore and dataset retention is enforced. Default 3600000 ms (hourly). */
+    retentionSweepMs: z.number().int().min(1000).default(3600_000),
+    /** Declarative resource files created at start when missing (cloud/resources/*.json). Default: the ready-made weather and taps resources. */
+    resourceFiles: z.array(z.string().min(1)).default(['cloud/resources/default.json']),
+    mqtt: mqttSettings.prefault({}),
+  })
+  .strict();
+
+export type CloudSettings = z.output<typeof cloudSettings>;
+export type CloudMqttSettings = z.output<typeof mqttSettings>;

@@ -1,0 +1,9 @@
+/** A dataset query after checking and translation, ready for a storage backend to run. */
+export interface TranslatedQuery {
+  /** The query in the backend's dialect (SQLite for the SQLite store). */
+  sql: string;
+  /** Positional parameters, e.g. the deltaTime window bounds. */
+  params: (string | number)[];
+  /** Datastores the query reads. */
+  datastores: string[];
+}

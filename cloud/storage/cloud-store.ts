@@ -1,0 +1,146 @@
+import type { DatasetContentState, ReprocessingStatus, Tag } from '../engine.ts';
+import type { TranslatedQuery } from '../sql/query-types.ts';
+
+/**
+ * Everything the engine keeps, behind one interface so a server backend (PostgreSQL) can replace the
+ * SQLite files later. Times are epoch milliseconds. Resource names are unique per type ignoring case.
+ * test/cloud/storage/cloud-store-conformance.ts is the suite every implementation must pass.
+ */
+
+export type ResourceType = 'channel' | 'pipeline' | 'datastore' | 'dataset' | 'rule';
+
+export interface ResourceRecord<D = unknown> {
+  type: ResourceType;
+  name: string;
+  /** The resource's definition as the engine keeps it (its Create request, normalised). */
+  definition: D;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ChannelMessageIn {
+  messageId: string;
+  /** The JSON payload as UTF-8 bytes or text. */
+  payload: Uint8Array | string;
+}
+
+export interface StoredMessage {
+  /** Storage order, increasing with arrival. */
+  seq: number;
+  messageId: string;
+  arrival: number;
+  payload: Buffer;
+}
+
+export interface DatastoreRowIn {
+  record: Record<string, unknown>;
+  /** When the message reached the datastore. */
+  arrival: number;
+}
+
+export interface ContentRecord {
+  datasetName: string;
+  versionId: string;
+  state: DatasetContentState;
+  reason?: string;
+  creationTime: number;
+  scheduleTime: number;
+  completionTime?: number;
+  /** File name of the CSV, relative to the content folder, once SUCCEEDED. */
+  file?: string;
+  /** The deltaTime window [start, end) the content covered, in epoch ms. */
+  windowStart?: number;
+  windowEnd?: number;
+  rowCount?: number;
+}
+
+export interface ReprocessingRecord {
+  id: string;
+  pipelineName: string;
+  status: ReprocessingStatus;
+  creationTime: number;
+  startTime?: number;
+  endTime?: number;
+}
+
+export interface ThingRecord {
+  thingName: string;
+  thingTypeName?: string;
+  attributes: Record<string, string>;
+  version: number;
+  createdAt: number;
+}
+
+export interface ShadowRecord {
+  thingName: string;
+  reported: Record<string, unknown>;
+  version: number;
+  updatedAt: number;
+}
+
+export interface SizeStats {
+  sizeBytes: number;
+  lastArrival?: number;
+  count: number;
+}
+
+export interface QueryResult {
+  columns: string[];
+  rowCount: number;
+}
+
+export interface CloudStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  getResource<D>(type: ResourceType, name: string): Promise<ResourceRecord<D> | undefined>;
+  /** Ordered by name; `after` is exclusive. */
+  listResources<D>(type: ResourceType, options?: { after?: string; limit?: number }): Promise<ResourceRecord<D>[]>;
+  /** Inserts; false when a resource of that type and name (ignoring case) exists. */
+  insertResource(record: ResourceRecord): Promise<boolean>;
+  updateResource(type: ResourceType, name: string, definition: unknown, updatedAt: number): Promise<boolean>;
+  deleteResource(type: ResourceType, name: string): Promise<boolean>;
+
+  getTags(arn: string): Promise<Tag[]>;
+  setTags(arn: string, tags: Tag[]): Promise<void>;
+  removeTags(arn: string, keys: string[]): Promise<void>;
+  deleteAllTags(arn: string): Promise<void>;
+  getSetting<T>(key: string): Promise<T | undefined>;
+  putSetting(key: string, value: unknown): Promise<void>;
+
+  createChannelStorage(channel: string): Promise<void>;
+  dropChannelStorage(channel: string): Promise<void>;
+  /** Stores the messages in one transaction; `accepted[i]` is false for a messageId already stored. */
+  appendChannelMessages(channel: string, messages: readonly ChannelMessageIn[], arrival: number): Promise<boolean[]>;
+  /** Newest first, within [start, end). */
+  sampleChannelMessages(channel: string, options: { start?: number; end?: number; limit: number }): Promise<Buffer[]>;
+  /** In storage order after `afterSeq`, within [start, end): pages for reprocessing. */
+  readChannelMessages(channel: string, options: { start?: number; end?: number; afterSeq?: number; limit: number }): Promise<StoredMessage[]>;
+  channelStats(channel: string, withSize: boolean): Promise<SizeStats>;
+  /** Deletes messages that arrived before `time`; returns how many. */
+  expireChannelMessages(channel: string, before: number): Promise<number>;
+
+  createDatastoreStorage(datastore: string, indexedAttributes: readonly string[]): Promise<void>;
+  dropDatastoreStorage(datastore: string): Promise<void>;
+  insertDatastoreRows(datastore: string, rows: readonly DatastoreRowIn[]): Promise<void>;
+  datastoreStats(datastore: string, withSize: boolean): Promise<SizeStats>;
+  expireDatastoreRows(datastore: string, before: number): Promise<number>;
+  /** Prepares a translated query without running it: undefined if SQLite accepts it, else SQLite's reason. */
+  checkQuery(query: TranslatedQuery): Promise<string | undefined>;
+  /** Runs a checked, translated dataset query read-only with a time limit, writing CSV to `outFile`. */
+  runQuery(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult>;
+
+  putContent(record: ContentRecord): Promise<void>;
+  getContent(datasetName: string, versionId: string): Promise<ContentRecord | undefined>;
+  /** Newest first by creation time. */
+  listContents(datasetName: string): Promise<ContentRecord[]>;
+  deleteContent(datasetName: string, versionId: string): Promise<void>;
+
+  putReprocessing(record: ReprocessingRecord): Promise<void>;
+  listReprocessings(pipelineName: string): Promise<ReprocessingRecord[]>;
+
+  putThing(thing: ThingRecord): Promise<void>;
+  listThings(): Promise<ThingRecord[]>;
+  putShadow(shadow: ShadowRecord): Promise<void>;
+  listShadows(): Promise<ShadowRecord[]>;
+}

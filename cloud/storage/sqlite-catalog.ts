@@ -1,0 +1,163 @@
+import Database from 'better-sqlite3';
+import type { Tag } from '../engine.ts';
+import type { ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
+
+/**
+ * catalog.sqlite: resource definitions, tags, settings, dataset content versions, reprocessing runs,
+ * the device registry and shadows. Small tables, read and written through prepared statements.
+ */
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS resources (
+  type TEXT NOT NULL, name TEXT NOT NULL, folded TEXT NOT NULL, definition TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (type, folded));
+CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, key));
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS contents (
+  dataset TEXT NOT NULL, version TEXT NOT NULL, creation_time INTEGER NOT NULL, record TEXT NOT NULL,
+  PRIMARY KEY (dataset, version));
+CREATE INDEX IF NOT EXISTS contents_by_time ON contents (dataset, creation_time);
+CREATE TABLE IF NOT EXISTS reprocessings (id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, creation_time INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS reprocessings_by_pipeline ON reprocessings (pipeline, creation_time);
+CREATE TABLE IF NOT EXISTS things (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shadows (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+`;
+
+interface ResourceRow {
+  type: ResourceType;
+  name: string;
+  definition: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function toRecord<D>(row: ResourceRow): ResourceRecord<D> {
+  return { type: row.type, name: row.name, definition: JSON.parse(row.definition) as D, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+export class SqliteCatalog {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  getResource<D>(type: ResourceType, name: string): ResourceRecord<D> | undefined {
+    const row = this.db.prepare('SELECT * FROM resources WHERE type = ? AND folded = ?').get(type, name.toLowerCase()) as ResourceRow | undefined;
+    return row ? toRecord<D>(row) : undefined;
+  }
+
+  listResources<D>(type: ResourceType, after: string | undefined, limit: number): ResourceRecord<D>[] {
+    const rows = this.db
+      .prepare('SELECT * FROM resources WHERE type = ? AND name > ? ORDER BY name LIMIT ?')
+      .all(type, after ?? '', limit) as ResourceRow[];
+    return rows.map((row) => toRecord<D>(row));
+  }
+
+  insertResource(record: ResourceRecord): boolean {
+    const result = this.db
+      .prepare('INSERT OR IGNORE INTO resources (type, name, folded, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(record.type, record.name, record.name.toLowerCase(), JSON.stringify(record.definition), record.createdAt, record.updatedAt);
+    return result.changes === 1;
+  }
+
+  updateResource(type: ResourceType, name: string, definition: unknown, updatedAt: number): boolean {
+    const result = this.db
+      .prepare('UPDATE resources SET definition = ?, updated_at = ? WHERE type = ? AND folded = ?')
+      .run(JSON.stringify(definition), updatedAt, type, name.toLowerCase());
+    return result.changes === 1;
+  }
+
+  deleteResource(type: ResourceType, name: string): boolean {
+    return this.db.prepare('DELETE FROM resources WHERE type = ? AND folded = ?').run(type, name.toLowerCase()).changes === 1;
+  }
+
+  getTags(arn: string): Tag[] {
+    return this.db.prepare('SELECT key, value FROM tags WHERE arn = ? ORDER BY key').all(arn) as Tag[];
+  }
+
+  setTags(arn: string, tags: Tag[]): void {
+    const put = this.db.prepare('INSERT INTO tags (arn, key, value) VALUES (?, ?, ?) ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value');
+    this.db.transaction(() => {
+      for (const tag of tags) put.run(arn, tag.key, tag.value);
+    })();
+  }
+
+  removeTags(arn: string, keys: string[]): void {
+    const remove = this.db.prepare('DELETE FROM tags WHERE arn = ? AND key = ?');
+    this.db.transaction(() => {
+      for (const key of keys) remove.run(arn, key);
+    })();
+  }
+
+  deleteAllTags(arn: string): void {
+    this.db.prepare('DELETE FROM tags WHERE arn = ?').run(arn);
+  }
+
+  getSetting<T>(key: string): T | undefined {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  putSetting(key: string, value: unknown): void {
+    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  putContent(record: ContentRecord): void {
+    this.db
+      .prepare('INSERT INTO contents (dataset, version, creation_time, record) VALUES (?, ?, ?, ?) ON CONFLICT (dataset, version) DO UPDATE SET record = excluded.record, creation_time = excluded.creation_time')
+      .run(record.datasetName, record.versionId, record.creationTime, JSON.stringify(record));
+  }
+
+  getContent(dataset: string, version: string): ContentRecord | undefined {
+    const row = this.db.prepare('SELECT record FROM contents WHERE dataset = ? AND version = ?').get(dataset, version) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as ContentRecord) : undefined;
+  }
+
+  listContents(dataset: string): ContentRecord[] {
+    const rows = this.db
+      .prepare('SELECT record FROM contents WHERE dataset = ? ORDER BY creation_time DESC, rowid DESC')
+      .all(dataset) as { record: string }[];
+    return rows.map((row) => JSON.parse(row.record) as ContentRecord);
+  }
+
+  deleteContent(dataset: string, version: string): void {
+    this.db.prepare('DELETE FROM contents WHERE dataset = ? AND version = ?').run(dataset, version);
+  }
+
+  putReprocessing(record: ReprocessingRecord): void {
+    this.db
+      .prepare('INSERT INTO reprocessings (id, pipeline, creation_time, record) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record')
+      .run(record.id, record.pipelineName, record.creationTime, JSON.stringify(record));
+  }
+
+  listReprocessings(pipeline: string): ReprocessingRecord[] {
+    const rows = this.db
+      .prepare('SELECT record FROM reprocessings WHERE pipeline = ? ORDER BY creation_time DESC, rowid DESC')
+      .all(pipeline) as { record: string }[];
+    return rows.map((row) => JSON.parse(row.record) as ReprocessingRecord);
+  }
+
+  putThing(thing: ThingRecord): void {
+    this.db.prepare('INSERT INTO things (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record').run(thing.thingName, JSON.stringify(thing));
+  }
+
+  listThings(): ThingRecord[] {
+    return (this.db.prepare('SELECT record FROM things ORDER BY name').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ThingRecord);
+  }
+
+  putShadow(shadow: ShadowRecord): void {
+    this.db.prepare('INSERT INTO shadows (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record').run(shadow.thingName, JSON.stringify(shadow));
+  }
+
+  listShadows(): ShadowRecord[] {
+    return (this.db.prepare('SELECT record FROM shadows ORDER BY name').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ShadowRecord);
+  }
+}

@@ -1,0 +1,172 @@
+import Database from 'better-sqlite3';
+import { sqlIdentifier } from '../sql/sql-tokenizer.ts';
+import type { DatastoreRowIn, SizeStats } from './cloud-store.ts';
+import { EXPIRE_CHUNK } from './sqlite-channels.ts';
+
+/**
+ * datastores.sqlite: per datastore a table `__ds_<name>` of typed columns, one per top-level
+ * attribute (numbers REAL, strings TEXT, booleans INTEGER, nested values as JSON TEXT), plus the full
+ * JSON record and the arrival time; and a view named like the datastore that shows the attributes and
+ * IoT Analytics' `__dt` day column. Dataset SQL reads the views, on a separate read-only connection.
+ * New attributes add columns as they appear, so no schema has to be declared up front.
+ */
+
+/** Attributes indexed when present, because dataset queries filter and group on them. */
+export const DEFAULT_INDEXED = ['ts', 'device_id'];
+
+interface Column {
+  name: string;
+  type: 'REAL' | 'TEXT' | 'INTEGER' | '';
+}
+
+interface DatastoreState {
+  table: string;
+  columns: Map<string, Column>;
+  indexed: string[];
+  insert: Database.Statement | undefined;
+  /** Columns in the insert statement's parameter order. */
+  order: string[];
+}
+
+const tableName = (datastore: string): string => `__ds_${datastore.toLowerCase()}`;
+
+function typeOf(value: unknown): Column['type'] {
+  if (typeof value === 'number') return 'REAL';
+  if (typeof value === 'string' || (value !== null && typeof value === 'object')) return 'TEXT';
+  if (typeof value === 'boolean') return 'INTEGER';
+  return '';
+}
+
+function toCell(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return value;
+}
+
+export class SqliteDatastores {
+  private readonly db: Database.Database;
+  private readonly states = new Map<string, DatastoreState>();
+
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec('CREATE TABLE IF NOT EXISTS __indexed (datastore TEXT PRIMARY KEY, attributes TEXT NOT NULL)');
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  create(datastore: string, indexed: readonly string[]): void {
+    const table = sqlIdentifier(tableName(datastore));
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (__arrival INTEGER NOT NULL, __record TEXT NOT NULL)`);
+    this.db.exec(`CREATE INDEX IF NOT EXISTS ${sqlIdentifier(`${tableName(datastore)}__arrival`)} ON ${table} (__arrival)`);
+    this.db
+      .prepare('INSERT INTO __indexed (datastore, attributes) VALUES (?, ?) ON CONFLICT (datastore) DO UPDATE SET attributes = excluded.attributes')
+      .run(datastore.toLowerCase(), JSON.stringify([...new Set([...DEFAULT_INDEXED, ...indexed].map((a) => a.toLowerCase()))]));
+    this.states.delete(datastore.toLowerCase());
+    this.rebuildView(this.state(datastore));
+  }
+
+  drop(datastore: string): void {
+    this.db.exec(`DROP VIEW IF EXISTS ${sqlIdentifier(datastore)}`);
+    this.db.exec(`DROP TABLE IF EXISTS ${sqlIdentifier(tableName(datastore))}`);
+    this.db.prepare('DELETE FROM __indexed WHERE datastore = ?').run(datastore.toLowerCase());
+    this.states.delete(datastore.toLowerCase());
+  }
+
+  private state(datastore: string): DatastoreState {
+    const key = datastore.toLowerCase();
+    let state = this.states.get(key);
+    if (state) return state;
+    const table = tableName(datastore);
+    const info = this.db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as { name: string; type: string }[];
+    const columns = new Map<string, Column>();
+    for (const column of info) {
+      if (column.name.startsWith('__')) continue;
+      columns.set(column.name.toLowerCase(), { name: column.name, type: column.type as Column['type'] });
+    }
+    const indexedRow = this.db.prepare('SELECT attributes FROM __indexed WHERE datastore = ?').get(key) as { attributes: string } | undefined;
+    state = { table, columns, indexed: indexedRow ? (JSON.parse(indexedRow.attributes) as string[]) : DEFAULT_INDEXED, insert: undefined, order: [] };
+    this.states.set(key, state);
+    return state;
+  }
+
+  /** The view keeps the datastore's own name, so dataset SQL reads `FROM weather` as in IoT Analytics. */
+  private rebuildView(state: DatastoreState, datastore = state.table.slice(5)): void {
+    const columns = [...state.columns.values()].map((c) => sqlIdentifier(c.name));
+    const dt = `strftime('%Y-%m-%d 00:00:00.000', __arrival / 1000, 'unixepoch') AS __dt`;
+    this.db.exec(`DROP VIEW IF EXISTS ${sqlIdentifier(datastore)}`);
+    this.db.exec(`CREATE VIEW ${sqlIdentifier(datastore)} AS SELECT ${[...columns, dt].join(', ')} FROM ${sqlIdentifier(state.table)}`);
+  }
+
+  private addColumns(state: DatastoreState, added: Column[], datastore: string): void {
+    this.db.transaction(() => {
+      for (const column of added) {
+        this.db.exec(`ALTER TABLE ${sqlIdentifier(state.table)} ADD COLUMN ${sqlIdentifier(column.name)} ${column.type}`);
+        state.columns.set(column.name.toLowerCase(), column);
+        if (state.indexed.includes(column.name.toLowerCase())) {
+          this.db.exec(`CREATE INDEX IF NOT EXISTS ${sqlIdentifier(`${state.table}_${column.name.toLowerCase()}`)} ON ${sqlIdentifier(state.table)} (${sqlIdentifier(column.name)})`);
+        }
+      }
+      this.rebuildView(state, datastore);
+    })();
+    state.insert = undefined;
+  }
+
+  insert(datastore: string, rows: readonly DatastoreRowIn[]): void {
+    const state = this.state(datastore);
+    let added: Map<string, Column> | undefined;
+    for (const row of rows) {
+      for (const key of Object.keys(row.record)) {
+        const folded = key.toLowerCase();
+        if (state.columns.has(folded) || added?.has(folded)) continue;
+        (added ??= new Map()).set(folded, { name: key, type: typeOf(row.record[key]) });
+      }
+    }
+    if (added) this.addColumns(state, [...added.values()], datastore);
+    if (!state.insert) {
+      state.order = [...state.columns.keys()];
+      const names = ['__arrival', '__record', ...state.order.map((k) => state.columns.get(k)!.name)].map(sqlIdentifier);
+      state.insert = this.db.prepare(`INSERT INTO ${sqlIdentifier(state.table)} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
+    }
+    const insert = state.insert;
+    const width = state.order.length + 2;
+    const index = new Map(state.order.map((k, i) => [k, i + 2]));
+    this.db.transaction(() => {
+      const values: unknown[] = new Array<unknown>(width);
+      for (const row of rows) {
+        values.fill(null);
+        values[0] = row.arrival;
+        values[1] = JSON.stringify(row.record);
+        for (const key in row.record) {
+          const at = index.get(key) ?? index.get(key.toLowerCase());
+          if (at !== undefined) values[at] = toCell(row.record[key]);
+        }
+        insert.run(values);
+      }
+    })();
+  }
+
+  stats(datastore: string, withSize: boolean): SizeStats {
+    const table = sqlIdentifier(tableName(datastore));
+    const last = this.db.prepare(`SELECT max(__arrival) AS last FROM ${table}`).get() as { last: number | null };
+    const counted = withSize
+      ? (this.db.prepare(`SELECT count(*) AS count, coalesce(sum(length(__record)), 0) AS size FROM ${table}`).get() as { count: number; size: number })
+      : { count: 0, size: 0 };
+    return { sizeBytes: counted.size, count: counted.count, ...(last.last === null ? {} : { lastArrival: last.last }) };
+  }
+
+  expire(datastore: string, before: number): number {
+    const table = sqlIdentifier(tableName(datastore));
+    const remove = this.db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE __arrival < ? LIMIT ${EXPIRE_CHUNK})`);
+    let total = 0;
+    for (;;) {
+      const changes = remove.run(before).changes;
+      total += changes;
+      if (changes < EXPIRE_CHUNK) return total;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import Database from 'better-sqlite3';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { csvRow } from '../csv.ts';
+
+/**
+ * The child process that runs dataset queries (started by sqlite-query-runner.ts). SQLite cannot be
+ * interrupted from JavaScript while a statement runs, and a worker thread cannot be stopped inside
+ * native code, so a query that overruns its time limit is ended by killing this process. The
+ * connection is read-only and query_only, and only a statement that returns rows is run.
+ */
+
+interface QueryRequest {
+  id: number;
+  file: string;
+  sql: string;
+  params: (string | number)[];
+  outFile: string;
+}
+
+/** Bytes of CSV gathered before one write. */
+const WRITE_CHUNK = 256 * 1024;
+
+const connections = new Map<string, Database.Database>();
+
+function connection(file: string): Database.Database {
+  let db = connections.get(file);
+  if (!db) {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('query_only = ON');
+    connections.set(file, db);
+  }
+  return db;
+}
+
+function run(request: QueryRequest): { columns: string[]; rowCount: number } {
+  const statement = connection(request.file).prepare(request.sql);
+  if (!statement.reader || !statement.readonly) throw new Error('only a SELECT that reads data can run');
+  statement.raw(true);
+  const columns = statement.columns().map((c) => c.name);
+  const partial = `${request.outFile}.partial`;
+  const fd = openSync(partial, 'w');
+  let rowCount = 0;
+  try {
+    let buffer = csvRow(columns);
+    for (const row of statement.iterate(...request.params) as Iterable<unknown[]>) {
+      buffer += csvRow(row);
+      rowCount += 1;
+      if (buffer.length >= WRITE_CHUNK) {
+        writeSync(fd, buffer);
+        buffer = '';
+      }
+    }
+    writeSync(fd, buffer);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(partial, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(partial, request.outFile);
+  return { columns, rowCount };
+}
+
+process.on('message', (request: QueryRequest) => {
+  try {
+    const result = run(request);
+    process.send!({ id: request.id, ok: true, ...result });
+  } catch (error) {
+    process.send!({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.send!({ ready: true });

@@ -1,0 +1,118 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TranslatedQuery } from '../sql/query-types.ts';
+import type { QueryResult } from './cloud-store.ts';
+
+/**
+ * Runs dataset queries in one long-lived child process, one at a time, each with a time limit. On
+ * timeout the child is killed (the only way to stop SQLite mid-statement from Node) and a fresh one
+ * starts with the next query.
+ */
+
+export class QueryError extends Error {}
+
+const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url));
+const PROCESS_FILE = fileURLToPath(new URL('./sqlite-query-process.ts', import.meta.url));
+
+interface Reply {
+  ready?: boolean;
+  id?: number;
+  ok?: boolean;
+  columns?: string[];
+  rowCount?: number;
+  error?: string;
+}
+
+export class SqliteQueryRunner {
+  private child: ChildProcess | undefined;
+  private ready: Promise<void> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextId = 1;
+  private readonly waiting = new Map<number, (reply: Reply) => void>();
+
+  constructor(private readonly file: string) {}
+
+  run(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
+    const result = this.queue.then(() => this.execute(query, outFile, timeoutMs));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private start(): Promise<void> {
+    if (this.ready) return this.ready;
+    const child = fork(RUN_TS, [PROCESS_FILE], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      child.on('message', (reply: Reply) => {
+        if (reply.ready) return resolve();
+        const waiter = this.waiting.get(reply.id ?? -1);
+        this.waiting.delete(reply.id ?? -1);
+        waiter?.(reply);
+      });
+      child.on('exit', (code, signal) => {
+        const reason = `the query process ended (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`;
+        reject(new QueryError(reason));
+        if (this.child !== child) return;
+        this.child = undefined;
+        this.ready = undefined;
+        for (const [id, waiter] of this.waiting) {
+          this.waiting.delete(id);
+          waiter({ id, ok: false, error: reason });
+        }
+      });
+    });
+    return this.ready;
+  }
+
+  private async execute(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
+    const started = this.start();
+    const child = this.child!;
+    const id = this.nextId++;
+    const reply = await new Promise<Reply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve({ id, ok: false, error: `the query ran longer than ${timeoutMs} ms and was stopped; narrow it (WHERE on time) or raise cloud.queryTimeoutMs` });
+        this.kill(child);
+        rmSync(`${outFile}.partial`, { force: true });
+      }, timeoutMs);
+      this.waiting.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      started.then(
+        () => child.send({ id, file: this.file, sql: query.sql, params: query.params, outFile }),
+        (error: Error) => {
+          clearTimeout(timer);
+          this.waiting.delete(id);
+          resolve({ id, ok: false, error: error.message });
+        },
+      );
+    });
+    if (!reply.ok) throw new QueryError(reply.error ?? 'the query failed');
+    return { columns: reply.columns ?? [], rowCount: reply.rowCount ?? 0 };
+  }
+
+  private kill(child: ChildProcess): void {
+    if (this.child === child) {
+      this.child = undefined;
+      this.ready = undefined;
+    }
+    child.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    this.ready = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,179 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Tag } from '../engine.ts';
+import type { TranslatedQuery } from '../sql/query-types.ts';
+import type {
+  ChannelMessageIn, CloudStore, ContentRecord, DatastoreRowIn, QueryResult, ReprocessingRecord, ResourceRecord,
+  ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
+} from './cloud-store.ts';
+import { SqliteCatalog } from './sqlite-catalog.ts';
+import { SqliteChannels } from './sqlite-channels.ts';
+import { SqliteDatastores } from './sqlite-datastores.ts';
+import { SqliteQueryRunner } from './sqlite-query-runner.ts';
+
+/**
+ * The SQLite backend: one folder with catalog.sqlite, channels.sqlite and datastores.sqlite (WAL).
+ * Datastores get their own file so the read-only connection that runs dataset SQL can see nothing
+ * but datastores.
+ */
+export class SqliteStore implements CloudStore {
+  private catalog: SqliteCatalog | undefined;
+  private channels: SqliteChannels | undefined;
+  private datastores: SqliteDatastores | undefined;
+  private checker: Database.Database | undefined;
+  private queries: SqliteQueryRunner | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  get datastoreFile(): string {
+    return join(this.dir, 'datastores.sqlite');
+  }
+
+  async open(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    this.catalog = new SqliteCatalog(join(this.dir, 'catalog.sqlite'));
+    this.channels = new SqliteChannels(join(this.dir, 'channels.sqlite'));
+    this.datastores = new SqliteDatastores(this.datastoreFile);
+    this.checker = new Database(this.datastoreFile, { readonly: true });
+    this.queries = new SqliteQueryRunner(this.datastoreFile);
+  }
+
+  async close(): Promise<void> {
+    await this.queries?.stop();
+    this.checker?.close();
+    this.datastores?.close();
+    this.channels?.close();
+    this.catalog?.close();
+    this.queries = this.checker = this.datastores = this.channels = this.catalog = undefined;
+  }
+
+  private get c(): SqliteCatalog {
+    if (!this.catalog) throw new Error('the store is not open');
+    return this.catalog;
+  }
+  private get ch(): SqliteChannels {
+    if (!this.channels) throw new Error('the store is not open');
+    return this.channels;
+  }
+  private get ds(): SqliteDatastores {
+    if (!this.datastores) throw new Error('the store is not open');
+    return this.datastores;
+  }
+
+  async getResource<D>(type: ResourceType, name: string): Promise<ResourceRecord<D> | undefined> {
+    return this.c.getResource<D>(type, name);
+  }
+  async listResources<D>(type: ResourceType, options: { after?: string; limit?: number } = {}): Promise<ResourceRecord<D>[]> {
+    return this.c.listResources<D>(type, options.after, options.limit ?? -1);
+  }
+  async insertResource(record: ResourceRecord): Promise<boolean> {
+    return this.c.insertResource(record);
+  }
+  async updateResource(type: ResourceType, name: string, definition: unknown, updatedAt: number): Promise<boolean> {
+    return this.c.updateResource(type, name, definition, updatedAt);
+  }
+  async deleteResource(type: ResourceType, name: string): Promise<boolean> {
+    return this.c.deleteResource(type, name);
+  }
+
+  async getTags(arn: string): Promise<Tag[]> {
+    return this.c.getTags(arn);
+  }
+  async setTags(arn: string, tags: Tag[]): Promise<void> {
+    this.c.setTags(arn, tags);
+  }
+  async removeTags(arn: string, keys: string[]): Promise<void> {
+    this.c.removeTags(arn, keys);
+  }
+  async deleteAllTags(arn: string): Promise<void> {
+    this.c.deleteAllTags(arn);
+  }
+  async getSetting<T>(key: string): Promise<T | undefined> {
+    return this.c.getSetting<T>(key);
+  }
+  async putSetting(key: string, value: unknown): Promise<void> {
+    this.c.putSetting(key, value);
+  }
+
+  async createChannelStorage(channel: string): Promise<void> {
+    this.ch.create(channel);
+  }
+  async dropChannelStorage(channel: string): Promise<void> {
+    this.ch.drop(channel);
+  }
+  async appendChannelMessages(channel: string, messages: readonly ChannelMessageIn[], arrival: number): Promise<boolean[]> {
+    return this.ch.append(channel, messages, arrival);
+  }
+  async sampleChannelMessages(channel: string, options: { start?: number; end?: number; limit: number }): Promise<Buffer[]> {
+    return this.ch.sample(channel, options.start, options.end, options.limit);
+  }
+  async readChannelMessages(channel: string, options: { start?: number; end?: number; afterSeq?: number; limit: number }): Promise<StoredMessage[]> {
+    return this.ch.read(channel, options);
+  }
+  async channelStats(channel: string, withSize: boolean): Promise<SizeStats> {
+    return this.ch.stats(channel, withSize);
+  }
+  async expireChannelMessages(channel: string, before: number): Promise<number> {
+    return this.ch.expire(channel, before);
+  }
+
+  async createDatastoreStorage(datastore: string, indexedAttributes: readonly string[]): Promise<void> {
+    this.ds.create(datastore, indexedAttributes);
+  }
+  async dropDatastoreStorage(datastore: string): Promise<void> {
+    this.ds.drop(datastore);
+  }
+  async insertDatastoreRows(datastore: string, rows: readonly DatastoreRowIn[]): Promise<void> {
+    this.ds.insert(datastore, rows);
+  }
+  async datastoreStats(datastore: string, withSize: boolean): Promise<SizeStats> {
+    return this.ds.stats(datastore, withSize);
+  }
+  async expireDatastoreRows(datastore: string, before: number): Promise<number> {
+    return this.ds.expire(datastore, before);
+  }
+  async checkQuery(query: TranslatedQuery): Promise<string | undefined> {
+    try {
+      const statement = this.checker!.prepare(query.sql);
+      return statement.reader && statement.readonly ? undefined : 'the query does not read data';
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+  async runQuery(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
+    if (!this.queries) throw new Error('the store is not open');
+    return this.queries.run(query, outFile, timeoutMs);
+  }
+
+  async putContent(record: ContentRecord): Promise<void> {
+    this.c.putContent(record);
+  }
+  async getContent(datasetName: string, versionId: string): Promise<ContentRecord | undefined> {
+    return this.c.getContent(datasetName, versionId);
+  }
+  async listContents(datasetName: string): Promise<ContentRecord[]> {
+    return this.c.listContents(datasetName);
+  }
+  async deleteContent(datasetName: string, versionId: string): Promise<void> {
+    this.c.deleteContent(datasetName, versionId);
+  }
+  async putReprocessing(record: ReprocessingRecord): Promise<void> {
+    this.c.putReprocessing(record);
+  }
+  async listReprocessings(pipelineName: string): Promise<ReprocessingRecord[]> {
+    return this.c.listReprocessings(pipelineName);
+  }
+  async putThing(thing: ThingRecord): Promise<void> {
+    this.c.putThing(thing);
+  }
+  async listThings(): Promise<ThingRecord[]> {
+    return this.c.listThings();
+  }
+  async putShadow(shadow: ShadowRecord): Promise<void> {
+    this.c.putShadow(shadow);
+  }
+  async listShadows(): Promise<ShadowRecord[]> {
+    return this.c.listShadows();
+  }
+}
