@@ -31,6 +31,8 @@ export class OutboxStatements {
   readonly deleteRow: Database.Statement;
   readonly deleteEnvelope: Database.Statement;
   readonly stamp: Database.Statement;
+  readonly stampRange: Database.Statement;
+  readonly envelopeSize: Database.Statement;
   readonly oldestUnstamped: Database.Statement;
   private readonly totalsStmt: Database.Statement;
   private readonly bytesStmt: Database.Statement;
@@ -57,8 +59,11 @@ export class OutboxStatements {
     this.addDropped = db.prepare(`UPDATE state SET value = value + ? WHERE key = 'dropped_records'`);
     this.addRetries = db.prepare(`UPDATE state SET value = value + ? WHERE key = 'retried_envelopes'`);
     this.deleteRow = db.prepare(`DELETE FROM rows WHERE id = ? RETURNING bytes`);
-    this.deleteEnvelope = db.prepare(`DELETE FROM rows WHERE envelope = ? RETURNING bytes`);
+    this.deleteEnvelope = db.prepare(`DELETE FROM rows WHERE envelope = ?`);
+    this.envelopeSize = db.prepare(`SELECT count(*) AS depth, coalesce(sum(bytes), 0) AS bytes FROM rows WHERE envelope = ?`);
     this.stamp = db.prepare(`UPDATE rows SET envelope = ? WHERE id = ? AND envelope IS NULL`);
+    // An envelope's rows are usually one contiguous id range (one device appending): one statement.
+    this.stampRange = db.prepare(`UPDATE rows SET envelope = ? WHERE id BETWEEN ? AND ? AND envelope IS NULL`);
     this.oldestUnstamped = db.prepare(`SELECT id, ts, bytes FROM rows WHERE envelope IS NULL ORDER BY id LIMIT ?`);
     this.totalsStmt = db.prepare(`SELECT key, value FROM state WHERE key NOT LIKE 'seq:%'`).raw();
     this.bytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'bytes'`).pluck();

@@ -9,6 +9,8 @@ import { OutboxStatements } from './outbox-statements.ts';
 
 /** A station and a gateway process share the file; a writer waits this long for the other's lock. */
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** Most rows read to form envelopes in one go: bounds memory when envelopes are large. */
+const MAX_ROWS_PER_STAMP = 10_000;
 /** Rows read per step when the cap evicts the oldest rows. */
 const EVICT_CHUNK = 500;
 /** AWS IoT Core's topic limits (design.md §3). */
@@ -66,6 +68,14 @@ export interface ReadOptions {
   afterId?: number;
   /** Only rows with id <= upToId. */
   upToId?: number;
+}
+
+/**
+ * Where the caller's previous stamping scan ended: every row up to `scannedTo` (in its id range) is
+ * stamped or gone, so the next scan starts after it instead of walking past the rows in flight.
+ */
+export interface StampCursor {
+  scannedTo: number;
 }
 
 /** Thrown by append under the `block` policy when the batch does not fit: keep it and retry later. */
@@ -182,19 +192,33 @@ export class Outbox implements RecordSink {
 
   /**
    * Forms envelopes from rows never published, oldest first within the id range, and stamps them in
-   * one transaction. Only after this returns may they be published.
+   * one transaction. Only after this returns may they be published. A cursor, kept by the caller
+   * across calls, saves rescanning rows already stamped.
    */
-  stampEnvelopes(limits: GroupingLimits & { afterId?: number; upToId?: number }): StampedEnvelope[] {
+  stampEnvelopes(limits: GroupingLimits & { afterId?: number; upToId?: number; cursor?: StampCursor }): StampedEnvelope[] {
     return this.db
       .transaction(() => {
+        const from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
         const rows = this.sql.readUnsent({
-          limit: limits.maxEnvelopes * limits.maxRecords,
-          afterId: limits.afterId,
+          limit: Math.min(limits.maxEnvelopes * limits.maxRecords, MAX_ROWS_PER_STAMP),
+          afterId: from,
           upToId: limits.upToId,
         });
-        const envelopes = groupRows(rows, limits);
+        let envelopes = groupRows(rows, limits);
+        const lastRow = rows.at(-1);
+        if (rows.length === MAX_ROWS_PER_STAMP && envelopes.length > 1 && lastRow) {
+          // The read stopped mid-group: leave that group for the next call, which can fill it.
+          envelopes = envelopes.filter((envelope) => !envelope.rowIds.includes(lastRow.id));
+        }
         for (const envelope of envelopes) {
-          for (const rowId of envelope.rowIds) this.sql.stamp.run(envelope.id, rowId);
+          const last = envelope.rowIds.at(-1)!;
+          if (last - envelope.id + 1 === envelope.rowIds.length) this.sql.stampRange.run(envelope.id, envelope.id, last);
+          else for (const rowId of envelope.rowIds) this.sql.stamp.run(envelope.id, rowId);
+        }
+        if (limits.cursor) {
+          const chosen = new Set(envelopes.flatMap((envelope) => envelope.rowIds));
+          const firstLeft = rows.find((row) => !chosen.has(row.id));
+          limits.cursor.scannedTo = firstLeft ? firstLeft.id - 1 : (lastRow?.id ?? from);
         }
         return envelopes;
       })
@@ -215,10 +239,12 @@ export class Outbox implements RecordSink {
         let bytes = 0;
         let envelopes = 0;
         for (const id of envelopeIds) {
-          const deleted = this.sql.deleteEnvelope.all(id) as { bytes: number }[];
-          if (deleted.length > 0) envelopes += 1;
-          depth += deleted.length;
-          for (const row of deleted) bytes += row.bytes;
+          const size = this.sql.envelopeSize.get(id) as { depth: number; bytes: number };
+          if (size.depth === 0) continue;
+          this.sql.deleteEnvelope.run(id);
+          envelopes += 1;
+          depth += size.depth;
+          bytes += size.bytes;
         }
         this.sql.addTotals.run({ depth: -depth, bytes: -bytes, sentRecords: depth, sentEnvelopes: envelopes });
         return depth;

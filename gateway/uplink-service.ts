@@ -4,7 +4,7 @@ import { topics } from '../device/contract.ts';
 import { Backoff } from './backoff.ts';
 import { encodeEnvelope } from './envelope.ts';
 import type { StampedEnvelope } from './envelope.ts';
-import type { Outbox } from './outbox.ts';
+import type { Outbox, StampCursor } from './outbox.ts';
 import { PublishRate, realSleep } from './publish-rate.ts';
 import type { Sleep } from './publish-rate.ts';
 import { effectiveLimits } from './settings.ts';
@@ -149,6 +149,7 @@ export class UplinkService implements Extension {
     const rate = new PublishRate(limits.publishesPerSecond, this.now, this.sleep);
     const grouping = { maxRecords: settings.maxRecordsPerEnvelope, maxBytes: settings.maxEnvelopeBytes };
     const liveMark = outbox.lastId();
+    const cursors = { live: { scannedTo: liveMark }, backlog: { scannedTo: 0 } };
     const retries = outbox.stampedEnvelopes(RETRY_LOAD_LIMIT);
     if (retries.length > 0) {
       outbox.countRetries(retries.length);
@@ -197,7 +198,7 @@ export class UplinkService implements Extension {
         const batch =
           retries.length > 0
             ? retries.splice(0, room)
-            : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, liveMark);
+            : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, liveMark, cursors);
         for (const envelope of batch) {
           await rate.take(signal);
           if (!open || signal.aborted) break;
@@ -210,10 +211,16 @@ export class UplinkService implements Extension {
   }
 
   /** Live rows first, then the backlog that was queued when the connection came up. */
-  private stampNext(outbox: Outbox, limits: { maxRecords: number; maxBytes: number; maxEnvelopes: number }, liveMark: number) {
-    const live = outbox.stampEnvelopes({ ...limits, afterId: liveMark });
+  private stampNext(
+    outbox: Outbox,
+    limits: { maxRecords: number; maxBytes: number; maxEnvelopes: number },
+    liveMark: number,
+    cursors: { live: StampCursor; backlog: StampCursor },
+  ): StampedEnvelope[] {
+    const live = outbox.stampEnvelopes({ ...limits, afterId: liveMark, cursor: cursors.live });
     if (live.length >= limits.maxEnvelopes) return live;
-    return [...live, ...outbox.stampEnvelopes({ ...limits, maxEnvelopes: limits.maxEnvelopes - live.length, upToId: liveMark })];
+    const backlog = outbox.stampEnvelopes({ ...limits, maxEnvelopes: limits.maxEnvelopes - live.length, upToId: liveMark, cursor: cursors.backlog });
+    return [...live, ...backlog];
   }
 
   private queueAck(envelopeId: number): void {
