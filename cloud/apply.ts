@@ -262,7 +262,7 @@ export async function applyResources(file: string, endpoint: string, credentials
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const resources = readResourceFile(file);
   const region = options.region ?? 'us-east-1';
-  const client = new IoTAnalyticsClient({ endpoint, region, credentials, maxAttempts: 2 });
+  const client = new IoTAnalyticsClient({ endpoint, region, credentials: { ...credentials }, maxAttempts: 2 });
   const ruleApi: SignedFetchOptions = { endpoint, credentials, region, service: IOT_SIGNING_NAME };
   try {
     const steps = await plan(resources, client, ruleApi).catch((error: unknown) => {

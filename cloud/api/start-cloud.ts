@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Extension } from '../../device/extension.ts';
+import { AnalyticsEngine, type AnalyticsEngineOptions } from '../analytics-engine.ts';
+import type { CloudSettings } from '../settings.ts';
+import { accessKeysFrom, type AccessKey, type ApiSettings } from './api-settings.ts';
+import { contentKeyFrom, createContentUrls } from './content-urls.ts';
+import { buildApp } from './server.ts';
+
+/**
+ * `hedgerow cloud`: the engine and its REST API as one Extension. start() opens the engine, then
+ * listens; stop() closes the listener first (no new calls), then the engine.
+ */
+
+/** Where a generated key pair is kept when the config and environment give none. */
+export const GENERATED_KEYS_FILE = 'api-credentials.json';
+
+export interface CloudSettingsSections {
+  cloud: CloudSettings;
+  api: ApiSettings;
+}
+
+export interface StartCloudOptions {
+  settings: CloudSettingsSections;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Engine options for tests (clock, store, timers); settings and log come from above. */
+  engine?: Partial<Omit<AnalyticsEngineOptions, 'settings' | 'log' | 'contentUrl'>>;
+}
+
+export interface CloudExtension extends Extension {
+  /** The URL the API answers on, once started (http://host:port). */
+  readonly endpoint: string;
+  readonly accessKeys: readonly AccessKey[];
+  readonly engine: AnalyticsEngine;
+  readonly app: FastifyInstance;
+}
+
+/** Keys from the config or environment, else a pair generated once and kept (mode 0600) in the data folder. */
+export function resolveAccessKeys(api: ApiSettings, dataDir: string, log: Logger, env: NodeJS.ProcessEnv = process.env): AccessKey[] {
+  const keys = accessKeysFrom(api, env);
+  if (keys.length > 0) return keys;
+  const file = join(dataDir, GENERATED_KEYS_FILE);
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as AccessKey;
+    log.info({ file, accessKeyId: saved.accessKeyId }, 'using the generated API access key (set api.accessKeys or HEDGEROW_ACCESS_KEY_ID to choose your own)');
+    return [saved];
+  }
+  const generated: AccessKey = {
+    accessKeyId: `HEDGEROW${randomBytes(6).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  log.warn({ file, accessKeyId: generated.accessKeyId }, 'no API access key configured: generated one; its secret is in the file');
+  return [generated];
+}
+
+export function startCloud(options: StartCloudOptions): CloudExtension {
+  const { settings, log } = options;
+  let endpoint = '';
+  let accessKeys: AccessKey[] = [];
+  let engine: AnalyticsEngine | undefined;
+  let app: FastifyInstance | undefined;
+
+  return {
+    name: 'cloud',
+    get endpoint() {
+      return endpoint;
+    },
+    get accessKeys() {
+      return accessKeys;
+    },
+    get engine() {
+      if (!engine) throw new Error('the cloud is not started');
+      return engine;
+    },
+    get app() {
+      if (!app) throw new Error('the cloud is not started');
+      return app;
+    },
+    async start() {
+      accessKeys = resolveAccessKeys(settings.api, settings.cloud.dataDir, log, options.env);
+      const now = options.engine?.clock ? () => options.engine!.clock!.now() : Date.now;
+      const contentUrls = createContentUrls({
+        key: contentKeyFrom(accessKeys.map((k) => k.secretAccessKey)),
+        ttlSeconds: settings.api.contentUrlTtlSeconds,
+        now,
+      });
+      engine = new AnalyticsEngine({ ...options.engine, settings: settings.cloud, log, contentUrl: (ref) => contentUrls.build(ref) });
+      await engine.start();
+      try {
+        app = await buildApp({ engine, settings: settings.api, accessKeys, contentUrls, log, now });
+        await app.listen({ port: settings.api.port, host: settings.api.host });
+      } catch (error) {
+        await app?.close();
+        await engine.stop();
+        throw error;
+      }
+      const address = app.server.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      endpoint = `http://${host}:${address.port}`;
+      log.info({ endpoint, accessKeyIds: accessKeys.map((k) => k.accessKeyId) }, 'IoT Analytics API listening');
+    },
+    async stop() {
+      await app?.close();
+      await engine?.stop();
+      app = undefined;
+      engine = undefined;
+    },
+  };
+}
