@@ -13,6 +13,8 @@ import type { QueryResult } from './cloud-store.ts';
 export class QueryError extends Error {}
 
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url));
+/** How long the query process may take to start (tsx compiles on first run). */
+const STARTUP_LIMIT_MS = 30_000;
 const PROCESS_FILE = fileURLToPath(new URL('./sqlite-query-process.ts', import.meta.url));
 
 interface Reply {
@@ -72,6 +74,15 @@ export class SqliteQueryRunner {
   private async execute(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
     const started = this.start();
     const child = this.child!;
+    // The time limit counts from when the query is sent: starting the process is not the query's fault.
+    const ready = await Promise.race([
+      started.then(() => undefined, (error: Error) => error.message),
+      new Promise<string>((resolve) => setTimeout(() => resolve('the query process did not start'), STARTUP_LIMIT_MS).unref()),
+    ]);
+    if (ready !== undefined) {
+      this.kill(child);
+      throw new QueryError(ready);
+    }
     const id = this.nextId++;
     const reply = await new Promise<Reply>((resolve) => {
       const timer = setTimeout(() => {
@@ -84,14 +95,7 @@ export class SqliteQueryRunner {
         clearTimeout(timer);
         resolve(r);
       });
-      started.then(
-        () => child.send({ id, file: this.file, sql: query.sql, params: query.params, outFile }),
-        (error: Error) => {
-          clearTimeout(timer);
-          this.waiting.delete(id);
-          resolve({ id, ok: false, error: error.message });
-        },
-      );
+      child.send({ id, file: this.file, sql: query.sql, params: query.params, outFile });
     });
     if (!reply.ok) throw new QueryError(reply.error ?? 'the query failed');
     return { columns: reply.columns ?? [], rowCount: reply.rowCount ?? 0 };

@@ -1,0 +1,4 @@
+import { SqliteStore } from '../../../cloud/storage/sqlite-store.ts';
+import { cloudStoreConformance } from './cloud-store-conformance.ts';
+
+cloudStoreConformance('SQLite', (dir) => new SqliteStore(dir));
