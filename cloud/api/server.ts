@@ -48,6 +48,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: settings.bodyLimitBytes,
+    // On close, drop every connection, including one still sending a body we refused: shutdown must not wait on a client.
+    forceCloseConnections: true,
     genReqId: options.requestId ?? (() => randomUUID()),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: (error, _request, reply) => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_ERROR_STATUS, ERROR_DOCS } from '../../../cloud/api/api-errors.ts';
 import { IOT_ANALYTICS_OPERATIONS, IOT_RULE_OPERATIONS, operationTable } from '../../../cloud/api/operation-table.ts';
@@ -246,5 +247,22 @@ describe('errors', () => {
     expect(error).toMatchObject({ type: 'InternalFailureException', status: 500 });
     expect(response.body).not.toMatch(/SQLITE|secret|engine\.db/);
     expect(error.message).toContain(response.headers['x-amzn-requestid'] as string);
+  });
+});
+
+describe('shutdown', () => {
+  it('closes even while a client is still sending a body it will never finish', async () => {
+    const { app } = await setup({}, { settings: { bodyLimitBytes: 2048 } });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined); // the reset at close is the point
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`POST /channels HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n{"channelName": "`);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await app.close();
+    await closed;
+    expect(socket.destroyed).toBe(true);
+    current = undefined;
   });
 });
