@@ -4,11 +4,11 @@ import type {
   CreateChannelResponse, DeleteChannelRequest, DescribeChannelRequest, DescribeChannelResponse, ListChannelsResponse,
   ListRequest, RetentionPeriod, SampleChannelDataRequest, SampleChannelDataResponse, UpdateChannelRequest,
 } from './engine.ts';
-import { arnOf, type EngineContext } from './engine-context.ts';
+import { arnOf, arrivalField, statisticsField, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { checkResourceName, parsePayload, resourceNameProblem } from './names.ts';
+import { checkResourceName, parsePayload } from './names.ts';
 import { page } from './pagination.ts';
-import { dateSchema, listRequestSchema, parseRequest, retentionPeriodSchema, tagsSchema } from './request-parse.ts';
+import { dateSchema, listRequestSchema, parseRequest, retentionPeriodSchema, tagsSchema, resourceNameSchema } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from './settings.ts';
 
 /** Channels: raw messages kept as sent, duplicates dropped by messageId, then handed to pipelines. */
@@ -26,10 +26,7 @@ export interface MessageSink {
   ingest(channelName: string, messages: Record<string, unknown>[], arrival: number): Promise<void>;
 }
 
-const name = z.string().superRefine((value, ctx) => {
-  const problem = resourceNameProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const name = resourceNameSchema;
 
 const storageSchema = z
   .object({ serviceManagedS3: z.object({}).optional(), customerManagedS3: z.unknown().optional() })
@@ -101,9 +98,9 @@ export class Channels {
         retentionPeriod: record.definition.retentionPeriod,
         creationTime: new Date(record.createdAt),
         lastUpdateTime: new Date(record.updatedAt),
-        ...(stats.lastArrival === undefined ? {} : { lastMessageArrivalTime: new Date(stats.lastArrival) }),
+        ...arrivalField(stats),
       },
-      ...(request.includeStatistics ? { statistics: { size: { estimatedSizeInBytes: stats.sizeBytes, estimatedOn: new Date(this.ctx.clock.now()) } } } : {}),
+      ...statisticsField(stats, request.includeStatistics, this.ctx.clock.now()),
     };
   }
 
@@ -134,7 +131,7 @@ export class Channels {
         status: 'ACTIVE',
         creationTime: new Date(record.createdAt),
         lastUpdateTime: new Date(record.updatedAt),
-        ...(stats.lastArrival === undefined ? {} : { lastMessageArrivalTime: new Date(stats.lastArrival) }),
+        ...arrivalField(stats),
       });
     }
     return { channelSummaries: summaries, ...(result.nextToken ? { nextToken: result.nextToken } : {}) };

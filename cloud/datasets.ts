@@ -6,9 +6,9 @@ import type {
 } from './engine.ts';
 import { arnOf, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { checkResourceName, resourceNameProblem } from './names.ts';
+import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
-import { listRequestSchema, parseRequest, retentionPeriodSchema, tagsSchema } from './request-parse.ts';
+import { listRequestSchema, parseRequest, retentionPeriodSchema, tagsSchema, resourceNameSchema } from './request-parse.ts';
 import { parseSchedule } from './schedule-expression.ts';
 import { translateDatasetSql, translateTimeExpression } from './sql/dataset-sql.ts';
 import type { ResourceRecord } from './storage/cloud-store.ts';
@@ -32,10 +32,7 @@ export const MAX_VERSIONS = 1000;
 /** SQLite reasons that only mean "this datastore has no such attribute yet", which data arriving later fixes. */
 const TOLERATED_AT_CREATE = /^no such column/;
 
-const name = z.string().superRefine((value, ctx) => {
-  const problem = resourceNameProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const name = resourceNameSchema;
 const actionSchema = z
   .object({
     actionName: name.optional(),

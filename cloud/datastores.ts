@@ -4,11 +4,11 @@ import type {
   DescribeDatastoreRequest, DescribeDatastoreResponse, FileFormatConfiguration, ListDatastoresResponse, ListRequest,
   RetentionPeriod, UpdateDatastoreRequest,
 } from './engine.ts';
-import { arnOf, type EngineContext } from './engine-context.ts';
+import { arnOf, arrivalField, statisticsField, type EngineContext } from './engine-context.ts';
 import { ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { checkResourceName, isAttributeName, resourceNameProblem } from './names.ts';
+import { checkResourceName, isAttributeName } from './names.ts';
 import { page } from './pagination.ts';
-import { listRequestSchema, parseRequest, retentionPeriodSchema, tagsSchema } from './request-parse.ts';
+import { listRequestSchema, parseRequest, resourceNameSchema, retentionPeriodSchema, tagsSchema } from './request-parse.ts';
 import type { ResourceRecord } from './storage/cloud-store.ts';
 
 /** Datastores: the typed, queryable output of pipelines. */
@@ -22,10 +22,8 @@ export interface DatastoreDefinition {
 const UNLIMITED: RetentionPeriod = { unlimited: true };
 const MAX_PARTITIONS = 25;
 
-const name = z.string().superRefine((value, ctx) => {
-  const problem = resourceNameProblem(value) ?? (value.toLowerCase().startsWith('sqlite_') ? 'must not start with "sqlite_"' : undefined);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+// SQLite reserves sqlite_ names, and each datastore is a view of its own name.
+const name = resourceNameSchema.refine((value) => !value.toLowerCase().startsWith('sqlite_'), 'must not start with "sqlite_"');
 const attribute = z.string().refine(isAttributeName, 'not a valid attribute name');
 const storageSchema = z
   .object({ serviceManagedS3: z.object({}).optional(), customerManagedS3: z.unknown().optional(), iotSiteWiseMultiLayerStorage: z.unknown().optional() })
@@ -119,11 +117,11 @@ export class Datastores {
         retentionPeriod: record.definition.retentionPeriod,
         creationTime: new Date(record.createdAt),
         lastUpdateTime: new Date(record.updatedAt),
-        ...(stats.lastArrival === undefined ? {} : { lastMessageArrivalTime: new Date(stats.lastArrival) }),
+        ...arrivalField(stats),
         fileFormatConfiguration: record.definition.fileFormatConfiguration,
         ...(record.definition.datastorePartitions ? { datastorePartitions: record.definition.datastorePartitions } : {}),
       },
-      ...(request.includeStatistics ? { statistics: { size: { estimatedSizeInBytes: stats.sizeBytes, estimatedOn: new Date(this.ctx.clock.now()) } } } : {}),
+      ...statisticsField(stats, request.includeStatistics, this.ctx.clock.now()),
     };
   }
 
@@ -157,7 +155,7 @@ export class Datastores {
         status: 'ACTIVE',
         creationTime: new Date(record.createdAt),
         lastUpdateTime: new Date(record.updatedAt),
-        ...(stats.lastArrival === undefined ? {} : { lastMessageArrivalTime: new Date(stats.lastArrival) }),
+        ...arrivalField(stats),
         fileFormatType: record.definition.fileFormatConfiguration.parquetConfiguration ? 'PARQUET' : 'JSON',
         ...(record.definition.datastorePartitions ? { datastorePartitions: record.definition.datastorePartitions } : {}),
       });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ContentUrlBuilder } from './engine.ts';
 import { InvalidRequestException } from './errors.ts';
 import type { CloudSettings } from './settings.ts';
-import type { CloudStore, ResourceType } from './storage/cloud-store.ts';
+import type { CloudStore, ResourceType, SizeStats } from './storage/cloud-store.ts';
 
 /**
  * The one context every engine part gets: settings, log, store, and the injectable clock, timers and
@@ -68,4 +68,14 @@ export const MS_PER_DAY = 86_400_000;
 export function retentionCutoff(now: number, retention: { unlimited?: boolean; numberOfDays?: number } | undefined): number | undefined {
   if (!retention || retention.unlimited || retention.numberOfDays === undefined) return undefined;
   return now - retention.numberOfDays * MS_PER_DAY;
+}
+
+/** The lastMessageArrivalTime field of a describe or list answer, present once data has arrived. */
+export function arrivalField(stats: SizeStats): { lastMessageArrivalTime?: Date } {
+  return stats.lastArrival === undefined ? {} : { lastMessageArrivalTime: new Date(stats.lastArrival) };
+}
+
+/** The statistics block of DescribeChannel / DescribeDatastore when includeStatistics was asked for. */
+export function statisticsField(stats: SizeStats, include: boolean | undefined, now: number) {
+  return include ? { statistics: { size: { estimatedSizeInBytes: stats.sizeBytes, estimatedOn: new Date(now) } } } : {};
 }

@@ -11,10 +11,10 @@ import type {
 } from './engine.ts';
 import { arnOf, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { checkResourceName, parsePayload, resourceNameProblem } from './names.ts';
+import { checkResourceName, parsePayload } from './names.ts';
 import { page } from './pagination.ts';
 import { buildPipelineGraph } from './pipeline-graph.ts';
-import { listRequestSchema, parseRequest, tagsSchema } from './request-parse.ts';
+import { listRequestSchema, parseRequest, tagsSchema, resourceNameSchema } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from './settings.ts';
 import type { MessageSink } from './channels.ts';
 import type { ResourceRecord } from './storage/cloud-store.ts';
@@ -38,10 +38,7 @@ export interface CompiledPipeline {
   steps: ActivityStep[];
 }
 
-const name = z.string().superRefine((value, ctx) => {
-  const problem = resourceNameProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const name = resourceNameSchema;
 const createSchema = z.object({ pipelineName: name, pipelineActivities: z.array(z.unknown()), tags: tagsSchema.optional() });
 const updateSchema = z.object({ pipelineName: name, pipelineActivities: z.array(z.unknown()) });
 const runSchema = z.object({

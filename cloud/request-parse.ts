@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidRequestException } from './errors.ts';
+import { resourceNameProblem } from './names.ts';
 
 /**
  * Parse, don't validate: every engine operation runs its input through a zod schema first, so the
@@ -16,6 +17,11 @@ export function parseRequest<T extends z.ZodType>(schema: T, input: unknown, ope
 }
 
 /** Shapes shared by several operations. */
+export const resourceNameSchema = z.string().superRefine((value, ctx) => {
+  const problem = resourceNameProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 export const retentionPeriodSchema = z
   .object({
     unlimited: z.boolean().optional(),

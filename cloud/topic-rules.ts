@@ -5,9 +5,9 @@ import type {
 } from './engine.ts';
 import { arnOf, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { checkResourceName, resourceNameProblem } from './names.ts';
+import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
-import { listRequestSchema, parseRequest, tagsSchema } from './request-parse.ts';
+import { listRequestSchema, parseRequest, tagsSchema, resourceNameSchema } from './request-parse.ts';
 import { parseRuleSql, type ParsedRuleSql } from './topic-rule.ts';
 
 /** The stored topic rules (IoT Core's CreateTopicRule shapes) and their compiled form for the subscriber. */
@@ -19,10 +19,7 @@ export interface CompiledRule extends ParsedRuleSql {
 
 const MAX_ACTIONS = 10;
 
-const name = z.string().superRefine((value, ctx) => {
-  const problem = resourceNameProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const name = resourceNameSchema;
 const payloadSchema = z.object({
   sql: z.string().min(1).max(4096),
   description: z.string().max(2048).optional(),

@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import type { PipelineActivity } from '../engine.ts';
-import { isAttributeName, resourceNameProblem } from '../names.ts';
+import { isAttributeName } from '../names.ts';
+import { resourceNameSchema } from '../request-parse.ts';
 
 /** The shapes of the ten pipeline activities, with the limits of service-2.json. */
 
 const MAX_ATTRIBUTES = 50;
 
 const activityName = z.string().min(1).max(128);
-const resourceName = z.string().superRefine((name, ctx) => {
-  const problem = resourceNameProblem(name);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const resourceName = resourceNameSchema;
 const attributeName = z.string().refine(isAttributeName, {
   message: 'not a valid attribute name (letters, digits, underscores; start with a letter or one underscore)',
 });
