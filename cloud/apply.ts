@@ -28,12 +28,13 @@ import { createDatasetBody } from './api/routes-datasets.ts';
 import { createDatastoreBody } from './api/routes-datastores.ts';
 import { createPipelineBody } from './api/routes-pipelines.ts';
 import { IOT_SIGNING_NAME, topicRuleEntry } from './api/routes-rules.ts';
+import { thingEntry } from './api/routes-things.ts';
 import { SignedFetchError, signedFetch, type SignedFetchOptions } from './api/signed-fetch.ts';
 import type { SigningCredentials } from './api/sigv4.ts';
 
 /**
  * `hedgerow cloud apply FILE`: a tiny CloudFormation. The file lists channels, datastores, pipelines,
- * datasets and topic rules in the shape of their Create* request bodies (JSON or YAML). Each resource is
+ * datasets, IoT Core topic rules and things in the shape of their Create* request bodies (JSON or YAML). Each resource is
  * read through the API and planned as create, update or unchanged; the plan is printed, then carried out
  * through the API in dependency order. A field left out of the file is left as it is on the server, so
  * applying the same file twice changes nothing the second time.
@@ -46,6 +47,9 @@ export const resourceFileSchema = z
     pipelines: z.array(createPipelineBody).default([]),
     datasets: z.array(createDatasetBody).default([]),
     rules: z.array(topicRuleEntry).default([]),
+    things: z.array(thingEntry).default([]),
+    /** A note for people reading the file; ignored. */
+    $comment: z.string().optional(),
   })
   .superRefine((file, ctx) => {
     const lists = [
@@ -54,6 +58,7 @@ export const resourceFileSchema = z
       ['pipelines', file.pipelines.map((p) => p.pipelineName)],
       ['datasets', file.datasets.map((d) => d.datasetName)],
       ['rules', file.rules.map((r) => r.ruleName)],
+      ['things', file.things.map((t) => t.thingName)],
     ] as const;
     for (const [kind, names] of lists) {
       names.forEach((name, index) => {
@@ -63,7 +68,7 @@ export const resourceFileSchema = z
   });
 
 export type ResourceFile = z.output<typeof resourceFileSchema>;
-export type ResourceKind = 'channel' | 'datastore' | 'pipeline' | 'dataset' | 'rule';
+export type ResourceKind = 'thing' | 'channel' | 'datastore' | 'pipeline' | 'dataset' | 'rule';
 export type PlanAction = 'create' | 'update' | 'unchanged';
 
 export interface PlanEntry {
@@ -157,7 +162,16 @@ function datasetOrder(datasets: ResourceFile['datasets']): ResourceFile['dataset
   return out;
 }
 
-async function plan(file: ResourceFile, client: IoTAnalyticsClient, rules: SignedFetchOptions): Promise<Step[]> {
+async function readIot(iot: SignedFetchOptions, path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await signedFetch(iot, 'GET', path)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof SignedFetchError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+async function plan(file: ResourceFile, client: IoTAnalyticsClient, iot: SignedFetchOptions): Promise<Step[]> {
   const steps: Step[] = [];
   const tagsDiffer = async (arn: string | undefined, desired: Tags) => {
     if (!desired || !arn) return false;
@@ -176,6 +190,13 @@ async function plan(file: ResourceFile, client: IoTAnalyticsClient, rules: Signe
     if (changes.includes('tags') && arn && tags) await client.send(new TagResourceCommand({ resourceArn: arn, tags }));
   };
 
+  for (const entry of file.things) {
+    const path = `/things/${encodeURIComponent(entry.thingName)}`;
+    const current = await readIot(iot, path);
+    const changes = current ? differing(current, entry, ['thingTypeName', 'attributes']) : [];
+    const body = { thingTypeName: entry.thingTypeName, attributePayload: entry.attributes ? { attributes: entry.attributes, merge: true } : undefined };
+    step('thing', entry.thingName, current, changes, () => signedFetch(iot, 'POST', path, body), () => signedFetch(iot, 'PATCH', path, body));
+  }
   for (const entry of file.channels) {
     const current = (await orNothing(client.send(new DescribeChannelCommand({ channelName: entry.channelName }))))?.channel;
     const changes = current ? differing({ ...current, channelStorage: current.storage }, entry, ['retentionPeriod', 'channelStorage']) : [];
@@ -228,12 +249,7 @@ async function plan(file: ResourceFile, client: IoTAnalyticsClient, rules: Signe
   }
   for (const entry of file.rules) {
     const path = `/rules/${encodeURIComponent(entry.ruleName)}`;
-    let current: { rule?: Record<string, unknown> } | undefined;
-    try {
-      current = (await signedFetch(rules, 'GET', path)) as { rule?: Record<string, unknown> };
-    } catch (error) {
-      if (!(error instanceof SignedFetchError && error.status === 404)) throw error;
-    }
+    const current = (await readIot(iot, path)) as { rule?: Record<string, unknown> } | undefined;
     const changes = current ? differing({ topicRulePayload: current.rule }, entry, ['topicRulePayload']) : [];
     const tagging = entry.tags?.map((t) => `${encodeURIComponent(t.key)}=${encodeURIComponent(t.value)}`).join('&');
     step(
@@ -241,8 +257,8 @@ async function plan(file: ResourceFile, client: IoTAnalyticsClient, rules: Signe
       entry.ruleName,
       current,
       changes,
-      () => signedFetch(rules, 'POST', path, entry.topicRulePayload, tagging ? { 'x-amz-tagging': tagging } : {}),
-      () => signedFetch(rules, 'PATCH', path, entry.topicRulePayload),
+      () => signedFetch(iot, 'POST', path, entry.topicRulePayload, tagging ? { 'x-amz-tagging': tagging } : {}),
+      () => signedFetch(iot, 'PATCH', path, entry.topicRulePayload),
     );
   }
   return steps;

@@ -5,6 +5,7 @@ import { datastoreOperations } from './routes-datastores.ts';
 import type { Operation } from './operations.ts';
 import { pipelineOperations } from './routes-pipelines.ts';
 import { ruleOperations } from './routes-rules.ts';
+import { thingOperations } from './routes-things.ts';
 
 /** Every operation of IoT Analytics 2017-11-27 (service-2.json), so a test can check none is missing from the table. */
 export const IOT_ANALYTICS_OPERATIONS = [
@@ -44,8 +45,17 @@ export const IOT_ANALYTICS_OPERATIONS = [
   'UpdatePipeline',
 ] as const;
 
-/** IoT Core's topic-rule operations served beside them (ours: rules feed the channels). */
-export const IOT_RULE_OPERATIONS = ['CreateTopicRule', 'GetTopicRule', 'ReplaceTopicRule', 'DeleteTopicRule', 'ListTopicRules'] as const;
+/** IoT Core's topic-rule and thing-registry operations served beside them (ours: rules feed the channels, things enrich messages). */
+export const IOT_CORE_OPERATIONS = [
+  'CreateTopicRule',
+  'GetTopicRule',
+  'ReplaceTopicRule',
+  'DeleteTopicRule',
+  'ListTopicRules',
+  'CreateThing',
+  'DescribeThing',
+  'UpdateThing',
+] as const;
 
 /** The operation table: the only way an API call reaches the engine. */
 export const operationTable: readonly Operation[] = [
@@ -55,4 +65,5 @@ export const operationTable: readonly Operation[] = [
   ...datasetOperations,
   ...accountOperations,
   ...ruleOperations,
+  ...thingOperations,
 ];

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_ERROR_STATUS, ERROR_DOCS } from '../../../cloud/api/api-errors.ts';
-import { IOT_ANALYTICS_OPERATIONS, IOT_RULE_OPERATIONS, operationTable } from '../../../cloud/api/operation-table.ts';
+import { IOT_ANALYTICS_OPERATIONS, IOT_CORE_OPERATIONS, operationTable } from '../../../cloud/api/operation-table.ts';
 import { notImplemented } from '../../../cloud/api/operations.ts';
 import { ERROR_STATUS, InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from '../../../cloud/errors.ts';
 import { errorOf, recordingEngine, signedInject, TEST_KEY, testApp, type TestApp } from './helpers.ts';
@@ -60,7 +60,7 @@ async function setup(answers: Parameters<typeof recordingEngine>[0] = {}, option
 describe('operation table', () => {
   it('has every IoT Analytics operation once, with the model method, path and status', () => {
     expect(Object.keys(MODEL).sort()).toEqual([...IOT_ANALYTICS_OPERATIONS].sort());
-    expect(operationTable.map((o) => o.name).sort()).toEqual([...IOT_ANALYTICS_OPERATIONS, ...IOT_RULE_OPERATIONS].sort());
+    expect(operationTable.map((o) => o.name).sort()).toEqual([...IOT_ANALYTICS_OPERATIONS, ...IOT_CORE_OPERATIONS].sort());
     for (const op of operationTable.filter((o) => o.service === 'iotanalytics')) {
       const [method, path, status] = MODEL[op.name]!;
       expect([op.method, op.path.replace(/:(\w+)/g, '{$1}'), op.status], op.name).toEqual([method, path, status]);
@@ -101,6 +101,27 @@ describe('IoT Core topic rules', () => {
     const lambda = { ...payload, actions: [{ lambda: { functionArn: 'arn:aws:lambda:x' } }] };
     expect(errorOf(await call({ method: 'POST', url: '/rules/weather', body: lambda, service: 'iot' })).message).toMatch(/actions\.0: Unrecognized key: "lambda"/);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('IoT Core things', () => {
+  it('creates idempotently, conflicts on other settings, and merges attributes on update as IoT Core does', async () => {
+    const stored = new Map<string, { thingName: string; thingTypeName?: string; attributes?: Record<string, string> }>();
+    const { call } = await setup({
+      describeThing: (input: { thingName: string }) => {
+        const thing = stored.get(input.thingName);
+        if (!thing) throw new ResourceNotFoundException(`Thing "${input.thingName}" is not registered.`);
+        return thing;
+      },
+      putThing: (thing: { thingName: string }) => void stored.set(thing.thingName, thing),
+    });
+    const create = { thingTypeName: 'station', attributePayload: { attributes: { school: 'north', room: '4b' } } };
+    expect((await call({ method: 'POST', url: '/things/north_1', body: create, service: 'iot' })).statusCode).toBe(200);
+    expect((await call({ method: 'POST', url: '/things/north_1', body: create, service: 'iot' })).statusCode).toBe(200);
+    expect(errorOf(await call({ method: 'POST', url: '/things/north_1', body: { thingTypeName: 'box' }, service: 'iot' })).type).toBe('ResourceAlreadyExistsException');
+    await call({ method: 'PATCH', url: '/things/north_1', body: { attributePayload: { attributes: { room: '', lat: '52.1' }, merge: true } }, service: 'iot' });
+    const described = JSON.parse((await call({ method: 'GET', url: '/things/north_1', service: 'iot' })).body);
+    expect(described).toEqual({ thingName: 'north_1', thingTypeName: 'station', attributes: { school: 'north', lat: '52.1' }, thingId: 'north_1', defaultClientId: 'north_1' });
   });
 });
 
