@@ -136,6 +136,8 @@ export class AnalyticsEngine implements E.Engine, Extension {
     await parts.scheduler.stop();
     await parts.sweeper.stop();
     await parts.reprocessing.idle();
+    // A long dataset query must not hold up shutdown: it fails, and its schedule runs it again.
+    await parts.ctx.store.cancelQueries();
     await parts.contents.idle();
     this.parts = undefined;
     await parts.lambdas.stop();

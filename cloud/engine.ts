@@ -678,8 +678,8 @@ export interface Engine {
 }
 
 /**
- * How the real engine is built (cloud/analytics-engine.ts, in progress):
- * `new AnalyticsEngine({ settings, log, clock?, contentUrl? })`, an Extension (start/stop) that
- * implements Engine. `settings` is the parsed cloud section of cloud/settings.ts.
+ * How the real engine is built (cloud/analytics-engine.ts):
+ * `new AnalyticsEngine({ settings, log, store?, clock?, timers?, newId?, contentUrl? })`, an Extension
+ * (start/stop) that implements Engine. `settings` is the parsed `cloud:` section of cloud/settings.ts.
  */
 export type { Extension } from '../device/extension.ts';

@@ -7,6 +7,7 @@ import { InvalidRequestException } from '../errors.ts';
 /**
  * Runs lambda activities: `<lambdaDir>/<lambdaName>.{ts,mts,js,mjs}` whose default export takes an
  * array of messages and returns (or resolves to) the array to pass on, like an AWS Lambda handler.
+ * In a folder outside an ESM package (no `"type": "module"` above it) use .mts or .mjs.
  * Each module lives in its own worker thread, so a lambda that loops forever is stopped by
  * terminating its worker when the timeout passes, and the engine keeps running.
  */

@@ -127,6 +127,8 @@ export interface CloudStore {
   expireDatastoreRows(datastore: string, before: number): Promise<number>;
   /** Prepares a translated query without running it: undefined if SQLite accepts it, else SQLite's reason. */
   checkQuery(query: TranslatedQuery): Promise<string | undefined>;
+  /** Stops queries that are running (they fail); used when the engine shuts down. */
+  cancelQueries(): Promise<void>;
   /** Runs a checked, translated dataset query read-only with a time limit, writing CSV to `outFile`. */
   runQuery(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult>;
 

@@ -31,7 +31,8 @@ export class SqliteQueryRunner {
   private ready: Promise<void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
-  private readonly waiting = new Map<number, (reply: Reply) => void>();
+  /** Replies awaited, with the process each was sent to (a killed process fails only its own). */
+  private readonly waiting = new Map<number, { child: ChildProcess; done: (reply: Reply) => void }>();
 
   constructor(private readonly file: string) {}
 
@@ -54,18 +55,19 @@ export class SqliteQueryRunner {
         if (reply.ready) return resolve();
         const waiter = this.waiting.get(reply.id ?? -1);
         this.waiting.delete(reply.id ?? -1);
-        waiter?.(reply);
+        waiter?.done(reply);
       });
       child.on('exit', (code, signal) => {
         const reason = `the query process ended (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`;
         reject(new QueryError(reason));
+        for (const [id, waiter] of this.waiting) {
+          if (waiter.child !== child) continue;
+          this.waiting.delete(id);
+          waiter.done({ id, ok: false, error: reason });
+        }
         if (this.child !== child) return;
         this.child = undefined;
         this.ready = undefined;
-        for (const [id, waiter] of this.waiting) {
-          this.waiting.delete(id);
-          waiter({ id, ok: false, error: reason });
-        }
       });
     });
     return this.ready;
@@ -91,9 +93,12 @@ export class SqliteQueryRunner {
         this.kill(child);
         rmSync(`${outFile}.partial`, { force: true });
       }, timeoutMs);
-      this.waiting.set(id, (r) => {
-        clearTimeout(timer);
-        resolve(r);
+      this.waiting.set(id, {
+        child,
+        done: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
       });
       child.send({ id, file: this.file, sql: query.sql, params: query.params, outFile });
     });
@@ -109,6 +114,7 @@ export class SqliteQueryRunner {
     child.kill('SIGKILL');
   }
 
+  /** Ends the process; a query still running fails with "the query process ended". */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -116,7 +122,8 @@ export class SqliteQueryRunner {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      // Read-only work only: killing it can lose nothing.
+      child.kill('SIGKILL');
     });
   }
 }

@@ -141,6 +141,9 @@ export class SqliteStore implements CloudStore {
       return error instanceof Error ? error.message : String(error);
     }
   }
+  async cancelQueries(): Promise<void> {
+    await this.queries?.stop();
+  }
   async runQuery(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
     if (!this.queries) throw new Error('the store is not open');
     return this.queries.run(query, outFile, timeoutMs);

@@ -156,6 +156,17 @@ describe('engine: datasets', () => {
     expect(await csv(f.engine, 'quick')).toEqual([['n'], ['200']]);
   });
 
+  it('fails a running query when the engine stops, instead of waiting for it', async () => {
+    await f.engine.batchPutMessage({ channelName: 'ch', messages: Array.from({ length: 100 }, (_, i) => message(`m${i}`, { v: i })) });
+    await f.engine.createDataset({ datasetName: 'endless', ...query('SELECT count(*) FROM ds a, ds b, ds c, ds d, ds e') });
+    await f.engine.createDatasetContent({ datasetName: 'endless' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await f.engine.stop();
+    await f.engine.start();
+    const content = await f.engine.getDatasetContent({ datasetName: 'endless' });
+    expect(content.status).toEqual({ state: 'FAILED', reason: expect.stringMatching(/query process ended/) });
+  });
+
   it('describes, lists, updates and deletes datasets with their content', async () => {
     await f.engine.createDataset({ datasetName: 'd1', ...query('SELECT * FROM ds'), retentionPeriod: { numberOfDays: 3 } });
     const { dataset } = await f.engine.describeDataset({ datasetName: 'd1' });
