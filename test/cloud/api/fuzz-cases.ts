@@ -303,6 +303,7 @@ export function generateCases(count: number, seed: number, names: FuzzNames): Fu
         { category: 'bad-query', method: 'GET', url: `/tags?resourceArn=${pick(['short', 'arn:aws:iotanalytics:eu-west-1:000000000000:bogus/x', 'arn:aws:s3:::bucket-name-here'])}` },
         { category: 'bad-query', method: 'DELETE', url: `/tags?resourceArn=${encodeURIComponent(`arn:aws:iotanalytics:eu-west-1:000000000000:channel/${names.channel}`)}` },
         { category: 'bad-query', method: 'GET', url: `/channels?nextToken=${pick(['garbage', '%00', 'x'.repeat(50)])}` },
+        { category: 'bad-query', method: pick(['GET', 'DELETE'] as const), url: `/${pick(['channels', 'pipelines', 'datasets'])}/${pick(['%zz', '%E0%A4%A', 'a%2Fb', '..%2F..', '%', 'y'.repeat(2000)])}` },
       ]),
     'bad-signature': () => {
       const mangles: Array<(h: Record<string, string>) => Record<string, string>> = [
