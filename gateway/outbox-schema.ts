@@ -11,6 +11,8 @@ import type Database from 'better-sqlite3';
 export const SCHEMA_VERSION = 1;
 
 const DDL = `
+-- Row ids are handed out from state.last_row_id, never reused even when the table empties: readers
+-- keep "everything up to id N is done" marks, which a reused id would slip under.
 CREATE TABLE IF NOT EXISTS rows (
   id          INTEGER PRIMARY KEY,
   message_id  TEXT    NOT NULL,
@@ -31,7 +33,8 @@ CREATE TABLE IF NOT EXISTS state (
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO state (key, value) VALUES
-  ('depth', 0), ('bytes', 0), ('dropped_records', 0), ('sent_records', 0), ('sent_envelopes', 0), ('retried_envelopes', 0);
+  ('depth', 0), ('bytes', 0), ('dropped_records', 0), ('sent_records', 0), ('sent_envelopes', 0), ('retried_envelopes', 0),
+  ('last_row_id', 0);
 `;
 
 export class OutboxSchemaError extends Error {
@@ -51,5 +54,6 @@ export function applySchema(db: Database.Database, path: string): void {
   // The totals are kept incrementally for speed; recounting once per open means a bug can never
   // leave them wrong for longer than one run.
   db.exec(`UPDATE state SET value = (SELECT count(*) FROM rows) WHERE key = 'depth';
-           UPDATE state SET value = (SELECT coalesce(sum(bytes), 0) FROM rows) WHERE key = 'bytes';`);
+           UPDATE state SET value = (SELECT coalesce(sum(bytes), 0) FROM rows) WHERE key = 'bytes';
+           UPDATE state SET value = max(value, (SELECT coalesce(max(id), 0) FROM rows)) WHERE key = 'last_row_id';`);
 }

@@ -26,6 +26,7 @@ export class OutboxStatements {
   readonly insert: Database.Statement;
   readonly reserveSeq: Database.Statement;
   readonly addTotals: Database.Statement;
+  readonly reserveRows: Database.Statement;
   readonly addDropped: Database.Statement;
   readonly addRetries: Database.Statement;
   readonly deleteRow: Database.Statement;
@@ -45,12 +46,19 @@ export class OutboxStatements {
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
-      `INSERT INTO rows (message_id, device_id, seq, topic, ts, record, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO rows (id, message_id, device_id, seq, topic, ts, record, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.reserveSeq = db.prepare(
       `INSERT INTO state (key, value) VALUES ('seq:' || @deviceId, @count)
        ON CONFLICT(key) DO UPDATE SET value = value + @count RETURNING value`,
     ).pluck();
+    // One statement on the state page: reserve row ids and count the append.
+    this.reserveRows = db
+      .prepare(
+        `UPDATE state SET value = value + CASE key WHEN 'bytes' THEN @bytes ELSE @rows END
+         WHERE key IN ('depth', 'bytes', 'last_row_id') RETURNING key, value`,
+      )
+      .raw();
     this.addTotals = db.prepare(
       `UPDATE state SET value = value + CASE key WHEN 'depth' THEN @depth WHEN 'bytes' THEN @bytes
          WHEN 'sent_records' THEN @sentRecords ELSE @sentEnvelopes END
@@ -65,10 +73,10 @@ export class OutboxStatements {
     // An envelope's rows are usually one contiguous id range (one device appending): one statement.
     this.stampRange = db.prepare(`UPDATE rows SET envelope = ? WHERE id BETWEEN ? AND ? AND envelope IS NULL`);
     this.oldestUnstamped = db.prepare(`SELECT id, ts, bytes FROM rows WHERE envelope IS NULL ORDER BY id LIMIT ?`);
-    this.totalsStmt = db.prepare(`SELECT key, value FROM state WHERE key NOT LIKE 'seq:%'`).raw();
+    this.totalsStmt = db.prepare(`SELECT key, value FROM state WHERE key NOT LIKE 'seq:%' AND key != 'last_row_id'`).raw();
     this.bytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'bytes'`).pluck();
     this.oldestTsStmt = db.prepare(`SELECT ts FROM rows ORDER BY id LIMIT 1`).pluck();
-    this.lastIdStmt = db.prepare(`SELECT coalesce(max(id), 0) FROM rows`).pluck();
+    this.lastIdStmt = db.prepare(`SELECT value FROM state WHERE key = 'last_row_id'`).pluck();
     this.stampedIdsStmt = db.prepare(`SELECT DISTINCT envelope FROM rows WHERE envelope IS NOT NULL ORDER BY envelope LIMIT ?`).pluck();
     this.envelopeRowsStmt = db.prepare(`SELECT ${ROW_COLUMNS} FROM rows WHERE envelope = ? ORDER BY id`);
     this.stampedCountStmt = db.prepare(`SELECT count(*) FROM rows WHERE envelope IS NOT NULL`).pluck();

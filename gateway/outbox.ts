@@ -167,7 +167,7 @@ export class Outbox implements RecordSink {
     return options.newest ? rows.reverse() : rows;
   }
 
-  /** Highest row id ever appended that is still queued, 0 when empty: the edge between backlog and live. */
+  /** Highest row id ever handed out (ids are never reused): the edge between backlog and live. */
   lastId(): number {
     return this.sql.lastId();
   }
@@ -336,14 +336,15 @@ export class Outbox implements RecordSink {
       const last = this.sql.reserveSeq.get({ deviceId, count }) as number;
       nextSeq.set(deviceId, last - count + 1);
     }
-    let bytes = 0;
+    const bytes = rows.reduce((sum, row) => sum + row.bytes, 0);
+    const reserved = this.sql.reserveRows.all({ rows: rows.length, bytes }) as [string, number][];
+    let id = reserved.find(([key]) => key === 'last_row_id')![1] - rows.length;
     for (const row of rows) {
       const seq = nextSeq.get(row.deviceId)!;
       nextSeq.set(row.deviceId, seq + 1);
-      this.sql.insert.run(row.messageId, row.deviceId, seq, row.topic, row.ts, row.record, row.bytes);
-      bytes += row.bytes;
+      id += 1;
+      this.sql.insert.run(id, row.messageId, row.deviceId, seq, row.topic, row.ts, row.record, row.bytes);
     }
-    this.sql.addTotals.run({ depth: rows.length, bytes, sentRecords: 0, sentEnvelopes: 0 });
   }
 
   /** Deletes the oldest never-published rows until `needed` bytes are free. Stamped rows stay: they may be in flight. */

@@ -165,20 +165,25 @@ export class UplinkService implements Extension {
     let refused = false;
 
     const send = (envelope: StampedEnvelope) => {
-      inFlight.add(envelope.id);
-      session.publish(envelope.topic, encodeEnvelope(envelope, this.now())).then(
+      // Only the id and names outlive this call: the records are in the payload now, and a retry
+      // reads them back from the outbox, so a large window does not hold every record twice.
+      const { id, messageId, topic } = envelope;
+      const payload = encodeEnvelope(envelope, this.now());
+      envelope.records.length = 0;
+      inFlight.add(id);
+      session.publish(topic, payload).then(
         () => {
-          inFlight.delete(envelope.id);
-          this.queueAck(envelope.id);
+          inFlight.delete(id);
+          this.queueAck(id);
           this.wake();
         },
         (error: unknown) => {
-          inFlight.delete(envelope.id);
+          inFlight.delete(id);
           if (error instanceof PublishRefusedError && !refused) {
             // The rows stay queued: a refusal (e.g. not authorized) is fixed on the broker, then retried.
             refused = true;
             this.lastError = error.message;
-            log.error(`broker refused envelope ${envelope.messageId} on ${envelope.topic} (${error.message}): reconnecting to retry it`);
+            log.error(`broker refused envelope ${messageId} on ${topic} (${error.message}): reconnecting to retry it`);
             void session.end();
           }
           this.wake();

@@ -84,6 +84,20 @@ describe('Outbox', () => {
     expect(second.stats()).toMatchObject({ depth: 2, sentRecords: 3 });
   });
 
+  it('never reuses a row id, even after the table empties and the file is reopened', () => {
+    const first = openOutbox();
+    first.append([rec('a', 1), rec('a', 2)]);
+    first.ack(first.readUnsent({ limit: 10 }).map((row) => row.id));
+    first.append([rec('a', 3)]);
+    expect(first.readUnsent({ limit: 10 }).map((row) => row.id)).toEqual([3]);
+    first.ack([3]);
+    first.close();
+    const second = openOutbox();
+    expect(second.lastId()).toBe(3);
+    second.append([rec('a', 4)]);
+    expect(second.readUnsent({ limit: 10 }).map((row) => [row.id, row.seq])).toEqual([[4, 4]]);
+  });
+
   it('rejects a batch with an unsendable record and stores none of it', () => {
     const outbox = openOutbox();
     expect(() => outbox.append([rec('a', 1), { deviceId: 'a', topic: 'dt/weather/+/reading', record: { ts: 2 } }])).toThrow(

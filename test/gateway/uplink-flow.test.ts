@@ -5,7 +5,8 @@ import { createConnector } from '../../gateway/gateway.ts';
 import { ConnectionLostError } from '../../gateway/uplink.ts';
 import type { UplinkConnector, UplinkSession, WillMessage } from '../../gateway/uplink.ts';
 import type { Envelope } from '../../device/contract.ts';
-import { openTestOutbox, recordingLog, startUplink, tempDir, testUplinkSettings, weatherBatch } from './helpers/gateway-harness.ts';
+import { Outbox } from '../../gateway/outbox.ts';
+import { openTestOutbox, recordingLog, silent, startUplink, tempDir, testUplinkSettings, weatherBatch } from './helpers/gateway-harness.ts';
 
 /** A session whose PUBACKs the test hands out. */
 class FakeSession implements UplinkSession {
@@ -95,6 +96,20 @@ describe('drain flow control', () => {
     expect(session.envelopes()).toHaveLength(200);
     expect(session.maxInFlight).toBeLessThanOrEqual(7);
     expect(session.maxInFlight).toBeGreaterThanOrEqual(6);
+  });
+
+  it('sends what another process appends after the outbox emptied', async () => {
+    const { outbox, connector } = fixture(undefined, {});
+    outbox.append(weatherBatch('station-1', 0, 3));
+    await until(() => connector.sessions[0]?.envelopes().length === 3);
+    connector.sessions[0]!.ackAll();
+    await until(() => outbox.stats().depth === 0);
+    // A second handle, as the station process has: no in-process wake-up, only the poll.
+    const station = Outbox.open({ path: outbox.path, log: silent });
+    station.append(weatherBatch('station-1', 3, 1));
+    station.close();
+    await until(() => connector.sessions[0]!.envelopes().length === 4);
+    expect(connector.sessions[0]!.envelopes()[3]).toMatchObject({ seq: 4 });
   });
 
   it('caps the window at the configured maximum when the broker sends none', async () => {
