@@ -176,12 +176,17 @@ export const lateDataRules = z
   .min(1)
   .max(1);
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** ASCII only, as the model's \p{ASCII} message id pattern. */
 export const messageId = z
   .string({ error: 'messageId must be a string' })
   .min(1, 'messageId must not be empty')
   .max(128, 'messageId must be at most 128 characters')
-  .refine((s) => /^[\p{ASCII}]*$/u.test(s), 'messageId must be ASCII');
+  .refine(isAscii, 'messageId must be ASCII');
 
 export const message = z.strictObject({
   messageId,

@@ -15,6 +15,8 @@ export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const SIGNATURE_HEX = /^[0-9a-f]{64}$/;
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
+const ALL_UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+const ALL_UNRESERVED_OR_SLASH = /^[A-Za-z0-9\-._~/]*$/;
 
 /** A request as it travelled: the path and query still percent-encoded, header lines as received. */
 export interface WireRequest {
@@ -55,6 +57,8 @@ export interface VerifyOptions {
 
 /** RFC 3986 encoding of UTF-8 bytes: unreserved characters stay, everything else becomes %XX (upper case). */
 export function uriEncode(value: string | Uint8Array, keepSlash = false): string {
+  // Most names and values need no escaping at all; skip the byte loop for them.
+  if (typeof value === 'string' && (keepSlash ? ALL_UNRESERVED_OR_SLASH : ALL_UNRESERVED).test(value)) return value;
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
   let out = '';
   for (const byte of bytes) {
@@ -67,6 +71,7 @@ export function uriEncode(value: string | Uint8Array, keepSlash = false): string
 
 /** Percent-decodes to bytes without throwing: a `%` not followed by two hex digits stays literal, as servers treat it. */
 export function percentDecode(value: string): Buffer {
+  if (!value.includes('%')) return Buffer.from(value, 'utf8');
   const raw = Buffer.from(value, 'utf8');
   const out: number[] = [];
   for (let i = 0; i < raw.length; i++) {
