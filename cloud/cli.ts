@@ -4,7 +4,10 @@
  * so `hedgerow station` on a Pi Zero never loads the cloud engine.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { Logger } from 'pino';
 import { ConfigError } from '../device/config-file.ts';
+import { Controller } from '../device/controller.ts';
+import type { Extension } from '../device/extension.ts';
 import { createLogger, type LogFormat } from './logger.ts';
 import { loadSettings } from './hedgerow-settings.ts';
 
@@ -92,7 +95,45 @@ export function buildProgram(): Command {
       }),
   );
 
+  const cloud = program
+    .command('cloud')
+    .description('run the IoT Analytics-compatible engine and its REST API (channels, pipelines, datastores, datasets)')
+    .option('--port <n>', 'API port (default 8780)')
+    .option('--data <dir>', 'folder of the engine\'s SQLite files (default data/cloud)')
+    .action(async (opts: { port?: string; data?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { api: { port: opts.port === undefined ? undefined : Number(opts.port) }, cloud: { dataDir: opts.data } });
+      const { startCloud } = await import('./api/start-cloud.ts');
+      await runUntilSignal([startCloud({ settings, log })], log);
+    });
+
+  cloud
+    .command('apply <file>')
+    .description('create or update the channels, pipelines, datastores, datasets and rules a JSON/YAML file describes; prints the plan first')
+    .option('--endpoint <url>', 'API endpoint (default: the one the config describes)')
+    .option('--dry-run', 'print the plan only')
+    .action(async (file: string, opts: { endpoint?: string; dryRun?: boolean }, command: Command) => {
+      const { globals } = context(command);
+      const settings = loadSettings(globals.config);
+      const { applyTargetFrom } = await import('./api/start-cloud.ts');
+      const { applyResources } = await import('./apply.ts');
+      const target = applyTargetFrom(settings);
+      await applyResources(file, opts.endpoint ?? target.endpoint, target.credentials, { dryRun: opts.dryRun === true });
+    });
+
   return program;
+}
+
+/** Runs extensions until SIGINT or SIGTERM, then stops them in reverse. */
+async function runUntilSignal(extensions: Extension[], log: Logger): Promise<void> {
+  const controller = new Controller(extensions, log);
+  await controller.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log.info('stopping');
+  await controller.stop();
 }
 
 /** Lays `defaults` under `values`: a flag the user gave wins over the demo default. */
@@ -116,6 +157,11 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof Error && error.name === 'ApplyError') {
+      process.stderr.write(`hedgerow cloud apply: ${error.message}\n`);
+      process.exitCode = 1;
       return;
     }
     if (error instanceof ConfigError) {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { parseSettings, readConfigFile } from '../device/config-file.ts';
 import { hardwareSettings, stationSettings } from '../device/settings.ts';
 import { gatewaySettings } from '../gateway/settings.ts';
+import { apiSettings } from './api/api-settings.ts';
+import { cloudSettings } from './settings.ts';
 
 /**
  * The one config file, composed from each folder's section schema. Every key has a default, so
@@ -13,6 +15,8 @@ export const hedgerowSettings = z
     station: stationSettings.prefault({}),
     hardware: hardwareSettings.prefault({}),
     ...gatewaySettings.shape,
+    cloud: cloudSettings.prefault({}),
+    api: apiSettings.prefault({}),
     /** Where the SQLite files live (outbox, cloud engine). */
     dataDir: z.string().default('data'),
   })
