@@ -5,6 +5,7 @@ import { Controller } from '../../device/controller.ts';
 import { createGatewayExtensions } from '../../gateway/gateway.ts';
 import { gatewaySettings } from '../../gateway/settings.ts';
 import { formatStatus, readStatus } from '../../gateway/status.ts';
+import { gatewayExtensionsFor, printStatus } from '../../gateway/commands.ts';
 import { Outbox } from '../../gateway/outbox.ts';
 import { freePort } from './helpers/mosquitto.ts';
 import { Collector } from './helpers/subscriber.ts';
@@ -57,5 +58,31 @@ describe('createGatewayExtensions', () => {
 
   it('tells the operator what to do when there is no outbox yet', () => {
     expect(() => readStatus('/nonexistent/outbox.db', silent)).toThrow(/no outbox at .* start the station first/);
+  });
+});
+
+describe('CLI entry points', () => {
+  it('printStatus writes the figures and exits 0, or says what to do and exits 1', () => {
+    const temp = tempDir();
+    cleanups.push(temp.remove);
+    const path = join(temp.dir, 'outbox.db');
+    const outbox = Outbox.open({ path, log: silent });
+    outbox.append(weatherBatch('station-9', 0, 4));
+    outbox.close();
+    const lines: string[] = [];
+    expect(printStatus(path, silent, (line) => lines.push(line))).toBe(0);
+    expect(lines.join('\n')).toMatch(/4 records queued[\s\S]*uplink: has not run on this outbox/);
+    const missing: string[] = [];
+    expect(printStatus(join(temp.dir, 'none.db'), silent, (line) => missing.push(line))).toBe(1);
+    expect(missing[0]).toMatch(/start the station first/);
+  });
+
+  it('gatewayExtensionsFor leaves the outbox to the runner and the broker to the command', () => {
+    const settings = gatewaySettings.parse({});
+    const outbox = Outbox.open({ path: ':memory:', log: silent });
+    cleanups.push(() => outbox.close());
+    const names = (broker: boolean) => gatewayExtensionsFor(settings, { log: silent, dataDir: '.', thing: 't', broker })(outbox).map((e) => e.name);
+    expect(names(true)).toEqual(['broker', 'uplink']);
+    expect(names(false)).toEqual(['uplink']);
   });
 });
