@@ -10,21 +10,36 @@ export const MAX_RECORD_BYTES = 100_000;
 const WIDEST_SEQ = Number.MAX_SAFE_INTEGER;
 const WIDEST_SENT_AT = 9_999_999_999_999;
 
-/** A queued row as the outbox stores it: the record stays as its JSON text. */
-export interface OutboxRow {
-  /** Append order across the whole file (SQLite rowid). */
+/** What grouping needs of a row: no record text, so a scan of the backlog stays cheap. */
+export interface RowHeader {
+  /** Append order across the whole file; never reused. */
   id: number;
-  messageId: string;
   deviceId: string;
-  seq: number;
   topic: string;
+  seq: number;
   ts: number;
+  /** UTF-8 length of the record's JSON. */
+  bytes: number;
+}
+
+/** A queued row as the outbox stores it: the record stays as its JSON text. */
+export interface OutboxRow extends RowHeader {
+  messageId: string;
   /** The record's JSON text. */
   record: string;
-  /** UTF-8 length of `record`. */
-  bytes: number;
   /** Id of the envelope this row was stamped into, or null while it waits for its first publish. */
   envelope: number | null;
+}
+
+/** A group of rows chosen to travel together, before its text is read. */
+export interface EnvelopePlan {
+  /** The first row's id, which becomes the envelope id. */
+  id: number;
+  deviceId: string;
+  topic: string;
+  seq: number;
+  rowIds: number[];
+  recordBytes: number;
 }
 
 /**
@@ -38,10 +53,10 @@ export interface StampedEnvelope {
   deviceId: string;
   seq: number;
   topic: string;
-  rowIds: number[];
-  records: string[];
-  firstTs: number;
-  lastTs: number;
+  /** Records in the envelope. */
+  count: number;
+  /** The records' JSON joined by commas, in row order (SQLite joins them, so no per-record strings). */
+  body: string;
   /** Sum of the records' JSON bytes. */
   recordBytes: number;
 }
@@ -72,9 +87,9 @@ export function envelopeOverheadBytes(deviceId: string): number {
  * the cloud can see a gap), at most `maxRecords` records and `maxBytes` bytes. Returns the first
  * `maxEnvelopes` groups in the order of their first row.
  */
-export function groupRows(rows: readonly OutboxRow[], limits: GroupingLimits): StampedEnvelope[] {
-  const done: StampedEnvelope[] = [];
-  const open = new Map<string, { envelope: StampedEnvelope; lastSeq: number; bytes: number }>();
+export function groupRows(rows: readonly RowHeader[], limits: GroupingLimits): EnvelopePlan[] {
+  const done: EnvelopePlan[] = [];
+  const open = new Map<string, { plan: EnvelopePlan; lastSeq: number; bytes: number }>();
   const overheads = new Map<string, number>();
   for (const row of rows) {
     const key = `${row.deviceId}\u0000${row.topic}`;
@@ -87,77 +102,33 @@ export function groupRows(rows: readonly OutboxRow[], limits: GroupingLimits): S
     if (
       current &&
       current.lastSeq + 1 === row.seq &&
-      current.envelope.rowIds.length < limits.maxRecords &&
+      current.plan.rowIds.length < limits.maxRecords &&
       current.bytes + 1 + row.bytes <= limits.maxBytes
     ) {
-      addRow(current.envelope, row);
+      current.plan.rowIds.push(row.id);
+      current.plan.recordBytes += row.bytes;
       current.lastSeq = row.seq;
       current.bytes += 1 + row.bytes;
       continue;
     }
-    if (current) done.push(current.envelope);
+    if (current) done.push(current.plan);
     if (overhead + row.bytes > limits.maxBytes) {
       throw new RangeError(
         `row ${row.id} (${row.bytes} bytes) cannot fit an envelope of ${limits.maxBytes} bytes: raise uplink.maxEnvelopeBytes`,
       );
     }
-    open.set(key, {
-      envelope: startEnvelope(row),
-      lastSeq: row.seq,
-      bytes: overhead + row.bytes,
-    });
+    const plan = { id: row.id, deviceId: row.deviceId, topic: row.topic, seq: row.seq, rowIds: [row.id], recordBytes: row.bytes };
+    open.set(key, { plan, lastSeq: row.seq, bytes: overhead + row.bytes });
   }
-  for (const { envelope } of open.values()) done.push(envelope);
+  for (const { plan } of open.values()) done.push(plan);
   done.sort((a, b) => a.id - b.id);
   return done.slice(0, limits.maxEnvelopes);
 }
 
-/** Regroups rows already stamped (read back after a restart) by their envelope id. */
-export function regroupStamped(rows: readonly OutboxRow[]): StampedEnvelope[] {
-  const byId = new Map<number, StampedEnvelope>();
-  for (const row of rows) {
-    const id = row.envelope ?? row.id;
-    const envelope = byId.get(id);
-    if (envelope) {
-      addRow(envelope, row);
-      continue;
-    }
-    if (id !== row.id) {
-      // The first row carries the envelope's messageId; it is deleted only with the rest of the group.
-      throw new Error(`outbox row ${row.id} is stamped into envelope ${id}, whose first row is missing`);
-    }
-    byId.set(id, startEnvelope(row));
-  }
-  return [...byId.values()].sort((a, b) => a.id - b.id);
-}
-
-/** An envelope's identity is its first row's: id, messageId and seq. */
-function startEnvelope(row: OutboxRow): StampedEnvelope {
-  return {
-    id: row.id,
-    messageId: row.messageId,
-    deviceId: row.deviceId,
-    seq: row.seq,
-    topic: row.topic,
-    rowIds: [row.id],
-    records: [row.record],
-    firstTs: row.ts,
-    lastTs: row.ts,
-    recordBytes: row.bytes,
-  };
-}
-
-function addRow(envelope: StampedEnvelope, row: OutboxRow): void {
-  envelope.rowIds.push(row.id);
-  envelope.records.push(row.record);
-  envelope.lastTs = row.ts;
-  envelope.recordBytes += row.bytes;
-}
-
 /** The wire payload, built from the stored JSON text so records are never parsed and re-encoded. */
-export function encodeEnvelope(envelope: StampedEnvelope, sentAt: number): Buffer {
+export function encodeEnvelope(envelope: Pick<StampedEnvelope, 'messageId' | 'deviceId' | 'seq' | 'body'>, sentAt: number): Buffer {
   const text =
     `{"messageId":${JSON.stringify(envelope.messageId)},"deviceId":${JSON.stringify(envelope.deviceId)},` +
-    `"seq":${envelope.seq},"sentAt":${sentAt},"records":[${envelope.records.join(',')}]}`;
+    `"seq":${envelope.seq},"sentAt":${sentAt},"records":[${envelope.body}]}`;
   return Buffer.from(text, 'utf8');
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { OutboxRow } from './envelope.ts';
+import type { OutboxRow, RowHeader, StampedEnvelope } from './envelope.ts';
 
 const ROW_COLUMNS = `id, message_id AS messageId, device_id AS deviceId, seq, topic, ts, record, bytes, envelope`;
 
@@ -39,9 +39,11 @@ export class OutboxStatements {
   private readonly bytesStmt: Database.Statement;
   private readonly oldestTsStmt: Database.Statement;
   private readonly lastIdStmt: Database.Statement;
-  private readonly stampedIdsStmt: Database.Statement;
-  private readonly envelopeRowsStmt: Database.Statement;
+  private readonly stampedStmt: Database.Statement;
+  private readonly bodyByRangeStmt: Database.Statement;
+  private readonly bodyByEnvelopeStmt: Database.Statement;
   private readonly stampedCountStmt: Database.Statement;
+  private readonly headersStmt: Database.Statement;
   private readonly unsent = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
@@ -77,8 +79,26 @@ export class OutboxStatements {
     this.bytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'bytes'`).pluck();
     this.oldestTsStmt = db.prepare(`SELECT ts FROM rows ORDER BY id LIMIT 1`).pluck();
     this.lastIdStmt = db.prepare(`SELECT value FROM state WHERE key = 'last_row_id'`).pluck();
-    this.stampedIdsStmt = db.prepare(`SELECT DISTINCT envelope FROM rows WHERE envelope IS NOT NULL ORDER BY envelope LIMIT ?`).pluck();
-    this.envelopeRowsStmt = db.prepare(`SELECT ${ROW_COLUMNS} FROM rows WHERE envelope = ? ORDER BY id`);
+    // SQLite joins each envelope's records itself: one string per envelope instead of one per record.
+    this.bodyByRangeStmt = db
+      .prepare(`SELECT (SELECT message_id FROM rows WHERE id = @first), group_concat(record, ',' ORDER BY id) FROM rows WHERE id BETWEEN @first AND @last`)
+      .raw();
+    this.bodyByEnvelopeStmt = db
+      .prepare(`SELECT (SELECT message_id FROM rows WHERE id = @first), group_concat(record, ',' ORDER BY id) FROM rows WHERE envelope = @first`)
+      .raw();
+    this.stampedStmt = db.prepare(
+      `SELECT e.envelope AS id, f.message_id AS messageId, f.device_id AS deviceId, f.topic AS topic, f.seq AS seq,
+              e.count AS count, e.body AS body, e.recordBytes AS recordBytes
+       FROM (SELECT envelope, count(*) AS count, sum(bytes) AS recordBytes, group_concat(record, ',' ORDER BY id) AS body
+             FROM rows WHERE envelope IS NOT NULL GROUP BY envelope ORDER BY envelope LIMIT @limit) e
+       LEFT JOIN rows f ON f.id = e.envelope ORDER BY e.envelope`,
+    );
+    this.headersStmt = db
+      .prepare(
+        `SELECT id, device_id, topic, seq, ts, bytes FROM rows
+         WHERE envelope IS NULL AND id > @afterId AND id <= @upToId ORDER BY id LIMIT @limit`,
+      )
+      .raw();
     this.stampedCountStmt = db.prepare(`SELECT count(*) FROM rows WHERE envelope IS NOT NULL`).pluck();
   }
 
@@ -99,12 +119,21 @@ export class OutboxStatements {
     return this.lastIdStmt.get() as number;
   }
 
-  stampedIds(limit: number): number[] {
-    return this.stampedIdsStmt.all(limit) as number[];
+  /** Envelopes stamped and not yet acknowledged, oldest first, with their joined records. */
+  stamped(limit: number): (Omit<StampedEnvelope, 'messageId'> & { messageId: string | null })[] {
+    return this.stampedStmt.all({ limit }) as (Omit<StampedEnvelope, 'messageId'> & { messageId: string | null })[];
   }
 
-  envelopeRows(envelopeId: number): OutboxRow[] {
-    return this.envelopeRowsStmt.all(envelopeId) as OutboxRow[];
+  /** An envelope's first messageId and joined records; by id range when its rows are contiguous. */
+  body(first: number, last: number, contiguous: boolean): { messageId: string; body: string } {
+    const [messageId, body] = (contiguous ? this.bodyByRangeStmt.get({ first, last }) : this.bodyByEnvelopeStmt.get({ first })) as [string, string];
+    return { messageId, body };
+  }
+
+  /** Never-stamped rows in (afterId, upToId], without their record text. */
+  unsentHeaders(afterId: number, upToId: number, limit: number): RowHeader[] {
+    const rows = this.headersStmt.all({ afterId, upToId, limit }) as [number, string, string, number, number, number][];
+    return rows.map(([id, deviceId, topic, seq, ts, bytes]) => ({ id, deviceId, topic, seq, ts, bytes }));
   }
 
   stampedRowCount(): number {

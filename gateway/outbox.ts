@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { OutgoingRecord, RecordSink } from '../device/contract.ts';
 import { applySchema } from './outbox-schema.ts';
-import { groupRows, MAX_RECORD_BYTES, regroupStamped } from './envelope.ts';
+import { groupRows, MAX_RECORD_BYTES } from './envelope.ts';
 import type { GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
 import { OutboxStatements } from './outbox-statements.ts';
 
@@ -199,24 +199,25 @@ export class Outbox implements RecordSink {
     return this.db
       .transaction(() => {
         const from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
-        const rows = this.sql.readUnsent({
-          limit: Math.min(limits.maxEnvelopes * limits.maxRecords, MAX_ROWS_PER_STAMP),
-          afterId: from,
-          upToId: limits.upToId,
-        });
-        let envelopes = groupRows(rows, limits);
+        const limit = Math.min(limits.maxEnvelopes * limits.maxRecords, MAX_ROWS_PER_STAMP);
+        const rows = this.sql.unsentHeaders(from, limits.upToId ?? Number.MAX_SAFE_INTEGER, limit);
+        let plans = groupRows(rows, limits);
         const lastRow = rows.at(-1);
-        if (rows.length === MAX_ROWS_PER_STAMP && envelopes.length > 1 && lastRow) {
+        if (rows.length === MAX_ROWS_PER_STAMP && plans.length > 1 && lastRow) {
           // The read stopped mid-group: leave that group for the next call, which can fill it.
-          envelopes = envelopes.filter((envelope) => !envelope.rowIds.includes(lastRow.id));
+          plans = plans.filter((plan) => plan.rowIds.at(-1) !== lastRow.id);
         }
-        for (const envelope of envelopes) {
-          const last = envelope.rowIds.at(-1)!;
-          if (last - envelope.id + 1 === envelope.rowIds.length) this.sql.stampRange.run(envelope.id, envelope.id, last);
-          else for (const rowId of envelope.rowIds) this.sql.stamp.run(envelope.id, rowId);
-        }
+        const envelopes: StampedEnvelope[] = plans.map((plan) => {
+          const last = plan.rowIds.at(-1)!;
+          const contiguous = last - plan.id + 1 === plan.rowIds.length;
+          if (contiguous) this.sql.stampRange.run(plan.id, plan.id, last);
+          else for (const rowId of plan.rowIds) this.sql.stamp.run(plan.id, rowId);
+          const { messageId, body } = this.sql.body(plan.id, last, contiguous);
+          const { rowIds: _rowIds, ...rest } = plan;
+          return { ...rest, messageId, body, count: plan.rowIds.length };
+        });
         if (limits.cursor) {
-          const chosen = new Set(envelopes.flatMap((envelope) => envelope.rowIds));
+          const chosen = new Set(plans.flatMap((plan) => plan.rowIds));
           const firstLeft = rows.find((row) => !chosen.has(row.id));
           limits.cursor.scannedTo = firstLeft ? firstLeft.id - 1 : (lastRow?.id ?? from);
         }
@@ -227,8 +228,14 @@ export class Outbox implements RecordSink {
 
   /** Envelopes stamped earlier (by this run or one that crashed) and not yet acknowledged. */
   stampedEnvelopes(limit: number, exclude: ReadonlySet<number> = new Set()): StampedEnvelope[] {
-    const ids = this.sql.stampedIds(limit + exclude.size).filter((id) => !exclude.has(id)).slice(0, limit);
-    return ids.flatMap((id) => regroupStamped(this.sql.envelopeRows(id)));
+    const found = this.sql.stamped(limit + exclude.size).filter((envelope) => !exclude.has(envelope.id));
+    return found.slice(0, limit).map((envelope) => {
+      if (envelope.messageId === null) {
+        // The first row carries the envelope's messageId and is deleted only with the rest of the group.
+        throw new Error(`outbox envelope ${envelope.id} has lost its first row: open the file with sqlite3 to inspect it`);
+      }
+      return { ...envelope, messageId: envelope.messageId };
+    });
   }
 
   /** Deletes every row of these envelopes in one transaction and counts them as sent. */

@@ -169,7 +169,7 @@ export class UplinkService implements Extension {
       // reads them back from the outbox, so a large window does not hold every record twice.
       const { id, messageId, topic } = envelope;
       const payload = encodeEnvelope(envelope, this.now());
-      envelope.records.length = 0;
+      envelope.body = '';
       inFlight.add(id);
       session.publish(topic, payload).then(
         () => {

@@ -47,11 +47,14 @@ try {
   const outbox = Outbox.open({ path: join(temp.dir, 'outbox.db'), log });
   for (let from = 0; from < RECORDS; from += FILL_BATCH) outbox.append(weatherBatch('station-1', from, FILL_BATCH));
   // The same envelopes the gateway will send, encoded once up front for the raw loop.
-  const envelopes = groupRows(outbox.readUnsent({ limit: RECORDS }), { maxEnvelopes: RECORDS, maxRecords: PER_ENVELOPE, maxBytes: 128_000 });
-  const rawMessages = envelopes.map((envelope) => ({ topic: envelope.topic, payload: encodeEnvelope(envelope, Date.now()) }));
-  const single = envelopes.flatMap((envelope) =>
-    envelope.records.map((record, i) => ({ topic: envelope.topic, payload: encodeEnvelope({ ...envelope, seq: envelope.seq + i, records: [record] }, Date.now()) })),
-  );
+  const rows = outbox.readUnsent({ limit: RECORDS });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const plans = groupRows(rows, { maxEnvelopes: RECORDS, maxRecords: PER_ENVELOPE, maxBytes: 128_000 });
+  const rawMessages = plans.map((plan) => {
+    const body = plan.rowIds.map((id) => byId.get(id)!.record).join(',');
+    return { topic: plan.topic, payload: encodeEnvelope({ ...plan, messageId: byId.get(plan.id)!.messageId, body }, Date.now()) };
+  });
+  const single = rows.map((row) => ({ topic: row.topic, payload: encodeEnvelope({ ...row, body: row.record }, Date.now()) }));
 
   const settings = uplinkSettings.parse({ url: broker.url, maxRecordsPerEnvelope: PER_ENVELOPE, maxInFlight: 100 });
   const connector = new MqttConnector({ settings, clientId: 'bench-gateway', log });

@@ -111,7 +111,7 @@ describe('Outbox across processes', () => {
     const child = startAppender(batchSize, batches, 3);
     await until(() => child.committed.length > 0);
     const gateway = Outbox.open({ path, log });
-    const delivered: { deviceId: string; seq: number; records: string[] }[] = [];
+    const delivered: { deviceId: string; seq: number; count: number }[] = [];
     let childDone = false;
     void child.exited.then(() => (childDone = true));
     const limits = { maxRecords: 5, maxBytes: 128_000, maxEnvelopes: 20 };
@@ -132,7 +132,7 @@ describe('Outbox across processes', () => {
     const seqs = new Map<string, number[]>();
     for (const envelope of delivered) {
       const list = seqs.get(envelope.deviceId) ?? [];
-      envelope.records.forEach((_, offset) => list.push(envelope.seq + offset));
+      for (let offset = 0; offset < envelope.count; offset += 1) list.push(envelope.seq + offset);
       seqs.set(envelope.deviceId, list);
     }
     const total = [...seqs.values()].reduce((sum, list) => sum + list.length, 0);
