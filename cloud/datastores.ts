@@ -9,7 +9,7 @@ import { ResourceAlreadyExistsException, ResourceNotFoundException } from './err
 import { checkResourceName, isAttributeName } from './names.ts';
 import { page } from './pagination.ts';
 import { listRequestSchema, parseRequest, resourceNameSchema, retentionPeriodSchema, tagsSchema } from './request-parse.ts';
-import type { ResourceRecord } from './storage/cloud-store.ts';
+import type { DatastoreIndexes, ResourceRecord } from './storage/cloud-store.ts';
 
 /** Datastores: the typed, queryable output of pipelines. */
 
@@ -66,8 +66,12 @@ const updateSchema = z.object({
 });
 const describeSchema = z.object({ datastoreName: name, includeStatistics: z.boolean().optional() });
 
-function partitionAttributes(partitions: DatastorePartitions | undefined): string[] {
-  return (partitions?.partitions ?? []).map((p) => p.attributePartition?.attributeName ?? p.timestampPartition!.attributeName);
+function partitionIndexes(partitions: DatastorePartitions | undefined): DatastoreIndexes {
+  const list = partitions?.partitions ?? [];
+  return {
+    time: list.flatMap((p) => (p.timestampPartition ? [p.timestampPartition.attributeName] : [])),
+    device: list.flatMap((p) => (p.attributePartition ? [p.attributePartition.attributeName] : [])),
+  };
 }
 
 export class Datastores {
@@ -99,7 +103,7 @@ export class Datastores {
     if (!inserted) {
       throw new ResourceAlreadyExistsException(`Datastore "${request.datastoreName}" already exists (names are unique ignoring case).`, request.datastoreName, this.arn(request.datastoreName));
     }
-    await this.ctx.store.createDatastoreStorage(request.datastoreName, partitionAttributes(definition.datastorePartitions));
+    await this.ctx.store.createDatastoreStorage(request.datastoreName, partitionIndexes(definition.datastorePartitions));
     if (request.tags) await this.ctx.store.setTags(this.arn(request.datastoreName), request.tags);
     return { datastoreName: request.datastoreName, datastoreArn: this.arn(request.datastoreName), retentionPeriod: definition.retentionPeriod };
   }

@@ -78,6 +78,12 @@ export interface ShadowRecord {
   updatedAt: number;
 }
 
+/** Attributes a datastore is queried by: time attributes (timestampPartition) and device-like ones (attributePartition). */
+export interface DatastoreIndexes {
+  time: readonly string[];
+  device: readonly string[];
+}
+
 export interface SizeStats {
   sizeBytes: number;
   lastArrival?: number;
@@ -120,7 +126,8 @@ export interface CloudStore {
   /** Deletes messages that arrived before `time`; returns how many. */
   expireChannelMessages(channel: string, before: number): Promise<number>;
 
-  createDatastoreStorage(datastore: string, indexedAttributes: readonly string[]): Promise<void>;
+  /** Creates a datastore's storage; the attributes named here (and ts, device_id) are indexed once they appear. */
+  createDatastoreStorage(datastore: string, indexes: DatastoreIndexes): Promise<void>;
   dropDatastoreStorage(datastore: string): Promise<void>;
   insertDatastoreRows(datastore: string, rows: readonly DatastoreRowIn[]): Promise<void>;
   datastoreStats(datastore: string, withSize: boolean): Promise<SizeStats>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Tag } from '../engine.ts';
 import type { TranslatedQuery } from '../sql/query-types.ts';
 import type {
-  ChannelMessageIn, CloudStore, ContentRecord, DatastoreRowIn, QueryResult, ReprocessingRecord, ResourceRecord,
+  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreRowIn, QueryResult, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
@@ -118,8 +118,8 @@ export class SqliteStore implements CloudStore {
     return this.ch.expire(channel, before);
   }
 
-  async createDatastoreStorage(datastore: string, indexedAttributes: readonly string[]): Promise<void> {
-    this.ds.create(datastore, indexedAttributes);
+  async createDatastoreStorage(datastore: string, indexes: DatastoreIndexes): Promise<void> {
+    this.ds.create(datastore, indexes);
   }
   async dropDatastoreStorage(datastore: string): Promise<void> {
     this.ds.drop(datastore);

@@ -72,7 +72,7 @@ export function cloudStoreConformance(backend: string, create: (dir: string) => 
     });
 
     it('adds typed datastore columns as attributes appear and queries them read-only', async () => {
-      await store.createDatastoreStorage('weather', ['station']);
+      await store.createDatastoreStorage('weather', { time: ['ts'], device: ['station'] });
       await store.insertDatastoreRows('weather', [{ record: { station: 'n', temp: 12.5, ok: true, extra: { a: [1] } }, arrival: Date.UTC(2024, 0, 2, 5) }]);
       await store.insertDatastoreRows('weather', [{ record: { station: 's', TEMP: 14, wind: 3 }, arrival: Date.UTC(2024, 0, 3, 5) }]);
       expect(await store.datastoreStats('weather', true)).toMatchObject({ count: 2, lastArrival: Date.UTC(2024, 0, 3, 5) });
@@ -89,13 +89,13 @@ export function cloudStoreConformance(backend: string, create: (dir: string) => 
     });
 
     it('reports SQL the backend cannot run, and never writes through a query', async () => {
-      await store.createDatastoreStorage('d', []);
+      await store.createDatastoreStorage('d', { time: [], device: [] });
       expect(await store.checkQuery({ sql: 'SELECT nope(1) FROM "d"', params: [], datastores: ['d'] })).toMatch(/no such function/);
       await expect(store.runQuery({ sql: 'DELETE FROM "__ds_d"', params: [], datastores: [] }, join(dir, 'x.csv'), 5000)).rejects.toThrow();
     });
 
     it('stops a query that runs past its time limit, and runs the next one', async () => {
-      await store.createDatastoreStorage('d', []);
+      await store.createDatastoreStorage('d', { time: [], device: [] });
       await store.insertDatastoreRows('d', Array.from({ length: 400 }, (_, i) => ({ record: { n: i }, arrival: 1 })));
       const slow = { sql: 'SELECT count(*) FROM "d" a, "d" b, "d" c, "d" e', params: [], datastores: ['d'] };
       await expect(store.runQuery(slow, join(dir, 'slow.csv'), 300)).rejects.toThrow(/longer than 300 ms/);
