@@ -27,18 +27,18 @@ export interface OutboxRow extends RowHeader {
   messageId: string;
   /** The record's JSON text. */
   record: string;
-  /** Id of the envelope this row was stamped into, or null while it waits for its first publish. */
-  envelope: number | null;
 }
 
-/** A group of rows chosen to travel together, before its text is read. */
+/** A contiguous run of rows chosen to travel together, before its text is read. */
 export interface EnvelopePlan {
   /** The first row's id, which becomes the envelope id. */
   id: number;
+  /** The last row's id: the envelope covers every row in id..lastId. */
+  lastId: number;
   deviceId: string;
   topic: string;
   seq: number;
-  rowIds: number[];
+  count: number;
   recordBytes: number;
 }
 
@@ -83,45 +83,56 @@ export function envelopeOverheadBytes(deviceId: string): number {
 }
 
 /**
- * Groups rows (in append order) into envelopes: one device and one topic each, consecutive seq (so
- * the cloud can see a gap), at most `maxRecords` records and `maxBytes` bytes. Returns the first
- * `maxEnvelopes` groups in the order of their first row.
+ * Groups rows (in append order) into envelopes: contiguous runs of one device and one topic with
+ * consecutive seq (so the cloud can see a gap), at most `maxRecords` records and `maxBytes` bytes.
+ * A row already in an envelope (`covered`) ends a run. Runs are contiguous so an envelope is an id
+ * range; rows of several devices interleaved travel in smaller envelopes, which is the price.
  */
-export function groupRows(rows: readonly RowHeader[], limits: GroupingLimits): EnvelopePlan[] {
+export function groupRows(rows: readonly (RowHeader & { covered?: boolean })[], limits: GroupingLimits): EnvelopePlan[] {
   const done: EnvelopePlan[] = [];
-  const open = new Map<string, { plan: EnvelopePlan; lastSeq: number; bytes: number }>();
+  let current: { plan: EnvelopePlan; bytes: number } | undefined;
   const overheads = new Map<string, number>();
   for (const row of rows) {
-    const key = `${row.deviceId}\u0000${row.topic}`;
+    if (row.covered) {
+      if (current) done.push(current.plan);
+      current = undefined;
+      continue;
+    }
+    const plan = current?.plan;
+    if (
+      current &&
+      plan &&
+      plan.deviceId === row.deviceId &&
+      plan.topic === row.topic &&
+      plan.seq + plan.count === row.seq &&
+      plan.count < limits.maxRecords &&
+      current.bytes + 1 + row.bytes <= limits.maxBytes
+    ) {
+      plan.lastId = row.id;
+      plan.count += 1;
+      plan.recordBytes += row.bytes;
+      current.bytes += 1 + row.bytes;
+      continue;
+    }
+    if (current) done.push(current.plan);
+    current = undefined;
+    if (done.length >= limits.maxEnvelopes) break;
     let overhead = overheads.get(row.deviceId);
     if (overhead === undefined) {
       overhead = envelopeOverheadBytes(row.deviceId);
       overheads.set(row.deviceId, overhead);
     }
-    const current = open.get(key);
-    if (
-      current &&
-      current.lastSeq + 1 === row.seq &&
-      current.plan.rowIds.length < limits.maxRecords &&
-      current.bytes + 1 + row.bytes <= limits.maxBytes
-    ) {
-      current.plan.rowIds.push(row.id);
-      current.plan.recordBytes += row.bytes;
-      current.lastSeq = row.seq;
-      current.bytes += 1 + row.bytes;
-      continue;
-    }
-    if (current) done.push(current.plan);
     if (overhead + row.bytes > limits.maxBytes) {
       throw new RangeError(
         `row ${row.id} (${row.bytes} bytes) cannot fit an envelope of ${limits.maxBytes} bytes: raise uplink.maxEnvelopeBytes`,
       );
     }
-    const plan = { id: row.id, deviceId: row.deviceId, topic: row.topic, seq: row.seq, rowIds: [row.id], recordBytes: row.bytes };
-    open.set(key, { plan, lastSeq: row.seq, bytes: overhead + row.bytes });
+    current = {
+      plan: { id: row.id, lastId: row.id, deviceId: row.deviceId, topic: row.topic, seq: row.seq, count: 1, recordBytes: row.bytes },
+      bytes: overhead + row.bytes,
+    };
   }
-  for (const { plan } of open.values()) done.push(plan);
-  done.sort((a, b) => a.id - b.id);
+  if (current) done.push(current.plan);
   return done.slice(0, limits.maxEnvelopes);
 }
 

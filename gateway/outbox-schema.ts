@@ -1,14 +1,15 @@
 import type Database from 'better-sqlite3';
 
 /**
- * The outbox file's schema. One file holds the queued rows, the per-device sequence counters and the
- * running totals, so every change to them commits or rolls back together.
+ * The outbox file's schema. One file holds the queued rows, the envelopes formed from them, the
+ * per-device sequence counters and the running totals, so every change commits or rolls back together.
  *
- * A row's life: appended (envelope NULL) → stamped with an envelope id before its first publish →
- * deleted when the broker acknowledges that envelope. Because the stamp is durable, a retry after any
- * crash re-sends exactly the same group under the same messageId.
+ * A row's life: appended → covered by an envelope (a contiguous id range, recorded before its first
+ * publish) → deleted with its envelope when the broker acknowledges it. Because the envelope is
+ * durable, a retry after any crash re-sends exactly the same group under the same messageId. Rows
+ * themselves are never updated: rewriting a row costs as much as writing it.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 -- Row ids are handed out from state.last_row_id, never reused even when the table empties: readers
@@ -21,11 +22,13 @@ CREATE TABLE IF NOT EXISTS rows (
   topic       TEXT    NOT NULL,
   ts          INTEGER NOT NULL,
   record      TEXT    NOT NULL,
-  bytes       INTEGER NOT NULL,
-  envelope    INTEGER
+  bytes       INTEGER NOT NULL
 );
--- Only stamped rows are indexed, so an append pays nothing for it.
-CREATE INDEX IF NOT EXISTS rows_stamped ON rows(envelope, id) WHERE envelope IS NOT NULL;
+-- An envelope covers rows id..last_id (one device and topic); its id, messageId and seq are its first row's.
+CREATE TABLE IF NOT EXISTS envelopes (
+  id      INTEGER PRIMARY KEY,
+  last_id INTEGER NOT NULL
+);
 -- Per-device sequence counters ('seq:<deviceId>') and running totals share one small table, so an
 -- append dirties one extra page rather than two: that page write is most of a small commit's cost.
 CREATE TABLE IF NOT EXISTS state (
@@ -50,6 +53,11 @@ export function applySchema(db: Database.Database, path: string): void {
     );
   }
   db.exec(DDL);
+  if (version === 1) {
+    // Version 1 marked each row with its envelope; those groups become ranges (they were contiguous).
+    db.exec(`INSERT OR IGNORE INTO envelopes (id, last_id)
+             SELECT envelope, max(id) FROM rows WHERE envelope IS NOT NULL GROUP BY envelope`);
+  }
   if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   // The totals are kept incrementally for speed; recounting once per open means a bug can never
   // leave them wrong for longer than one run.

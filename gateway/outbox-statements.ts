@@ -1,7 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { OutboxRow, RowHeader, StampedEnvelope } from './envelope.ts';
 
-const ROW_COLUMNS = `id, message_id AS messageId, device_id AS deviceId, seq, topic, ts, record, bytes, envelope`;
+const ROW_COLUMNS = `id, message_id AS messageId, device_id AS deviceId, seq, topic, ts, record, bytes`;
+/**
+ * True for a row no envelope covers. Envelopes never overlap, so the nearest one starting at or
+ * before the row decides: one index probe per row.
+ */
+const UNCOVERED = `coalesce((SELECT e.last_id FROM envelopes e WHERE e.id <= rows.id ORDER BY e.id DESC LIMIT 1), 0) < rows.id`;
 
 export interface TotalsRow {
   depth: number;
@@ -21,6 +26,13 @@ export interface UnsentQuery {
   upToId?: number | undefined;
 }
 
+/** A row header in a scan, flagged when an envelope already covers it. */
+export interface ScannedRow extends RowHeader {
+  covered: boolean;
+}
+
+type StampedRow = Omit<StampedEnvelope, 'messageId'> & { messageId: string | null };
+
 /** The outbox's prepared statements, compiled once per handle. */
 export class OutboxStatements {
   readonly insert: Database.Statement;
@@ -30,30 +42,34 @@ export class OutboxStatements {
   readonly addDropped: Database.Statement;
   readonly addRetries: Database.Statement;
   readonly deleteRow: Database.Statement;
+  readonly deleteRange: Database.Statement;
+  readonly insertEnvelope: Database.Statement;
   readonly deleteEnvelope: Database.Statement;
-  readonly stamp: Database.Statement;
-  readonly stampRange: Database.Statement;
-  readonly envelopeSize: Database.Statement;
-  readonly oldestUnstamped: Database.Statement;
+  readonly oldestUncovered: Database.Statement;
+  private readonly envelopeEndStmt: Database.Statement;
+  private readonly rangeSizeStmt: Database.Statement;
   private readonly totalsStmt: Database.Statement;
   private readonly bytesStmt: Database.Statement;
   private readonly oldestTsStmt: Database.Statement;
   private readonly lastIdStmt: Database.Statement;
   private readonly stampedStmt: Database.Statement;
-  private readonly bodyByRangeStmt: Database.Statement;
-  private readonly bodyByEnvelopeStmt: Database.Statement;
-  private readonly stampedCountStmt: Database.Statement;
-  private readonly headersStmt: Database.Statement;
+  private readonly bodyStmt: Database.Statement;
+  private readonly coveredCountStmt: Database.Statement;
+  private readonly scanStmt: Database.Statement;
+  private readonly plainScanStmt: Database.Statement;
+  private readonly envelopesAfterStmt: Database.Statement;
   private readonly unsent = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
       `INSERT INTO rows (id, message_id, device_id, seq, topic, ts, record, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.reserveSeq = db.prepare(
-      `INSERT INTO state (key, value) VALUES ('seq:' || @deviceId, @count)
-       ON CONFLICT(key) DO UPDATE SET value = value + @count RETURNING value`,
-    ).pluck();
+    this.reserveSeq = db
+      .prepare(
+        `INSERT INTO state (key, value) VALUES ('seq:' || @deviceId, @count)
+         ON CONFLICT(key) DO UPDATE SET value = value + @count RETURNING value`,
+      )
+      .pluck();
     // One statement on the state page: reserve row ids and count the append.
     this.reserveRows = db
       .prepare(
@@ -69,37 +85,41 @@ export class OutboxStatements {
     this.addDropped = db.prepare(`UPDATE state SET value = value + ? WHERE key = 'dropped_records'`);
     this.addRetries = db.prepare(`UPDATE state SET value = value + ? WHERE key = 'retried_envelopes'`);
     this.deleteRow = db.prepare(`DELETE FROM rows WHERE id = ? RETURNING bytes`);
-    this.deleteEnvelope = db.prepare(`DELETE FROM rows WHERE envelope = ?`);
-    this.envelopeSize = db.prepare(`SELECT count(*) AS depth, coalesce(sum(bytes), 0) AS bytes FROM rows WHERE envelope = ?`);
-    this.stamp = db.prepare(`UPDATE rows SET envelope = ? WHERE id = ? AND envelope IS NULL`);
-    // An envelope's rows are usually one contiguous id range (one device appending): one statement.
-    this.stampRange = db.prepare(`UPDATE rows SET envelope = ? WHERE id BETWEEN ? AND ? AND envelope IS NULL`);
-    this.oldestUnstamped = db.prepare(`SELECT id, ts, bytes FROM rows WHERE envelope IS NULL ORDER BY id LIMIT ?`);
+    this.deleteRange = db.prepare(`DELETE FROM rows WHERE id BETWEEN ? AND ?`);
+    this.insertEnvelope = db.prepare(`INSERT INTO envelopes (id, last_id) VALUES (?, ?)`);
+    this.deleteEnvelope = db.prepare(`DELETE FROM envelopes WHERE id = ?`);
+    this.envelopeEndStmt = db.prepare(`SELECT last_id FROM envelopes WHERE id = ?`).pluck();
+    this.rangeSizeStmt = db.prepare(`SELECT count(*), coalesce(sum(bytes), 0) FROM rows WHERE id BETWEEN ? AND ?`).raw();
+    this.oldestUncovered = db.prepare(`SELECT id, ts, bytes FROM rows WHERE ${UNCOVERED} ORDER BY id LIMIT ?`);
     this.totalsStmt = db.prepare(`SELECT key, value FROM state WHERE key NOT LIKE 'seq:%' AND key != 'last_row_id'`).raw();
     this.bytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'bytes'`).pluck();
     this.oldestTsStmt = db.prepare(`SELECT ts FROM rows ORDER BY id LIMIT 1`).pluck();
     this.lastIdStmt = db.prepare(`SELECT value FROM state WHERE key = 'last_row_id'`).pluck();
-    // SQLite joins each envelope's records itself: one string per envelope instead of one per record.
-    this.bodyByRangeStmt = db
+    // SQLite joins an envelope's records itself: one string per envelope instead of one per record.
+    this.bodyStmt = db
       .prepare(`SELECT (SELECT message_id FROM rows WHERE id = @first), group_concat(record, ',' ORDER BY id) FROM rows WHERE id BETWEEN @first AND @last`)
       .raw();
-    this.bodyByEnvelopeStmt = db
-      .prepare(`SELECT (SELECT message_id FROM rows WHERE id = @first), group_concat(record, ',' ORDER BY id) FROM rows WHERE envelope = @first`)
-      .raw();
     this.stampedStmt = db.prepare(
-      `SELECT e.envelope AS id, f.message_id AS messageId, f.device_id AS deviceId, f.topic AS topic, f.seq AS seq,
-              e.count AS count, e.body AS body, e.recordBytes AS recordBytes
-       FROM (SELECT envelope, count(*) AS count, sum(bytes) AS recordBytes, group_concat(record, ',' ORDER BY id) AS body
-             FROM rows WHERE envelope IS NOT NULL GROUP BY envelope ORDER BY envelope LIMIT @limit) e
-       LEFT JOIN rows f ON f.id = e.envelope ORDER BY e.envelope`,
+      `SELECT e.id AS id, f.message_id AS messageId, f.device_id AS deviceId, f.topic AS topic, f.seq AS seq,
+              (SELECT count(*) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS count,
+              (SELECT coalesce(sum(bytes), 0) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS recordBytes,
+              (SELECT group_concat(record, ',' ORDER BY id) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS body
+       FROM envelopes e LEFT JOIN rows f ON f.id = e.id ORDER BY e.id LIMIT @limit`,
     );
-    this.headersStmt = db
+    this.coveredCountStmt = db
+      .prepare(`SELECT coalesce(sum((SELECT count(*) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id)), 0) FROM envelopes e`)
+      .pluck();
+    this.scanStmt = db
       .prepare(
-        `SELECT id, device_id, topic, seq, ts, bytes FROM rows
-         WHERE envelope IS NULL AND id > @afterId AND id <= @upToId ORDER BY id LIMIT @limit`,
+        `SELECT id, device_id, topic, seq, ts, bytes, NOT (${UNCOVERED}) FROM rows
+         WHERE id > @afterId AND id <= @upToId ORDER BY id LIMIT @limit`,
       )
       .raw();
-    this.stampedCountStmt = db.prepare(`SELECT count(*) FROM rows WHERE envelope IS NOT NULL`).pluck();
+    // Most scans start past every envelope in flight; they skip the per-row coverage probe.
+    this.plainScanStmt = db
+      .prepare(`SELECT id, device_id, topic, seq, ts, bytes, 0 FROM rows WHERE id > @afterId AND id <= @upToId ORDER BY id LIMIT @limit`)
+      .raw();
+    this.envelopesAfterStmt = db.prepare(`SELECT EXISTS (SELECT 1 FROM envelopes WHERE last_id > @afterId AND id <= @upToId)`).pluck();
   }
 
   totals(): TotalsRow {
@@ -119,28 +139,39 @@ export class OutboxStatements {
     return this.lastIdStmt.get() as number;
   }
 
-  /** Envelopes stamped and not yet acknowledged, oldest first, with their joined records. */
-  stamped(limit: number): (Omit<StampedEnvelope, 'messageId'> & { messageId: string | null })[] {
-    return this.stampedStmt.all({ limit }) as (Omit<StampedEnvelope, 'messageId'> & { messageId: string | null })[];
+  /** The last row id of an envelope, or undefined when it is gone (already acknowledged). */
+  envelopeEnd(id: number): number | undefined {
+    return this.envelopeEndStmt.get(id) as number | undefined;
   }
 
-  /** An envelope's first messageId and joined records; by id range when its rows are contiguous. */
-  body(first: number, last: number, contiguous: boolean): { messageId: string; body: string } {
-    const [messageId, body] = (contiguous ? this.bodyByRangeStmt.get({ first, last }) : this.bodyByEnvelopeStmt.get({ first })) as [string, string];
+  rangeSize(first: number, last: number): { depth: number; bytes: number } {
+    const [depth, bytes] = this.rangeSizeStmt.get(first, last) as [number, number];
+    return { depth, bytes };
+  }
+
+  /** Envelopes formed and not yet acknowledged, oldest first, with their joined records. */
+  stamped(limit: number): StampedRow[] {
+    return this.stampedStmt.all({ limit }) as StampedRow[];
+  }
+
+  /** An envelope's messageId (its first row's) and its records joined in row order. */
+  body(first: number, last: number): { messageId: string; body: string } {
+    const [messageId, body] = this.bodyStmt.get({ first, last }) as [string, string];
     return { messageId, body };
   }
 
-  /** Never-stamped rows in (afterId, upToId], without their record text. */
-  unsentHeaders(afterId: number, upToId: number, limit: number): RowHeader[] {
-    const rows = this.headersStmt.all({ afterId, upToId, limit }) as [number, string, string, number, number, number][];
-    return rows.map(([id, deviceId, topic, seq, ts, bytes]) => ({ id, deviceId, topic, seq, ts, bytes }));
+  /** Row headers in (afterId, upToId], without record text, each flagged if an envelope covers it. */
+  scan(afterId: number, upToId: number, limit: number): ScannedRow[] {
+    const statement = this.envelopesAfterStmt.get({ afterId, upToId }) === 1 ? this.scanStmt : this.plainScanStmt;
+    const rows = statement.all({ afterId, upToId, limit }) as [number, string, string, number, number, number, number][];
+    return rows.map(([id, deviceId, topic, seq, ts, bytes, covered]) => ({ id, deviceId, topic, seq, ts, bytes, covered: covered === 1 }));
   }
 
-  stampedRowCount(): number {
-    return this.stampedCountStmt.get() as number;
+  coveredRowCount(): number {
+    return this.coveredCountStmt.get() as number;
   }
 
-  /** Unstamped rows in the id range, filtered as asked; one statement is prepared per filter shape. */
+  /** Rows no envelope covers, filtered as asked; one statement is prepared per filter shape. */
   readUnsent(query: UnsentQuery): OutboxRow[] {
     const filters = [
       ['topic', 'topic = @topic'],
@@ -148,7 +179,7 @@ export class OutboxStatements {
       ['afterId', 'id > @afterId'],
       ['upToId', 'id <= @upToId'],
     ] as const;
-    const where = ['envelope IS NULL'];
+    const where = [UNCOVERED];
     const params: Record<string, unknown> = { limit: query.limit };
     for (const [name, clause] of filters) {
       if (query[name] === undefined) continue;

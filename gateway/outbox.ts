@@ -200,25 +200,23 @@ export class Outbox implements RecordSink {
       .transaction(() => {
         const from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
         const limit = Math.min(limits.maxEnvelopes * limits.maxRecords, MAX_ROWS_PER_STAMP);
-        const rows = this.sql.unsentHeaders(from, limits.upToId ?? Number.MAX_SAFE_INTEGER, limit);
+        const rows = this.sql.scan(from, limits.upToId ?? Number.MAX_SAFE_INTEGER, limit);
         let plans = groupRows(rows, limits);
         const lastRow = rows.at(-1);
-        if (rows.length === MAX_ROWS_PER_STAMP && plans.length > 1 && lastRow) {
-          // The read stopped mid-group: leave that group for the next call, which can fill it.
-          plans = plans.filter((plan) => plan.rowIds.at(-1) !== lastRow.id);
+        const tail = plans.at(-1);
+        if (rows.length === limit && plans.length > 1 && tail && tail.lastId === lastRow?.id && tail.count < limits.maxRecords) {
+          // The read stopped mid-run: leave that run for the next call, which can fill it.
+          plans = plans.slice(0, -1);
         }
         const envelopes: StampedEnvelope[] = plans.map((plan) => {
-          const last = plan.rowIds.at(-1)!;
-          const contiguous = last - plan.id + 1 === plan.rowIds.length;
-          if (contiguous) this.sql.stampRange.run(plan.id, plan.id, last);
-          else for (const rowId of plan.rowIds) this.sql.stamp.run(plan.id, rowId);
-          const { messageId, body } = this.sql.body(plan.id, last, contiguous);
-          const { rowIds: _rowIds, ...rest } = plan;
-          return { ...rest, messageId, body, count: plan.rowIds.length };
+          this.sql.insertEnvelope.run(plan.id, plan.lastId);
+          const { messageId, body } = this.sql.body(plan.id, plan.lastId);
+          const { lastId: _lastId, ...rest } = plan;
+          return { ...rest, messageId, body };
         });
         if (limits.cursor) {
-          const chosen = new Set(plans.flatMap((plan) => plan.rowIds));
-          const firstLeft = rows.find((row) => !chosen.has(row.id));
+          const chosenTo = plans.at(-1)?.lastId ?? from;
+          const firstLeft = rows.find((row) => !row.covered && row.id > chosenTo);
           limits.cursor.scannedTo = firstLeft ? firstLeft.id - 1 : (lastRow?.id ?? from);
         }
         return envelopes;
@@ -246,8 +244,10 @@ export class Outbox implements RecordSink {
         let bytes = 0;
         let envelopes = 0;
         for (const id of envelopeIds) {
-          const size = this.sql.envelopeSize.get(id) as { depth: number; bytes: number };
-          if (size.depth === 0) continue;
+          const last = this.sql.envelopeEnd(id);
+          if (last === undefined) continue;
+          const size = this.sql.rangeSize(id, last);
+          this.sql.deleteRange.run(id, last);
           this.sql.deleteEnvelope.run(id);
           envelopes += 1;
           depth += size.depth;
@@ -272,7 +272,7 @@ export class Outbox implements RecordSink {
       bytes: totals.bytes,
       oldestTs,
       oldestAgeMs: oldestTs === null ? null : Math.max(0, this.now() - oldestTs),
-      stampedRows: this.sql.stampedRowCount(),
+      stampedRows: this.sql.coveredRowCount(),
       droppedRecords: totals.dropped_records,
       sentRecords: totals.sent_records,
       sentEnvelopes: totals.sent_envelopes,
@@ -359,7 +359,7 @@ export class Outbox implements RecordSink {
     let freed = 0;
     const report: DropReport = { policy: 'drop-oldest', records: 0, bytes: 0, fromTs: Infinity, toTs: -Infinity };
     while (freed < needed) {
-      const victims = this.sql.oldestUnstamped.all(EVICT_CHUNK) as { id: number; ts: number; bytes: number }[];
+      const victims = this.sql.oldestUncovered.all(EVICT_CHUNK) as { id: number; ts: number; bytes: number }[];
       if (victims.length === 0) break;
       for (const victim of victims) {
         if (freed >= needed) break;

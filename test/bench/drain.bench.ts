@@ -49,9 +49,13 @@ try {
   // The same envelopes the gateway will send, encoded once up front for the raw loop.
   const rows = outbox.readUnsent({ limit: RECORDS });
   const byId = new Map(rows.map((row) => [row.id, row]));
+  const position = new Map(rows.map((row, index) => [row.id, index]));
   const plans = groupRows(rows, { maxEnvelopes: RECORDS, maxRecords: PER_ENVELOPE, maxBytes: 128_000 });
   const rawMessages = plans.map((plan) => {
-    const body = plan.rowIds.map((id) => byId.get(id)!.record).join(',');
+    const body = rows
+      .slice(position.get(plan.id), position.get(plan.lastId)! + 1)
+      .map((row) => row.record)
+      .join(',');
     return { topic: plan.topic, payload: encodeEnvelope({ ...plan, messageId: byId.get(plan.id)!.messageId, body }, Date.now()) };
   });
   const single = rows.map((row) => ({ topic: row.topic, payload: encodeEnvelope({ ...row, body: row.record }, Date.now()) }));

@@ -136,6 +136,20 @@ describe('Outbox', () => {
     expect(second.stats().retriedEnvelopes).toBe(2);
   });
 
+  it('forms envelopes from contiguous runs of one device, so each envelope is an id range', () => {
+    const outbox = openOutbox();
+    outbox.append([rec('a', 1), rec('a', 2), rec('b', 3), rec('b', 4), rec('a', 5), rec('b', 6)]);
+    const envelopes = outbox.stampEnvelopes(limits);
+    expect(envelopes.map((e) => [e.deviceId, e.seq, e.count])).toEqual([
+      ['a', 1, 2],
+      ['b', 1, 2],
+      ['a', 3, 1],
+      ['b', 3, 1],
+    ]);
+    expect(outbox.stats().stampedRows).toBe(6);
+    expect(outbox.readUnsent({ limit: 10 })).toEqual([]);
+  });
+
   it('keeps the messageId of an envelope equal to its first row', () => {
     const outbox = openOutbox();
     outbox.append([rec('a', 1), rec('a', 2)]);
