@@ -44,6 +44,12 @@ export interface PlaySoundPlayerOptions {
 }
 
 const AMIXER = 'amixer';
+/**
+ * How long a stopped player gets to exit on SIGTERM before SIGKILL. aplay catches SIGTERM to abort
+ * the sound card cleanly, but a player stuck on a read (a file on a hung USB stick, a pipe) restarts
+ * the read and never exits: one sound at a time must hold even then.
+ */
+const KILL_GRACE_MS = 200;
 const PACKAGE_OF: Record<string, string> = { aplay: 'alsa-utils', mpg123: 'mpg123', play: 'sox', amixer: 'alsa-utils' };
 
 /** The default command lines: aplay for WAV, mpg123 for MP3, both on one ALSA device. */
@@ -98,6 +104,11 @@ export class PlaySoundPlayer implements AudioPlayer {
       if (stopRequested || child.exitCode !== null || child.signalCode !== null) return;
       stopRequested = true;
       child.kill('SIGTERM');
+      const escalate = setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }, KILL_GRACE_MS);
+      escalate.unref();
+      child.once('close', () => clearTimeout(escalate));
     };
     const handle: PlayHandle = { file, pid: child.pid, finished, stop };
     this.current = { handle, stop };

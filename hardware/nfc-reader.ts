@@ -8,6 +8,7 @@
  * goes away is logged and its replacement picked up, and a pcscd that stops is waited for.
  */
 import { EventEmitter } from 'node:events';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { NFC, CONNECT_MODE_CARD, CONNECT_MODE_DIRECT, TAG_ISO_14443_3, type Card, type Reader } from 'nfc-pcsc';
 import {
@@ -35,6 +36,8 @@ const ESCAPE_ANSWER_MAX = 64;
 const READ_PACKET_BYTES = 16;
 const DEFAULT_RETRY_MS = 2000;
 const DEFAULT_NO_READER_HINT_MS = 5000;
+/** How long stop() waits for commands in flight before it closes the readers. */
+const STOP_SETTLE_MS = 2000;
 
 export type TagKind = 'iso14443-3' | 'iso14443-4';
 
@@ -106,6 +109,8 @@ interface ReaderState {
   /** A direct-mode (no tag) connection is open for an escape command. */
   direct: Promise<void> | null;
   ledFailed: boolean;
+  /** Commands in flight; close() waits for them (see stop()). */
+  pending: Set<Promise<unknown>>;
 }
 
 export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcReader {
@@ -130,7 +135,15 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
   async stop(): Promise<void> {
     this.running = false;
     this.clearTimers();
-    for (const state of [...this.readers.values()]) this.closeReader(state);
+    const states = [...this.readers.values()];
+    // pcsclite's close() takes the reader's lock on the main thread, and a command in flight holds it
+    // until the reader answers: let commands finish first, or close() could wait for ever.
+    await settle(states.flatMap((state) => [...state.pending]), STOP_SETTLE_MS);
+    // pcsclite also holds that lock while it runs our card listeners, and Node drains promise jobs
+    // before the listener returns: a stop() awaited from a tag event would close() inside the lock.
+    // A macrotask hop gets out of any native callback first.
+    await setImmediatePromise();
+    for (const state of states) this.closeReader(state);
     this.closeNfc();
   }
 
@@ -139,7 +152,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     for (const state of this.readers.values()) {
       if (state.model !== 'acr122') continue;
       const command = acr122Led(led);
-      const sent = state.reader.card && state.reader.connection ? state.reader.transmit(command, 2) : this.escape(state, command);
+      const sent = track(state, () => (state.reader.card && state.reader.connection ? state.reader.transmit(command, 2) : this.escape(state, command)));
       sent.catch((error: unknown) => {
         // Readers without the escape command enabled, or a tag that just left: the LED is a nicety.
         if (!state.ledFailed) this.options.log.debug(`${state.name}: LED not set (${message(error)}); further LED errors are not logged`);
@@ -192,6 +205,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
       buzzerOffPending: false,
       direct: null,
       ledFailed: false,
+      pending: new Set(),
     };
     const log = this.options.log;
     reader.on('card', (card: Card) => void this.onCard(state, card));
@@ -226,7 +240,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
         if (reader.connection) await reader.disconnect();
         await reader.connect(CONNECT_MODE_CARD);
       }
-      const answer = await reader.transmit(GET_UID, UID_ANSWER_MAX);
+      const answer = await track(state, () => reader.transmit(GET_UID, UID_ANSWER_MAX));
       if (session !== state.session) return;
       const kind: TagKind = card.standard === TAG_ISO_14443_3 ? 'iso14443-3' : 'iso14443-4';
       if (!succeeded(answer) || answer.length < 3) {
@@ -271,7 +285,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     try {
       const message = await readType2NdefMessage(async (page, length) => {
         if (session !== state.session) throw new Error('the tag left the reader');
-        return state.reader.read(page, length, TYPE2_PAGE_SIZE, READ_PACKET_BYTES);
+        return track(state, () => state.reader.read(page, length, TYPE2_PAGE_SIZE, READ_PACKET_BYTES));
       });
       return message ? textRecords(decodeNdefMessage(message)) : [];
     } catch (error) {
@@ -286,12 +300,14 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     if (this.options.buzzer || state.model === 'other') return;
     try {
       if (state.model === 'acr122') {
-        const answer = await this.escape(state, ACR122_BUZZER_OFF);
+        const answer = await track(state, () => this.escape(state, ACR122_BUZZER_OFF));
         if (!succeeded(answer)) throw new Error(`answer ${answer.toString('hex')}`);
       } else {
-        const behavior = acr1252Behavior(await this.escape(state, ACR1252_READ_BEHAVIOR));
+        const behavior = acr1252Behavior(await track(state, () => this.escape(state, ACR1252_READ_BEHAVIOR)));
         if (behavior === null) throw new Error('unexpected answer to "read LED and buzzer behavior"');
-        if (behavior & ACR1252_BEHAVIOR_BUZZER_BIT) await this.escape(state, acr1252SetBehavior(behavior & ~ACR1252_BEHAVIOR_BUZZER_BIT));
+        if (behavior & ACR1252_BEHAVIOR_BUZZER_BIT) {
+          await track(state, () => this.escape(state, acr1252SetBehavior(behavior & ~ACR1252_BEHAVIOR_BUZZER_BIT)));
+        }
       }
       this.options.log.info(`${state.name}: buzzer off (the box plays its own sounds)`);
     } catch (error) {
@@ -309,7 +325,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
   private async buzzerOffOverTag(state: ReaderState): Promise<void> {
     state.buzzerOffPending = false;
     try {
-      const answer = await state.reader.transmit(ACR122_BUZZER_OFF, 2);
+      const answer = await track(state, () => state.reader.transmit(ACR122_BUZZER_OFF, 2));
       if (!succeeded(answer)) throw new Error(`answer ${answer.toString('hex')}`);
       this.options.log.info(`${state.name}: buzzer off (the box plays its own sounds)`);
     } catch (error) {
@@ -397,6 +413,29 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
       this.options.log.debug(`NFC: close failed (${message(error)})`);
     }
   }
+}
+
+/** Runs a reader command and keeps it in the reader's in-flight set until it settles. A synchronous throw becomes a rejection. */
+function track<T>(state: ReaderState, command: () => Promise<T>): Promise<T> {
+  let promise: Promise<T>;
+  try {
+    promise = command();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  state.pending.add(promise);
+  const done = () => state.pending.delete(promise);
+  promise.then(done, done);
+  return promise;
+}
+
+/** Waits until every promise settled, or `ms` passed. */
+async function settle(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(promises), timeout]);
+  clearTimeout(timer);
 }
 
 /** nfc-pcsc calls our listeners from its own async handlers: anything thrown there would be an unhandled rejection. */

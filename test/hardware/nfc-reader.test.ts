@@ -1,0 +1,403 @@
+/**
+ * The NFC reader and the museum box on the real stack: Debian's pcscd with vsmartcard's vpcd driver,
+ * nfc-pcsc, and play-sound running aplay on ALSA's null device. Virtual tags speak vpcd's TCP protocol.
+ * pcscd's socket is fixed, so every pcscd-based test of the project lives in this one file.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
+import { PCSCD_MISSING_HINT } from '../../hardware/nfc-diagnostics.ts';
+import { PcscNfcReader, type TagInfo } from '../../hardware/nfc-reader.ts';
+import type { OutgoingRecord, RecordSink, TapRecord } from '../../device/contract.ts';
+import { MuseumBox } from '../../device/museum-box.ts';
+import { loadCollection } from '../../device/museum-collection.ts';
+import { ensureBoxSounds } from '../../device/museum-sounds.ts';
+import { HeldSound, writeWav } from '../fixtures/audio-files.ts';
+import { captureLog } from '../fixtures/captured-log.ts';
+import { freePortPair, Pcscd } from '../fixtures/pcscd.ts';
+import { VirtualTag } from '../fixtures/virtual-tag.ts';
+
+const READER = 'ACS ACR122U PICC Interface';
+const SLOT0 = `${READER} 00 00`;
+const SLOT1 = `${READER} 00 01`;
+const BUZZER_OFF = 'ff00520000';
+const LED_PLAYING = 'ff00400f0400000000';
+const EVENT_TIMEOUT_MS = 8000;
+
+let port: number;
+let pcscd: Pcscd;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hedgerow-pcsc-'));
+  port = await freePortPair();
+  pcscd = new Pcscd([{ name: READER, port }]);
+  await pcscd.start();
+});
+
+afterAll(async () => {
+  await pcscd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The next `event` whose payload passes `test`, or a timeout that names what was awaited. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- readers and the box are typed emitters with different maps
+type AnyEmitter = { on(event: string, listener: (value: any) => void): unknown; off(event: string, listener: (value: any) => void): unknown };
+
+function next<T>(emitter: AnyEmitter, event: string, test: (value: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`no ${event} event within ${EVENT_TIMEOUT_MS} ms`));
+    }, EVENT_TIMEOUT_MS);
+    const listener = (value: T) => {
+      if (!test(value)) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(value);
+    };
+    emitter.on(event, listener);
+  });
+}
+
+const isReadBinary = (apdu: Buffer) => apdu[0] === 0xff && apdu[1] === 0xb0;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('PcscNfcReader on pcscd + vpcd', () => {
+  const captured = captureLog();
+  let reader: PcscNfcReader;
+
+  beforeAll(async () => {
+    reader = new PcscNfcReader({ log: captured.log, retryMs: 200, noReaderHintMs: 60_000 });
+    const attached: string[] = [];
+    const both = new Promise<void>((resolve) =>
+      reader.on('attached', (name) => {
+        attached.push(name);
+        if (attached.length === 2) resolve();
+      }),
+    );
+    await reader.start();
+    await both;
+    expect(attached.sort()).toEqual([SLOT0, SLOT1]);
+  });
+
+  afterAll(() => reader.stop());
+
+  it('reads the UID at a tap, turns the ACR122U buzzer off, and reads NDEF pages only when asked', async () => {
+    const tag = new VirtualTag({ port, uid: '04A224E2C85E80', texts: ['{"id":"347","audio":"violette.wav"}'] });
+    let readsBeforeEvent = -1;
+    const tapped = next<TagInfo>(reader, 'tag');
+    reader.once('tag', () => (readsBeforeEvent = tag.apdus.filter(isReadBinary).length));
+    await tag.place();
+    const info = await tapped;
+    expect(info).toMatchObject({ reader: SLOT0, uid: '04a224e2c85e80', kind: 'iso14443-3' });
+    expect(info.atr).toMatch(/^3b8f8001804f0c/);
+    expect(readsBeforeEvent).toBe(0);
+    expect(await info.ndefTexts()).toEqual(['{"id":"347","audio":"violette.wav"}']);
+    expect(tag.apdus.filter(isReadBinary).length).toBeGreaterThan(0);
+    // vpcd refuses escape commands, so the buzzer goes off over the first tag's connection.
+    await vi.waitFor(() => expect(tag.apdus.map((a) => a.toString('hex'))).toContain(BUZZER_OFF), { timeout: 2000 });
+    const removed = next<{ uid: string }>(reader, 'removed');
+    await tag.remove();
+    expect(await removed).toEqual({ reader: SLOT0, uid: '04a224e2c85e80' });
+  });
+
+  it('reads a formatted tag without NDEF records as none, on the second slot too', async () => {
+    const tag = new VirtualTag({ port: port + 1, uid: '04010203040506' });
+    const tapped = next<TagInfo>(reader, 'tag');
+    await tag.place();
+    const info = await tapped;
+    expect(info.reader).toBe(SLOT1);
+    expect(await info.ndefTexts()).toEqual([]);
+    const removed = next(reader, 'removed');
+    await tag.remove();
+    await removed;
+  });
+
+  it('survives a phone (ISO 14443-4): reports its UID, reads no pages, and keeps serving tags', async () => {
+    const phone = new VirtualTag({ port, uid: '08a1b2c3', kind: 'iso14443-4' });
+    const tapped = next<TagInfo>(reader, 'tag');
+    await phone.place();
+    const info = await tapped;
+    expect(info).toMatchObject({ uid: '08a1b2c3', kind: 'iso14443-4' });
+    expect(await info.ndefTexts()).toEqual([]);
+    expect(phone.apdus.filter(isReadBinary)).toEqual([]);
+    const gone = next(reader, 'removed');
+    await phone.remove();
+    await gone;
+
+    const sticker = new VirtualTag({ port, uid: '04bbbbbbbbbb01' });
+    const again = next<TagInfo>(reader, 'tag');
+    await sticker.place();
+    expect((await again).uid).toBe('04bbbbbbbbbb01');
+    const removed = next(reader, 'removed');
+    await sticker.remove();
+    await removed;
+    expect(captured.lines.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
+  it('recovers when the readers go away with pcscd and come back, logging both', async () => {
+    const detached = next(reader, 'detached');
+    await pcscd.kill();
+    await detached;
+    await vi.waitFor(() => expect(captured.text()).toContain(PCSCD_MISSING_HINT), { timeout: 3000 });
+    const attached = next<string>(reader, 'attached', (name) => name === SLOT0);
+    await pcscd.start();
+    await attached;
+    const log = captured.text();
+    expect(log).toContain(`NFC reader detached: ${SLOT0}`);
+    expect(log).toMatch(/lost pcscd/);
+    expect(log).toContain('NFC: pcscd answers again');
+    expect(log.match(new RegExp(`NFC reader attached: ${SLOT0}`, 'g'))).toHaveLength(2);
+
+    const tag = new VirtualTag({ port, uid: '04cccccccccc01' });
+    const tapped = next<TagInfo>(reader, 'tag');
+    await tag.place();
+    expect((await tapped).uid).toBe('04cccccccccc01');
+    const removed = next(reader, 'removed');
+    await tag.remove();
+    await removed;
+  });
+});
+
+describe('no reader at start', () => {
+  it('waits for pcscd, then explains the usual reasons while pcscd has no reader, then picks the reader up', async () => {
+    const captured = captureLog();
+    const modules = join(dir, 'modules');
+    writeFileSync(modules, 'pn533_usb 20480 0 - Live 0x0\npn533 40960 1 pn533_usb, Live 0x0\n');
+    await pcscd.kill();
+    const reader = new PcscNfcReader({ log: captured.log, retryMs: 150, noReaderHintMs: 300, modulesPath: modules });
+    const empty = new Pcscd([]);
+    try {
+      await reader.start();
+      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining(PCSCD_MISSING_HINT)), { timeout: 2000 });
+
+      await empty.start();
+      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining('no NFC reader found yet')), { timeout: 3000 });
+      const hint = captured.problems().find((p) => p.includes('no NFC reader found yet'))!;
+      expect(hint).toContain('pn533_usb, pn533 are loaded and hold the ACR122U');
+      expect(hint).toContain('/etc/modprobe.d/blacklist-pn533.conf');
+      await empty.stop();
+
+      const attached = next<string>(reader, 'attached', (name) => name === SLOT0);
+      await pcscd.start();
+      await attached;
+    } finally {
+      await reader.stop();
+      await empty.stop();
+      if (!pcscd.running) await pcscd.start();
+    }
+  });
+});
+
+class MemorySink implements RecordSink {
+  readonly records: (TapRecord & { topic: string; deviceId: string })[] = [];
+  append(batch: readonly OutgoingRecord[]): void {
+    for (const r of batch) this.records.push({ ...(r.record as unknown as TapRecord), topic: r.topic, deviceId: r.deviceId });
+  }
+}
+
+describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA null', () => {
+  const captured = captureLog();
+  const sink = new MemorySink();
+  const spawned: { file: string; pid: number }[] = [];
+  let box: MuseumBox;
+  let reader: PcscNfcReader;
+  let folder: string;
+  let unknownSound: string;
+  const tags = {} as Record<'a' | 'b' | 'c' | 'stranger' | 'ndefOnly', VirtualTag>;
+
+  beforeAll(async () => {
+    Object.assign(tags, {
+      a: new VirtualTag({ port, uid: '04000000000a01' }),
+      b: new VirtualTag({ port, uid: '04000000000b02' }),
+      c: new VirtualTag({ port, uid: '04000000000c03' }),
+      stranger: new VirtualTag({ port, uid: '04ffffffffff99' }),
+      ndefOnly: new VirtualTag({ port, uid: '04aaaaaaaaaa47', texts: ['{"id":"347","audio":"violette.wav"}'] }),
+    });
+    folder = join(dir, 'collections', 'school');
+    mkdirSync(folder, { recursive: true });
+    writeWav(join(folder, 'violette.wav'));
+    writeFileSync(
+      join(folder, 'manifest.yaml'),
+      [
+        'title: School museum',
+        'objects:',
+        '  - { uid: "04:00:00:00:00:0A:01", title: Ammonite, audio: story-a.wav }',
+        '  - { uid: 04000000000b02, id: coin, title: Roman coin, audio: story-b.wav }',
+        '  - { uid: 04000000000c03, title: Owl feather, audio: story-c.wav }',
+        '',
+      ].join('\n'),
+    );
+    const sounds = await ensureBoxSounds(join(dir, 'sounds'));
+    unknownSound = sounds.unknown;
+    reader = new PcscNfcReader({ log: captured.log, retryMs: 200 });
+    const player = new PlaySoundPlayer({ log: captured.log, device: 'null', onSpawn: (file, pid) => spawned.push({ file, pid: pid! }) });
+    box = new MuseumBox({
+      boxId: 'school-box',
+      collection: await loadCollection(folder),
+      collectionsDir: join(dir, 'collections'),
+      reader,
+      player,
+      sink,
+      sounds,
+      log: captured.log,
+      retapWindowMs: 10_000,
+    });
+    const attached = next<string>(reader, 'attached', (name) => name === SLOT0);
+    await box.start();
+    await attached;
+  });
+
+  afterAll(() => box.stop());
+
+  // A failed test must not leave a tag on the reader or a player waiting on its FIFO for the next one.
+  const held: HeldSound[] = [];
+  afterEach(async () => {
+    for (const tag of Object.values(tags)) await tag.remove();
+    for (const sound of held.splice(0)) sound.end();
+  });
+
+  const story = (name: string) => {
+    const sound = new HeldSound(join(folder, name));
+    held.push(sound);
+    return sound;
+  };
+
+  it('tap plays the object; taking the tag off lets it finish; records started and finished', async () => {
+    const sound = story('story-a.wav');
+    const playing = next<{ file: string }>(box, 'play');
+    await tags.a.place();
+    expect((await playing).file).toBe(join(folder, 'story-a.wav'));
+    const proc = spawned.at(-1)!;
+    expect(proc.file).toBe(join(folder, 'story-a.wav'));
+    expect(alive(proc.pid)).toBe(true);
+    await vi.waitFor(() => expect(tags.a.apdus.map((a) => a.toString('hex'))).toContain(LED_PLAYING), { timeout: 2000 });
+
+    const removed = next(reader, 'removed');
+    await tags.a.remove();
+    await removed;
+    expect(alive(proc.pid)).toBe(true);
+
+    const ended = next<{ outcome: string }>(box, 'ended');
+    await sound.openedBy(proc.pid);
+    sound.end();
+    expect((await ended).outcome).toBe('finished');
+    const mine = sink.records.filter((r) => r.uid === '04000000000a01');
+    expect(mine.map((r) => r.event)).toEqual(['started', 'finished']);
+    expect(mine[0]).toMatchObject({ topic: 'dt/museum/school-box/tap', deviceId: 'school-box', object_id: '04000000000a01', play_duration_ms: null });
+    expect(mine[1]!.play_duration_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('another object stops the current one: its player process is killed and the new file plays', async () => {
+    story('story-b.wav');
+    const second = story('story-a.wav');
+    const playingB = next<{ file: string }>(box, 'play');
+    await tags.b.place();
+    await playingB;
+    const procB = spawned.at(-1)!;
+    expect(procB.file).toBe(join(folder, 'story-b.wav'));
+    const removed = next(reader, 'removed');
+    await tags.b.remove();
+    await removed;
+
+    const stoppedB = next<{ objectId: string; outcome: string }>(box, 'ended');
+    const playingA = next<{ file: string }>(box, 'play');
+    await tags.a.place();
+    expect((await playingA).file).toBe(join(folder, 'story-a.wav'));
+    expect(await stoppedB).toMatchObject({ objectId: 'coin', outcome: 'stopped' });
+    await vi.waitFor(() => expect(alive(procB.pid)).toBe(false), { timeout: 2000 });
+    const procA = spawned.at(-1)!;
+    expect(procA.file).toBe(join(folder, 'story-a.wav'));
+    expect(alive(procA.pid)).toBe(true);
+
+    const ended = next<{ outcome: string }>(box, 'ended');
+    const gone = next(reader, 'removed');
+    await tags.a.remove();
+    await gone;
+    await second.openedBy(procA.pid);
+    second.end();
+    expect((await ended).outcome).toBe('finished');
+    const events = sink.records.slice(-4).map((r) => `${r.object_id} ${r.event}`);
+    expect(events).toEqual(['coin started', 'coin stopped', '04000000000a01 started', '04000000000a01 finished']);
+  });
+
+  it('re-tapping the same object within the window neither restarts nor stacks the sound', async () => {
+    const sound = story('story-c.wav');
+    const playing = next(box, 'play');
+    await tags.c.place();
+    await playing;
+    const spawnedBefore = spawned.length;
+    const proc = spawned.at(-1)!;
+    const removed = next(reader, 'removed');
+    await tags.c.remove();
+    await removed;
+
+    const retap = next<{ uid: string }>(box, 'retap');
+    await tags.c.place();
+    expect((await retap).uid).toBe('04000000000c03');
+    expect(spawned.length).toBe(spawnedBefore);
+    expect(alive(proc.pid)).toBe(true);
+    const gone = next(reader, 'removed');
+    await tags.c.remove();
+    await gone;
+    const ended = next<{ outcome: string }>(box, 'ended');
+    await sound.openedBy(proc.pid);
+    sound.end();
+    expect((await ended).outcome).toBe('finished');
+    expect(sink.records.filter((r) => r.uid === '04000000000c03').map((r) => r.event)).toEqual(['started', 'finished']);
+  });
+
+  it('an unknown tag plays the friendly sound and logs its UID for assignment', async () => {
+    const unknown = next<{ uid: string }>(box, 'unknown');
+    await tags.stranger.place();
+    expect((await unknown).uid).toBe('04ffffffffff99');
+    expect(spawned.at(-1)!.file).toBe(unknownSound);
+    expect(captured.text()).toMatch(/unknown tag 04ffffffffff99: .*hedgerow box assign/);
+    expect(sink.records.at(-1)).toMatchObject({ uid: '04ffffffffff99', object_id: null, event: 'unknown' });
+    const removed = next(reader, 'removed');
+    await tags.stranger.remove();
+    await removed;
+  });
+
+  it('a tag the manifest does not list plays the audio its NDEF record names', async () => {
+    const playing = next<{ file: string; objectId: string }>(box, 'play');
+    await tags.ndefOnly.place();
+    expect(await playing).toMatchObject({ file: join(folder, 'violette.wav'), objectId: '347' });
+    expect(spawned.at(-1)!.file).toBe(join(folder, 'violette.wav'));
+    await vi.waitFor(() => expect(sink.records.at(-1)).toMatchObject({ object_id: '347', event: 'finished' }), { timeout: 3000 });
+    const removed = next(reader, 'removed');
+    await tags.ndefOnly.remove();
+    await removed;
+  });
+
+  it('plays again after the reader disappears and comes back, without a restart', async () => {
+    const detached = next(reader, 'detached', (name) => name === SLOT0);
+    await pcscd.kill();
+    await detached;
+    const attached = next(reader, 'attached', (name) => name === SLOT0);
+    await pcscd.start();
+    await attached;
+    story('story-b.wav');
+    const playing = next<{ file: string }>(box, 'play');
+    await tags.b.place();
+    expect((await playing).file).toBe(join(folder, 'story-b.wav'));
+    expect(spawned.at(-1)!.file).toBe(join(folder, 'story-b.wav'));
+    const removed = next(reader, 'removed');
+    await tags.b.remove();
+    await removed;
+    expect(captured.text()).toContain(`NFC reader detached: ${SLOT0}`);
+    expect(captured.text()).toContain(`NFC reader attached: ${SLOT0}`);
+    expect(captured.lines.filter((l) => l.level >= 50)).toEqual([]);
+  });
+});
