@@ -92,7 +92,7 @@ class AwsIotSession implements UplinkSession {
     });
   }
 
-  publish(topic: string, payload: Buffer, options: { retain?: boolean } = {}): Promise<void> {
+  publish(topic: string, payload: string | Buffer, options: { retain?: boolean } = {}): Promise<void> {
     return this.pending.track((resolve, reject) => {
       this.client
         .publish({ topicName: topic, payload, qos: 1, retain: options.retain ?? false })

@@ -136,10 +136,14 @@ export function groupRows(rows: readonly (RowHeader & { covered?: boolean })[], 
   return done.slice(0, limits.maxEnvelopes);
 }
 
-/** The wire payload, built from the stored JSON text so records are never parsed and re-encoded. */
-export function encodeEnvelope(envelope: Pick<StampedEnvelope, 'messageId' | 'deviceId' | 'seq' | 'body'>, sentAt: number): Buffer {
-  const text =
+/**
+ * The wire payload as a string, built from the stored JSON text so records are never parsed and
+ * re-encoded. A string, not a Buffer: it lives on the V8 heap, whose collector frees it promptly,
+ * where a Buffer's memory would wait for a collection that external memory barely prompts.
+ */
+export function encodeEnvelope(envelope: Pick<StampedEnvelope, 'messageId' | 'deviceId' | 'seq' | 'body'>, sentAt: number): string {
+  return (
     `{"messageId":${JSON.stringify(envelope.messageId)},"deviceId":${JSON.stringify(envelope.deviceId)},` +
-    `"seq":${envelope.seq},"sentAt":${sentAt},"records":[${envelope.body}]}`;
-  return Buffer.from(text, 'utf8');
+    `"seq":${envelope.seq},"sentAt":${sentAt},"records":[${envelope.body}]}`
+  );
 }

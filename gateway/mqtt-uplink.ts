@@ -110,7 +110,7 @@ class MqttSession implements UplinkSession {
     });
   }
 
-  publish(topic: string, payload: Buffer, options: { retain?: boolean } = {}): Promise<void> {
+  publish(topic: string, payload: string | Buffer, options: { retain?: boolean } = {}): Promise<void> {
     return this.pending.track((resolve, reject) => {
       this.client.publish(topic, payload, { qos: 1, retain: options.retain ?? false }, (error) => {
         if (!error) return resolve();

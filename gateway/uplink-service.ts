@@ -244,7 +244,7 @@ export class UplinkService implements Extension {
   private async publishStatus(session: UplinkSession): Promise<void> {
     const status = this.status();
     writeStatusFile(this.options.outbox().path, status, this.options.log);
-    await session.publish(this.statusTopic, Buffer.from(JSON.stringify(status)), { retain: true });
+    await session.publish(this.statusTopic, JSON.stringify(status), { retain: true });
   }
 
   private will() {

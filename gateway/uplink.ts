@@ -10,10 +10,10 @@ export interface UplinkSession {
   /** Which protocol the session speaks, for log lines and status. */
   readonly protocol: string;
   /**
-   * QoS 1 publish. Resolves on a successful PUBACK (reason codes below 0x80, 0x10 "no matching
+   * QoS 1 publish (a string payload is sent as UTF-8). Resolves on a successful PUBACK (reason codes below 0x80, 0x10 "no matching
    * subscribers" included); rejects on a failing PUBACK or when the connection goes.
    */
-  publish(topic: string, payload: Buffer, options?: { retain?: boolean }): Promise<void>;
+  publish(topic: string, payload: string | Buffer, options?: { retain?: boolean }): Promise<void>;
   /** Settles (never rejects) when the connection is gone, with the reason if there was one. */
   readonly closed: Promise<Error | undefined>;
   /** Closes the connection; pending publishes reject. */

@@ -19,7 +19,7 @@ const FILL_BATCH = 1_000;
 const log = pino({ level: 'silent' });
 
 /** Publishes payloads with QoS 1, at most `window` awaiting PUBACK; resolves when all are acknowledged. */
-async function rawLoop(url: string, messages: { topic: string; payload: Buffer }[], window: number): Promise<number> {
+async function rawLoop(url: string, messages: { topic: string; payload: string }[], window: number): Promise<number> {
   const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, clientId: `raw-${Math.random()}` });
   const started = performance.now();
   let next = 0;

@@ -82,7 +82,7 @@ try {
   station.close();
   await collector.stop();
 
-  const memory = JSON.parse(output.trim().split('\n').at(-1)!) as { idleRssMB: number; peakRssMB: number; maxRssMB: number; heapMB: number; externalMB: number };
+  const memory = JSON.parse(output.trim().split('\n').at(-1)!) as { idleRssMB: number; peakRssMB: number; maxRssMB: number; heapMB: number; externalMB: number; anonMB: number; fileMB: number; shmemMB: number };
   const envelopes = collector.envelopes.length;
   const sizes = collector.envelopes.map((envelope) => Buffer.byteLength(JSON.stringify(envelope)));
   const perEnvelope = collector.records().length / envelopes;
@@ -94,7 +94,7 @@ try {
   console.log(`live records during the drain: ${latencies.length}, latency median ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms`);
   console.log(
     `gateway RSS: ${memory.idleRssMB.toFixed(0)} MB loaded and idle (Node + tsx loader + modules), peak ${memory.peakRssMB.toFixed(0)} MB sampled while draining, ` +
-      `${memory.maxRssMB.toFixed(0)} MB max RSS (goal < 100 MB; at the peak V8 heap ${memory.heapMB.toFixed(0)} MB, buffers ${memory.externalMB.toFixed(0)} MB)${flags.length ? ` with ${flags.join(' ')}` : ''}`,
+      `${memory.maxRssMB.toFixed(0)} MB max RSS (goal < 100 MB; at the peak V8 heap ${memory.heapMB.toFixed(0)} MB, buffers ${memory.externalMB.toFixed(0)} MB; anonymous ${memory.anonMB.toFixed(0)} MB, file-backed ${memory.fileMB.toFixed(0)} MB, shared ${memory.shmemMB.toFixed(0)} MB)${flags.length ? ` with ${flags.join(' ')}` : ''}`,
   );
 } finally {
   await broker.stop();

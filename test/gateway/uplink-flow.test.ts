@@ -21,7 +21,7 @@ class FakeSession implements UplinkSession {
     this.closed = new Promise((resolve) => (this.close = resolve));
   }
 
-  publish(topic: string, payload: Buffer): Promise<void> {
+  publish(topic: string, payload: string | Buffer): Promise<void> {
     if (topic.endsWith('/status')) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.published.push({ topic, body: JSON.parse(payload.toString()) as Envelope });
