@@ -7,8 +7,12 @@ import { defaultStationId, duration } from './settings.ts';
  * { enabled: true }` runs a box with the demo collection.
  */
 
-/** A file extension such as wav or mp3. */
-const extension = z.string().regex(/^[a-z0-9]{1,8}$/, 'use a lower-case file extension without the dot, e.g. "ogg"');
+/** Command lines keyed by file extension (ogg, flac...); zod's own message for a bad record key says only "Invalid key". */
+const playersByExtension = z.record(z.string(), z.array(z.string().min(1)).min(1, 'give the player command and its arguments')).superRefine((players, ctx) => {
+  for (const key of Object.keys(players)) {
+    if (!/^[a-z0-9]{1,8}$/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'use a lower-case file extension without the dot, e.g. "ogg"' });
+  }
+});
 
 export const museumReaderSettings = z
   .object({
@@ -36,7 +40,7 @@ export const museumAudioSettings = z
     /** ALSA mixer control the volume tags move (`amixer scontrols` lists them); null: no volume control. */
     mixer: z.string().min(1).nullable().default('PCM'),
     /** Command lines per extension, replacing the defaults (wav: aplay -q -D <device>, mp3: mpg123 -q -o alsa -a <device>). */
-    players: z.record(extension, z.array(z.string().min(1)).min(1, 'give the player command and its arguments')).default({}),
+    players: playersByExtension.default({}),
     /** Volume at start, percent. */
     volume: z.number().int().min(0).max(100).default(80),
     /** How much one volume-up / volume-down tag changes it, percent. */
