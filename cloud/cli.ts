@@ -4,10 +4,8 @@
  * so `hedgerow station` on a Pi Zero never loads the cloud engine.
  */
 import { Command, CommanderError, Option } from 'commander';
-import type { Logger } from 'pino';
 import { ConfigError } from '../device/config-file.ts';
-import { Controller } from '../device/controller.ts';
-import type { Extension } from '../device/extension.ts';
+import { runUntilSignal } from '../device/controller.ts';
 import { createLogger, type LogFormat } from './logger.ts';
 import { loadSettings } from './hedgerow-settings.ts';
 
@@ -59,28 +57,64 @@ export function buildProgram(): Command {
   stationFlags(
     program
       .command('start')
-      .description('run everything on embedded defaults: virtual hardware where no I²C bus exists, a record every 5 s, SQLite outbox')
+      .description('run everything on embedded defaults: broker, cloud engine and API, station (virtual hardware where no I²C bus exists, a record every 5 s), uplink')
       .action(async (_opts, command: Command) => {
         const { globals, log } = context(command);
         // The demo samples every 5 s so a newcomer sees records at once; a config file or flag overrides it.
         const demo = globals.config ? {} : { station: { interval: 5 } };
         const settings = loadSettings(globals.config, deepDefaults(overridesFrom(globals), demo));
-        const { runStation } = await import('../gateway/pi-runtime.ts');
-        await runStation(settings, log);
+        const [{ piExtensions }, { startCloud }] = await Promise.all([import('../gateway/pi-runtime.ts'), import('./api/start-cloud.ts')]);
+        const cloud = startCloud({ settings, log: log.child({ part: 'cloud' }) });
+        await runUntilSignal(piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud] }), log);
       }),
   );
 
   stationFlags(
     program
       .command('station')
-      .description('run the weather station: sample the sensors every interval and store each record in the outbox')
-      .action(async (_opts, command: Command) => {
+      .description('run the weather station: sample the sensors every interval, store each record in the outbox, and send it on (unless --no-uplink)')
+      .option('--no-uplink', 'only store records; a separate `hedgerow gateway` process sends them')
+      .action(async (opts: { uplink: boolean }, command: Command) => {
         const { globals, log } = context(command);
         const settings = loadSettings(globals.config, overridesFrom(globals));
-        const { runStation } = await import('../gateway/pi-runtime.ts');
-        await runStation(settings, log);
+        const { piExtensions } = await import('../gateway/pi-runtime.ts');
+        await runUntilSignal(piExtensions(settings, log, { station: true, uplink: opts.uplink, broker: false }), log);
       }),
   );
+
+  program
+    .command('gateway')
+    .description('run the uplink alone: drain the outbox to the configured MQTT broker or AWS IoT Core')
+    .option('--data-dir <dir>', 'folder of the outbox file')
+    .action(async (opts: { dataDir?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { dataDir: opts.dataDir });
+      const { piExtensions } = await import('../gateway/pi-runtime.ts');
+      await runUntilSignal(piExtensions(settings, log, { station: false, uplink: true, broker: false }), log);
+    });
+
+  program
+    .command('broker')
+    .description('run the embedded MQTT broker alone, e.g. a classroom gateway several Pis publish to (needs broker.username/password off loopback)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <n>', 'port (default 1883)')
+    .action(async (opts: { host?: string; port?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { broker: { host: opts.host, port: opts.port === undefined ? undefined : Number(opts.port) } });
+      const { createBrokerExtension } = await import('../gateway/gateway.ts');
+      await runUntilSignal([createBrokerExtension(settings.broker, log)], log);
+    });
+
+  program
+    .command('status')
+    .description('print the outbox depth, bytes, oldest record and the uplink\'s last state')
+    .option('--data-dir <dir>', 'folder of the outbox file')
+    .action(async (opts: { dataDir?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { dataDir: opts.dataDir });
+      const [{ outboxPath }, { printStatus }] = await Promise.all([import('../gateway/gateway.ts'), import('../gateway/commands.ts')]);
+      process.exitCode = printStatus(outboxPath(settings.outbox, settings.dataDir), log, (line) => process.stdout.write(`${line}\n`));
+    });
 
   stationFlags(
     program
@@ -122,18 +156,6 @@ export function buildProgram(): Command {
     });
 
   return program;
-}
-
-/** Runs extensions until SIGINT or SIGTERM, then stops them in reverse. */
-async function runUntilSignal(extensions: Extension[], log: Logger): Promise<void> {
-  const controller = new Controller(extensions, log);
-  await controller.start();
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  log.info('stopping');
-  await controller.stop();
 }
 
 /** Lays `defaults` under `values`: a flag the user gave wins over the demo default. */

@@ -39,3 +39,23 @@ export class Controller {
     }
   }
 }
+
+/**
+ * Runs extensions until SIGINT or SIGTERM (Ctrl-C, systemd's stop), then stops them in reverse.
+ * The hardware layer's timers do not hold the process open, so a keep-alive timer does, until the signal.
+ */
+export async function runUntilSignal(extensions: readonly Extension[], log: Logger): Promise<void> {
+  const controller = new Controller(extensions, log);
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    await controller.start();
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log.info('stopping');
+  } finally {
+    await controller.stop();
+    clearInterval(keepAlive);
+  }
+}

@@ -19,8 +19,11 @@ export interface GatewayContext {
   dataDir: string;
   /** Thing name (the station or box id): status topic level and default client id. */
   thing: string;
-  /** An outbox the caller already opened (the station in the same process); else the gateway opens its own. */
-  outbox?: Outbox;
+  /**
+   * An outbox the caller opens (the station in the same process), or a getter for one that an earlier
+   * extension opens on start; else the gateway opens its own.
+   */
+  outbox?: Outbox | (() => Outbox);
   /** Run the embedded broker (default: settings.broker.enabled). `hedgerow gateway` passes false. */
   broker?: boolean;
   now?: () => number;
@@ -109,7 +112,7 @@ export function createGatewayExtensions(settings: GatewaySettings, ctx: GatewayC
   let outbox: () => Outbox;
   if (ctx.outbox) {
     const given = ctx.outbox;
-    outbox = () => given;
+    outbox = typeof given === 'function' ? given : () => given;
   } else {
     const owned = new OutboxExtension(settings.outbox, outboxPath(settings.outbox, ctx.dataDir), ctx.log.child({ part: 'outbox' }));
     extensions.push(owned);

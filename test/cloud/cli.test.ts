@@ -2,9 +2,20 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 const CLI = join(import.meta.dirname, '../../cloud/bin/hedgerow.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 function hedgerow(args: string[], cwd = tmpdir()) {
   return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
@@ -14,7 +25,7 @@ describe('hedgerow CLI', () => {
   it('prints help for the program and each subcommand', () => {
     const top = hedgerow(['--help']);
     expect(top.status).toBe(0);
-    for (const name of ['start', 'station', 'sensors']) expect(top.stdout).toContain(name);
+    for (const name of ['start', 'station', 'sensors', 'gateway', 'broker', 'status', 'cloud']) expect(top.stdout).toContain(name);
     const station = hedgerow(['station', '--help']);
     expect(station.status).toBe(0);
     expect(station.stdout).toMatch(/--hardware <mode>.*virtual, real, or auto/s);
@@ -53,9 +64,22 @@ describe('hedgerow CLI', () => {
     expect(flag.stderr).toMatch(/station.interval: .*at least 1 s/);
   });
 
-  it('`start` shows virtual station records within 10 seconds on a fresh folder', { timeout: 30_000 }, async () => {
+  it('`start` shows virtual station records within 10 seconds on a fresh folder, and they reach the cloud', { timeout: 40_000 }, async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hedgerow-start-'));
-    const child = spawn(process.execPath, [CLI, 'start', '--station-id', 'demo-1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The demo's ports (1883, 8780) may be taken on a developer's machine: the same stack on free ones.
+    const [mqttPort, apiPort] = [await freePort(), await freePort()];
+    const demo = { mqtt: `mqtt://127.0.0.1:${mqttPort}` };
+    writeFileSync(
+      join(cwd, 'demo.json'),
+      JSON.stringify({
+        station: { interval: '2s' },
+        broker: { port: mqttPort },
+        uplink: { url: demo.mqtt },
+        cloud: { mqtt: { url: demo.mqtt } },
+        api: { port: apiPort },
+      }),
+    );
+    const child = spawn(process.execPath, [CLI, '--config', 'demo.json', 'start', '--station-id', 'demo-1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const started = Date.now();
     let out = '';
     const firstRecordAfter = await new Promise<number>((resolve, reject) => {
@@ -68,11 +92,21 @@ describe('hedgerow CLI', () => {
         }
       });
     });
+    // Wait for a second record, so the first has had a whole interval to travel to the cloud.
+    await new Promise<void>((resolve) => {
+      const check = () => ((out.match(/demo-1 \d\d:\d\d:\d\dZ/g) ?? []).length >= 2 ? resolve() : setTimeout(check, 100));
+      check();
+    });
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('exit', r));
     expect(firstRecordAfter).toBeLessThan(10_000);
     expect(out).toMatch(/sensors ok: htu21d, bmp180, air_quality, ds18b20, wind_vane, anemometer, rain_gauge/);
-    expect(out).toMatch(/records go to the outbox data\/outbox.db/);
+    expect(out).toMatch(/records go to the outbox .*data\/outbox.db/);
+    expect(out).toMatch(/IoT Analytics API listening/);
     expect(code).toBe(0);
+    const store = new Database(join(cwd, 'data/cloud/datastores.sqlite'), { readonly: true });
+    const rows = store.prepare('SELECT count(*) AS n FROM weather_datastore').get() as { n: number };
+    store.close();
+    expect(rows.n).toBeGreaterThanOrEqual(1);
   });
 });
