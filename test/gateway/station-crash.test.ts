@@ -15,7 +15,7 @@ function runAndKill(dataDir: string, killAfterMs: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [CLI, '--log-format', 'json', 'station', '--hardware', 'virtual', '--interval', '1', '--station-id', 'crash-1', '--data-dir', dataDir],
+      [CLI, '--log-format', 'json', 'station', '--no-uplink', '--hardware', 'virtual', '--interval', '1', '--station-id', 'crash-1', '--data-dir', dataDir],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const logged: number[] = [];
