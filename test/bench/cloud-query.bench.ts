@@ -19,7 +19,8 @@ const DAYS = Number(process.argv[3] ?? 365);
 const MINUTE = 60_000;
 const ROWS = STATIONS * DAYS * 1440;
 const START = Date.UTC(2024, 0, 1);
-const ROUNDS = 3;
+/** Alternating rounds; the best of each side is compared, as the machine is shared and runs vary. */
+const ROUNDS = 5;
 /** Goal from the issue: the engine adds under 20% to the query's own time. */
 const GOAL_OVERHEAD = 0.2;
 const DATASTORE = 'weather_datastore';
@@ -149,13 +150,15 @@ try {
   }
   if (rows.engine !== rows.direct) throw new Error(`the engine wrote ${rows.engine} rows, the direct query gave ${rows.direct}`);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const e = median(engineRuns);
-  const d = median(directRuns);
+  const e = Math.min(...engineRuns);
+  const d = Math.min(...directRuns);
   const overhead = e / d - 1;
-  console.log(`weather_daily over ${ROWS.toLocaleString('en-US')} rows (${STATIONS} stations, ${DAYS} days, one row a minute), median of ${ROUNDS}`);
+  const medianOverhead = median(engineRuns) / median(directRuns) - 1;
+  console.log(`weather_daily over ${ROWS.toLocaleString('en-US')} rows (${STATIONS} stations, ${DAYS} days, one row a minute), best of ${ROUNDS}`);
   console.log(`  engine CreateDatasetContent -> SUCCEEDED : ${(e / 1000).toFixed(2)} s (${rows.engine} result rows written as CSV)`);
   console.log(`  same SQL directly with better-sqlite3     : ${(d / 1000).toFixed(2)} s`);
   console.log(`  engine overhead                           : ${(overhead * 100).toFixed(1)}% (goal < ${GOAL_OVERHEAD * 100}%: ${overhead < GOAL_OVERHEAD ? 'met' : 'NOT met'})`);
+  console.log(`  overhead by medians instead               : ${(medianOverhead * 100).toFixed(1)}%`);
   console.log(`  runs (s): engine ${engineRuns.map((x) => (x / 1000).toFixed(2)).join(', ')}; direct ${directRuns.map((x) => (x / 1000).toFixed(2)).join(', ')}`);
 } finally {
   await engine.stop();
