@@ -78,6 +78,8 @@ export class MqttConnector implements UplinkConnector {
         reject(error);
       };
       client.once('connect', (connack) => {
+        // Small publishes must not wait for Nagle's algorithm to batch them behind unacknowledged data.
+        (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
         client.removeListener('error', fail);
         client.removeListener('close', closedEarly);
         resolve(new MqttSession(client, connack.properties?.receiveMaximum, this.version));

@@ -19,6 +19,8 @@ const RETRY_LOAD_LIMIT = 10_000;
 /** Acknowledgements are deleted in one transaction per this many, or after ACK_FLUSH_MS. */
 const ACK_BATCH = 100;
 const ACK_FLUSH_MS = 10;
+/** Abort reason for a wake-up; not an error. */
+const WOKEN = 'woken';
 /** How long a clean stop waits for its final "offline" status to be acknowledged. */
 const STOP_STATUS_TIMEOUT_MS = 1_000;
 
@@ -198,8 +200,9 @@ export class UplinkService implements Extension {
         this.publishStatus(session).catch(() => {});
       }
       const room = window - inFlight.size;
-      // Refill in chunks, so a steady trickle of acks does not cost one transaction per envelope.
-      if (inFlight.size === 0 || room >= Math.ceil(window / 4)) {
+      // Refill at every free slot: waiting for a bigger gap lets the pipe run dry, and a broker that
+      // batches its PUBACKs behind Nagle's algorithm then stalls for a delayed-ACK timeout each time.
+      if (room >= 1) {
         const batch =
           retries.length > 0
             ? retries.splice(0, room)
@@ -264,7 +267,8 @@ export class UplinkService implements Extension {
 
   private waitForWake(ms: number): Promise<void> {
     const stop = new AbortController();
-    const waiter = () => stop.abort();
+    // A reason given up front spares building a DOMException per wake-up.
+    const waiter = () => stop.abort(WOKEN);
     this.waiters.add(waiter);
     return this.sleep(ms, stop.signal).finally(() => this.waiters.delete(waiter));
   }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -18,8 +18,7 @@ let path: string;
 
 interface Child {
   process: ChildProcess;
-  /** "run batch" keys the child reported committed. */
-  committed: string[];
+  started: Promise<void>;
   exited: Promise<unknown>;
 }
 
@@ -28,23 +27,18 @@ function startAppender(batchSize: number, batches: number, devices = 1): Child {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const committed: string[] = [];
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      const match = /^committed (\d+) (\d+)$/.exec(line);
-      if (match) committed.push(`${match[1]} ${match[2]}`);
-    }
-  });
-  // 'close', not 'exit': every line the child wrote before it died has been read by then.
-  return { process: child, committed, exited: once(child, 'close') };
+  const started = new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve()));
+  return { process: child, started, exited: once(child, 'close') };
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((done) => setTimeout(done, 5));
+/** "run batch" keys the appenders reported committed, in order. */
+function reportedCommitted(): string[] {
+  if (!existsSync(`${path}.committed`)) return [];
+  return readFileSync(`${path}.committed`, 'utf8')
+    .split('\n')
+    .map((line) => /^committed (\d+) (\d+)$/.exec(line))
+    .filter((match) => match !== null)
+    .map((match) => `${match[1]} ${match[2]}`);
 }
 
 interface StoredRecord {
@@ -76,16 +70,15 @@ afterEach(() => {
 
 describe('Outbox across processes', () => {
   it('keeps every batch a SIGKILLed appender reported committed, in order, without gaps or partial batches', async () => {
-    const reported: string[] = [];
     for (let round = 0; round < KILL_ROUNDS; round += 1) {
       const child = startAppender(10, 1_000_000);
-      await until(() => child.committed.length > 0);
+      await child.started;
       // A random moment inside the append loop: anywhere from a few to a few thousand batches in.
       await new Promise((done) => setTimeout(done, 20 + Math.random() * 300));
       child.process.kill('SIGKILL');
       await child.exited;
-      reported.push(...child.committed);
     }
+    const reported = reportedCommitted();
     const records = readAll();
     expect(records.map((record) => record.seq)).toEqual(records.map((_, index) => index + 1));
     const batches = new Map<string, StoredRecord[]>();
@@ -109,7 +102,7 @@ describe('Outbox across processes', () => {
     const batchSize = 4;
     // The fixture creates the file; open our handle once it exists so both run at the same time.
     const child = startAppender(batchSize, batches, 3);
-    await until(() => child.committed.length > 0);
+    await child.started;
     const gateway = Outbox.open({ path, log });
     const delivered: { deviceId: string; seq: number; count: number }[] = [];
     let childDone = false;
