@@ -49,115 +49,127 @@ export class SqliteCatalog {
     this.db.close();
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per SQL text: every API call reads the catalog, so preparing each time would add up. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   getResource<D>(type: ResourceType, name: string): ResourceRecord<D> | undefined {
-    const row = this.db.prepare('SELECT * FROM resources WHERE type = ? AND folded = ?').get(type, name.toLowerCase()) as ResourceRow | undefined;
+    const row = this.sql('SELECT * FROM resources WHERE type = ? AND folded = ?').get(type, name.toLowerCase()) as ResourceRow | undefined;
     return row ? toRecord<D>(row) : undefined;
   }
 
   listResources<D>(type: ResourceType, after: string | undefined, limit: number): ResourceRecord<D>[] {
-    const rows = this.db
-      .prepare('SELECT * FROM resources WHERE type = ? AND name > ? ORDER BY name LIMIT ?')
+    const rows = this
+      .sql('SELECT * FROM resources WHERE type = ? AND name > ? ORDER BY name LIMIT ?')
       .all(type, after ?? '', limit) as ResourceRow[];
     return rows.map((row) => toRecord<D>(row));
   }
 
   insertResource(record: ResourceRecord): boolean {
-    const result = this.db
-      .prepare('INSERT OR IGNORE INTO resources (type, name, folded, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const result = this
+      .sql('INSERT OR IGNORE INTO resources (type, name, folded, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(record.type, record.name, record.name.toLowerCase(), JSON.stringify(record.definition), record.createdAt, record.updatedAt);
     return result.changes === 1;
   }
 
   updateResource(type: ResourceType, name: string, definition: unknown, updatedAt: number): boolean {
-    const result = this.db
-      .prepare('UPDATE resources SET definition = ?, updated_at = ? WHERE type = ? AND folded = ?')
+    const result = this
+      .sql('UPDATE resources SET definition = ?, updated_at = ? WHERE type = ? AND folded = ?')
       .run(JSON.stringify(definition), updatedAt, type, name.toLowerCase());
     return result.changes === 1;
   }
 
   deleteResource(type: ResourceType, name: string): boolean {
-    return this.db.prepare('DELETE FROM resources WHERE type = ? AND folded = ?').run(type, name.toLowerCase()).changes === 1;
+    return this.sql('DELETE FROM resources WHERE type = ? AND folded = ?').run(type, name.toLowerCase()).changes === 1;
   }
 
   getTags(arn: string): Tag[] {
-    return this.db.prepare('SELECT key, value FROM tags WHERE arn = ? ORDER BY key').all(arn) as Tag[];
+    return this.sql('SELECT key, value FROM tags WHERE arn = ? ORDER BY key').all(arn) as Tag[];
   }
 
   setTags(arn: string, tags: Tag[]): void {
-    const put = this.db.prepare('INSERT INTO tags (arn, key, value) VALUES (?, ?, ?) ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value');
+    const put = this.sql('INSERT INTO tags (arn, key, value) VALUES (?, ?, ?) ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value');
     this.db.transaction(() => {
       for (const tag of tags) put.run(arn, tag.key, tag.value);
     })();
   }
 
   removeTags(arn: string, keys: string[]): void {
-    const remove = this.db.prepare('DELETE FROM tags WHERE arn = ? AND key = ?');
+    const remove = this.sql('DELETE FROM tags WHERE arn = ? AND key = ?');
     this.db.transaction(() => {
       for (const key of keys) remove.run(arn, key);
     })();
   }
 
   deleteAllTags(arn: string): void {
-    this.db.prepare('DELETE FROM tags WHERE arn = ?').run(arn);
+    this.sql('DELETE FROM tags WHERE arn = ?').run(arn);
   }
 
   getSetting<T>(key: string): T | undefined {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
   putSetting(key: string, value: unknown): void {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+    this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
   }
 
   putContent(record: ContentRecord): void {
-    this.db
-      .prepare('INSERT INTO contents (dataset, version, creation_time, record) VALUES (?, ?, ?, ?) ON CONFLICT (dataset, version) DO UPDATE SET record = excluded.record, creation_time = excluded.creation_time')
+    this
+      .sql('INSERT INTO contents (dataset, version, creation_time, record) VALUES (?, ?, ?, ?) ON CONFLICT (dataset, version) DO UPDATE SET record = excluded.record, creation_time = excluded.creation_time')
       .run(record.datasetName, record.versionId, record.creationTime, JSON.stringify(record));
   }
 
   getContent(dataset: string, version: string): ContentRecord | undefined {
-    const row = this.db.prepare('SELECT record FROM contents WHERE dataset = ? AND version = ?').get(dataset, version) as { record: string } | undefined;
+    const row = this.sql('SELECT record FROM contents WHERE dataset = ? AND version = ?').get(dataset, version) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as ContentRecord) : undefined;
   }
 
   listContents(dataset: string): ContentRecord[] {
-    const rows = this.db
-      .prepare('SELECT record FROM contents WHERE dataset = ? ORDER BY creation_time DESC, rowid DESC')
+    const rows = this
+      .sql('SELECT record FROM contents WHERE dataset = ? ORDER BY creation_time DESC, rowid DESC')
       .all(dataset) as { record: string }[];
     return rows.map((row) => JSON.parse(row.record) as ContentRecord);
   }
 
   deleteContent(dataset: string, version: string): void {
-    this.db.prepare('DELETE FROM contents WHERE dataset = ? AND version = ?').run(dataset, version);
+    this.sql('DELETE FROM contents WHERE dataset = ? AND version = ?').run(dataset, version);
   }
 
   putReprocessing(record: ReprocessingRecord): void {
-    this.db
-      .prepare('INSERT INTO reprocessings (id, pipeline, creation_time, record) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record')
+    this
+      .sql('INSERT INTO reprocessings (id, pipeline, creation_time, record) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record')
       .run(record.id, record.pipelineName, record.creationTime, JSON.stringify(record));
   }
 
   listReprocessings(pipeline: string): ReprocessingRecord[] {
-    const rows = this.db
-      .prepare('SELECT record FROM reprocessings WHERE pipeline = ? ORDER BY creation_time DESC, rowid DESC')
+    const rows = this
+      .sql('SELECT record FROM reprocessings WHERE pipeline = ? ORDER BY creation_time DESC, rowid DESC')
       .all(pipeline) as { record: string }[];
     return rows.map((row) => JSON.parse(row.record) as ReprocessingRecord);
   }
 
   putThing(thing: ThingRecord): void {
-    this.db.prepare('INSERT INTO things (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record').run(thing.thingName, JSON.stringify(thing));
+    this.sql('INSERT INTO things (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record').run(thing.thingName, JSON.stringify(thing));
   }
 
   listThings(): ThingRecord[] {
-    return (this.db.prepare('SELECT record FROM things ORDER BY name').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ThingRecord);
+    return (this.sql('SELECT record FROM things ORDER BY name').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ThingRecord);
   }
 
   putShadow(shadow: ShadowRecord): void {
-    this.db.prepare('INSERT INTO shadows (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record').run(shadow.thingName, JSON.stringify(shadow));
+    this.sql('INSERT INTO shadows (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record').run(shadow.thingName, JSON.stringify(shadow));
   }
 
   listShadows(): ShadowRecord[] {
-    return (this.db.prepare('SELECT record FROM shadows ORDER BY name').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ShadowRecord);
+    return (this.sql('SELECT record FROM shadows ORDER BY name').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ShadowRecord);
   }
 }
