@@ -19,6 +19,8 @@ const RETRY_LOAD_LIMIT = 10_000;
 /** Acknowledgements are deleted in one transaction per this many, or after ACK_FLUSH_MS. */
 const ACK_BATCH = 100;
 const ACK_FLUSH_MS = 10;
+/** AWS IoT Core accepts one CONNECT per second per client id. */
+const IOT_CORE_CONNECT_SPACING_MS = 1_000;
 /** Abort reason for a wake-up; not an error. */
 const WOKEN = 'woken';
 /** How long a clean stop waits for its final "offline" status to be acknowledged. */
@@ -107,7 +109,14 @@ export class UplinkService implements Extension {
     const { settings, log, connector } = this.options;
     const backoff = new Backoff(settings.reconnectMin, settings.reconnectMax, this.options.random);
     const signal = this.abort.signal;
+    let lastConnectAt = -Infinity;
     while (!signal.aborted) {
+      if (settings.profile === 'iot-core') {
+        // IoT Core throttles a client id to one CONNECT per second.
+        const wait = lastConnectAt + IOT_CORE_CONNECT_SPACING_MS - this.now();
+        if (wait > 0) await this.sleep(wait, signal);
+      }
+      lastConnectAt = this.now();
       let session: UplinkSession;
       try {
         session = await connector.connect(this.will());
@@ -123,16 +132,17 @@ export class UplinkService implements Extension {
         await session.end();
         break;
       }
-      backoff.reset();
       this.session = session;
       this.setState('online');
       log.info(`uplink connected to ${publicBrokerUrl(settings.url)} with ${connector.kind} (${session.protocol})`);
-      await this.drain(session);
+      const { refused } = await this.drain(session);
       this.session = undefined;
       this.flushAcks();
       if (signal.aborted) break;
+      // A broker that refuses a publish will refuse it again: keep backing off instead of starting over.
+      if (!refused) backoff.reset();
       const reason = await session.closed;
-      this.lastError = reason?.message ?? 'connection closed';
+      this.lastError = refused ? this.lastError : (reason?.message ?? 'connection closed');
       this.setState('offline');
       const delay = backoff.next();
       log.warn(`uplink lost its connection (${this.lastError}): reconnecting in ${delay} ms; queued records stay in the outbox`);
@@ -141,7 +151,7 @@ export class UplinkService implements Extension {
   }
 
   /** Sends until the session closes or the service stops. */
-  private async drain(session: UplinkSession): Promise<void> {
+  private async drain(session: UplinkSession): Promise<{ refused: boolean }> {
     const { settings, log } = this.options;
     const outbox = this.options.outbox();
     const signal = this.abort.signal;
@@ -216,6 +226,7 @@ export class UplinkService implements Extension {
       }
       await this.waitForWake(settings.pollInterval);
     }
+    return { refused };
   }
 
   /** Live rows first, then the backlog that was queued when the connection came up. */

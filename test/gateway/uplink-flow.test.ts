@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Backoff } from '../../gateway/backoff.ts';
 import { PublishRate } from '../../gateway/publish-rate.ts';
 import { createConnector } from '../../gateway/gateway.ts';
-import { ConnectionLostError } from '../../gateway/uplink.ts';
+import { ConnectionLostError, PublishRefusedError } from '../../gateway/uplink.ts';
+import { UplinkService } from '../../gateway/uplink-service.ts';
 import type { UplinkConnector, UplinkSession, WillMessage } from '../../gateway/uplink.ts';
 import type { Envelope } from '../../device/contract.ts';
 import { Outbox } from '../../gateway/outbox.ts';
@@ -137,6 +138,59 @@ describe('drain flow control', () => {
     second.ackAll();
     await until(() => outbox.stats().depth === 0);
     expect(outbox.stats()).toMatchObject({ retriedEnvelopes: 8, sentRecords: 40 });
+  });
+});
+
+describe('refusals and IoT Core connect limits', () => {
+  it('keeps the rows of a refused publish and reconnects to retry them', async () => {
+    class RefusingConnector extends FakeConnector {
+      override async connect(will: WillMessage): Promise<UplinkSession> {
+        const session = (await super.connect(will)) as FakeSession;
+        session.publish = (topic) => (topic.endsWith('/status') ? Promise.resolve() : Promise.reject(new PublishRefusedError('not authorized', 0x87)));
+        return session;
+      }
+    }
+    const temp = tempDir();
+    const outbox = openTestOutbox(temp.dir);
+    outbox.append(weatherBatch('station-1', 0, 5));
+    const connector = new RefusingConnector(undefined);
+    const service = startUplink(outbox, testUplinkSettings({ reconnectMin: '10ms', reconnectMax: '40ms' }), { connector });
+    cleanups.push(temp.remove, () => outbox.close(), () => service.stop());
+    await until(() => connector.sessions.length >= 3);
+    expect(outbox.stats()).toMatchObject({ depth: 5, sentRecords: 0 });
+    expect(service.status().lastError).toMatch(/not authorized/);
+  });
+
+  it('spaces CONNECTs at least one second apart under the iot-core profile', async () => {
+    let now = 0;
+    const attempts: number[] = [];
+    const temp = tempDir();
+    const outbox = openTestOutbox(temp.dir);
+    cleanups.push(temp.remove, () => outbox.close());
+    const settings = testUplinkSettings({ profile: 'iot-core', keepalive: '60s', reconnectMin: '10ms', reconnectMax: '50ms' });
+    let service: UplinkService | undefined;
+    const connector: UplinkConnector = {
+      kind: 'refused',
+      connect: async () => {
+        attempts.push(now);
+        if (attempts.length === 6) void service!.stop();
+        throw new Error('connection refused');
+      },
+    };
+    service = new UplinkService({
+      outbox: () => outbox,
+      connector,
+      settings,
+      thing: 'station-1',
+      log: silent,
+      now: () => now,
+      sleep: async (ms) => void (now += ms),
+      random: () => 0.5,
+    });
+    await service.start();
+    await until(() => attempts.length >= 6);
+    await service.stop();
+    for (let i = 1; i < attempts.length; i += 1) expect(attempts[i]! - attempts[i - 1]!).toBeGreaterThanOrEqual(1_000);
   });
 });
 
