@@ -74,3 +74,10 @@ export function formatCollectionListing(listing: CollectionListing): string[] {
   }
   return lines;
 }
+
+/** `hedgerow box list`: prints the listing; false when an audio file is missing (the CLI exits 1). */
+export async function runBoxList(options: { collection: string; print: (line: string) => void }): Promise<boolean> {
+  const listing = await listCollection(options);
+  for (const line of formatCollectionListing(listing)) options.print(line);
+  return listing.missingCount === 0;
+}

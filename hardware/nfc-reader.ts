@@ -24,9 +24,12 @@ import {
   type ReaderModel,
 } from './acr-reader-commands.ts';
 import { decodeNdefMessage, readType2NdefMessage, textRecords, TYPE2_PAGE_SIZE } from './ndef.ts';
+import { InFlight } from './in-flight.ts';
 import { noReaderMessage, pcscdAnswers, pcscdSocketPath, PCSCD_MISSING_HINT } from './nfc-diagnostics.ts';
+import type { NfcReader, NfcReaderEvents, TagInfo, TagKind, TagRemoved } from './nfc-types.ts';
 
 export type { LedState } from './acr-reader-commands.ts';
+export type { NfcReader, NfcReaderEvents, TagInfo, TagKind, TagRemoved } from './nfc-types.ts';
 
 /** GET DATA, P1 = 00: the UID of the tag in the field (PC/SC part 3). */
 const GET_UID = Buffer.from([0xff, 0xca, 0x00, 0x00, 0x00]);
@@ -38,46 +41,6 @@ const DEFAULT_RETRY_MS = 2000;
 const DEFAULT_NO_READER_HINT_MS = 5000;
 /** How long stop() waits for commands in flight before it closes the readers. */
 const STOP_SETTLE_MS = 2000;
-
-export type TagKind = 'iso14443-3' | 'iso14443-4';
-
-export interface TagInfo {
-  /** Reader name as pcscd reports it. */
-  reader: string;
-  /** Lower-case hex, as `hedgerow box assign` and the manifest write it. */
-  uid: string;
-  /** Answer to reset, hex. */
-  atr: string;
-  /** iso14443-3: NTAG, Ultralight, Classic. iso14443-4: DESFire, bank cards, phones (random UID per tap). */
-  kind: TagKind;
-  /**
-   * The tag's NDEF text records, read on the first call and remembered. Not read before the `tag`
-   * event, so a UID the manifest knows plays without waiting for page reads. [] when the tag has
-   * none, is not a Type 2 tag, or left the reader.
-   */
-  ndefTexts(): Promise<readonly string[]>;
-}
-
-export interface TagRemoved {
-  reader: string;
-  uid: string;
-}
-
-export interface NfcReaderEvents {
-  attached: [reader: string];
-  detached: [reader: string];
-  tag: [tag: TagInfo];
-  removed: [tag: TagRemoved];
-}
-
-export interface NfcReader {
-  on<K extends keyof NfcReaderEvents>(event: K, listener: (...args: NfcReaderEvents[K]) => void): this;
-  off<K extends keyof NfcReaderEvents>(event: K, listener: (...args: NfcReaderEvents[K]) => void): this;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Shows ready or playing on the reader's LED where the reader has one (ACR122U); a no-op elsewhere. */
-  setLed(state: LedState): void;
-}
 
 export interface PcscNfcReaderOptions {
   log: Logger;
@@ -108,9 +71,11 @@ interface ReaderState {
   buzzerOffPending: boolean;
   /** A direct-mode (no tag) connection is open for an escape command. */
   direct: Promise<void> | null;
+  /** The driver refused an escape command without a tag (libccid does unless told otherwise): stop trying. */
+  escapeRefused: boolean;
   ledFailed: boolean;
   /** Commands in flight; close() waits for them (see stop()). */
-  pending: Set<Promise<unknown>>;
+  inFlight: InFlight;
 }
 
 export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcReader {
@@ -138,7 +103,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     const states = [...this.readers.values()];
     // pcsclite's close() takes the reader's lock on the main thread, and a command in flight holds it
     // until the reader answers: let commands finish first, or close() could wait for ever.
-    await settle(states.flatMap((state) => [...state.pending]), STOP_SETTLE_MS);
+    await Promise.all(states.map((state) => state.inFlight.settle(STOP_SETTLE_MS)));
     // pcsclite also holds that lock while it runs our card listeners, and Node drains promise jobs
     // before the listener returns: a stop() awaited from a tag event would close() inside the lock.
     // A macrotask hop gets out of any native callback first.
@@ -152,7 +117,9 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     for (const state of this.readers.values()) {
       if (state.model !== 'acr122') continue;
       const command = acr122Led(led);
-      const sent = track(state, () => (state.reader.card && state.reader.connection ? state.reader.transmit(command, 2) : this.escape(state, command)));
+      const withTag = state.reader.card !== null && state.reader.connection !== null;
+      if (!withTag && state.escapeRefused) continue;
+      const sent = state.inFlight.run(() => (withTag ? state.reader.transmit(command, 2) : this.escape(state, command)));
       sent.catch((error: unknown) => {
         // Readers without the escape command enabled, or a tag that just left: the LED is a nicety.
         if (!state.ledFailed) this.options.log.debug(`${state.name}: LED not set (${message(error)}); further LED errors are not logged`);
@@ -204,8 +171,9 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
       present: null,
       buzzerOffPending: false,
       direct: null,
+      escapeRefused: false,
       ledFailed: false,
-      pending: new Set(),
+      inFlight: new InFlight(),
     };
     const log = this.options.log;
     reader.on('card', (card: Card) => void this.onCard(state, card));
@@ -240,7 +208,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
         if (reader.connection) await reader.disconnect();
         await reader.connect(CONNECT_MODE_CARD);
       }
-      const answer = await track(state, () => reader.transmit(GET_UID, UID_ANSWER_MAX));
+      const answer = await state.inFlight.run(() => reader.transmit(GET_UID, UID_ANSWER_MAX));
       if (session !== state.session) return;
       const kind: TagKind = card.standard === TAG_ISO_14443_3 ? 'iso14443-3' : 'iso14443-4';
       if (!succeeded(answer) || answer.length < 3) {
@@ -285,7 +253,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     try {
       const message = await readType2NdefMessage(async (page, length) => {
         if (session !== state.session) throw new Error('the tag left the reader');
-        return track(state, () => state.reader.read(page, length, TYPE2_PAGE_SIZE, READ_PACKET_BYTES));
+        return state.inFlight.run(() => state.reader.read(page, length, TYPE2_PAGE_SIZE, READ_PACKET_BYTES));
       });
       return message ? textRecords(decodeNdefMessage(message)) : [];
     } catch (error) {
@@ -300,13 +268,13 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     if (this.options.buzzer || state.model === 'other') return;
     try {
       if (state.model === 'acr122') {
-        const answer = await track(state, () => this.escape(state, ACR122_BUZZER_OFF));
+        const answer = await state.inFlight.run(() => this.escape(state, ACR122_BUZZER_OFF));
         if (!succeeded(answer)) throw new Error(`answer ${answer.toString('hex')}`);
       } else {
-        const behavior = acr1252Behavior(await track(state, () => this.escape(state, ACR1252_READ_BEHAVIOR)));
+        const behavior = acr1252Behavior(await state.inFlight.run(() => this.escape(state, ACR1252_READ_BEHAVIOR)));
         if (behavior === null) throw new Error('unexpected answer to "read LED and buzzer behavior"');
         if (behavior & ACR1252_BEHAVIOR_BUZZER_BIT) {
-          await track(state, () => this.escape(state, acr1252SetBehavior(behavior & ~ACR1252_BEHAVIOR_BUZZER_BIT)));
+          await state.inFlight.run(() => this.escape(state, acr1252SetBehavior(behavior & ~ACR1252_BEHAVIOR_BUZZER_BIT)));
         }
       }
       this.options.log.info(`${state.name}: buzzer off (the box plays its own sounds)`);
@@ -325,7 +293,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
   private async buzzerOffOverTag(state: ReaderState): Promise<void> {
     state.buzzerOffPending = false;
     try {
-      const answer = await track(state, () => state.reader.transmit(ACR122_BUZZER_OFF, 2));
+      const answer = await state.inFlight.run(() => state.reader.transmit(ACR122_BUZZER_OFF, 2));
       if (!succeeded(answer)) throw new Error(`answer ${answer.toString('hex')}`);
       this.options.log.info(`${state.name}: buzzer off (the box plays its own sounds)`);
     } catch (error) {
@@ -342,6 +310,9 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
       await reader.connect(CONNECT_MODE_DIRECT);
       try {
         return await reader.control(command, ESCAPE_ANSWER_MAX);
+      } catch (error) {
+        state.escapeRefused = true;
+        throw error;
       } finally {
         // A tag that arrived meanwhile keeps the connection; onCard reconnects it in card mode.
         if (!reader.card && reader.connection) await reader.disconnect().catch(() => undefined);
@@ -413,29 +384,6 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
       this.options.log.debug(`NFC: close failed (${message(error)})`);
     }
   }
-}
-
-/** Runs a reader command and keeps it in the reader's in-flight set until it settles. A synchronous throw becomes a rejection. */
-function track<T>(state: ReaderState, command: () => Promise<T>): Promise<T> {
-  let promise: Promise<T>;
-  try {
-    promise = command();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  state.pending.add(promise);
-  const done = () => state.pending.delete(promise);
-  promise.then(done, done);
-  return promise;
-}
-
-/** Waits until every promise settled, or `ms` passed. */
-async function settle(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([Promise.allSettled(promises), timeout]);
-  clearTimeout(timer);
 }
 
 /** nfc-pcsc calls our listeners from its own async handlers: anything thrown there would be an unhandled rejection. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatCollectionListing, listCollection } from '../../device/museum-list.ts';
+import { formatCollectionListing, listCollection, runBoxList } from '../../device/museum-list.ts';
 import { writeWav } from '../fixtures/audio-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hedgerow-list-'));
@@ -37,5 +37,13 @@ describe('hedgerow box list', () => {
     expect(lines).toContain('  040000f1  volume-up');
     expect(lines).toContain('other audio files (NDEF tags can name them): violette.wav');
     expect(lines.at(-1)).toMatch(/^1 audio file missing: copy it into .* or assign the tag again with `hedgerow box assign`$/);
+  });
+
+  it('prints the listing and reports whether every audio file is there', async () => {
+    const printed: string[] = [];
+    expect(await runBoxList({ collection: dir, print: (line) => printed.push(line) })).toBe(false);
+    expect(printed[0]).toMatch(/^Village museum/);
+    writeWav(join(dir, 'pipe.mp3'));
+    expect(await runBoxList({ collection: dir, print: () => undefined })).toBe(true);
   });
 });
