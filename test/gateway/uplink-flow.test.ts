@@ -168,16 +168,16 @@ describe('refusals and IoT Core connect limits', () => {
     const outbox = openTestOutbox(temp.dir);
     cleanups.push(temp.remove, () => outbox.close());
     const settings = testUplinkSettings({ profile: 'iot-core', keepalive: '60s', reconnectMin: '10ms', reconnectMax: '50ms' });
-    let service: UplinkService | undefined;
+    const running: { service?: UplinkService } = {};
     const connector: UplinkConnector = {
       kind: 'refused',
       connect: async () => {
         attempts.push(now);
-        if (attempts.length === 6) void service!.stop();
+        if (attempts.length === 6) void running.service!.stop();
         throw new Error('connection refused');
       },
     };
-    service = new UplinkService({
+    const service = new UplinkService({
       outbox: () => outbox,
       connector,
       settings,
@@ -187,6 +187,7 @@ describe('refusals and IoT Core connect limits', () => {
       sleep: async (ms) => void (now += ms),
       random: () => 0.5,
     });
+    running.service = service;
     await service.start();
     await until(() => attempts.length >= 6);
     await service.stop();
