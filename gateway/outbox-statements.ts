@@ -53,6 +53,7 @@ export class OutboxStatements {
   private readonly oldestTsStmt: Database.Statement;
   private readonly lastIdStmt: Database.Statement;
   private readonly stampedStmt: Database.Statement;
+  private readonly envelopeIdsStmt: Database.Statement;
   private readonly bodyStmt: Database.Statement;
   private readonly coveredCountStmt: Database.Statement;
   private readonly scanStmt: Database.Statement;
@@ -104,8 +105,9 @@ export class OutboxStatements {
               (SELECT count(*) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS count,
               (SELECT coalesce(sum(bytes), 0) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS recordBytes,
               (SELECT group_concat(record, ',' ORDER BY id) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS body
-       FROM envelopes e LEFT JOIN rows f ON f.id = e.id ORDER BY e.id LIMIT @limit`,
+       FROM envelopes e LEFT JOIN rows f ON f.id = e.id WHERE e.id = @id`,
     );
+    this.envelopeIdsStmt = db.prepare(`SELECT id FROM envelopes ORDER BY id LIMIT @limit`).pluck();
     this.coveredCountStmt = db
       .prepare(`SELECT coalesce(sum((SELECT count(*) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id)), 0) FROM envelopes e`)
       .pluck();
@@ -149,9 +151,14 @@ export class OutboxStatements {
     return { depth, bytes };
   }
 
-  /** Envelopes formed and not yet acknowledged, oldest first, with their joined records. */
-  stamped(limit: number): StampedRow[] {
-    return this.stampedStmt.all({ limit }) as StampedRow[];
+  /** Ids of envelopes formed and not yet acknowledged, oldest first. */
+  envelopeIds(limit: number): number[] {
+    return this.envelopeIdsStmt.all({ limit }) as number[];
+  }
+
+  /** One formed envelope with its joined records, or undefined when it is gone. */
+  stamped(id: number): StampedRow | undefined {
+    return this.stampedStmt.get({ id }) as StampedRow | undefined;
   }
 
   /** An envelope's messageId (its first row's) and its records joined in row order. */

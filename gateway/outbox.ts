@@ -226,13 +226,25 @@ export class Outbox implements RecordSink {
 
   /** Envelopes stamped earlier (by this run or one that crashed) and not yet acknowledged. */
   stampedEnvelopes(limit: number, exclude: ReadonlySet<number> = new Set()): StampedEnvelope[] {
-    const found = this.sql.stamped(limit + exclude.size).filter((envelope) => !exclude.has(envelope.id));
-    return found.slice(0, limit).map((envelope) => {
+    const ids = this.pendingEnvelopeIds(limit + exclude.size).filter((id) => !exclude.has(id));
+    return this.envelopesById(ids.slice(0, limit));
+  }
+
+  /** Ids of envelopes formed and not yet acknowledged, oldest first: cheap, no record text. */
+  pendingEnvelopeIds(limit = Number.MAX_SAFE_INTEGER): number[] {
+    return this.sql.envelopeIds(limit);
+  }
+
+  /** These envelopes with their records, skipping any already acknowledged. */
+  envelopesById(ids: readonly number[]): StampedEnvelope[] {
+    return ids.flatMap((id) => {
+      const envelope = this.sql.stamped(id);
+      if (!envelope) return [];
       if (envelope.messageId === null) {
         // The first row carries the envelope's messageId and is deleted only with the rest of the group.
         throw new Error(`outbox envelope ${envelope.id} has lost its first row: open the file with sqlite3 to inspect it`);
       }
-      return { ...envelope, messageId: envelope.messageId };
+      return [{ ...envelope, messageId: envelope.messageId }];
     });
   }
 

@@ -14,8 +14,6 @@ import type { ConnectionState, UplinkStatus } from './status.ts';
 import { PublishRefusedError } from './uplink.ts';
 import type { UplinkConnector, UplinkSession } from './uplink.ts';
 
-/** Envelopes left stamped by a run that stopped or crashed, loaded at each connect and sent first. */
-const RETRY_LOAD_LIMIT = 10_000;
 /** Acknowledgements are deleted in one transaction per this many, or after ACK_FLUSH_MS. */
 const ACK_BATCH = 100;
 const ACK_FLUSH_MS = 10;
@@ -162,10 +160,11 @@ export class UplinkService implements Extension {
     const grouping = { maxRecords: settings.maxRecordsPerEnvelope, maxBytes: settings.maxEnvelopeBytes };
     const liveMark = outbox.lastId();
     const cursors = { live: { scannedTo: liveMark }, backlog: { scannedTo: 0 } };
-    const retries = outbox.stampedEnvelopes(RETRY_LOAD_LIMIT);
-    if (retries.length > 0) {
-      outbox.countRetries(retries.length);
-      log.info(`re-sending ${retries.length} envelopes that were published but not acknowledged before (same messageIds)`);
+    // Envelopes formed before this session (published, maybe delivered, never acknowledged) go
+    // first, read a window at a time so a long list never sits in memory with its records.
+    const retryIds = outbox.pendingEnvelopeIds();
+    if (retryIds.length > 0) {
+      log.info(`re-sending ${retryIds.length} envelopes that were published but not acknowledged before (same messageIds)`);
     }
     let open = true;
     void session.closed.then(() => {
@@ -214,8 +213,8 @@ export class UplinkService implements Extension {
       // batches its PUBACKs behind Nagle's algorithm then stalls for a delayed-ACK timeout each time.
       if (room >= 1) {
         const batch =
-          retries.length > 0
-            ? retries.splice(0, room)
+          retryIds.length > 0
+            ? this.retryBatch(outbox, retryIds.splice(0, room))
             : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, liveMark, cursors);
         for (const envelope of batch) {
           await rate.take(signal);
@@ -227,6 +226,12 @@ export class UplinkService implements Extension {
       await this.waitForWake(settings.pollInterval);
     }
     return { refused };
+  }
+
+  private retryBatch(outbox: Outbox, ids: number[]): StampedEnvelope[] {
+    const envelopes = outbox.envelopesById(ids);
+    outbox.countRetries(envelopes.length);
+    return envelopes;
   }
 
   /** Live rows first, then the backlog that was queued when the connection came up. */
