@@ -11,8 +11,10 @@ import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
 import { PCSCD_MISSING_HINT } from '../../hardware/nfc-diagnostics.ts';
 import { PcscNfcReader, type TagInfo } from '../../hardware/nfc-reader.ts';
 import type { OutgoingRecord, RecordSink, TapRecord } from '../../device/contract.ts';
+import { runBoxAssign } from '../../device/museum-assign.ts';
 import { MuseumBox } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
+import { museumSettings } from '../../device/museum-settings.ts';
 import { ensureBoxSounds } from '../../device/museum-sounds.ts';
 import { HeldSound, writeWav } from '../fixtures/audio-files.ts';
 import { captureLog } from '../fixtures/captured-log.ts';
@@ -399,5 +401,37 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     expect(captured.text()).toContain(`NFC reader detached: ${SLOT0}`);
     expect(captured.text()).toContain(`NFC reader attached: ${SLOT0}`);
     expect(captured.lines.filter((l) => l.level >= 50)).toEqual([]);
+  });
+});
+
+describe('hedgerow box assign on the real reader', () => {
+  it('waits for a tap through pcscd, speaks the message and saves the manifest, then lets go of the reader', async () => {
+    const collection = join(dir, 'collections', 'assigned');
+    const tag = new VirtualTag({ port, uid: '04123456789abc' });
+    const asked: string[] = [];
+    const prompt = {
+      say: (line: string) => {
+        if (line.startsWith('Tap the tag')) void tag.place();
+      },
+      ask: async (question: string) => {
+        asked.push(question);
+        return '';
+      },
+      close: () => undefined,
+    };
+    const { log } = captureLog();
+    const result = await runBoxAssign({
+      settings: museumSettings.parse({ reader: { mode: 'real' } }),
+      log,
+      collection,
+      prompt,
+      title: 'Sheep bell',
+      text: 'Ding dong, the sheep are coming home.',
+      language: 'en',
+    });
+    expect(result.uid).toBe('04123456789abc');
+    expect((await loadCollection(collection)).byUid('04123456789abc')).toMatchObject({ title: 'Sheep bell', audio: 'sheep-bell.wav' });
+    expect(asked).toEqual([]);
+    await tag.remove();
   });
 });
