@@ -165,7 +165,10 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
     const previous = this.current;
     this.current = null;
     this.options.player.play(file);
-    if (previous) this.ended(previous, 'stopped');
+    if (previous) {
+      this.ended(previous, 'stopped');
+      this.options.reader.setLed('ready');
+    }
   }
 
   private ended(playing: Playing, outcome: PlayOutcome): void {
