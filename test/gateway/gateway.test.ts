@@ -5,7 +5,7 @@ import { Controller } from '../../device/controller.ts';
 import { createGatewayExtensions } from '../../gateway/gateway.ts';
 import { gatewaySettings } from '../../gateway/settings.ts';
 import { formatStatus, readStatus } from '../../gateway/status.ts';
-import { gatewayExtensionsFor, printStatus } from '../../gateway/commands.ts';
+import { printStatus } from '../../gateway/commands.ts';
 import { Outbox } from '../../gateway/outbox.ts';
 import { freePort } from './helpers/mosquitto.ts';
 import { Collector } from './helpers/subscriber.ts';
@@ -77,12 +77,4 @@ describe('CLI entry points', () => {
     expect(missing[0]).toMatch(/start the station first/);
   });
 
-  it('gatewayExtensionsFor leaves the outbox to the runner and the broker to the command', () => {
-    const settings = gatewaySettings.parse({});
-    const outbox = Outbox.open({ path: ':memory:', log: silent });
-    cleanups.push(() => outbox.close());
-    const names = (broker: boolean) => gatewayExtensionsFor(settings, { log: silent, dataDir: '.', thing: 't', broker })(outbox).map((e) => e.name);
-    expect(names(true)).toEqual(['broker', 'uplink']);
-    expect(names(false)).toEqual(['uplink']);
-  });
 });
