@@ -160,6 +160,8 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     if (wanted && !name.toLowerCase().includes(wanted)) {
       this.options.log.info(`NFC: ignoring reader "${name}" (readerName is "${this.options.readerName}")`);
       reader.on('error', () => undefined);
+      // Closed, it no longer connects to every tag put on it; from a macrotask, outside pcsclite's callback.
+      setImmediate(() => reader.close());
       return;
     }
     reader.autoProcessing = false;
