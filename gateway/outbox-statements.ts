@@ -42,19 +42,21 @@ export class OutboxStatements {
   readonly addDropped: Database.Statement;
   readonly addRetries: Database.Statement;
   readonly deleteRow: Database.Statement;
-  readonly deleteRange: Database.Statement;
-  readonly insertEnvelope: Database.Statement;
-  readonly deleteEnvelope: Database.Statement;
+  /** Records many envelopes from a JSON array of [firstId, lastId] pairs. */
+  readonly insertEnvelopes: Database.Statement;
+  /** Deletes the rows of the envelopes in a JSON array of envelope ids. */
+  readonly deleteEnvelopeRows: Database.Statement;
+  /** Deletes the envelopes in a JSON array of envelope ids. */
+  readonly deleteEnvelopes: Database.Statement;
   readonly oldestUncovered: Database.Statement;
-  private readonly envelopeEndStmt: Database.Statement;
-  private readonly rangeSizeStmt: Database.Statement;
   private readonly totalsStmt: Database.Statement;
   private readonly bytesStmt: Database.Statement;
   private readonly oldestTsStmt: Database.Statement;
   private readonly lastIdStmt: Database.Statement;
   private readonly stampedStmt: Database.Statement;
   private readonly envelopeIdsStmt: Database.Statement;
-  private readonly bodyStmt: Database.Statement;
+  private readonly bodiesStmt: Database.Statement;
+  private readonly envelopeSizesStmt: Database.Statement;
   private readonly coveredCountStmt: Database.Statement;
   private readonly scanStmt: Database.Statement;
   private readonly plainScanStmt: Database.Statement;
@@ -86,19 +88,32 @@ export class OutboxStatements {
     this.addDropped = db.prepare(`UPDATE state SET value = value + ? WHERE key = 'dropped_records'`);
     this.addRetries = db.prepare(`UPDATE state SET value = value + ? WHERE key = 'retried_envelopes'`);
     this.deleteRow = db.prepare(`DELETE FROM rows WHERE id = ? RETURNING bytes`);
-    this.deleteRange = db.prepare(`DELETE FROM rows WHERE id BETWEEN ? AND ?`);
-    this.insertEnvelope = db.prepare(`INSERT INTO envelopes (id, last_id) VALUES (?, ?)`);
-    this.deleteEnvelope = db.prepare(`DELETE FROM envelopes WHERE id = ?`);
-    this.envelopeEndStmt = db.prepare(`SELECT last_id FROM envelopes WHERE id = ?`).pluck();
-    this.rangeSizeStmt = db.prepare(`SELECT count(*), coalesce(sum(bytes), 0) FROM rows WHERE id BETWEEN ? AND ?`).raw();
+    // Acknowledgements and stamping take a whole batch per statement (ids passed as one JSON array):
+    // per-envelope statements cost more than the publishes they follow.
+    this.insertEnvelopes = db.prepare(`INSERT INTO envelopes (id, last_id) SELECT value ->> 0, value ->> 1 FROM json_each(?)`);
+    this.deleteEnvelopeRows = db.prepare(
+      `DELETE FROM rows WHERE id IN (SELECT r.id FROM envelopes e JOIN rows r ON r.id BETWEEN e.id AND e.last_id
+                                     WHERE e.id IN (SELECT value FROM json_each(?)))`,
+    );
+    this.deleteEnvelopes = db.prepare(`DELETE FROM envelopes WHERE id IN (SELECT value FROM json_each(?))`);
+    this.envelopeSizesStmt = db
+      .prepare(
+        `SELECT count(DISTINCT e.id), count(r.id), coalesce(sum(r.bytes), 0)
+         FROM envelopes e LEFT JOIN rows r ON r.id BETWEEN e.id AND e.last_id WHERE e.id IN (SELECT value FROM json_each(?))`,
+      )
+      .raw();
     this.oldestUncovered = db.prepare(`SELECT id, ts, bytes FROM rows WHERE ${UNCOVERED} ORDER BY id LIMIT ?`);
     this.totalsStmt = db.prepare(`SELECT key, value FROM state WHERE key NOT LIKE 'seq:%' AND key != 'last_row_id'`).raw();
     this.bytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'bytes'`).pluck();
     this.oldestTsStmt = db.prepare(`SELECT ts FROM rows ORDER BY id LIMIT 1`).pluck();
     this.lastIdStmt = db.prepare(`SELECT value FROM state WHERE key = 'last_row_id'`).pluck();
-    // SQLite joins an envelope's records itself: one string per envelope instead of one per record.
-    this.bodyStmt = db
-      .prepare(`SELECT (SELECT message_id FROM rows WHERE id = @first), group_concat(record, ',' ORDER BY id) FROM rows WHERE id BETWEEN @first AND @last`)
+    // SQLite joins each envelope's records itself: one string per envelope instead of one per record.
+    this.bodiesStmt = db
+      .prepare(
+        `SELECT (SELECT message_id FROM rows WHERE id = j.value ->> 0),
+                (SELECT group_concat(record, ',' ORDER BY id) FROM rows WHERE id BETWEEN j.value ->> 0 AND j.value ->> 1)
+         FROM json_each(?) j ORDER BY j.key`,
+      )
       .raw();
     this.stampedStmt = db.prepare(
       `SELECT e.id AS id, f.message_id AS messageId, f.device_id AS deviceId, f.topic AS topic, f.seq AS seq,
@@ -141,16 +156,6 @@ export class OutboxStatements {
     return this.lastIdStmt.get() as number;
   }
 
-  /** The last row id of an envelope, or undefined when it is gone (already acknowledged). */
-  envelopeEnd(id: number): number | undefined {
-    return this.envelopeEndStmt.get(id) as number | undefined;
-  }
-
-  rangeSize(first: number, last: number): { depth: number; bytes: number } {
-    const [depth, bytes] = this.rangeSizeStmt.get(first, last) as [number, number];
-    return { depth, bytes };
-  }
-
   /** Ids of envelopes formed and not yet acknowledged, oldest first. */
   envelopeIds(limit: number): number[] {
     return this.envelopeIdsStmt.all({ limit }) as number[];
@@ -161,10 +166,15 @@ export class OutboxStatements {
     return this.stampedStmt.get({ id }) as StampedRow | undefined;
   }
 
-  /** An envelope's messageId (its first row's) and its records joined in row order. */
-  body(first: number, last: number): { messageId: string; body: string } {
-    const [messageId, body] = this.bodyStmt.get({ first, last }) as [string, string];
-    return { messageId, body };
+  /** For [firstId, lastId] ranges (as JSON), each envelope's messageId and joined records, in the same order. */
+  bodies(ranges: string): [string, string][] {
+    return this.bodiesStmt.all(ranges) as [string, string][];
+  }
+
+  /** Envelopes (of a JSON array of ids) that still exist, and their rows and record bytes. */
+  envelopeSizes(ids: string): { envelopes: number; depth: number; bytes: number } {
+    const [envelopes, depth, bytes] = this.envelopeSizesStmt.get(ids) as [number, number, number];
+    return { envelopes, depth, bytes };
   }
 
   /** Row headers in (afterId, upToId], without record text, each flagged if an envelope covers it. */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { OutgoingRecord, RecordSink } from '../device/contract.ts';
 import { applySchema } from './outbox-schema.ts';
 import { groupRows, MAX_RECORD_BYTES } from './envelope.ts';
-import type { GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
+import type { EnvelopePlan, GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
 import { OutboxStatements } from './outbox-statements.ts';
 
 /** A station and a gateway process share the file; a writer waits this long for the other's lock. */
@@ -78,6 +78,19 @@ export interface StampCursor {
   scannedTo: number;
 }
 
+export interface StampOptions extends GroupingLimits {
+  afterId?: number;
+  upToId?: number;
+  cursor?: StampCursor;
+  /**
+   * With `readAheadBytes`: envelopes past the first `fill` (the free slots) are formed only while
+   * their records add up to at most `readAheadBytes`, so small envelopes are stamped a window at a
+   * time while large ones never pile up in memory ahead of the window.
+   */
+  fill?: number;
+  readAheadBytes?: number;
+}
+
 /** Thrown by append under the `block` policy when the batch does not fit: keep it and retry later. */
 export class OutboxFullError extends Error {
   readonly code = 'OUTBOX_FULL';
@@ -114,6 +127,8 @@ export class Outbox implements RecordSink {
   private refusedBatches = 0;
   private readonly appendListeners = new Set<() => void>();
   private readonly appendTxn: (rows: PreparedRow[]) => DropReport[];
+  private readonly ackTxn: (ids: string) => number;
+  private readonly stampTxn: (limits: StampOptions) => StampedEnvelope[];
 
   private constructor(db: Database.Database, options: OutboxOptions) {
     this.db = db;
@@ -127,6 +142,10 @@ export class Outbox implements RecordSink {
     // Built once: better-sqlite3 wraps the function on every transaction() call.
     const append = db.transaction((rows: PreparedRow[]) => this.insert(rows));
     this.appendTxn = (rows) => append.immediate(rows);
+    const ack = db.transaction((ids: string) => this.deleteEnvelopes(ids));
+    this.ackTxn = (ids) => ack.immediate(ids);
+    const stamp = db.transaction((limits: StampOptions) => this.stamp(limits));
+    this.stampTxn = (limits) => stamp.immediate(limits);
   }
 
   /** Opens (creating if needed) the outbox file. Throws what SQLite throws for an unusable file. */
@@ -195,33 +214,8 @@ export class Outbox implements RecordSink {
    * one transaction. Only after this returns may they be published. A cursor, kept by the caller
    * across calls, saves rescanning rows already stamped.
    */
-  stampEnvelopes(limits: GroupingLimits & { afterId?: number; upToId?: number; cursor?: StampCursor }): StampedEnvelope[] {
-    return this.db
-      .transaction(() => {
-        const from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
-        const limit = Math.min(limits.maxEnvelopes * limits.maxRecords, MAX_ROWS_PER_STAMP);
-        const rows = this.sql.scan(from, limits.upToId ?? Number.MAX_SAFE_INTEGER, limit);
-        let plans = groupRows(rows, limits);
-        const lastRow = rows.at(-1);
-        const tail = plans.at(-1);
-        if (rows.length === limit && plans.length > 1 && tail && tail.lastId === lastRow?.id && tail.count < limits.maxRecords) {
-          // The read stopped mid-run: leave that run for the next call, which can fill it.
-          plans = plans.slice(0, -1);
-        }
-        const envelopes: StampedEnvelope[] = plans.map((plan) => {
-          this.sql.insertEnvelope.run(plan.id, plan.lastId);
-          const { messageId, body } = this.sql.body(plan.id, plan.lastId);
-          const { lastId: _lastId, ...rest } = plan;
-          return { ...rest, messageId, body };
-        });
-        if (limits.cursor) {
-          const chosenTo = plans.at(-1)?.lastId ?? from;
-          const firstLeft = rows.find((row) => !row.covered && row.id > chosenTo);
-          limits.cursor.scannedTo = firstLeft ? firstLeft.id - 1 : (lastRow?.id ?? from);
-        }
-        return envelopes;
-      })
-      .immediate();
+  stampEnvelopes(limits: StampOptions): StampedEnvelope[] {
+    return this.stampTxn(limits);
   }
 
   /** Envelopes stamped earlier (by this run or one that crashed) and not yet acknowledged. */
@@ -250,25 +244,8 @@ export class Outbox implements RecordSink {
 
   /** Deletes every row of these envelopes in one transaction and counts them as sent. */
   ackEnvelopes(envelopeIds: readonly number[]): number {
-    return this.db
-      .transaction(() => {
-        let depth = 0;
-        let bytes = 0;
-        let envelopes = 0;
-        for (const id of envelopeIds) {
-          const last = this.sql.envelopeEnd(id);
-          if (last === undefined) continue;
-          const size = this.sql.rangeSize(id, last);
-          this.sql.deleteRange.run(id, last);
-          this.sql.deleteEnvelope.run(id);
-          envelopes += 1;
-          depth += size.depth;
-          bytes += size.bytes;
-        }
-        this.sql.addTotals.run({ depth: -depth, bytes: -bytes, sentRecords: depth, sentEnvelopes: envelopes });
-        return depth;
-      })
-      .immediate();
+    if (envelopeIds.length === 0) return 0;
+    return this.ackTxn(JSON.stringify(envelopeIds));
   }
 
   /** Counts envelopes published again after a reconnect or a restart. */
@@ -318,6 +295,44 @@ export class Outbox implements RecordSink {
       throw new OutboxRecordError(`record for ${item.deviceId} is ${bytes} bytes; the most one envelope can carry is ${MAX_RECORD_BYTES}`);
     }
     return { messageId: this.newId(), deviceId: item.deviceId, topic: item.topic, ts: item.record.ts, record, bytes };
+  }
+
+  /** Runs inside the ack transaction: a few statements for the whole batch, whatever its size. */
+  private deleteEnvelopes(ids: string): number {
+    const { envelopes, depth, bytes } = this.sql.envelopeSizes(ids);
+    if (envelopes === 0) return 0;
+    this.sql.deleteEnvelopeRows.run(ids);
+    this.sql.deleteEnvelopes.run(ids);
+    this.sql.addTotals.run({ depth: -depth, bytes: -bytes, sentRecords: depth, sentEnvelopes: envelopes });
+    return depth;
+  }
+
+  /** Runs inside the stamp transaction. */
+  private stamp(limits: StampOptions): StampedEnvelope[] {
+    const from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
+    const limit = Math.min(limits.maxEnvelopes * limits.maxRecords, MAX_ROWS_PER_STAMP);
+    const rows = this.sql.scan(from, limits.upToId ?? Number.MAX_SAFE_INTEGER, limit);
+    let plans = groupRows(rows, limits);
+    const lastRow = rows.at(-1);
+    const tail = plans.at(-1);
+    if (rows.length === limit && plans.length > 1 && tail && tail.lastId === lastRow?.id && tail.count < limits.maxRecords) {
+      // The read stopped mid-run: leave that run for the next call, which can fill it.
+      plans = plans.slice(0, -1);
+    }
+    if (limits.fill !== undefined && limits.readAheadBytes !== undefined) plans = readAhead(plans, limits.fill, limits.readAheadBytes);
+    if (limits.cursor) {
+      const chosenTo = plans.at(-1)?.lastId ?? from;
+      const firstLeft = rows.find((row) => !row.covered && row.id > chosenTo);
+      limits.cursor.scannedTo = firstLeft ? firstLeft.id - 1 : (lastRow?.id ?? from);
+    }
+    if (plans.length === 0) return [];
+    const ranges = JSON.stringify(plans.map((plan) => [plan.id, plan.lastId]));
+    this.sql.insertEnvelopes.run(ranges);
+    const bodies = this.sql.bodies(ranges);
+    return plans.map((plan, index) => {
+      const [messageId, body] = bodies[index]!;
+      return { id: plan.id, messageId, deviceId: plan.deviceId, seq: plan.seq, topic: plan.topic, count: plan.count, body, recordBytes: plan.recordBytes };
+    });
   }
 
   /** Runs inside the append transaction. Returns what the cap policy dropped, for logging after commit. */
@@ -419,6 +434,17 @@ export class Outbox implements RecordSink {
         `${new Date(drop.fromTs).toISOString()} to ${new Date(drop.toTs).toISOString()}`,
     );
   }
+}
+
+/** The first `fill` plans, then more only while their records add up to at most `bytes`. */
+function readAhead(plans: EnvelopePlan[], fill: number, bytes: number): EnvelopePlan[] {
+  let kept = Math.min(fill, plans.length);
+  let spent = 0;
+  while (kept < plans.length && spent + plans[kept]!.recordBytes <= bytes) {
+    spent += plans[kept]!.recordBytes;
+    kept += 1;
+  }
+  return kept === plans.length ? plans : plans.slice(0, kept);
 }
 
 interface DropReport {

@@ -29,6 +29,16 @@ export class PublishRate {
     private readonly sleep: Sleep,
   ) {}
 
+  /** Takes a slot if one is free now, without awaiting: the common case stays synchronous. */
+  tryTake(): boolean {
+    if (this.perSecond <= 0) return true;
+    const now = this.now();
+    while (this.times.length > 0 && this.times[0]! <= now - WINDOW_MS) this.times.shift();
+    if (this.times.length >= this.perSecond) return false;
+    this.times.push(now);
+    return true;
+  }
+
   /** Resolves when one more publish fits; 0 means unlimited. */
   async take(signal?: AbortSignal): Promise<void> {
     if (this.perSecond <= 0) return;

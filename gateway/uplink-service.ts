@@ -17,6 +17,8 @@ import type { UplinkConnector, UplinkSession } from './uplink.ts';
 /** Acknowledgements are deleted in one transaction per this many, or after ACK_FLUSH_MS. */
 const ACK_BATCH = 100;
 const ACK_FLUSH_MS = 10;
+/** Most record bytes stamped ahead of the free slots of the in-flight window. */
+const READ_AHEAD_BYTES = 64 * 1024;
 /** AWS IoT Core accepts one CONNECT per second per client id. */
 const IOT_CORE_CONNECT_SPACING_MS = 1_000;
 /** Abort reason for a wake-up; not an error. */
@@ -50,6 +52,10 @@ export class UplinkService implements Extension {
   private readonly abort = new AbortController();
   private readonly waiters = new Set<() => void>();
   private readonly ackQueue: number[] = [];
+  /** Envelopes stamped ahead of a free slot, not published yet; dropped with their session. */
+  private ready: StampedEnvelope[] = [];
+  /** Ids of stamped envelopes never published by this run, so re-sending them is not counted as a retry. */
+  private readonly unpublished = new Set<number>();
   private ackTimer: NodeJS.Timeout | undefined;
   private session: UplinkSession | undefined;
   private loop: Promise<void> | undefined;
@@ -135,6 +141,8 @@ export class UplinkService implements Extension {
       log.info(`uplink connected to ${publicBrokerUrl(settings.url)} with ${connector.kind} (${session.protocol})`);
       const { refused } = await this.drain(session);
       this.session = undefined;
+      // Stamped envelopes not sent yet stay in the outbox, where the next session re-reads them first.
+      this.ready = [];
       this.flushAcks();
       if (signal.aborted) break;
       // A broker that refuses a publish will refuse it again: keep backing off instead of starting over.
@@ -179,6 +187,7 @@ export class UplinkService implements Extension {
       // Only the id and names outlive this call: the records are in the payload now, and a retry
       // reads them back from the outbox, so a large window does not hold every record twice.
       const { id, messageId, topic } = envelope;
+      this.unpublished.delete(id);
       const payload = encodeEnvelope(envelope, this.now());
       envelope.body = '';
       inFlight.add(id);
@@ -215,9 +224,9 @@ export class UplinkService implements Extension {
         const batch =
           retryIds.length > 0
             ? this.retryBatch(outbox, retryIds.splice(0, room))
-            : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, liveMark, cursors);
+            : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, window, liveMark, cursors);
         for (const envelope of batch) {
-          await rate.take(signal);
+          if (!rate.tryTake()) await rate.take(signal);
           if (!open || signal.aborted) break;
           send(envelope);
         }
@@ -230,21 +239,42 @@ export class UplinkService implements Extension {
 
   private retryBatch(outbox: Outbox, ids: number[]): StampedEnvelope[] {
     const envelopes = outbox.envelopesById(ids);
-    outbox.countRetries(envelopes.length);
+    // Envelopes stamped ahead by an earlier session of this run but never published are not retries.
+    outbox.countRetries(envelopes.filter((envelope) => !this.unpublished.delete(envelope.id)).length);
     return envelopes;
   }
 
-  /** Live rows first, then the backlog that was queued when the connection came up. */
+  /**
+   * Live rows first, then envelopes already stamped ahead, then the backlog that was queued when the
+   * connection came up. Backlog envelopes are stamped up to a window at a time (within
+   * READ_AHEAD_BYTES past the free slots), so small ones cost one transaction per window, not per
+   * publish; the ones not sent yet wait in `ready`, behind any live rows that arrive meanwhile.
+   */
   private stampNext(
     outbox: Outbox,
     limits: { maxRecords: number; maxBytes: number; maxEnvelopes: number },
+    window: number,
     liveMark: number,
     cursors: { live: StampCursor; backlog: StampCursor },
   ): StampedEnvelope[] {
-    const live = outbox.stampEnvelopes({ ...limits, afterId: liveMark, cursor: cursors.live });
-    if (live.length >= limits.maxEnvelopes) return live;
-    const backlog = outbox.stampEnvelopes({ ...limits, maxEnvelopes: limits.maxEnvelopes - live.length, upToId: liveMark, cursor: cursors.backlog });
-    return [...live, ...backlog];
+    // A cheap look at the last row id spares a transaction when nothing was appended.
+    const live = outbox.lastId() > cursors.live.scannedTo ? outbox.stampEnvelopes({ ...limits, afterId: liveMark, cursor: cursors.live }) : [];
+    let room = limits.maxEnvelopes - live.length;
+    if (room <= 0) return live;
+    const ready = this.ready.splice(0, room);
+    room -= ready.length;
+    if (room <= 0) return [...live, ...ready];
+    const backlog = outbox.stampEnvelopes({
+      ...limits,
+      maxEnvelopes: window,
+      fill: room,
+      readAheadBytes: READ_AHEAD_BYTES,
+      upToId: liveMark,
+      cursor: cursors.backlog,
+    });
+    for (const envelope of backlog.slice(room)) this.unpublished.add(envelope.id);
+    this.ready.push(...backlog.slice(room));
+    return [...live, ...ready, ...backlog.slice(0, room)];
   }
 
   private queueAck(envelopeId: number): void {
