@@ -9,7 +9,7 @@ import { parseQuery, splitUrl } from './wire.ts';
 /**
  * The farmers' read-only view, open without credentials: a list of the datasets tagged public and a
  * download of each one's latest successful content. Nothing else is reachable from here; a dataset that
- * is not public answers exactly as one that does not exist. (The weather page itself comes later.)
+ * is not public answers exactly as one that does not exist. The weather page is cloud/dashboard/weather-routes.ts.
  */
 
 export const PUBLIC_PREFIX = '/public/datasets';
@@ -21,33 +21,48 @@ export interface PublicRouteOptions {
   publicTag: { key: string; value: string };
 }
 
+export interface PublicDataset {
+  datasetName: string;
+  /** Epoch seconds. */
+  lastUpdateTime?: number;
+  csv: string;
+}
+
+async function isPublicDataset(engine: Engine, publicTag: PublicRouteOptions['publicTag'], name: string): Promise<boolean> {
+  const arn = (await engine.describeDataset({ datasetName: name })).dataset?.arn;
+  if (!arn) return false;
+  const tags = (await engine.listTagsForResource({ resourceArn: arn })).tags ?? [];
+  return tags.some((t) => t.key === publicTag.key && t.value === publicTag.value);
+}
+
+/** The datasets tagged public, with the path of each one's latest CSV (also the weather page's downloads). */
+export async function listPublicDatasets(engine: Engine, publicTag: PublicRouteOptions['publicTag']): Promise<PublicDataset[]> {
+  const datasets: PublicDataset[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await engine.listDatasets({ maxResults: LIST_PAGE, nextToken });
+    for (const summary of page.datasetSummaries ?? []) {
+      if (!summary.datasetName || !(await isPublicDataset(engine, publicTag, summary.datasetName))) continue;
+      datasets.push({
+        datasetName: summary.datasetName,
+        lastUpdateTime: summary.lastUpdateTime ? summary.lastUpdateTime.getTime() / 1000 : undefined,
+        csv: `${PUBLIC_PREFIX}/${summary.datasetName}/latest.csv`,
+      });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return datasets;
+}
+
 export function registerPublicRoutes(app: FastifyInstance, options: PublicRouteOptions): void {
   const { engine, contentUrls, publicTag } = options;
 
-  const isPublic = async (name: string): Promise<boolean> => {
-    const arn = (await engine.describeDataset({ datasetName: name })).dataset?.arn;
-    if (!arn) return false;
-    const tags = (await engine.listTagsForResource({ resourceArn: arn })).tags ?? [];
-    return tags.some((t) => t.key === publicTag.key && t.value === publicTag.value);
-  };
+  const isPublic = (name: string) => isPublicDataset(engine, publicTag, name);
 
   const notPublic = (name: string) => new ResourceNotFoundException(`No public dataset is named ${name}; the list at ${PUBLIC_PREFIX} shows the public ones.`);
 
   app.get(PUBLIC_PREFIX, async (_request, reply) => {
-    const datasets: Array<{ datasetName: string; lastUpdateTime?: number; csv: string }> = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await engine.listDatasets({ maxResults: LIST_PAGE, nextToken });
-      for (const summary of page.datasetSummaries ?? []) {
-        if (!summary.datasetName || !(await isPublic(summary.datasetName))) continue;
-        datasets.push({
-          datasetName: summary.datasetName,
-          lastUpdateTime: summary.lastUpdateTime ? summary.lastUpdateTime.getTime() / 1000 : undefined,
-          csv: `${PUBLIC_PREFIX}/${summary.datasetName}/latest.csv`,
-        });
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const datasets = await listPublicDatasets(engine, publicTag);
     return reply.type('application/json').send(JSON.stringify({ datasets }));
   });
 

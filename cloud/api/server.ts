@@ -9,7 +9,8 @@ import type { AccessKey, ApiSettings } from './api-settings.ts';
 import { CONTENT_PATH_PREFIX, type ContentUrls } from './content-urls.ts';
 import { operationTable } from './operation-table.ts';
 import { DEFAULT_SIGNING_NAME, type Operation, type OperationContext } from './operations.ts';
-import { registerPublicRoutes } from './public-routes.ts';
+import { registerWeatherPage, type WeatherPageOptions } from '../dashboard/weather-routes.ts';
+import { listPublicDatasets, registerPublicRoutes } from './public-routes.ts';
 import { verifyRequest } from './sigv4.ts';
 import { parseQuery, splitUrl, toWire, wireRequestOf } from './wire.ts';
 
@@ -36,6 +37,8 @@ export interface BuildAppOptions {
   requestId?: () => string;
   /** The operation table. Default: every IoT Analytics operation. */
   operations?: readonly Operation[];
+  /** The farmers' weather page (GET /, /weather, /public/stations.json). Default: not served. */
+  weatherPage?: Pick<WeatherPageOptions, 'source' | 'settings'>;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -119,6 +122,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   registerPublicRoutes(app, { engine, contentUrls: options.contentUrls, publicTag: settings.publicTag });
+  if (options.weatherPage) registerWeatherPage(app, { ...options.weatherPage, downloads: () => listPublicDatasets(engine, settings.publicTag), log, now });
 
   app.setNotFoundHandler(async (request) => {
     // Like AWS's front door, an unsigned call learns nothing about which paths exist.

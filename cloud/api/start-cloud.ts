@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Extension } from '../../device/extension.ts';
 import { AnalyticsEngine, type AnalyticsEngineOptions } from '../analytics-engine.ts';
+import { weatherPageSettings, type WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
+import { SqliteWeatherSource } from '../dashboard/weather-source.ts';
 import type { CloudSettings } from '../settings.ts';
 import { accessKeysFrom, type AccessKey, type ApiSettings } from './api-settings.ts';
 import { contentKeyFrom, createContentUrls } from './content-urls.ts';
@@ -22,6 +24,8 @@ export const GENERATED_KEYS_FILE = 'api-credentials.json';
 export interface CloudSettingsSections {
   cloud: CloudSettings;
   api: ApiSettings;
+  /** The farmers' weather page. Default: weatherPageSettings' defaults. */
+  weatherPage?: WeatherPageSettings;
 }
 
 export interface StartCloudOptions {
@@ -111,7 +115,9 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
       engine = new AnalyticsEngine({ ...options.engine, settings: settings.cloud, log, contentUrl: (ref) => contentUrls.build(ref) });
       await engine.start();
       try {
-        app = await buildApp({ engine, settings: settings.api, accessKeys, contentUrls, log, now });
+        const page = settings.weatherPage ?? weatherPageSettings.parse({});
+        const weatherPage = { settings: page, source: new SqliteWeatherSource({ dataDir: settings.cloud.dataDir, datastoreName: page.datastoreName }) };
+        app = await buildApp({ engine, settings: settings.api, accessKeys, contentUrls, log, now, weatherPage });
         await app.listen({ port: settings.api.port, host: settings.api.host });
       } catch (error) {
         await app?.close();
