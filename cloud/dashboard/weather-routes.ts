@@ -55,24 +55,23 @@ export function registerWeatherPage(app: FastifyInstance, options: WeatherPageOp
 
   app.addHook('onClose', async () => source.close());
 
-  const snapshot = async (reply: FastifyReply): Promise<WeatherSnapshot | undefined> => {
+  /** The figures, or undefined after answering 503 (as HTML or JSON) when the datastore cannot be read. */
+  const snapshot = async (reply: FastifyReply, as: 'html' | 'json'): Promise<WeatherSnapshot | undefined> => {
     try {
       return await readSnapshot(source, settings, now(), time.clock);
     } catch (error) {
       log.error({ err: error }, 'weather page: reading the weather datastore failed');
-      void reply
-        .code(503)
-        .headers(PAGE_HEADERS)
-        .header('retry-after', '60')
-        .type('text/html; charset=utf-8')
-        .send(`<!doctype html><meta charset="utf-8"><title>${escapeHtml(settings.title)}</title><p>The weather data could not be read just now. Try again in a minute.</p>`);
+      const message = 'The weather data could not be read just now. Try again in a minute.';
+      void reply.code(503).headers(PAGE_HEADERS).header('retry-after', '60');
+      if (as === 'json') void reply.type('application/json').send(JSON.stringify({ message }));
+      else void reply.type('text/html; charset=utf-8').send(`<!doctype html><meta charset="utf-8"><title>${escapeHtml(settings.title)}</title><p>${message}</p>`);
       return undefined;
     }
   };
 
   for (const url of WEATHER_PAGE_PATHS) {
     app.get(url, async (_request, reply) => {
-      const snap = await snapshot(reply);
+      const snap = await snapshot(reply, 'html');
       if (!snap) return reply;
       const downloads = await options.downloads().catch((error: unknown) => {
         log.warn({ err: error }, 'weather page: listing public datasets failed; showing the page without downloads');
@@ -83,7 +82,7 @@ export function registerWeatherPage(app: FastifyInstance, options: WeatherPageOp
   }
 
   app.get(STATIONS_JSON_PATH, async (_request, reply) => {
-    const snap = await snapshot(reply);
+    const snap = await snapshot(reply, 'json');
     if (!snap) return reply;
     const body = {
       generatedAt: snap.now,
