@@ -172,6 +172,31 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
   });
 });
 
+describe('readerName', () => {
+  it('uses only the reader it names and closes the others', async () => {
+    const captured = captureLog();
+    const reader = new PcscNfcReader({ log: captured.log, readerName: '00 01' });
+    const attached: string[] = [];
+    reader.on('attached', (name) => attached.push(name));
+    try {
+      const ready = next<string>(reader, 'attached');
+      await reader.start();
+      expect(await ready).toBe(SLOT1);
+      const tag = new VirtualTag({ port: port + 1, uid: '04dddddddddd01' });
+      const tapped = next<TagInfo>(reader, 'tag');
+      await tag.place();
+      expect(await tapped).toMatchObject({ reader: SLOT1, uid: '04dddddddddd01' });
+      const removed = next(reader, 'removed');
+      await tag.remove();
+      await removed;
+      expect(attached).toEqual([SLOT1]);
+      expect(captured.text()).toContain(`NFC: ignoring reader "${SLOT0}" (readerName is "00 01")`);
+    } finally {
+      await reader.stop();
+    }
+  });
+});
+
 describe('no reader at start', () => {
   it('waits for pcscd, then explains the usual reasons while pcscd has no reader, then picks the reader up', async () => {
     const captured = captureLog();
