@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RecordingAudioPlayer } from '../../hardware/recording-audio-player.ts';
 import type { TagInfo } from '../../hardware/nfc-reader.ts';
 import { VirtualNfcReader } from '../../hardware/virtual-nfc-reader.ts';
-import type { OutgoingRecord, RecordSink, TapRecord } from '../../device/contract.ts';
 import { MuseumBox, type MuseumBoxOptions } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
 import { ensureBoxSounds, type BoxSounds } from '../../device/museum-sounds.ts';
 import { writeWav } from '../fixtures/audio-files.ts';
 import { captureLog } from '../fixtures/captured-log.ts';
+import { TapSink } from '../fixtures/tap-sink.ts';
 import { ManualClock } from '../hardware/manual-clock.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'hedgerow-box-'));
@@ -51,24 +51,12 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-class MemorySink implements RecordSink {
-  readonly records: (TapRecord & { topic: string })[] = [];
-  fail = false;
-  append(batch: readonly OutgoingRecord[]): void {
-    if (this.fail) throw new Error('disk full');
-    for (const r of batch) this.records.push({ ...(r.record as unknown as TapRecord), topic: r.topic });
-  }
-  get lines(): string[] {
-    return this.records.map((r) => `${r.ts} ${r.uid} ${r.object_id} ${r.event} ${r.play_duration_ms}`);
-  }
-}
-
 async function rig(options: Partial<MuseumBoxOptions> = {}) {
   const clock = new ManualClock(1_000_000);
   const captured = captureLog();
   const reader = new VirtualNfcReader({ log: captured.log, clock });
   const player = new RecordingAudioPlayer({ clock, log: captured.log });
-  const sink = new MemorySink();
+  const sink = new TapSink();
   const box = new MuseumBox({
     boxId: 'box-7',
     collection: await loadCollection(school),

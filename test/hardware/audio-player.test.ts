@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlayers, PlaySoundPlayer } from '../../hardware/audio-player.ts';
 import { HeldSound, writeSilentMp3, writeWav } from '../fixtures/audio-files.ts';
 import { captureLog } from '../fixtures/captured-log.ts';
+import { alive } from '../fixtures/next-event.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -15,15 +16,6 @@ beforeAll(() => {
   writeFileSync(join(dir, 'broken.wav'), Buffer.from('RIFF\x10\x00\x00\x00WAVEjunk', 'latin1'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function silentPlayer() {
   const captured = captureLog();

@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
 import { PCSCD_MISSING_HINT } from '../../hardware/nfc-diagnostics.ts';
 import { PcscNfcReader, type TagInfo } from '../../hardware/nfc-reader.ts';
-import type { OutgoingRecord, RecordSink, TapRecord } from '../../device/contract.ts';
 import { runBoxAssign } from '../../device/museum-assign.ts';
 import { MuseumBox } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
@@ -18,6 +17,8 @@ import { museumSettings } from '../../device/museum-settings.ts';
 import { ensureBoxSounds } from '../../device/museum-sounds.ts';
 import { HeldSound, writeWav } from '../fixtures/audio-files.ts';
 import { captureLog } from '../fixtures/captured-log.ts';
+import { alive, nextEvent } from '../fixtures/next-event.ts';
+import { TapSink } from '../fixtures/tap-sink.ts';
 import { freePortPair, Pcscd } from '../fixtures/pcscd.ts';
 import { VirtualTag } from '../fixtures/virtual-tag.ts';
 
@@ -26,7 +27,6 @@ const SLOT0 = `${READER} 00 00`;
 const SLOT1 = `${READER} 00 01`;
 const BUZZER_OFF = 'ff00520000';
 const LED_PLAYING = 'ff00400f0400000000';
-const EVENT_TIMEOUT_MS = 8000;
 
 let port: number;
 let pcscd: Pcscd;
@@ -45,35 +45,7 @@ afterAll(async () => {
 });
 
 /** The next `event` whose payload passes `test`, or a timeout that names what was awaited. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- readers and the box are typed emitters with different maps
-type AnyEmitter = { on(event: string, listener: (value: any) => void): unknown; off(event: string, listener: (value: any) => void): unknown };
-
-function next<T>(emitter: AnyEmitter, event: string, test: (value: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no ${event} event within ${EVENT_TIMEOUT_MS} ms`));
-    }, EVENT_TIMEOUT_MS);
-    const listener = (value: T) => {
-      if (!test(value)) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(value);
-    };
-    emitter.on(event, listener);
-  });
-}
-
 const isReadBinary = (apdu: Buffer) => apdu[0] === 0xff && apdu[1] === 0xb0;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('PcscNfcReader on pcscd + vpcd', () => {
   const captured = captureLog();
@@ -98,7 +70,7 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
   it('reads the UID at a tap, turns the ACR122U buzzer off, and reads NDEF pages only when asked', async () => {
     const tag = new VirtualTag({ port, uid: '04A224E2C85E80', texts: ['{"id":"347","audio":"violette.wav"}'] });
     let readsBeforeEvent = -1;
-    const tapped = next<TagInfo>(reader, 'tag');
+    const tapped = nextEvent<TagInfo>(reader, 'tag');
     reader.once('tag', () => (readsBeforeEvent = tag.apdus.filter(isReadBinary).length));
     await tag.place();
     const info = await tapped;
@@ -109,51 +81,51 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
     expect(tag.apdus.filter(isReadBinary).length).toBeGreaterThan(0);
     // vpcd refuses escape commands, so the buzzer goes off over the first tag's connection.
     await vi.waitFor(() => expect(tag.apdus.map((a) => a.toString('hex'))).toContain(BUZZER_OFF), { timeout: 2000 });
-    const removed = next<{ uid: string }>(reader, 'removed');
+    const removed = nextEvent<{ uid: string }>(reader, 'removed');
     await tag.remove();
     expect(await removed).toEqual({ reader: SLOT0, uid: '04a224e2c85e80' });
   });
 
   it('reads a formatted tag without NDEF records as none, on the second slot too', async () => {
     const tag = new VirtualTag({ port: port + 1, uid: '04010203040506' });
-    const tapped = next<TagInfo>(reader, 'tag');
+    const tapped = nextEvent<TagInfo>(reader, 'tag');
     await tag.place();
     const info = await tapped;
     expect(info.reader).toBe(SLOT1);
     expect(await info.ndefTexts()).toEqual([]);
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await tag.remove();
     await removed;
   });
 
   it('survives a phone (ISO 14443-4): reports its UID, reads no pages, and keeps serving tags', async () => {
     const phone = new VirtualTag({ port, uid: '08a1b2c3', kind: 'iso14443-4' });
-    const tapped = next<TagInfo>(reader, 'tag');
+    const tapped = nextEvent<TagInfo>(reader, 'tag');
     await phone.place();
     const info = await tapped;
     expect(info).toMatchObject({ uid: '08a1b2c3', kind: 'iso14443-4' });
     expect(await info.ndefTexts()).toEqual([]);
     expect(phone.apdus.filter(isReadBinary)).toEqual([]);
-    const gone = next(reader, 'removed');
+    const gone = nextEvent(reader, 'removed');
     await phone.remove();
     await gone;
 
     const sticker = new VirtualTag({ port, uid: '04bbbbbbbbbb01' });
-    const again = next<TagInfo>(reader, 'tag');
+    const again = nextEvent<TagInfo>(reader, 'tag');
     await sticker.place();
     expect((await again).uid).toBe('04bbbbbbbbbb01');
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await sticker.remove();
     await removed;
     expect(captured.lines.filter((l) => l.level >= 50)).toEqual([]);
   });
 
   it('recovers when the readers go away with pcscd and come back, logging both', async () => {
-    const detached = next(reader, 'detached');
+    const detached = nextEvent(reader, 'detached');
     await pcscd.kill();
     await detached;
     await vi.waitFor(() => expect(captured.text()).toContain(PCSCD_MISSING_HINT), { timeout: 3000 });
-    const attached = next<string>(reader, 'attached', (name) => name === SLOT0);
+    const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0);
     await pcscd.start();
     await attached;
     const log = captured.text();
@@ -163,10 +135,10 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
     expect(log.match(new RegExp(`NFC reader attached: ${SLOT0}`, 'g'))).toHaveLength(2);
 
     const tag = new VirtualTag({ port, uid: '04cccccccccc01' });
-    const tapped = next<TagInfo>(reader, 'tag');
+    const tapped = nextEvent<TagInfo>(reader, 'tag');
     await tag.place();
     expect((await tapped).uid).toBe('04cccccccccc01');
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await tag.remove();
     await removed;
   });
@@ -179,14 +151,14 @@ describe('readerName', () => {
     const attached: string[] = [];
     reader.on('attached', (name) => attached.push(name));
     try {
-      const ready = next<string>(reader, 'attached');
+      const ready = nextEvent<string>(reader, 'attached');
       await reader.start();
       expect(await ready).toBe(SLOT1);
       const tag = new VirtualTag({ port: port + 1, uid: '04dddddddddd01' });
-      const tapped = next<TagInfo>(reader, 'tag');
+      const tapped = nextEvent<TagInfo>(reader, 'tag');
       await tag.place();
       expect(await tapped).toMatchObject({ reader: SLOT1, uid: '04dddddddddd01' });
-      const removed = next(reader, 'removed');
+      const removed = nextEvent(reader, 'removed');
       await tag.remove();
       await removed;
       expect(attached).toEqual([SLOT1]);
@@ -216,7 +188,7 @@ describe('no reader at start', () => {
       expect(hint).toContain('/etc/modprobe.d/blacklist-pn533.conf');
       await empty.stop();
 
-      const attached = next<string>(reader, 'attached', (name) => name === SLOT0);
+      const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0);
       await pcscd.start();
       await attached;
     } finally {
@@ -227,16 +199,9 @@ describe('no reader at start', () => {
   });
 });
 
-class MemorySink implements RecordSink {
-  readonly records: (TapRecord & { topic: string; deviceId: string })[] = [];
-  append(batch: readonly OutgoingRecord[]): void {
-    for (const r of batch) this.records.push({ ...(r.record as unknown as TapRecord), topic: r.topic, deviceId: r.deviceId });
-  }
-}
-
 describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA null', () => {
   const captured = captureLog();
-  const sink = new MemorySink();
+  const sink = new TapSink();
   const spawned: { file: string; pid: number }[] = [];
   let box: MuseumBox;
   let reader: PcscNfcReader;
@@ -281,7 +246,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
       log: captured.log,
       retapWindowMs: 10_000,
     });
-    const attached = next<string>(reader, 'attached', (name) => name === SLOT0);
+    const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0);
     await box.start();
     await attached;
   });
@@ -303,7 +268,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
 
   it('tap plays the object; taking the tag off lets it finish; records started and finished', async () => {
     const sound = story('story-a.wav');
-    const playing = next<{ file: string }>(box, 'play');
+    const playing = nextEvent<{ file: string }>(box, 'play');
     await tags.a.place();
     expect((await playing).file).toBe(join(folder, 'story-a.wav'));
     const proc = spawned.at(-1)!;
@@ -311,12 +276,12 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     expect(alive(proc.pid)).toBe(true);
     await vi.waitFor(() => expect(tags.a.apdus.map((a) => a.toString('hex'))).toContain(LED_PLAYING), { timeout: 2000 });
 
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await tags.a.remove();
     await removed;
     expect(alive(proc.pid)).toBe(true);
 
-    const ended = next<{ outcome: string }>(box, 'ended');
+    const ended = nextEvent<{ outcome: string }>(box, 'ended');
     await sound.openedBy(proc.pid);
     sound.end();
     expect((await ended).outcome).toBe('finished');
@@ -329,17 +294,17 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
   it('another object stops the current one: its player process is killed and the new file plays', async () => {
     story('story-b.wav');
     const second = story('story-a.wav');
-    const playingB = next<{ file: string }>(box, 'play');
+    const playingB = nextEvent<{ file: string }>(box, 'play');
     await tags.b.place();
     await playingB;
     const procB = spawned.at(-1)!;
     expect(procB.file).toBe(join(folder, 'story-b.wav'));
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await tags.b.remove();
     await removed;
 
-    const stoppedB = next<{ objectId: string; outcome: string }>(box, 'ended');
-    const playingA = next<{ file: string }>(box, 'play');
+    const stoppedB = nextEvent<{ objectId: string; outcome: string }>(box, 'ended');
+    const playingA = nextEvent<{ file: string }>(box, 'play');
     await tags.a.place();
     expect((await playingA).file).toBe(join(folder, 'story-a.wav'));
     expect(await stoppedB).toMatchObject({ objectId: 'coin', outcome: 'stopped' });
@@ -348,8 +313,8 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     expect(procA.file).toBe(join(folder, 'story-a.wav'));
     expect(alive(procA.pid)).toBe(true);
 
-    const ended = next<{ outcome: string }>(box, 'ended');
-    const gone = next(reader, 'removed');
+    const ended = nextEvent<{ outcome: string }>(box, 'ended');
+    const gone = nextEvent(reader, 'removed');
     await tags.a.remove();
     await gone;
     await second.openedBy(procA.pid);
@@ -361,24 +326,24 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
 
   it('re-tapping the same object within the window neither restarts nor stacks the sound', async () => {
     const sound = story('story-c.wav');
-    const playing = next(box, 'play');
+    const playing = nextEvent(box, 'play');
     await tags.c.place();
     await playing;
     const spawnedBefore = spawned.length;
     const proc = spawned.at(-1)!;
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await tags.c.remove();
     await removed;
 
-    const retap = next<{ uid: string }>(box, 'retap');
+    const retap = nextEvent<{ uid: string }>(box, 'retap');
     await tags.c.place();
     expect((await retap).uid).toBe('04000000000c03');
     expect(spawned.length).toBe(spawnedBefore);
     expect(alive(proc.pid)).toBe(true);
-    const gone = next(reader, 'removed');
+    const gone = nextEvent(reader, 'removed');
     await tags.c.remove();
     await gone;
-    const ended = next<{ outcome: string }>(box, 'ended');
+    const ended = nextEvent<{ outcome: string }>(box, 'ended');
     await sound.openedBy(proc.pid);
     sound.end();
     expect((await ended).outcome).toBe('finished');
@@ -386,41 +351,41 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
   });
 
   it('an unknown tag plays the friendly sound and logs its UID for assignment', async () => {
-    const unknown = next<{ uid: string }>(box, 'unknown');
+    const unknown = nextEvent<{ uid: string }>(box, 'unknown');
     await tags.stranger.place();
     expect((await unknown).uid).toBe('04ffffffffff99');
     expect(spawned.at(-1)!.file).toBe(unknownSound);
     expect(captured.text()).toMatch(/unknown tag 04ffffffffff99: .*hedgerow box assign/);
     expect(sink.records.at(-1)).toMatchObject({ uid: '04ffffffffff99', object_id: null, event: 'unknown' });
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await tags.stranger.remove();
     await removed;
   });
 
   it('a tag the manifest does not list plays the audio its NDEF record names', async () => {
-    const playing = next<{ file: string; objectId: string }>(box, 'play');
+    const playing = nextEvent<{ file: string; objectId: string }>(box, 'play');
     await tags.ndefOnly.place();
     expect(await playing).toMatchObject({ file: join(folder, 'violette.wav'), objectId: '347' });
     expect(spawned.at(-1)!.file).toBe(join(folder, 'violette.wav'));
     await vi.waitFor(() => expect(sink.records.at(-1)).toMatchObject({ object_id: '347', event: 'finished' }), { timeout: 3000 });
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await tags.ndefOnly.remove();
     await removed;
   });
 
   it('plays again after the reader disappears and comes back, without a restart', async () => {
-    const detached = next(reader, 'detached', (name) => name === SLOT0);
+    const detached = nextEvent(reader, 'detached', (name) => name === SLOT0);
     await pcscd.kill();
     await detached;
-    const attached = next(reader, 'attached', (name) => name === SLOT0);
+    const attached = nextEvent(reader, 'attached', (name) => name === SLOT0);
     await pcscd.start();
     await attached;
     story('story-b.wav');
-    const playing = next<{ file: string }>(box, 'play');
+    const playing = nextEvent<{ file: string }>(box, 'play');
     await tags.b.place();
     expect((await playing).file).toBe(join(folder, 'story-b.wav'));
     expect(spawned.at(-1)!.file).toBe(join(folder, 'story-b.wav'));
-    const removed = next(reader, 'removed');
+    const removed = nextEvent(reader, 'removed');
     await tags.b.remove();
     await removed;
     expect(captured.text()).toContain(`NFC reader detached: ${SLOT0}`);
