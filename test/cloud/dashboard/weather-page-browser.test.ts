@@ -64,7 +64,7 @@ describe('the weather page in Chromium', () => {
       expect(await barn.locator('dd', { hasText: 'ds18b20: missing' }).isVisible()).toBe(true);
 
       // Nothing wider than the phone: no sideways scrolling.
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
       await page.screenshot({ path: '/tmp/hedgerow-weather-page-phone.png', fullPage: true });
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'weather_daily.csv' }).click()]);
