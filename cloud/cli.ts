@@ -61,11 +61,14 @@ export function buildProgram(): Command {
       .action(async (_opts, command: Command) => {
         const { globals, log } = context(command);
         // The demo samples every 5 s so a newcomer sees records at once; a config file or flag overrides it.
-        const demo = globals.config ? {} : { station: { interval: 5 } };
+        const demo = globals.config ? {} : { station: { interval: 5 }, museum: { enabled: true } };
         const settings = loadSettings(globals.config, deepDefaults(overridesFrom(globals), demo));
         const [{ piExtensions }, { startCloud }] = await Promise.all([import('../gateway/pi-runtime.ts'), import('./api/start-cloud.ts')]);
         const cloud = startCloud({ settings, log: log.child({ part: 'cloud' }) });
-        await runUntilSignal(piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud] }), log);
+        await runUntilSignal(
+          piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud], museum: settings.museum.enabled }),
+          log,
+        );
       }),
   );
 
@@ -78,7 +81,7 @@ export function buildProgram(): Command {
         const { globals, log } = context(command);
         const settings = loadSettings(globals.config, overridesFrom(globals));
         const { piExtensions } = await import('../gateway/pi-runtime.ts');
-        await runUntilSignal(piExtensions(settings, log, { station: true, uplink: opts.uplink, broker: false }), log);
+        await runUntilSignal(piExtensions(settings, log, { station: true, uplink: opts.uplink, broker: false, museum: settings.museum.enabled }), log);
       }),
   );
 
@@ -128,6 +131,47 @@ export function buildProgram(): Command {
         process.exitCode = ok ? 0 : 1;
       }),
   );
+
+  const box = program
+    .command('box')
+    .description('run the museum box: tap a tagged object, hear its story; each tap is a record sent like the station\'s')
+    .option('--collection <dir>', 'collection folder (manifest + audio files)')
+    .option('--no-uplink', 'only store tap records; a separate `hedgerow gateway` sends them')
+    .action(async (opts: { collection?: string; uplink: boolean }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { museum: { collection: opts.collection } });
+      const { piExtensions } = await import('../gateway/pi-runtime.ts');
+      await runUntilSignal(piExtensions(settings, log, { station: false, uplink: opts.uplink, broker: false, museum: true }), log);
+    });
+
+  box
+    .command('assign')
+    .description('"tap the tag you want to assign", then pick an audio file or type a message (spoken with espeak-ng)')
+    .option('--collection <dir>', 'collection folder (default museum.collection)')
+    .option('--title <title>', 'object title (asked when missing)')
+    .option('--description <text>', 'object description')
+    .option('--audio <file>', 'audio file to play; copied into the collection')
+    .option('--text <message>', 'message to speak instead of an audio file')
+    .option('--language <code>', 'espeak-ng voice for --text, e.g. en, fr, de, cy')
+    .action(async (opts: { collection?: string; title?: string; description?: string; audio?: string; text?: string; language?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config);
+      const { runBoxAssign } = await import('../device/museum-assign.ts');
+      const result = await runBoxAssign({ settings: settings.museum, log, ...opts });
+      process.stdout.write(`Tag ${result.uid} → "${result.object.title}" (${result.object.audio}), saved in ${result.manifestPath}\n`);
+    });
+
+  box
+    .command('list')
+    .description('show the collection\'s objects and flag missing audio files')
+    .option('--collection <dir>', 'collection folder (default museum.collection)')
+    .action(async (opts: { collection?: string }, command: Command) => {
+      const { globals } = context(command);
+      const settings = loadSettings(globals.config);
+      const { runBoxList } = await import('../device/museum-list.ts');
+      const ok = await runBoxList({ collection: opts.collection ?? settings.museum.collection, print: (line) => process.stdout.write(`${line}\n`) });
+      process.exitCode = ok ? 0 : 1;
+    });
 
   const cloud = program
     .command('cloud')
@@ -181,8 +225,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (error instanceof Error && error.name === 'ApplyError') {
-      process.stderr.write(`hedgerow cloud apply: ${error.message}\n`);
+    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError'].includes(error.name)) {
+      process.stderr.write(`hedgerow: ${error.message}\n`);
       process.exitCode = 1;
       return;
     }

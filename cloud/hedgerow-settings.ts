@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseSettings, readConfigFile } from '../device/config-file.ts';
+import { museumSettings } from '../device/museum-settings.ts';
 import { hardwareSettings, stationSettings } from '../device/settings.ts';
 import { gatewaySettings } from '../gateway/settings.ts';
 import { apiSettings } from './api/api-settings.ts';
@@ -14,6 +15,7 @@ export const hedgerowSettings = z
   .object({
     station: stationSettings.prefault({}),
     hardware: hardwareSettings.prefault({}),
+    museum: museumSettings.prefault({}),
     ...gatewaySettings.shape,
     cloud: cloudSettings.prefault({}),
     api: apiSettings.prefault({}),

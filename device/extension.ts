@@ -9,3 +9,22 @@ export interface Extension {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * An extension whose real object can only be built at start (it needs files opened, a reader probed,
+ * or a resource another extension opens first). The constructor stays free of work, as for any other.
+ */
+export function lazyExtension(name: string, create: () => Promise<Extension>): Extension {
+  let inner: Extension | undefined;
+  return {
+    name,
+    async start() {
+      inner = await create();
+      await inner.start();
+    },
+    async stop() {
+      await inner?.stop();
+      inner = undefined;
+    },
+  };
+}

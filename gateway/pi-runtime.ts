@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RecordSink } from '../device/contract.ts';
-import type { Extension } from '../device/extension.ts';
+import { lazyExtension, type Extension } from '../device/extension.ts';
+import type { MuseumSettings } from '../device/museum-settings.ts';
 import type { HardwareSettings, StationSettings } from '../device/settings.ts';
 import { openStationHardware } from '../device/station-hardware.ts';
 import { WeatherStation } from '../device/weather-station.ts';
@@ -11,6 +12,7 @@ export interface PiSettings extends GatewaySettings {
   dataDir: string;
   station: StationSettings;
   hardware: HardwareSettings;
+  museum: MuseumSettings;
 }
 
 /** The station part of a Pi process: its hardware, opened on start and closed on stop, and the sampler. */
@@ -55,8 +57,8 @@ export interface PiParts {
   broker: boolean;
   /** Extensions that must start after the broker and before the uplink, e.g. the cloud's subscriber. */
   afterBroker?: Extension[];
-  /** More record producers on the same outbox (the museum box). */
-  producers?: (sink: () => RecordSink) => Extension[];
+  /** Run the museum box (`hedgerow box`, and `station` / `start` when museum.enabled). */
+  museum?: boolean;
 }
 
 /**
@@ -77,6 +79,14 @@ export function piExtensions(settings: PiSettings, log: Logger, parts: PiParts):
     ...(parts.afterBroker ?? []),
     ...gateway,
     ...(parts.station ? [new StationExtension(settings, sink, log)] : []),
-    ...(parts.producers?.(sink) ?? []),
+    ...(parts.museum ? [museumExtension(settings, sink, log)] : []),
   ];
+}
+
+/** The museum box, built at start: its collection is read (or the demo made) and its reader probed then. */
+function museumExtension(settings: PiSettings, sink: () => RecordSink, log: Logger): Extension {
+  return lazyExtension('museum', async () => {
+    const { createMuseumBox } = await import('../device/museum-setup.ts');
+    return createMuseumBox(settings.museum, { log: log.child({ part: 'museum' }), sink: sink(), dataDir: settings.dataDir });
+  });
 }

@@ -25,7 +25,7 @@ describe('hedgerow CLI', () => {
   it('prints help for the program and each subcommand', () => {
     const top = hedgerow(['--help']);
     expect(top.status).toBe(0);
-    for (const name of ['start', 'station', 'sensors', 'gateway', 'broker', 'status', 'cloud']) expect(top.stdout).toContain(name);
+    for (const name of ['start', 'station', 'sensors', 'gateway', 'broker', 'status', 'box', 'cloud']) expect(top.stdout).toContain(name);
     const station = hedgerow(['station', '--help']);
     expect(station.status).toBe(0);
     expect(station.stdout).toMatch(/--hardware <mode>.*virtual, real, or auto/s);

@@ -11,15 +11,15 @@ const names = (extensions: Extension[]) => extensions.map((e) => e.name);
 describe('piExtensions: what a Pi process runs, in start order', () => {
   it('opens the outbox first (closed last), then broker, subscribers, uplink, and the producers last', () => {
     const cloud: Extension = { name: 'cloud', start: async () => {}, stop: async () => {} };
-    const museum: Extension = { name: 'museum-box', start: async () => {}, stop: async () => {} };
-    const all = piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud], producers: () => [museum] });
-    expect(names(all)).toEqual(['outbox', 'broker', 'cloud', 'uplink', 'station', 'museum-box']);
+    const all = piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud], museum: true });
+    expect(names(all)).toEqual(['outbox', 'broker', 'cloud', 'uplink', 'station', 'museum']);
   });
 
   it('runs each command\'s parts only', () => {
     expect(names(piExtensions(settings, log, { station: true, uplink: true, broker: false }))).toEqual(['outbox', 'uplink', 'station']);
     expect(names(piExtensions(settings, log, { station: true, uplink: false, broker: false }))).toEqual(['outbox', 'station']);
     expect(names(piExtensions(settings, log, { station: false, uplink: true, broker: false }))).toEqual(['outbox', 'uplink']);
+    expect(names(piExtensions(settings, log, { station: false, uplink: true, broker: false, museum: true }))).toEqual(['outbox', 'uplink', 'museum']);
   });
 
   it('honours uplink.enabled: false even where the command would send', () => {
