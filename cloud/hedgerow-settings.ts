@@ -4,6 +4,7 @@ import { museumSettings } from '../device/museum-settings.ts';
 import { hardwareSettings, stationSettings } from '../device/settings.ts';
 import { gatewaySettings } from '../gateway/settings.ts';
 import { apiSettings } from './api/api-settings.ts';
+import { weatherPageSettings } from './dashboard/weather-page-settings.ts';
 import { cloudSettings } from './settings.ts';
 
 /**
@@ -19,6 +20,7 @@ export const hedgerowSettings = z
     ...gatewaySettings.shape,
     cloud: cloudSettings.prefault({}),
     api: apiSettings.prefault({}),
+    weatherPage: weatherPageSettings.prefault({}),
     /** Where the SQLite files live (outbox, cloud engine). */
     dataDir: z.string().default('data'),
   })

@@ -11,6 +11,7 @@ packages=(
   espeak-ng mpg123 alsa-utils sox        # text to speech, audio players on ALSA's null device
   sqlite3 openssl curl                   # CLI checks of outbox files, test certificates, a second SigV4 client
   python3 make g++                       # node-gyp builds better-sqlite3, i2c-bus, epoll, pcsclite
+  chromium fonts-dejavu-core             # headless browser for the weather page test (playwright-core)
 )
 
 sudo=''
