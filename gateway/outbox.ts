@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { OutgoingRecord, RecordSink } from '../device/contract.ts';
 import { applySchema } from './outbox-schema.ts';
-import { groupRows, MAX_RECORD_BYTES } from './envelope.ts';
+import { envelopeOverheadBytes, groupRows, MAX_RECORD_BYTES } from './envelope.ts';
 import type { EnvelopePlan, GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
 import { OutboxStatements } from './outbox-statements.ts';
 
@@ -13,6 +13,8 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const MAX_ROWS_PER_STAMP = 10_000;
 /** Rows read per step when the cap evicts the oldest rows. */
 const EVICT_CHUNK = 500;
+/** Envelopes of at least this many records are first sought whole by one aggregate statement each. */
+const MIN_CHUNK_RECORDS = 8;
 /** AWS IoT Core's topic limits (design.md §3). */
 const MAX_TOPIC_BYTES = 256;
 const MAX_TOPIC_LEVELS = 8;
@@ -297,25 +299,93 @@ export class Outbox implements RecordSink {
     return { messageId: this.newId(), deviceId: item.deviceId, topic: item.topic, ts: item.record.ts, record, bytes };
   }
 
-  /** Runs inside the ack transaction: a few statements for the whole batch, whatever its size. */
+  /**
+   * Runs inside the ack transaction. Envelopes that follow each other with no row between them are
+   * deleted as one id range: a range delete is a few times cheaper than deleting the same rows by id.
+   */
   private deleteEnvelopes(ids: string): number {
-    const { envelopes, depth, bytes } = this.sql.envelopeSizes(ids);
-    if (envelopes === 0) return 0;
-    this.sql.deleteEnvelopeRows.run(ids);
+    const ranges = this.sql.envelopeRanges(ids);
+    if (ranges.length === 0) return 0;
+    let depth = 0;
+    let bytes = 0;
+    const deleteRange = (first: number, last: number) => {
+      const size = this.sql.rangeSize(first, last);
+      this.sql.deleteRange.run(first, last);
+      depth += size.depth;
+      bytes += size.bytes;
+    };
+    let [first, last] = ranges[0]!;
+    for (const [id, lastId] of ranges.slice(1)) {
+      if (id === last + 1) {
+        last = lastId;
+        continue;
+      }
+      deleteRange(first, last);
+      [first, last] = [id, lastId];
+    }
+    deleteRange(first, last);
     this.sql.deleteEnvelopes.run(ids);
-    this.sql.addTotals.run({ depth: -depth, bytes: -bytes, sentRecords: depth, sentEnvelopes: envelopes });
+    this.sql.addTotals.run({ depth: -depth, bytes: -bytes, sentRecords: depth, sentEnvelopes: ranges.length });
     return depth;
   }
 
   /** Runs inside the stamp transaction. */
   private stamp(limits: StampOptions): StampedEnvelope[] {
-    const from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
+    const upToId = limits.upToId ?? Number.MAX_SAFE_INTEGER;
+    let from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
+    const whole = this.wholeChunks(from, upToId, limits);
+    let plans = whole.plans;
+    if (whole.plans.length > 0) from = whole.plans.at(-1)!.lastId;
+    if (!whole.done) plans = [...plans, ...this.scanPlans(from, upToId, { ...limits, maxEnvelopes: limits.maxEnvelopes - plans.length })];
+    if (limits.fill !== undefined && limits.readAheadBytes !== undefined) plans = readAhead(plans, limits.fill, limits.readAheadBytes);
+    if (plans.length === 0) return [];
+    const ranges = JSON.stringify(plans.map((plan) => [plan.id, plan.lastId]));
+    this.sql.insertEnvelopes.run(ranges);
+    const bodies = this.sql.bodies(ranges);
+    return plans.map((plan, index) => {
+      const [messageId, body] = bodies[index]!;
+      return { id: plan.id, messageId, deviceId: plan.deviceId, seq: plan.seq, topic: plan.topic, count: plan.count, body, recordBytes: plan.recordBytes };
+    });
+  }
+
+  /**
+   * The fast path for full envelopes: while the next `maxRecords` row ids all exist, are one device
+   * and topic with consecutive seq, fit the byte limit and no envelope covers them, they are one
+   * envelope, found by one aggregate statement instead of reading every row's header. Anything else
+   * (a gap, a mix, large records, the tail of the queue) is left to the row-by-row scan, which
+   * carries on where this stopped unless `done`.
+   */
+  private wholeChunks(from: number, upToId: number, limits: StampOptions): { plans: EnvelopePlan[]; done: boolean } {
+    const plans: EnvelopePlan[] = [];
+    if (limits.maxRecords < MIN_CHUNK_RECORDS || this.sql.envelopesIn(from, upToId)) return { plans, done: false };
+    const budget = limits.fill !== undefined && limits.readAheadBytes !== undefined ? limits.readAheadBytes : Infinity;
+    let spent = 0;
+    let after = from;
+    while (plans.length < limits.maxEnvelopes && after + limits.maxRecords <= upToId) {
+      const chunk = this.sql.chunk(after, after + limits.maxRecords);
+      if (!chunk || chunk.count !== limits.maxRecords || !chunk.uniform || chunk.lastSeq - chunk.firstSeq !== chunk.count - 1) break;
+      if (envelopeOverheadBytes(chunk.deviceId) + chunk.bytes + chunk.count - 1 > limits.maxBytes) break;
+      if (plans.length >= (limits.fill ?? Infinity)) {
+        if (spent + chunk.bytes > budget) break;
+        spent += chunk.bytes;
+      }
+      plans.push({ id: chunk.firstId, lastId: chunk.lastId, deviceId: chunk.deviceId, topic: chunk.topic, seq: chunk.firstSeq, count: chunk.count, recordBytes: chunk.bytes });
+      after = chunk.lastId;
+    }
+    if (limits.cursor) limits.cursor.scannedTo = Math.max(limits.cursor.scannedTo, after);
+    return { plans, done: plans.length >= limits.maxEnvelopes || (limits.fill !== undefined && plans.length >= limits.fill) };
+  }
+
+  /** Plans from row headers read one by one: any mix of devices, topics, sizes and envelopes in flight. */
+  private scanPlans(from: number, upToId: number, limits: StampOptions): EnvelopePlan[] {
+    if (limits.maxEnvelopes <= 0) return [];
     const limit = Math.min(limits.maxEnvelopes * limits.maxRecords, MAX_ROWS_PER_STAMP);
-    const rows = this.sql.scan(from, limits.upToId ?? Number.MAX_SAFE_INTEGER, limit);
+    const bytes = (limits.fill ?? limits.maxEnvelopes) * limits.maxBytes + (limits.readAheadBytes ?? Infinity);
+    const { rows, cut } = this.sql.scan(from, upToId, limit, Math.min(limits.maxEnvelopes * limits.maxBytes, bytes));
     let plans = groupRows(rows, limits);
     const lastRow = rows.at(-1);
     const tail = plans.at(-1);
-    if (rows.length === limit && plans.length > 1 && tail && tail.lastId === lastRow?.id && tail.count < limits.maxRecords) {
+    if (cut && plans.length > 1 && tail && tail.lastId === lastRow?.id && tail.count < limits.maxRecords) {
       // The read stopped mid-run: leave that run for the next call, which can fill it.
       plans = plans.slice(0, -1);
     }
@@ -325,14 +395,7 @@ export class Outbox implements RecordSink {
       const firstLeft = rows.find((row) => !row.covered && row.id > chosenTo);
       limits.cursor.scannedTo = firstLeft ? firstLeft.id - 1 : (lastRow?.id ?? from);
     }
-    if (plans.length === 0) return [];
-    const ranges = JSON.stringify(plans.map((plan) => [plan.id, plan.lastId]));
-    this.sql.insertEnvelopes.run(ranges);
-    const bodies = this.sql.bodies(ranges);
-    return plans.map((plan, index) => {
-      const [messageId, body] = bodies[index]!;
-      return { id: plan.id, messageId, deviceId: plan.deviceId, seq: plan.seq, topic: plan.topic, count: plan.count, body, recordBytes: plan.recordBytes };
-    });
+    return plans;
   }
 
   /** Runs inside the append transaction. Returns what the cap policy dropped, for logging after commit. */

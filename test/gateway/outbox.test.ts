@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Outbox, OutboxFullError, OutboxRecordError } from '../../gateway/outbox.ts';
 import type { OutboxOptions } from '../../gateway/outbox.ts';
+import { groupRows } from '../../gateway/envelope.ts';
 import type { OutgoingRecord } from '../../device/contract.ts';
 
 const log = pino({ level: 'silent' });
@@ -157,6 +158,62 @@ describe('Outbox', () => {
     const [envelope] = outbox.stampEnvelopes(limits);
     expect(envelope).toMatchObject({ id: row!.id, messageId: row!.messageId, seq: 1, count: 2 });
     expect(JSON.parse(`[${envelope!.body}]`).map((record: { ts: number }) => record.ts)).toEqual([1, 2]);
+  });
+
+  it('stamps in small steps the same envelopes as one grouping of the whole queue: runs, gaps, mixed devices, large records', () => {
+    const outbox = openOutbox({ capBytes: 60_000, capPolicy: 'drop-oldest' });
+    const batch = (deviceId: string, from: number, count: number, extra: Record<string, unknown> = {}) =>
+      Array.from({ length: count }, (_, i) => rec(deviceId, from + i, extra));
+    outbox.append(batch('a', 0, 95));
+    outbox.append([...batch('a', 100, 3), ...batch('b', 200, 2), ...batch('a', 103, 4)]);
+    outbox.append(batch('b', 300, 23));
+    outbox.append(batch('a', 400, 6, { blob: 'x'.repeat(5_000) }));
+    outbox.append(batch('a', 500, 40));
+    // The cap evicts the oldest rows: a gap in ids and seq at the front.
+    outbox.append(batch('c', 600, 12, { blob: 'y'.repeat(2_000) }));
+    const grouping = { maxRecords: 10, maxBytes: 12_000 };
+    const expected = groupRows(outbox.readUnsent({ limit: 10_000 }), { ...grouping, maxEnvelopes: 10_000 }).map((plan) => [plan.id, plan.count]);
+    const cursor = { scannedTo: 0 };
+    const stamped: number[][] = [];
+    for (let step = 0; step < 100; step += 1) {
+      const envelopes = outbox.stampEnvelopes({ ...grouping, maxEnvelopes: 1 + (step % 3), fill: 1, readAheadBytes: 20_000, cursor });
+      if (envelopes.length === 0) break;
+      stamped.push(...envelopes.map((envelope) => [envelope.id, envelope.count]));
+      for (const envelope of envelopes) {
+        const records = JSON.parse(`[${envelope.body}]`) as { ts: number }[];
+        expect(records).toHaveLength(envelope.count);
+      }
+    }
+    expect(outbox.stats().droppedRecords).toBeGreaterThan(0);
+    expect(stamped).toEqual(expected);
+    expect(outbox.readUnsent({ limit: 10 })).toEqual([]);
+  });
+
+  it('never joins two devices whose seq happen to follow each other in one id range', () => {
+    const outbox = openOutbox();
+    outbox.append(Array.from({ length: 5 }, (_, i) => rec('y', i)));
+    const cursor = { scannedTo: 0 };
+    outbox.ackEnvelopes(outbox.stampEnvelopes({ ...limits, cursor }).map((envelope) => envelope.id));
+    // x's seq 1..5, then y's 6..10: ten rows, ten consecutive seq numbers, two devices.
+    outbox.append([...Array.from({ length: 5 }, (_, i) => rec('x', 10 + i)), ...Array.from({ length: 5 }, (_, i) => rec('y', 20 + i))]);
+    expect(outbox.stampEnvelopes({ ...limits, cursor }).map((e) => [e.deviceId, e.seq, e.count])).toEqual([
+      ['x', 1, 5],
+      ['y', 6, 5],
+    ]);
+  });
+
+  it('acknowledges envelopes that are not neighbours, deleting exactly their rows', () => {
+    const outbox = openOutbox();
+    for (let i = 0; i < 6; i += 1) outbox.append(Array.from({ length: 10 }, (_, k) => rec('a', i * 10 + k)));
+    const envelopes = outbox.stampEnvelopes(limits);
+    expect(envelopes.map((envelope) => envelope.count)).toEqual([10, 10, 10, 10, 10, 10]);
+    const [e0, e1, e2, e3, e4] = envelopes.map((envelope) => envelope.id);
+    expect(outbox.ackEnvelopes([e0!, e1!, e3!, e0!])).toBe(30);
+    expect(outbox.stats()).toMatchObject({ depth: 30, sentRecords: 30, sentEnvelopes: 3 });
+    expect(outbox.stampedEnvelopes(10).map((envelope) => envelope.id)).toEqual([e2, e4, envelopes[5]!.id]);
+    expect(outbox.ackEnvelopes([e3!])).toBe(0);
+    expect(outbox.ackEnvelopes([e4!, e2!])).toBe(20);
+    expect(outbox.stats()).toMatchObject({ depth: 10, sentRecords: 50, sentEnvelopes: 5 });
   });
 
   describe('byte cap', () => {
