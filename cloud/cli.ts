@@ -11,6 +11,7 @@ import { loadSettings } from './hedgerow-settings.ts';
 
 interface GlobalOptions {
   config?: string;
+  collection?: string;
   logLevel?: string;
   logFormat?: LogFormat;
 }
@@ -153,8 +154,10 @@ export function buildProgram(): Command {
     .option('--audio <file>', 'audio file to play; copied into the collection')
     .option('--text <message>', 'message to speak instead of an audio file')
     .option('--language <code>', 'espeak-ng voice for --text, e.g. en, fr, de, cy')
-    .action(async (opts: { collection?: string; title?: string; description?: string; audio?: string; text?: string; language?: string }, command: Command) => {
+    .action(async (_opts, command: Command) => {
       const { globals, log } = context(command);
+      // `box` has --collection too: commander gives it to whichever command sits nearer, so read both.
+      const opts = command.optsWithGlobals<{ collection?: string; title?: string; description?: string; audio?: string; text?: string; language?: string }>();
       const settings = loadSettings(globals.config);
       const { runBoxAssign } = await import('../device/museum-assign.ts');
       const result = await runBoxAssign({ settings: settings.museum, log, ...opts });
@@ -165,11 +168,11 @@ export function buildProgram(): Command {
     .command('list')
     .description('show the collection\'s objects and flag missing audio files')
     .option('--collection <dir>', 'collection folder (default museum.collection)')
-    .action(async (opts: { collection?: string }, command: Command) => {
+    .action(async (_opts, command: Command) => {
       const { globals } = context(command);
       const settings = loadSettings(globals.config);
       const { runBoxList } = await import('../device/museum-list.ts');
-      const ok = await runBoxList({ collection: opts.collection ?? settings.museum.collection, print: (line) => process.stdout.write(`${line}\n`) });
+      const ok = await runBoxList({ collection: globals.collection ?? settings.museum.collection, print: (line) => process.stdout.write(`${line}\n`) });
       process.exitCode = ok ? 0 : 1;
     });
 

@@ -100,9 +100,9 @@ export function readStatus(outboxPath: string, log: Logger, now: () => number = 
 /** Human lines for `hedgerow status`. */
 export function formatStatus(report: StatusReport, now: number = Date.now()): string[] {
   const { outbox, uplink } = report;
-  const age = outbox.oldestAgeMs === null ? 'none' : `${Math.round(outbox.oldestAgeMs / 1000)} s`;
+  const age = outbox.oldestAgeMs === null ? 'empty' : `oldest ${Math.round(outbox.oldestAgeMs / 1000)} s old`;
   const lines = [
-    `outbox ${report.outboxPath}: ${outbox.depth} records queued (${outbox.bytes} bytes, oldest ${age} old)`,
+    `outbox ${report.outboxPath}: ${outbox.depth} records queued (${outbox.bytes} bytes, ${age})`,
     `sent ${outbox.sentRecords} records in ${outbox.sentEnvelopes} envelopes, dropped ${outbox.droppedRecords}, retried ${outbox.retriedEnvelopes} envelopes`,
   ];
   if (uplink === null) lines.push('uplink: has not run on this outbox');

@@ -51,6 +51,20 @@ describe('hedgerow CLI', () => {
     expect(out.stdout).toMatch(/^MISSING ds18b20\s+DS18B20 not found: \/nonexistent does not exist, so 1-Wire is off/m);
   });
 
+  it('`box list --collection` lists that collection and flags a missing audio file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-collection-'));
+    writeFileSync(
+      join(dir, 'manifest.yaml'),
+      'title: Village museum\nobjects:\n  - uid: 04a224e2c85e80\n    title: Roman coin\n    audio: coin.wav\n  - uid: 04a224e2c85e81\n    title: Sheep bell\n    audio: bell.wav\n',
+    );
+    writeFileSync(join(dir, 'coin.wav'), 'RIFF');
+    const out = hedgerow(['box', 'list', '--collection', dir]);
+    expect(out.stdout).toMatch(/Village museum/);
+    expect(out.stdout).toMatch(/04a224e2c85e80\s+Roman coin\s+coin.wav/);
+    expect(out.stdout).toMatch(/bell.wav.*missing/i);
+    expect(out.status).toBe(1);
+  });
+
   it('refuses a bad config before starting anything, naming key, value and what is allowed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cli-'));
     writeFileSync(join(dir, 'bad.yaml'), 'station:\n  interval: soon\nhardware:\n  mode: pi\n');
