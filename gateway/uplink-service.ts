@@ -217,10 +217,18 @@ export class UplinkService implements Extension {
         await rate.take(signal);
         this.publishStatus(session).catch(() => {});
       }
-      const room = window - inFlight.size;
+      let room = window - inFlight.size;
       // Refill at every free slot: waiting for a bigger gap lets the pipe run dry, and a broker that
       // batches its PUBACKs behind Nagle's algorithm then stalls for a delayed-ACK timeout each time.
       if (room >= 1) {
+        // Read only what the publish rate lets go now: envelopes read ahead of the rate would wait
+        // in memory, and live rows appended meanwhile would wait behind them.
+        const allowed = rate.available();
+        if (allowed === 0) {
+          await rate.wait(signal);
+          continue;
+        }
+        room = Math.min(room, allowed);
         const batch =
           retryIds.length > 0
             ? this.retryBatch(outbox, retryIds.splice(0, room))

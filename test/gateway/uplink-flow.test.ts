@@ -196,7 +196,7 @@ describe('refusals and IoT Core connect limits', () => {
 });
 
 describe('PublishRate', () => {
-  it('allows at most N publishes in any one-second window', async () => {
+  it('allows at most N publishes in any one-second window, a tenth of them in any 100 ms, and no fewer', async () => {
     let now = 0;
     const starts: number[] = [];
     const rate = new PublishRate(100, () => now, async (ms) => void (now += ms));
@@ -206,7 +206,21 @@ describe('PublishRate', () => {
       now += 1;
     }
     for (let i = 100; i < starts.length; i += 1) expect(starts[i]! - starts[i - 100]!).toBeGreaterThanOrEqual(1000);
-    expect(starts[349]).toBeLessThan(3_400);
+    for (let i = 10; i < starts.length; i += 1) expect(starts[i]! - starts[i - 10]!).toBeGreaterThanOrEqual(100);
+    // 35 tenths of a second for 350 publishes: the full rate, spread out.
+    expect(starts[349]).toBeLessThan(3_500);
+  });
+
+  it('says how many publishes fit now, and waits for the next without taking it', async () => {
+    let now = 0;
+    const rate = new PublishRate(100, () => now, async (ms) => void (now += ms));
+    expect(rate.available()).toBe(10);
+    for (let i = 0; i < 10; i += 1) expect(rate.tryTake()).toBe(true);
+    expect(rate.available()).toBe(0);
+    expect(rate.tryTake()).toBe(false);
+    await rate.wait();
+    expect(now).toBe(100);
+    expect(rate.available()).toBe(10);
   });
 
   it('is unlimited at 0', async () => {
@@ -214,6 +228,7 @@ describe('PublishRate', () => {
       throw new Error('must not sleep');
     });
     for (let i = 0; i < 1000; i += 1) await rate.take();
+    expect(rate.available()).toBe(Infinity);
   });
 });
 
