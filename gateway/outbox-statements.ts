@@ -66,6 +66,7 @@ export class OutboxStatements {
   readonly oldestUncovered: Database.Statement;
   private readonly totalsStmt: Database.Statement;
   private readonly bytesStmt: Database.Statement;
+  private readonly depthStmt: Database.Statement;
   private readonly oldestTsStmt: Database.Statement;
   private readonly lastIdStmt: Database.Statement;
   private readonly stampedStmt: Database.Statement;
@@ -124,6 +125,7 @@ export class OutboxStatements {
     this.oldestUncovered = db.prepare(`SELECT id, ts, bytes FROM rows WHERE ${UNCOVERED} ORDER BY id LIMIT ?`);
     this.totalsStmt = db.prepare(`SELECT key, value FROM state WHERE key NOT LIKE 'seq:%' AND key != 'last_row_id'`).raw();
     this.bytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'bytes'`).pluck();
+    this.depthStmt = db.prepare(`SELECT value FROM state WHERE key = 'depth'`).pluck();
     this.oldestTsStmt = db.prepare(`SELECT ts FROM rows ORDER BY id LIMIT 1`).pluck();
     this.lastIdStmt = db.prepare(`SELECT value FROM state WHERE key = 'last_row_id'`).pluck();
     // SQLite joins each envelope's records itself: one string per envelope instead of one per record.
@@ -166,6 +168,10 @@ export class OutboxStatements {
   /** Queued record bytes, read on every append under a cap. */
   queuedBytes(): number {
     return this.bytesStmt.get() as number;
+  }
+
+  queuedRows(): number {
+    return this.depthStmt.get() as number;
   }
 
   oldestTs(): number | null {

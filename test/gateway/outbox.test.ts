@@ -210,6 +210,7 @@ describe('Outbox', () => {
     const [e0, e1, e2, e3, e4] = envelopes.map((envelope) => envelope.id);
     expect(outbox.ackEnvelopes([e0!, e1!, e3!, e0!])).toBe(30);
     expect(outbox.stats()).toMatchObject({ depth: 30, sentRecords: 30, sentEnvelopes: 3 });
+    expect(outbox.depth()).toBe(30);
     expect(outbox.stampedEnvelopes(10).map((envelope) => envelope.id)).toEqual([e2, e4, envelopes[5]!.id]);
     expect(outbox.ackEnvelopes([e3!])).toBe(0);
     expect(outbox.ackEnvelopes([e4!, e2!])).toBe(20);
