@@ -72,6 +72,7 @@ export class OutboxStatements {
   private readonly stampedStmt: Database.Statement;
   private readonly envelopeIdsStmt: Database.Statement;
   private readonly bodiesStmt: Database.Statement;
+  private readonly recordsStmt: Database.Statement;
   private readonly envelopeRangesStmt: Database.Statement;
   private readonly rangeSizeStmt: Database.Statement;
   private readonly chunkStmt: Database.Statement;
@@ -137,6 +138,7 @@ export class OutboxStatements {
          FROM json_each(?) j ORDER BY j.key`,
       )
       .raw();
+    this.recordsStmt = db.prepare(`SELECT id, message_id, record FROM rows WHERE id BETWEEN ? AND ?`).raw();
     this.stampedStmt = db.prepare(
       `SELECT e.id AS id, f.message_id AS messageId, f.device_id AS deviceId, f.topic AS topic, f.seq AS seq,
               (SELECT count(*) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS count,
@@ -195,6 +197,13 @@ export class OutboxStatements {
   /** For [firstId, lastId] ranges (as JSON), each envelope's messageId and joined records, in the same order. */
   bodies(ranges: string): [string, string][] {
     return this.bodiesStmt.all(ranges) as [string, string][];
+  }
+
+  /** Single-record envelopes' messageIds and records, in the order of `ids` (ascending), from one range read. */
+  singleBodies(ids: readonly number[]): [string, string][] {
+    const byId = new Map<number, [string, string]>();
+    for (const [id, messageId, record] of this.recordsStmt.all(ids[0], ids.at(-1)) as [number, string, string][]) byId.set(id, [messageId, record]);
+    return ids.map((id) => byId.get(id)!);
   }
 
   /** [firstId, lastId] of the envelopes (of a JSON array of ids) that still exist, in id order. */

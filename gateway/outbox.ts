@@ -352,7 +352,7 @@ export class Outbox implements RecordSink {
     if (plans.length === 0) return [];
     const ranges = JSON.stringify(plans.map((plan) => [plan.id, plan.lastId]));
     this.sql.insertEnvelopes.run(ranges);
-    const bodies = this.sql.bodies(ranges);
+    const bodies = plans.every((plan) => plan.count === 1) ? this.sql.singleBodies(plans.map((plan) => plan.id)) : this.sql.bodies(ranges);
     return plans.map((plan, index) => {
       const [messageId, body] = bodies[index]!;
       return { id: plan.id, messageId, deviceId: plan.deviceId, seq: plan.seq, topic: plan.topic, count: plan.count, body, recordBytes: plan.recordBytes };

@@ -202,6 +202,17 @@ describe('Outbox', () => {
     ]);
   });
 
+  it('gives single-record envelopes their own row: messageId and record, also with other rows in between', () => {
+    const outbox = openOutbox();
+    outbox.append([rec('a', 1), rec('b', 2), rec('a', 3), rec('b', 4), rec('a', 5)]);
+    const rows = outbox.readUnsent({ limit: 10 });
+    const first = outbox.stampEnvelopes({ ...limits, maxRecords: 1, maxEnvelopes: 1 });
+    const rest = outbox.stampEnvelopes({ ...limits, maxRecords: 1, afterId: rows[1]!.id });
+    expect([...first, ...rest].map((e) => [e.id, e.messageId, e.body])).toEqual(
+      [rows[0]!, ...rows.slice(2)].map((row) => [row.id, row.messageId, row.record]),
+    );
+  });
+
   it('acknowledges envelopes that are not neighbours, deleting exactly their rows', () => {
     const outbox = openOutbox();
     for (let i = 0; i < 6; i += 1) outbox.append(Array.from({ length: 10 }, (_, k) => rec('a', i * 10 + k)));
