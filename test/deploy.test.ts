@@ -41,6 +41,7 @@ describe('deploy.sh (file steps, in a folder standing in for the SD card)', () =
     expect(unit).toMatch(/ExecStart=.*hedgerow\.js --config \/etc\/hedgerow\/hedgerow.yaml station/);
     expect(unit).toMatch(/WantedBy=multi-user.target/);
     expect(unit).toMatch(/Restart=always/);
+    expect(unit).toMatch(/Environment=NODE_OPTIONS="--max-old-space-size=64 --max-semi-space-size=1"/);
     expect(readFileSync(join(root, 'opt/hedgerow/package.json'), 'utf8')).toMatch(/"name": "hedgerow"/);
   });
 
