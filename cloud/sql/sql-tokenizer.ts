@@ -27,6 +27,14 @@ function fail(message: string, at: number): never {
   throw new InvalidRequestException(`Dataset SQL: ${message} at character ${at + 1}.`);
 }
 
+/**
+ * Comments are dropped before SQLite sees the query, so nothing in one can run; still, a `;` inside one
+ * is what an attempt to smuggle a second statement looks like, and the author should hear so.
+ */
+function refuseHiddenStatement(comment: string, at: number): void {
+  if (comment.includes(';')) fail('a comment holds a ";", which looks like a hidden second statement: remove it (a dataset query is one SELECT)', at);
+}
+
 export function tokenizeSql(source: string): SqlToken[] {
   if (source.length > MAX_SQL_LENGTH) fail(`the query is longer than ${MAX_SQL_LENGTH} characters`, MAX_SQL_LENGTH);
   const tokens: SqlToken[] = [];
@@ -39,12 +47,15 @@ export function tokenizeSql(source: string): SqlToken[] {
     }
     if (c === '-' && source[i + 1] === '-') {
       const end = source.indexOf('\n', i);
-      i = end === -1 ? source.length : end + 1;
+      const next = end === -1 ? source.length : end + 1;
+      refuseHiddenStatement(source.slice(i, next), i);
+      i = next;
       continue;
     }
     if (c === '/' && source[i + 1] === '*') {
       const end = source.indexOf('*/', i + 2);
       if (end === -1) fail('a /* comment is not closed', i);
+      refuseHiddenStatement(source.slice(i, end + 2), i);
       i = end + 2;
       continue;
     }

@@ -34,6 +34,8 @@ describe('dataset SQL: what is refused', () => {
     ['SELECT `a` FROM weather', /double quotes/],
     ['SELECT * INTO other FROM weather', /INTO is not allowed/],
     ['SELECT * FROM weather WHERE a = 1 /* open comment', /not closed/],
+    ['SELECT * FROM weather -- ; DELETE FROM weather', /comment holds a ";".*hidden second statement/],
+    ['SELECT * FROM weather /* ; DROP TABLE weather */', /comment holds a ";"/],
     ["SELECT 'open FROM weather", /not closed/],
     ['SELECT (a FROM weather', /not closed/],
     ['SELECT a) FROM weather', /no matching/],
