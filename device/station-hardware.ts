@@ -74,7 +74,7 @@ export async function openStationHardware(options: HardwareOptions): Promise<Sta
   log.info(`hardware: real, ${build === 'bme280' ? 'BME280 build' : 'Oracle Weather HAT'} on ${realBus.name}`);
   const edge = (sensor: string, bcmPin: number): EdgeInput =>
     new OnoffEdgeInput({ sensor, bcmPin, gpioRoot: hardware.gpio.sysfsRoot, clock, log });
-  const sensors = sensorSet(build, ctx, hardware, {
+  const sensors = sensorSet(build, ctx, hardware, station.interval, {
     oneWireRoot: hardware.oneWireRoot,
     anemometer: edge('anemometer', hardware.gpio.anemometerPin),
     rain: edge('rain gauge', hardware.gpio.rainPin),
@@ -101,7 +101,7 @@ async function openVirtual(options: HardwareOptions, clock: Clock): Promise<Stat
   await virtual.start();
   log.info(`hardware: virtual ${build === 'bme280' ? 'BME280 build' : 'Oracle Weather HAT'}, weather simulated for ${station.id}`);
   const ctx: SensorContext = { bus: virtual.bus, clock, log };
-  const sensors = sensorSet(build, ctx, hardware, {
+  const sensors = sensorSet(build, ctx, hardware, station.interval, {
     oneWireRoot: virtual.oneWireRoot,
     anemometer: virtual.anemometerInput,
     rain: virtual.rainInput,
@@ -113,6 +113,7 @@ function sensorSet(
   build: StationBuild,
   ctx: SensorContext,
   hardware: HardwareSettings,
+  intervalMs: number,
   io: { oneWireRoot: string; anemometer: EdgeInput; rain: EdgeInput },
 ): StationSensor[] {
   const climate =
@@ -122,7 +123,8 @@ function sensorSet(
   return [
     ...climate,
     ...(hardware.groundProbe ? [groundProbeSensor(io.oneWireRoot, ctx.clock, ctx.log)] : []),
-    windVaneSensor(ctx, hardware.windVaneAddress, hardware.windVaneSampleInterval),
+    // Several vane readings per record even when the record interval is short (the 5 s demo).
+    windVaneSensor(ctx, hardware.windVaneAddress, Math.min(hardware.windVaneSampleInterval, intervalMs / 5)),
     anemometerSensor(io.anemometer, ctx.clock, hardware.gpio.windDebounceMs),
     rainGaugeSensor(io.rain, ctx.clock, hardware.gpio.rainDebounceMs),
   ];

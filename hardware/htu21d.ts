@@ -111,8 +111,7 @@ export class Htu21d {
     try {
       await this.bus.write(this.address, Uint8Array.of(CMD_SOFT_RESET));
       await this.clock.sleep(RESET_MS);
-      await this.bus.write(this.address, Uint8Array.of(CMD_READ_USER_REGISTER));
-      await this.bus.read(this.address, 1);
+      await this.readUserRegister();
     } catch (err) {
       throw sensorErrorFrom(err, SENSOR, this.bus, this.address, 'opening');
     }
@@ -144,6 +143,23 @@ export class Htu21d {
     const decoded = decodeFrame(frame, quantity);
     if ('problem' in decoded) throw dataFault(SENSOR, this.bus, this.address, decoded.problem, 'check the wiring; replace the sensor if it persists');
     return decoded.signal;
+  }
+
+  /**
+   * The first command after a reset shows the sensor answers. A NACK there can still mean "resetting"
+   * (the 15 ms is the datasheet's, and timers run a little early or late), so poll before calling it missing.
+   */
+  private async readUserRegister(): Promise<void> {
+    for (let poll = 1; ; poll++) {
+      try {
+        await this.bus.write(this.address, Uint8Array.of(CMD_READ_USER_REGISTER));
+        await this.bus.read(this.address, 1);
+        return;
+      } catch (err) {
+        if (poll >= POLLS || !(err instanceof I2cError && err.isNoAck)) throw err;
+        await this.clock.sleep(POLL_MS);
+      }
+    }
   }
 
   /** A NACK right after a trigger means "still measuring", so poll a few times before giving up. */

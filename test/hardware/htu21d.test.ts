@@ -140,3 +140,21 @@ describe('Htu21d driver on a virtual bus', () => {
     expect(err.message).toMatch(/the temperature measurement did not finish at 0x40/);
   });
 });
+
+describe('HTU21D timing slack', () => {
+  it('polls through a NACK right after the soft reset when the timer fires a millisecond early', async () => {
+    // Seen under load: setTimeout(15) resolved while the sensor's 15 ms reset had not quite passed.
+    let t = 1_000;
+    const earlyClock = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        t += Math.max(0, ms - 1);
+      },
+    };
+    const bus = new VirtualI2cBus();
+    bus.attach(0x40, new VirtualHtu21d({ clock: earlyClock }));
+    const sensor = new Htu21d({ bus, clock: earlyClock });
+    await sensor.open();
+    expect((await sensor.read()).temperature).toBeCloseTo(20, 1);
+  });
+});
