@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../device/config-file.ts';
 import { runUntilSignal } from '../device/controller.ts';
 import { createLogger, type LogFormat } from './logger.ts';
-import { loadSettings } from './hedgerow-settings.ts';
+import { deepMerge, loadSettings } from './hedgerow-settings.ts';
 
 interface GlobalOptions {
   config?: string;
@@ -63,7 +63,7 @@ export function buildProgram(): Command {
         const { globals, log } = context(command);
         // The demo samples every 5 s so a newcomer sees records at once; a config file or flag overrides it.
         const demo = globals.config ? {} : { station: { interval: 5 }, museum: { enabled: true } };
-        const settings = loadSettings(globals.config, deepDefaults(overridesFrom(globals), demo));
+        const settings = loadSettings(globals.config, deepMerge(demo, overridesFrom(globals)) as Record<string, unknown>);
         const [{ piExtensions }, { startCloud }] = await Promise.all([import('../gateway/pi-runtime.ts'), import('./api/start-cloud.ts')]);
         const cloud = startCloud({ settings, log: log.child({ part: 'cloud' }) });
         await runUntilSignal(
@@ -203,20 +203,6 @@ export function buildProgram(): Command {
     });
 
   return program;
-}
-
-/** Lays `defaults` under `values`: a flag the user gave wins over the demo default. */
-function deepDefaults(values: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...defaults };
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) continue;
-    const under = out[key];
-    out[key] =
-      value !== null && typeof value === 'object' && under !== null && typeof under === 'object'
-        ? deepDefaults(value as Record<string, unknown>, under as Record<string, unknown>)
-        : value;
-  }
-  return out;
 }
 
 export async function main(argv: string[]): Promise<void> {

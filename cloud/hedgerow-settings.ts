@@ -35,7 +35,8 @@ export function loadSettings(file: string | undefined, overrides: Record<string,
   return parseSettings(hedgerowSettings, merged, file ?? 'settings');
 }
 
-function deepMerge(base: unknown, over: Record<string, unknown>): unknown {
+/** Lays `over` on `base`, key by key; undefined values in `over` leave the base's value. */
+export function deepMerge(base: unknown, over: Record<string, unknown>): unknown {
   if (base === null || typeof base !== 'object' || Array.isArray(base)) return over;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(over)) {
