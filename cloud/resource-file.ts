@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { PACKAGE_ROOT } from './code-location.ts';
 import type {
   CreateChannelRequest, CreateDatasetRequest, CreateDatastoreRequest, CreatePipelineRequest, CreateTopicRuleRequest, Engine, Thing,
 } from './engine.ts';
@@ -29,9 +29,6 @@ const list = z.array(z.record(z.string(), z.unknown())).default([]);
 const fileSchema = z
   .object({ channels: list, datastores: list, pipelines: list, rules: list, datasets: list, things: list, $comment: z.string().optional() })
   .strict();
-
-/** The repository root, for resource paths given relative to it (npm start may run from elsewhere). */
-const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export function resolveResourcePath(file: string): string {
   if (isAbsolute(file) || existsSync(file)) return resolve(file);

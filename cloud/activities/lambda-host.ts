@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { entryFile } from '../code-location.ts';
 import { InvalidRequestException } from '../errors.ts';
 
 /**
@@ -13,7 +14,7 @@ import { InvalidRequestException } from '../errors.ts';
  */
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
-const WORKER_FILE = new URL('./lambda-worker.js', import.meta.url);
+const WORKER_FILE = entryFile(new URL('./lambda-worker.js', import.meta.url));
 
 export class LambdaError extends Error {}
 

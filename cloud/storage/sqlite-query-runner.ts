@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { forkTarget } from '../code-location.ts';
 import type { TranslatedQuery } from '../sql/query-types.ts';
 import type { QueryResult } from './cloud-store.ts';
 
@@ -12,10 +12,10 @@ import type { QueryResult } from './cloud-store.ts';
 
 export class QueryError extends Error {}
 
-const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url));
-/** How long the query process may take to start (tsx compiles on first run). */
+/** How long the query process may take to start (from the sources, tsx compiles on first run). */
 const STARTUP_LIMIT_MS = 30_000;
-const PROCESS_FILE = fileURLToPath(new URL('./sqlite-query-process.ts', import.meta.url));
+/** The query process: through tsx from the sources, its compiled entry point from a build. */
+const PROCESS = forkTarget(new URL('./sqlite-query-process.ts', import.meta.url));
 
 interface Reply {
   ready?: boolean;
@@ -44,7 +44,7 @@ export class SqliteQueryRunner {
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
-    const child = fork(RUN_TS, [PROCESS_FILE], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    const child = fork(PROCESS.module, PROCESS.args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
