@@ -18,8 +18,13 @@ import { buildDir, distDir, sourceStamp } from './source-stamp.js';
  * compiled sibling under that name (cloud/code-location.ts), and lazy import()s become chunks.
  */
 const ENTRY_POINTS = ['cloud/cli.ts', 'cloud/storage/sqlite-query-process.ts', 'cloud/activities/lambda-worker.js'];
-/** Older builds kept besides the new one, for processes still running from them (they load chunks lazily). */
-const KEPT_BUILDS = 2;
+/**
+ * Older builds kept besides the new one, for processes still running from them (they load chunks,
+ * workers and child processes from their build later): the newest few, and any started from lately
+ * (`hedgerow` touches the build it runs).
+ */
+const KEPT_BUILDS = 3;
+const KEPT_USED_MS = 60 * 60_000;
 /** A temporary build folder this old belongs to a build that died. */
 const STALE_TEMP_MS = 10 * 60_000;
 /** Sources edited during the build make it stale before it lands: build again, this many times at most. */
@@ -42,7 +47,7 @@ function entryPoints() {
   return entries;
 }
 
-/** Removes builds older than the newest few and leftovers of builds that died. */
+/** Removes builds nobody started from lately, beyond the newest few, and leftovers of builds that died. */
 function prune(keep) {
   const dist = distDir(root);
   const builds = [];
@@ -54,7 +59,9 @@ function prune(keep) {
     } else if (path !== keep) builds.push({ path, mtime });
   }
   builds.sort((a, b) => b.mtime - a.mtime);
-  for (const old of builds.slice(KEPT_BUILDS)) rmSync(old.path, { recursive: true, force: true });
+  for (const old of builds.slice(KEPT_BUILDS)) {
+    if (Date.now() - old.mtime > KEPT_USED_MS) rmSync(old.path, { recursive: true, force: true });
+  }
 }
 
 function describe(error) {

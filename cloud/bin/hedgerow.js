@@ -7,17 +7,30 @@
 //
 // HEDGEROW_FROM_SOURCE=1 runs the sources through tsx without building (stack traces name .ts lines).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import { buildDir, sourceStamp } from './source-stamp.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/** A build's modification time says when it was last started from: the build keeps recently used ones. */
+function markUsed(dir) {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // A read-only install never prunes, so it needs no mark.
+  }
+}
+
 /** The built CLI for the current sources, building it if needed; undefined (with one line saying why) if it cannot be. */
 function builtCli() {
-  const cli = join(buildDir(root, sourceStamp(root)), 'cli.js');
-  if (existsSync(cli)) return cli;
+  const dir = buildDir(root, sourceStamp(root));
+  if (existsSync(join(dir, 'cli.js'))) {
+    markUsed(dir);
+    return join(dir, 'cli.js');
+  }
   const build = spawnSync(process.execPath, [fileURLToPath(new URL('./build.js', import.meta.url)), '--quiet'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
