@@ -4,7 +4,7 @@
 // runs in an extra thread and costs a Pi tens of MB of RSS. `npm ci` runs this (prepare); `hedgerow`
 // runs it when a source changed since the last build.
 //
-//   node cloud/bin/build.js [--quiet]     prints the build folder on stdout
+//   node cloud/bin/build.js [--quiet]     --quiet: only the build folder, on stdout (for cloud/bin/hedgerow.js)
 //
 // Exit codes: 0 built (or already fresh), 1 the sources do not compile, 3 dist/ cannot be written,
 // 4 esbuild is not installed. Only `dependencies` are needed, so it works after `npm ci --omit=dev`.
@@ -125,8 +125,8 @@ for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     }
     prune(target);
   }
-  process.stdout.write(`${target}\n`);
-  if (!quiet) process.stderr.write(`hedgerow build: ${target} is up to date with the sources\n`);
+  if (quiet) process.stdout.write(`${target}\n`);
+  else process.stderr.write(`hedgerow build: ${target} is up to date with the sources\n`);
   process.exit(0);
 }
 fail(1, `the sources kept changing during ${ATTEMPTS} builds; run npm run build again once they are saved`);
