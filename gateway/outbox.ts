@@ -96,6 +96,11 @@ export interface StampOptions extends GroupingLimits {
    */
   fill?: number;
   readAheadBytes?: number;
+  /**
+   * Envelopes the broker has acknowledged since the last commit: deleted in the same transaction,
+   * so a drain pays one commit where it would pay two (see `ackEnvelopes`).
+   */
+  acknowledged?: readonly number[];
 }
 
 /** Thrown by append under the `block` policy when the batch does not fit: keep it and retry later. */
@@ -342,6 +347,7 @@ export class Outbox implements RecordSink {
 
   /** Runs inside the stamp transaction. */
   private stamp(limits: StampOptions): StampedEnvelope[] {
+    if (limits.acknowledged && limits.acknowledged.length > 0) this.deleteEnvelopes(JSON.stringify(limits.acknowledged));
     const upToId = limits.upToId ?? Number.MAX_SAFE_INTEGER;
     let from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
     const whole = this.wholeChunks(from, upToId, limits);

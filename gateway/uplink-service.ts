@@ -14,15 +14,18 @@ import type { ConnectionState, UplinkStatus } from './status.ts';
 import { PublishRefusedError } from './uplink.ts';
 import type { UplinkConnector, UplinkSession } from './uplink.ts';
 
-/** Acknowledgements are deleted in one transaction per this many, or after ACK_FLUSH_MS. */
-const ACK_BATCH = 100;
+/**
+ * Acknowledgements are deleted with the next stamping (one transaction for both), or on their own
+ * once this many pile up or ACK_FLUSH_MS passes. A crash re-sends at most these (same messageIds).
+ */
+const ACK_BATCH = 400;
 const ACK_FLUSH_MS = 10;
 /** Most record bytes stamped ahead of the free slots of the in-flight window. */
-const READ_AHEAD_BYTES = 64 * 1024;
+const READ_AHEAD_BYTES = 256 * 1024;
+/** Small envelopes are stamped up to this many windows at a time: a commit costs as much as ~50 small publishes. */
+const STAMP_AHEAD_WINDOWS = 4;
 /** AWS IoT Core accepts one CONNECT per second per client id. */
 const IOT_CORE_CONNECT_SPACING_MS = 1_000;
-/** Abort reason for a wake-up; not an error. */
-const WOKEN = 'woken';
 /** How long a clean stop waits for its final "offline" status to be acknowledged. */
 const STOP_STATUS_TIMEOUT_MS = 1_000;
 
@@ -50,6 +53,7 @@ export class UplinkService implements Extension {
   private readonly now: () => number;
   private readonly sleep: Sleep;
   private readonly abort = new AbortController();
+  /** Resolvers of the drain loop's wait, called by the next wake(). */
   private readonly waiters = new Set<() => void>();
   private readonly ackQueue: number[] = [];
   /** Envelopes stamped ahead of a free slot, not published yet; dropped with their session. */
@@ -180,6 +184,7 @@ export class UplinkService implements Extension {
       this.wake();
     });
     const inFlight = new Set<number>();
+    const ticker = this.startTicker(settings.pollInterval);
     let nextStatusAt = 0;
     let refused = false;
 
@@ -211,36 +216,40 @@ export class UplinkService implements Extension {
       );
     };
 
-    while (open && !signal.aborted) {
-      if (this.now() >= nextStatusAt) {
-        nextStatusAt = this.now() + settings.statusInterval;
-        await rate.take(signal);
-        this.publishStatus(session).catch(() => {});
-      }
-      let room = window - inFlight.size;
-      // Refill at every free slot: waiting for a bigger gap lets the pipe run dry, and a broker that
-      // batches its PUBACKs behind Nagle's algorithm then stalls for a delayed-ACK timeout each time.
-      if (room >= 1) {
-        // Read only what the publish rate lets go now: envelopes read ahead of the rate would wait
-        // in memory, and live rows appended meanwhile would wait behind them.
-        const allowed = rate.available();
-        if (allowed === 0) {
-          await rate.wait(signal);
-          continue;
+    try {
+      while (open && !signal.aborted) {
+        if (this.now() >= nextStatusAt) {
+          nextStatusAt = this.now() + settings.statusInterval;
+          await rate.take(signal);
+          this.publishStatus(session).catch(() => {});
         }
-        room = Math.min(room, allowed);
-        const batch =
-          retryIds.length > 0
-            ? this.retryBatch(outbox, retryIds.splice(0, room))
-            : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, window, liveMark, cursors);
-        for (const envelope of batch) {
-          if (!rate.tryTake()) await rate.take(signal);
-          if (!open || signal.aborted) break;
-          send(envelope);
+        let room = window - inFlight.size;
+        // Refill at every free slot: waiting for a bigger gap lets the pipe run dry, and a broker that
+        // batches its PUBACKs behind Nagle's algorithm then stalls for a delayed-ACK timeout each time.
+        if (room >= 1) {
+          // Read only what the publish rate lets go now: envelopes read ahead of the rate would wait
+          // in memory, and live rows appended meanwhile would wait behind them.
+          const allowed = rate.available();
+          if (allowed === 0) {
+            await rate.wait(signal);
+            continue;
+          }
+          room = Math.min(room, allowed);
+          const batch =
+            retryIds.length > 0
+              ? this.retryBatch(outbox, retryIds.splice(0, room))
+              : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, window, liveMark, cursors);
+          for (const envelope of batch) {
+            if (!rate.tryTake()) await rate.take(signal);
+            if (!open || signal.aborted) break;
+            send(envelope);
+          }
+          if (batch.length > 0) continue;
         }
-        if (batch.length > 0) continue;
+        await this.waitForWake();
       }
-      await this.waitForWake(settings.pollInterval);
+    } finally {
+      ticker.abort();
     }
     return { refused };
   }
@@ -254,9 +263,9 @@ export class UplinkService implements Extension {
 
   /**
    * Live rows first, then envelopes already stamped ahead, then the backlog that was queued when the
-   * connection came up. Backlog envelopes are stamped up to a window at a time (within
-   * READ_AHEAD_BYTES past the free slots), so small ones cost one transaction per window, not per
-   * publish; the ones not sent yet wait in `ready`, behind any live rows that arrive meanwhile.
+   * connection came up. Backlog envelopes are stamped up to STAMP_AHEAD_WINDOWS windows at a time
+   * (within READ_AHEAD_BYTES past the free slots), so small ones cost one transaction per several
+   * hundred publishes; the ones not sent yet wait in `ready`, behind any live rows that arrive meanwhile.
    */
   private stampNext(
     outbox: Outbox,
@@ -266,7 +275,10 @@ export class UplinkService implements Extension {
     cursors: { live: StampCursor; backlog: StampCursor },
   ): StampedEnvelope[] {
     // A cheap look at the last row id spares a transaction when nothing was appended.
-    const live = outbox.lastId() > cursors.live.scannedTo ? outbox.stampEnvelopes({ ...limits, afterId: liveMark, cursor: cursors.live }) : [];
+    const live =
+      outbox.lastId() > cursors.live.scannedTo
+        ? outbox.stampEnvelopes({ ...limits, afterId: liveMark, cursor: cursors.live, acknowledged: this.takeAcks() })
+        : [];
     let room = limits.maxEnvelopes - live.length;
     if (room <= 0) return live;
     const ready = this.ready.splice(0, room);
@@ -274,11 +286,12 @@ export class UplinkService implements Extension {
     if (room <= 0) return [...live, ...ready];
     const backlog = outbox.stampEnvelopes({
       ...limits,
-      maxEnvelopes: window,
+      maxEnvelopes: window * STAMP_AHEAD_WINDOWS,
       fill: room,
       readAheadBytes: READ_AHEAD_BYTES,
       upToId: liveMark,
       cursor: cursors.backlog,
+      acknowledged: this.takeAcks(),
     });
     for (const envelope of backlog.slice(room)) this.unpublished.add(envelope.id);
     this.ready.push(...backlog.slice(room));
@@ -292,10 +305,15 @@ export class UplinkService implements Extension {
   }
 
   private flushAcks(): void {
+    const acks = this.takeAcks();
+    if (acks.length > 0) this.options.outbox().ackEnvelopes(acks);
+  }
+
+  /** The queued acknowledgements, for a transaction that deletes them: stamping takes them along. */
+  private takeAcks(): number[] {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    if (this.ackQueue.length === 0) return;
-    this.options.outbox().ackEnvelopes(this.ackQueue.splice(0));
+    return this.ackQueue.splice(0);
   }
 
   private async publishStatus(session: UplinkSession): Promise<void> {
@@ -316,14 +334,31 @@ export class UplinkService implements Extension {
   }
 
   private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    if (this.waiters.size === 0) return;
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const waiter of waiters) waiter();
   }
 
-  private waitForWake(ms: number): Promise<void> {
-    const stop = new AbortController();
-    // A reason given up front spares building a DOMException per wake-up.
-    const waiter = () => stop.abort(WOKEN);
-    this.waiters.add(waiter);
-    return this.sleep(ms, stop.signal).finally(() => this.waiters.delete(waiter));
+  /**
+   * Resolves at the next wake(): a PUBACK, an append by this process, the session closing, stop(),
+   * or the ticker. No timer per wait: at thousands of PUBACKs a second, arming and clearing one
+   * each time cost more than the SQLite work the wake-up leads to.
+   */
+  private waitForWake(): Promise<void> {
+    return new Promise((resolve) => this.waiters.add(resolve));
+  }
+
+  /** Wakes the drain loop every `ms` until aborted: rows appended by another process, status due. */
+  private startTicker(ms: number): AbortController {
+    const ticker = new AbortController();
+    const signal = AbortSignal.any([ticker.signal, this.abort.signal]);
+    void (async () => {
+      while (!signal.aborted) {
+        await this.sleep(ms, signal);
+        this.wake();
+      }
+    })();
+    return ticker;
   }
 }

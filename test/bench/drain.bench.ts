@@ -30,9 +30,24 @@ interface Message {
   payload: string;
 }
 
-/** Connects, publishes with QoS 1 with at most `window` awaiting PUBACK; returns ms until all are acknowledged. */
-async function rawLoop(messages: Message[], window: number): Promise<number> {
+/** Wall time and this process's CPU time (user + system) of one run, in ms. */
+interface Timed {
+  ms: number;
+  cpuMs: number;
+}
+
+function stopwatch(): () => Timed {
   const started = performance.now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { ms: performance.now() - started, cpuMs: (used.user + used.system) / 1_000 };
+  };
+}
+
+/** Connects, publishes with QoS 1 with at most `window` awaiting PUBACK; times it until all are acknowledged. */
+async function rawLoop(messages: Message[], window: number): Promise<Timed> {
+  const stop = stopwatch();
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0, clientId: `raw-${Math.random()}` });
   let next = 0;
   await new Promise<void>((resolve, reject) => {
@@ -48,9 +63,9 @@ async function rawLoop(messages: Message[], window: number): Promise<number> {
     };
     for (let i = 0; i < Math.min(window, messages.length); i += 1) send();
   });
-  const ms = performance.now() - started;
+  const timed = stop();
   await client.endAsync();
-  return ms;
+  return timed;
 }
 
 /** A filled outbox file, closed: every drain starts from a copy of it. */
@@ -79,22 +94,22 @@ function messagesOf(path: string, perEnvelope: number): Message[] {
   });
 }
 
-/** Drains a copy of the filled file through the gateway; returns ms from start until every row is deleted. */
-async function drain(template: string, perEnvelope: number, round: number): Promise<number> {
+/** Drains a copy of the filled file through the gateway; times it from start until every row is deleted. */
+async function drain(template: string, perEnvelope: number, round: number): Promise<Timed> {
   const path = join(temp.dir, `drain-${perEnvelope}-${round}.db`);
   copyFileSync(template, path);
   const outbox = Outbox.open({ path, log });
   const settings = uplinkSettings.parse({ url: broker.url, maxRecordsPerEnvelope: perEnvelope, maxInFlight: 100 });
   const service = new UplinkService({ outbox: () => outbox, connector: new MqttConnector({ settings, clientId: `bench-${perEnvelope}`, log }), settings, thing: 'bench', log });
-  const started = performance.now();
+  const stop = stopwatch();
   await service.start();
   // depth() reads one counter; stats() (with the rows stamped into envelopes in flight) every 2 ms
   // cost the drain it was watching about 30 ms of its event loop.
   while (outbox.depth() > 0) await new Promise((done) => setTimeout(done, 1));
-  const ms = performance.now() - started;
+  const timed = stop();
   await service.stop();
   outbox.close();
-  return ms;
+  return timed;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -108,10 +123,11 @@ try {
 
   // Each round runs all four, so the ratios compare runs made moments apart under the same load.
   const template = fill('filled');
-  const rounds: { gateway1: number; raw1: number; gateway100: number; raw100: number }[] = [];
+  const rounds: { gateway1: Timed; raw1: Timed; gateway100: Timed; raw100: Timed }[] = [];
   const counts = { 1: 0, 100: 0 };
+  const none: Timed = { ms: 0, cpuMs: 0 };
   for (let round = 0; round < ROUNDS; round += 1) {
-    const timed = { gateway1: 0, raw1: 0, gateway100: 0, raw100: 0 };
+    const timed = { gateway1: none, raw1: none, gateway100: none, raw100: none };
     for (const perEnvelope of [1, 100] as const) {
       const gatewayMs = await drain(template, perEnvelope, round);
       const messages = messagesOf(template, perEnvelope);
@@ -124,9 +140,13 @@ try {
   }
 
   const perSecond = (count: number, ms: number) => (count / ms) * 1_000;
-  const line = (name: string, messages: number, runs: number[]) => {
-    const ms = median(runs);
-    return `${name.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms ${perSecond(messages, ms).toFixed(0).padStart(8)} msg/s ${perSecond(RECORDS, ms).toFixed(0).padStart(8)} records/s   (rounds: ${runs.map((run) => run.toFixed(0)).join(', ')} ms)`;
+  const line = (name: string, messages: number, runs: Timed[]) => {
+    const ms = median(runs.map((run) => run.ms));
+    const cpuPerMessage = (median(runs.map((run) => run.cpuMs)) * 1_000) / messages;
+    return (
+      `${name.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms ${perSecond(messages, ms).toFixed(0).padStart(8)} msg/s ${perSecond(RECORDS, ms).toFixed(0).padStart(8)} records/s ` +
+      `${cpuPerMessage.toFixed(1).padStart(6)} us CPU/msg   (rounds: ${runs.map((run) => run.ms.toFixed(0)).join(', ')} ms)`
+    );
   };
   const ratio = (of: (round: (typeof rounds)[number]) => number, format: (value: number) => string) => {
     const values = rounds.map(of);
@@ -139,9 +159,10 @@ try {
   console.log(line(`raw mqtt.js, the same ${counts[1]} messages`, counts[1], rounds.map((round) => round.raw1)));
   console.log(line('gateway, 100 records per envelope', counts[100], rounds.map((round) => round.gateway100)));
   console.log(line(`raw mqtt.js, the same ${counts[100]} envelopes`, counts[100], rounds.map((round) => round.raw100)));
-  console.log(`messages/s, gateway / raw, 1 record per envelope:   ${ratio((round) => round.raw1 / round.gateway1, percent)} (goal >= 70%)`);
-  console.log(`messages/s, gateway / raw, 100 records per envelope: ${ratio((round) => round.raw100 / round.gateway100, percent)}`);
-  console.log(`records/s, batched gateway / raw one-message-per-record loop: ${ratio((round) => round.raw1 / round.gateway100, times)} (goal >= 10x)`);
+  console.log(`messages/s, gateway / raw, 1 record per envelope:   ${ratio((round) => round.raw1.ms / round.gateway1.ms, percent)} (goal >= 70%)`);
+  console.log(`messages/s, gateway / raw, 100 records per envelope: ${ratio((round) => round.raw100.ms / round.gateway100.ms, percent)}`);
+  console.log(`CPU time per message, raw / gateway, 1 record per envelope: ${ratio((round) => round.raw1.cpuMs / round.gateway1.cpuMs, percent)} (this process only: steadier than wall time on a busy machine)`);
+  console.log(`records/s, batched gateway / raw one-message-per-record loop: ${ratio((round) => round.raw1.ms / round.gateway100.ms, times)} (goal >= 10x)`);
 } finally {
   await broker.stop();
   temp.remove();

@@ -228,6 +228,19 @@ describe('Outbox', () => {
     expect(outbox.stats()).toMatchObject({ depth: 10, sentRecords: 50, sentEnvelopes: 5 });
   });
 
+  it('deletes acknowledged envelopes in the same transaction that stamps the next ones', () => {
+    const outbox = openOutbox();
+    outbox.append(Array.from({ length: 40 }, (_, k) => rec('a', k)));
+    const first = outbox.stampEnvelopes({ ...limits, maxEnvelopes: 2 });
+    const next = outbox.stampEnvelopes({ ...limits, maxEnvelopes: 1, acknowledged: first.map((envelope) => envelope.id) });
+    expect(next.map((envelope) => envelope.seq)).toEqual([21]);
+    expect(outbox.stats()).toMatchObject({ depth: 20, sentRecords: 20, sentEnvelopes: 2, stampedRows: 10 });
+    expect(outbox.stampedEnvelopes(10).map((envelope) => envelope.id)).toEqual([next[0]!.id]);
+    // A failed stamp takes its acknowledgements down with it: nothing half-done.
+    expect(() => outbox.stampEnvelopes({ ...limits, maxBytes: 10, acknowledged: [next[0]!.id] })).toThrow(/cannot fit/);
+    expect(outbox.stats()).toMatchObject({ depth: 20, sentEnvelopes: 2 });
+  });
+
   describe('byte cap', () => {
     // Each record below is the same size, so the cap holds exactly four of them.
     const size = Buffer.byteLength(JSON.stringify(rec('a', 1_000).record));
