@@ -8,13 +8,18 @@
 #      in config.txt (and the PCF8523 RTC overlay for the Oracle Weather HAT);
 #   2. installs Node.js 20 or newer (Debian's on Trixie; NodeSource's on Bookworm, which ships 18),
 #      the build tools for the native modules, and the audio / PC/SC packages;
-#   3. copies the code to /opt/hedgerow and runs `npm ci --omit=dev` there;
+#   3. copies the code to /opt/hedgerow and runs `npm ci --omit=dev` there, which also builds the
+#      plain-JavaScript bundle in dist/ that the service runs (no tsx loader: less memory);
 #   4. writes /etc/hedgerow/hedgerow.yaml (kept if it exists) and a systemd unit running as user hedgerow;
 #   5. enables the unit; a reboot applies the config.txt changes and starts the station.
 #
 # HEDGEROW_ROOT=/some/dir runs every file step inside that folder and skips apt, npm and systemctl:
 # that is how the test suite checks this script without a Pi.
 set -euo pipefail
+
+# V8 heap caps for the service: a long backlog drain otherwise grows the heap to ~130 MB on a 512 MB
+# Pi Zero. test/bench/week-outage.bench.ts reads them from this line, so it measures what a Pi runs.
+node_options='--max-old-space-size=64 --max-semi-space-size=1'
 
 root="${HEDGEROW_ROOT:-}"
 build=auto
@@ -78,10 +83,14 @@ fi
 # 3. the code
 app="$root/opt/hedgerow"
 mkdir -p "$app"
-tar -C "$src" --exclude=node_modules --exclude=data --exclude=.git -cf - . | tar -C "$app" -xf -
+# dist/ is built on the Pi (by npm ci's prepare script), never copied: a build matches only the sources beside it.
+tar -C "$src" --exclude=node_modules --exclude=dist --exclude=data --exclude=.git -cf - . | tar -C "$app" -xf -
 if real; then
   id hedgerow >/dev/null 2>&1 || useradd --system --home /var/lib/hedgerow --groups i2c,gpio,audio hedgerow
   (cd "$app" && npm ci --omit=dev --no-audit --no-fund)
+  # Built as root: the service's user cannot write /opt/hedgerow, so without a build it would run through tsx.
+  # npm ci's prepare has built it already, unless scripts are turned off in npm's config; then this does.
+  (cd "$app" && node cloud/bin/build.js)
 fi
 
 # 4. config and service
@@ -114,12 +123,13 @@ Wants=network-online.target
 Type=simple
 User=hedgerow
 WorkingDirectory=/opt/hedgerow
+# hedgerow.js runs the build in /opt/hedgerow/dist/ (plain JavaScript) when it matches the sources there,
+# else the sources through tsx, saying so in the journal with the fix (npm run build as root).
 ExecStart=/usr/bin/node /opt/hedgerow/cloud/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml station
 Restart=always
 RestartSec=5
-# A capped heap keeps a long backlog drain from growing V8's heap to ~130 MB on a 512 MB Pi Zero:
-# measured peak RSS while draining a week's backlog fell from 214 MB to 110 MB with these flags.
-Environment=NODE_OPTIONS="--max-old-space-size=64 --max-semi-space-size=1"
+# A capped heap keeps a long backlog drain from growing V8's heap to ~130 MB on a 512 MB Pi Zero.
+Environment=NODE_OPTIONS="$node_options"
 # The outbox is a SQLite file: give it time to close cleanly on shutdown.
 TimeoutStopSec=20
 StateDirectory=hedgerow

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,18 @@ describe('deploy.sh (file steps, in a folder standing in for the SD card)', () =
     expect(unit).toMatch(/Restart=always/);
     expect(unit).toMatch(/Environment=NODE_OPTIONS="--max-old-space-size=64 --max-semi-space-size=1"/);
     expect(readFileSync(join(root, 'opt/hedgerow/package.json'), 'utf8')).toMatch(/"name": "hedgerow"/);
+  });
+
+  it('copies the code but not dist/ (a build matches only the sources it was made from: npm ci on the Pi makes it)', () => {
+    // A build here, as a developer's checkout has one.
+    expect(spawnSync(process.execPath, ['cloud/bin/build.js', '--quiet']).status).toBe(0);
+    expect(existsSync('dist')).toBe(true);
+    const root = freshCard();
+    expect(deploy(root).status).toBe(0);
+    expect(existsSync(join(root, 'opt/hedgerow/cloud/bin/build.js'))).toBe(true);
+    expect(existsSync(join(root, 'opt/hedgerow/dist'))).toBe(false);
+    // On a real Pi (not in this stand-in folder) the build runs as root after npm ci.
+    expect(readFileSync('deploy.sh', 'utf8')).toContain('(cd "$app" && node cloud/bin/build.js)');
   });
 
   it('keeps a config the user edited', () => {
