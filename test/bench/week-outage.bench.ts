@@ -1,13 +1,21 @@
 // A week-long outage of a station sampling once a second: 604,800 records queued, then drained to
 // mosquitto with the IoT Core profile (at most 100 publishes/s and 100 in flight, envelopes under
-// 128 KB) while a live record is appended every second by another process. Reports the drain time,
-// envelopes/s, records per envelope, live-record latency and the gateway process's RSS.
-// Baseline in the same run: the time the profile's rate alone allows for the same envelopes.
-// Run: node cloud/bin/run-ts.js test/bench/week-outage.bench.ts
-import { spawn } from 'node:child_process';
+// 128 KB) while a live record is appended every second by another process. The gateway is the real
+// command a Pi runs, `node cloud/bin/hedgerow.js --config <yaml> gateway` with the NODE_OPTIONS of
+// deploy.sh's systemd unit, and its memory is read from outside (/proc/<pid>/status every 50 ms).
+// Reports the drain time, envelopes/s, records per envelope, live-record latency, and the gateway's
+// idle RSS (from dist/ and through tsx), peak VmRSS with its anonymous/file split, and VmHWM.
+// Baselines in the same run: the time the profile's rate alone allows for the same envelopes, and
+// the RSS of node alone with the same flags.
+// Run: node cloud/bin/run-ts.js test/bench/week-outage.bench.ts   (WEEK_RECORDS=50000 for a quick try;
+// HEDGEROW_FROM_SOURCE=1 drains through tsx instead of dist/)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
+import { stringify } from 'yaml';
+import { mb, readRss, RssSampler, type RssSample } from './fixtures/process-memory.ts';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
 import { tempDir } from '../gateway/helpers/gateway-harness.ts';
@@ -18,7 +26,18 @@ import type { OutgoingRecord } from '../../device/contract.ts';
 const WEEK = Number(process.env.WEEK_RECORDS ?? 604_800);
 const FILL_BATCH = 2_000;
 const START = Date.UTC(2026, 2, 1);
+/** How long a connected gateway with nothing to send runs before its idle RSS is read. */
+const IDLE_SETTLE_MS = 3_000;
 const root = resolve(import.meta.dirname, '../..');
+const drainFromSource = process.env.HEDGEROW_FROM_SOURCE === '1';
+
+/** The service's NODE_OPTIONS, from the one line of deploy.sh that the systemd unit is written from. */
+function piNodeOptions(): string {
+  const line = /^node_options='([^']*)'$/m.exec(readFileSync(join(root, 'deploy.sh'), 'utf8'));
+  if (!line) throw new Error("deploy.sh has no node_options='…' line: the bench measures with the unit's flags");
+  return line[1]!;
+}
+const NODE_OPTIONS = piNodeOptions();
 
 function reading(second: number, live = false): OutgoingRecord {
   return {
@@ -34,10 +53,79 @@ function reading(second: number, live = false): OutgoingRecord {
   };
 }
 
+/** A config file for `hedgerow gateway`: the outbox in `dir`, the broker, IoT Core's profile, envelopes limited by bytes. */
+function gatewayConfig(dir: string, thing: string, url: string): string {
+  const file = join(dir, 'hedgerow.yaml');
+  writeFileSync(file, stringify({ dataDir: dir, station: { id: thing }, outbox: { path: 'outbox.db' }, uplink: { url, profile: 'iot-core', maxRecordsPerEnvelope: 10_000 } }));
+  return file;
+}
+
+interface Gateway {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** The command deploy.sh's unit runs, started as systemd starts it (NODE_OPTIONS in the environment). */
+function startGateway(config: string, fromSource: boolean): Gateway {
+  const child = spawn(process.execPath, ['cloud/bin/hedgerow.js', '--config', config, 'gateway'], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS, HEDGEROW_FROM_SOURCE: fromSource ? '1' : '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function connected(gateway: Gateway): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!/uplink connected/.test(gateway.output())) {
+    if (gateway.child.exitCode !== null || Date.now() > deadline) throw new Error(`the gateway did not connect:\n${gateway.output()}`);
+    await new Promise((done) => setTimeout(done, 5));
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'close');
+}
+
+/** RSS of a connected gateway with an empty outbox, after it settled. */
+async function idleGateway(dir: string, url: string, fromSource: boolean): Promise<RssSample> {
+  mkdirSync(dir, { recursive: true });
+  const gateway = startGateway(gatewayConfig(dir, 'idle', url), fromSource);
+  try {
+    await connected(gateway);
+    await new Promise((done) => setTimeout(done, IDLE_SETTLE_MS));
+    return readRss(gateway.child.pid!)!;
+  } finally {
+    await stop(gateway.child);
+  }
+}
+
+/** RSS of node itself with the same flags, doing nothing: what no code change can go below. */
+async function nodeAlone(): Promise<RssSample> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { env: { ...process.env, NODE_OPTIONS }, stdio: 'ignore' });
+  await new Promise((done) => setTimeout(done, IDLE_SETTLE_MS));
+  const sample = readRss(child.pid!)!;
+  await stop(child);
+  return sample;
+}
+
+const split = (s: RssSample | undefined) => `${mb(s?.rssMB)} MB (anonymous ${mb(s?.anonMB)}, file-backed ${mb(s?.fileMB)}, shared ${mb(s?.shmemMB)})`;
+
+const build = spawnSync(process.execPath, ['cloud/bin/build.js', '--quiet'], { cwd: root, encoding: 'utf8' });
+if (build.status !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
 const broker = await Mosquitto.start();
 const temp = tempDir();
 const path = join(temp.dir, 'outbox.db');
 try {
+  const alone = await nodeAlone();
+  const idleDist = await idleGateway(join(temp.dir, 'idle-dist'), broker.url, false);
+  const idleTsx = await idleGateway(join(temp.dir, 'idle-tsx'), broker.url, true);
+
   const station = Outbox.open({ path, log: pino({ level: 'silent' }) });
   for (let from = 0; from < WEEK; from += FILL_BATCH) {
     station.append(Array.from({ length: Math.min(FILL_BATCH, WEEK - from) }, (_, i) => reading(from + i)));
@@ -47,12 +135,9 @@ try {
   const latencies: number[] = [];
   const liveArrived = new Set<number>();
 
-  // GATEWAY_NODE_FLAGS tries V8 heap limits on the gateway process (e.g. "--max-semi-space-size=1").
-  const flags = (process.env.GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, 'cloud/bin/run-ts.js', 'test/bench/fixtures/week-gateway.ts', path, broker.url], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  while (!output.includes('online')) await new Promise((done) => setTimeout(done, 5));
+  const gateway = startGateway(gatewayConfig(temp.dir, 'week', broker.url), drainFromSource);
+  const sampler = new RssSampler(gateway.child.pid!, 50);
+  await connected(gateway);
   const started = Date.now();
   let liveSent = 0;
   const live = setInterval(() => station.append([reading(WEEK + liveSent++, true)]), 1_000);
@@ -69,7 +154,7 @@ try {
   }, 10);
   const progress = setInterval(() => {
     const got = collector.records().length;
-    console.error(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${got} records in ${collector.envelopes.length} envelopes, outbox depth ${station.stats().depth}`);
+    console.error(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${got} records in ${collector.envelopes.length} envelopes, outbox depth ${station.depth()}, gateway RSS ${mb(sampler.last?.rssMB)} MB`);
   }, 10_000);
   await collector.until(() => collector.records().length >= WEEK + liveSent && liveSent > 0, 600_000);
   clearInterval(progress);
@@ -77,12 +162,14 @@ try {
   clearInterval(live);
   await new Promise((done) => setTimeout(done, 100));
   clearInterval(watch);
-  child.kill('SIGTERM');
-  await once(child, 'close');
+  // VmHWM before SIGTERM: the kernel's peak over the whole run, including between samples.
+  const end = sampler.last;
+  sampler.stop();
+  await stop(gateway.child);
   station.close();
   await collector.stop();
+  const fallback = /through tsx/.test(gateway.output()) && !drainFromSource;
 
-  const memory = JSON.parse(output.trim().split('\n').at(-1)!) as { idleRssMB: number; peakRssMB: number; maxRssMB: number; heapMB: number; externalMB: number; anonMB: number; fileMB: number; shmemMB: number };
   const envelopes = collector.envelopes.length;
   const sizes = collector.envelopes.map((envelope) => Buffer.byteLength(JSON.stringify(envelope)));
   const perEnvelope = collector.records().length / envelopes;
@@ -92,9 +179,12 @@ try {
   console.log(`drained in ${(drainMs / 1000).toFixed(1)} s (goal < 120 s): ${envelopes} envelopes, ${((envelopes / drainMs) * 1000).toFixed(1)} envelopes/s, ${perEnvelope.toFixed(0)} records/envelope, largest envelope ${Math.max(...sizes)} bytes`);
   console.log(`baseline: 100 publishes/s alone needs ${(floorMs / 1000).toFixed(1)} s for ${envelopes} envelopes; gateway at ${((floorMs / drainMs) * 100).toFixed(0)}% of that limit`);
   console.log(`live records during the drain: ${latencies.length}, latency median ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms`);
+  console.log(`gateway process: node cloud/bin/hedgerow.js --config <yaml> gateway, NODE_OPTIONS="${NODE_OPTIONS}" (deploy.sh's unit)`);
+  console.log(`baseline: node alone with those flags ${split(alone)}`);
+  console.log(`idle (connected, empty outbox): from dist/ ${split(idleDist)}, through tsx ${split(idleTsx)}; ratio tsx/dist ${(idleTsx.rssMB / idleDist.rssMB).toFixed(2)}`);
   console.log(
-    `gateway RSS: ${memory.idleRssMB.toFixed(0)} MB loaded and idle (Node + tsx loader + modules), peak ${memory.peakRssMB.toFixed(0)} MB sampled while draining, ` +
-      `${memory.maxRssMB.toFixed(0)} MB max RSS (goal < 100 MB; at the peak V8 heap ${memory.heapMB.toFixed(0)} MB, buffers ${memory.externalMB.toFixed(0)} MB; anonymous ${memory.anonMB.toFixed(0)} MB, file-backed ${memory.fileMB.toFixed(0)} MB, shared ${memory.shmemMB.toFixed(0)} MB)${flags.length ? ` with ${flags.join(' ')}` : ''}`,
+    `draining (${drainFromSource ? 'through tsx' : fallback ? 'through tsx: dist/ could not be used!' : 'from dist/'}): peak VmRSS ${split(sampler.peak)}, VmHWM ${mb(end?.hwmMB)} MB ` +
+      `(goal < 100 MB); peak over idle ${((sampler.peak?.rssMB ?? NaN) - (drainFromSource ? idleTsx : idleDist).rssMB).toFixed(0)} MB, over node alone ${((end?.hwmMB ?? NaN) / alone.rssMB).toFixed(2)}x`,
   );
 } finally {
   await broker.stop();
