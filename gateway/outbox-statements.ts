@@ -9,6 +9,8 @@ const ROW_COLUMNS = `id, message_id AS messageId, device_id AS deviceId, seq, to
  * before the row decides: one index probe per row.
  */
 const UNCOVERED = `coalesce((SELECT e.last_id FROM envelopes e WHERE e.id <= rows.id ORDER BY e.id DESC LIMIT 1), 0) < rows.id`;
+/** Rows at or below this id are acknowledged: readers start past them instead of probing each. */
+const ACKED_THROUGH = `(SELECT value FROM state WHERE key = 'acked_through')`;
 
 export interface TotalsRow {
   depth: number;
@@ -60,9 +62,16 @@ export class OutboxStatements {
   readonly deleteRow: Database.Statement;
   /** Records many envelopes from a JSON array of [firstId, lastId] pairs. */
   readonly insertEnvelopes: Database.Statement;
-  readonly deleteRange: Database.Statement;
-  /** Deletes the envelopes in a JSON array of envelope ids. */
-  readonly deleteEnvelopes: Database.Statement;
+  /** Marks the envelopes in a JSON array of envelope ids acknowledged. */
+  readonly markAcked: Database.Statement;
+  /** Counts acknowledged rows kept in the file (their record bytes): +/- ?. */
+  readonly addAckedBytes: Database.Statement;
+  readonly setAckedThrough: Database.Statement;
+  /** Deletes every row and envelope: the truncate optimization frees whole pages without writing them. */
+  readonly clearRows: Database.Statement;
+  readonly clearEnvelopes: Database.Statement;
+  readonly deleteRowsThrough: Database.Statement;
+  readonly deleteEnvelopesThrough: Database.Statement;
   readonly oldestUncovered: Database.Statement;
   private readonly totalsStmt: Database.Statement;
   private readonly bytesStmt: Database.Statement;
@@ -73,8 +82,12 @@ export class OutboxStatements {
   private readonly envelopeIdsStmt: Database.Statement;
   private readonly bodiesStmt: Database.Statement;
   private readonly recordsStmt: Database.Statement;
-  private readonly envelopeRangesStmt: Database.Statement;
-  private readonly rangeSizeStmt: Database.Statement;
+  private readonly unackedStmt: Database.Statement;
+  private readonly ackedThroughStmt: Database.Statement;
+  private readonly ackedBytesStmt: Database.Statement;
+  private readonly advanceStmt: Database.Statement;
+  private readonly purgeBoundaryStmt: Database.Statement;
+  private readonly firstRowIdStmt: Database.Statement;
   private readonly chunkStmt: Database.Statement;
   private readonly coveredCountStmt: Database.Statement;
   private readonly scanStmt: Database.Statement;
@@ -109,11 +122,35 @@ export class OutboxStatements {
     this.deleteRow = db.prepare(`DELETE FROM rows WHERE id = ? RETURNING bytes`);
     // Acknowledgements and stamping take a whole batch per statement (ids passed as one JSON array):
     // per-envelope statements cost more than the publishes they follow.
-    this.insertEnvelopes = db.prepare(`INSERT INTO envelopes (id, last_id) SELECT value ->> 0, value ->> 1 FROM json_each(?)`);
-    this.deleteRange = db.prepare(`DELETE FROM rows WHERE id BETWEEN ? AND ?`);
-    this.deleteEnvelopes = db.prepare(`DELETE FROM envelopes WHERE id IN (SELECT value FROM json_each(?))`);
-    this.envelopeRangesStmt = db.prepare(`SELECT id, last_id FROM envelopes WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).raw();
-    this.rangeSizeStmt = db.prepare(`SELECT count(*), coalesce(sum(bytes), 0) FROM rows WHERE id BETWEEN ? AND ?`).raw();
+    this.insertEnvelopes = db.prepare(
+      `INSERT INTO envelopes (id, last_id, count, bytes) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
+    );
+    this.markAcked = db.prepare(`UPDATE envelopes SET acked = 1 WHERE id IN (SELECT value FROM json_each(?))`);
+    this.unackedStmt = db
+      .prepare(`SELECT count(*), coalesce(sum(count), 0), coalesce(sum(bytes), 0) FROM envelopes WHERE acked = 0 AND id IN (SELECT value FROM json_each(?))`)
+      .raw();
+    this.addAckedBytes = db.prepare(`UPDATE state SET value = value + ? WHERE key = 'acked_bytes'`);
+    this.ackedBytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'acked_bytes'`).pluck();
+    this.ackedThroughStmt = db.prepare(`SELECT value FROM state WHERE key = 'acked_through'`).pluck();
+    this.setAckedThrough = db.prepare(`UPDATE state SET value = ? WHERE key = 'acked_through'`);
+    // From the mark, hop over each acknowledged envelope that starts at the next row still in the file.
+    this.advanceStmt = db
+      .prepare(
+        `WITH RECURSIVE walk(through) AS (
+           SELECT ?
+           UNION ALL
+           SELECT e.last_id FROM walk JOIN envelopes e ON e.id = (SELECT min(id) FROM rows WHERE id > walk.through) AND e.acked = 1
+         ) SELECT max(through) FROM walk`,
+      )
+      .pluck();
+    this.clearRows = db.prepare(`DELETE FROM rows`);
+    this.clearEnvelopes = db.prepare(`DELETE FROM envelopes`);
+    // Among the acknowledged envelopes that end by ?1 and start by ?2: the last one's last row, and their record bytes.
+    this.purgeBoundaryStmt = db.prepare(`SELECT max(last_id), coalesce(sum(bytes), 0) FROM envelopes WHERE acked = 1 AND last_id <= ? AND id <= ?`).raw();
+    this.firstRowIdStmt = db.prepare(`SELECT min(id) FROM rows`).pluck();
+    this.deleteRowsThrough = db.prepare(`DELETE FROM rows WHERE id <= ?`);
+    // Called with an envelope's last row: the envelopes starting by it are exactly those ending by it.
+    this.deleteEnvelopesThrough = db.prepare(`DELETE FROM envelopes WHERE id <= ?`);
     // The rows of an id range summed up inside SQLite, so a run of one device and topic costs one
     // statement instead of one JavaScript row per record.
     this.chunkStmt = db
@@ -123,11 +160,12 @@ export class OutboxStatements {
          FROM rows WHERE id > ? AND id <= ?`,
       )
       .raw();
-    this.oldestUncovered = db.prepare(`SELECT id, ts, bytes FROM rows WHERE ${UNCOVERED} ORDER BY id LIMIT ?`);
+    this.oldestUncovered = db.prepare(`SELECT id, ts, bytes FROM rows WHERE id > ${ACKED_THROUGH} AND ${UNCOVERED} ORDER BY id LIMIT ?`);
     this.totalsStmt = db.prepare(`SELECT key, value FROM state WHERE key NOT LIKE 'seq:%' AND key != 'last_row_id'`).raw();
     this.bytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'bytes'`).pluck();
     this.depthStmt = db.prepare(`SELECT value FROM state WHERE key = 'depth'`).pluck();
-    this.oldestTsStmt = db.prepare(`SELECT ts FROM rows ORDER BY id LIMIT 1`).pluck();
+    // The row after the acknowledged prefix is never acknowledged itself (the prefix would include it).
+    this.oldestTsStmt = db.prepare(`SELECT ts FROM rows WHERE id > ${ACKED_THROUGH} ORDER BY id LIMIT 1`).pluck();
     this.lastIdStmt = db.prepare(`SELECT value FROM state WHERE key = 'last_row_id'`).pluck();
     // SQLite joins each envelope's records itself: one string per envelope instead of one per record.
     // The ordered subquery keeps row order at half the cost of group_concat(... ORDER BY id), which sorts.
@@ -141,15 +179,12 @@ export class OutboxStatements {
     this.recordsStmt = db.prepare(`SELECT id, message_id, record FROM rows WHERE id BETWEEN ? AND ?`).raw();
     this.stampedStmt = db.prepare(
       `SELECT e.id AS id, f.message_id AS messageId, f.device_id AS deviceId, f.topic AS topic, f.seq AS seq,
-              (SELECT count(*) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS count,
-              (SELECT coalesce(sum(bytes), 0) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS recordBytes,
+              e.count AS count, e.bytes AS recordBytes,
               (SELECT group_concat(record, ',' ORDER BY id) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id) AS body
-       FROM envelopes e LEFT JOIN rows f ON f.id = e.id WHERE e.id = @id`,
+       FROM envelopes e LEFT JOIN rows f ON f.id = e.id WHERE e.id = @id AND e.acked = 0`,
     );
-    this.envelopeIdsStmt = db.prepare(`SELECT id FROM envelopes ORDER BY id LIMIT @limit`).pluck();
-    this.coveredCountStmt = db
-      .prepare(`SELECT coalesce(sum((SELECT count(*) FROM rows r WHERE r.id BETWEEN e.id AND e.last_id)), 0) FROM envelopes e`)
-      .pluck();
+    this.envelopeIdsStmt = db.prepare(`SELECT id FROM envelopes WHERE id > ${ACKED_THROUGH} AND acked = 0 ORDER BY id LIMIT @limit`).pluck();
+    this.coveredCountStmt = db.prepare(`SELECT coalesce(sum(count), 0) FROM envelopes WHERE id > ${ACKED_THROUGH} AND acked = 0`).pluck();
     this.scanStmt = db
       .prepare(
         `SELECT id, device_id, topic, seq, ts, bytes, NOT (${UNCOVERED}) FROM rows
@@ -160,7 +195,14 @@ export class OutboxStatements {
     this.plainScanStmt = db
       .prepare(`SELECT id, device_id, topic, seq, ts, bytes, 0 FROM rows WHERE id > @afterId AND id <= @upToId ORDER BY id LIMIT @limit`)
       .raw();
-    this.envelopesAfterStmt = db.prepare(`SELECT EXISTS (SELECT 1 FROM envelopes WHERE last_id > @afterId AND id <= @upToId)`).pluck();
+    // An envelope covering a row in the range starts inside it, or is the last to start before it and
+    // reaches into it: two index probes, however many acknowledged envelopes the file still keeps.
+    this.envelopesAfterStmt = db
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM envelopes WHERE id > @afterId AND id <= @upToId)
+             OR coalesce((SELECT last_id FROM envelopes WHERE id <= @afterId ORDER BY id DESC LIMIT 1), 0) > @afterId`,
+      )
+      .pluck();
   }
 
   totals(): TotalsRow {
@@ -206,14 +248,38 @@ export class OutboxStatements {
     return ids.map((id) => byId.get(id)!);
   }
 
-  /** [firstId, lastId] of the envelopes (of a JSON array of ids) that still exist, in id order. */
-  envelopeRanges(ids: string): [number, number][] {
-    return this.envelopeRangesStmt.all(ids) as [number, number][];
+  /** How many of the envelopes (a JSON array of ids) are still unacknowledged, with their rows and record bytes. */
+  unacked(ids: string): { envelopes: number; rows: number; bytes: number } {
+    const [envelopes, rows, bytes] = this.unackedStmt.get(ids) as [number, number, number];
+    return { envelopes, rows, bytes };
   }
 
-  rangeSize(first: number, last: number): { depth: number; bytes: number } {
-    const [depth, bytes] = this.rangeSizeStmt.get(first, last) as [number, number];
-    return { depth, bytes };
+  /** Every row with id <= this is acknowledged (and may be deleted). */
+  ackedThrough(): number {
+    return this.ackedThroughStmt.get() as number;
+  }
+
+  /** Record bytes of acknowledged rows still in the file. */
+  ackedBytes(): number {
+    return this.ackedBytesStmt.get() as number;
+  }
+
+  /** The acknowledged prefix extended over the acknowledged envelopes that follow it. */
+  advanceAckedThrough(from: number): number {
+    return this.advanceStmt.get(from) as number;
+  }
+
+  /**
+   * Of the acknowledged envelopes ending by `through` and starting by `startBy`: the last row of the
+   * last one, and their record bytes. Deleting up to it deletes exactly those envelopes' rows.
+   */
+  purgeBoundary(through: number, startBy: number): { lastId: number | null; bytes: number } {
+    const [lastId, bytes] = this.purgeBoundaryStmt.get(through, startBy) as [number | null, number];
+    return { lastId, bytes };
+  }
+
+  firstRowId(): number | null {
+    return (this.firstRowIdStmt.get() as number | null | undefined) ?? null;
   }
 
   /** True when an envelope covers a row in (afterId, upToId]. */
@@ -270,7 +336,7 @@ export class OutboxStatements {
       ['afterId', 'id > @afterId'],
       ['upToId', 'id <= @upToId'],
     ] as const;
-    const where = [UNCOVERED];
+    const where = [`id > ${ACKED_THROUGH}`, UNCOVERED];
     const params: Record<string, unknown> = { limit: query.limit };
     for (const [name, clause] of filters) {
       if (query[name] === undefined) continue;

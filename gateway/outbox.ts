@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { OutgoingRecord, RecordSink } from '../device/contract.ts';
-import { applySchema } from './outbox-schema.ts';
+import { acknowledgeEnvelopes, DEFAULT_KEEP_ACKED_BYTES } from './outbox-acks.ts';
+import { applySchema, checkSchema } from './outbox-schema.ts';
 import { envelopeOverheadBytes, groupRows, MAX_RECORD_BYTES } from './envelope.ts';
 import type { EnvelopePlan, GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
 import { OutboxStatements } from './outbox-statements.ts';
@@ -43,6 +44,11 @@ export interface OutboxOptions {
   newId?: () => string;
   /** Open an existing file read-only, for `hedgerow status`: no schema changes, no writes. */
   readonly?: boolean;
+  /**
+   * Record bytes of acknowledged rows kept until the queue empties (then they go at once, cheaply);
+   * past it the oldest are deleted one by one. Default 32 MiB. See outbox-acks.ts.
+   */
+  keepAckedBytes?: number;
 }
 
 export interface OutboxStats {
@@ -136,6 +142,7 @@ export class Outbox implements RecordSink {
   private readonly newId: () => string;
   private readonly capBytes: number;
   private readonly capPolicy: CapPolicy;
+  private readonly keepAckedBytes: number;
   private refusedBatches = 0;
   private readonly appendListeners = new Set<() => void>();
   private readonly appendTxn: (rows: PreparedRow[]) => DropReport[];
@@ -150,11 +157,12 @@ export class Outbox implements RecordSink {
     this.newId = options.newId ?? randomUUID;
     this.capBytes = options.capBytes ?? 0;
     this.capPolicy = options.capPolicy ?? 'drop-oldest';
+    this.keepAckedBytes = options.keepAckedBytes ?? DEFAULT_KEEP_ACKED_BYTES;
     this.sql = new OutboxStatements(db);
     // Built once: better-sqlite3 wraps the function on every transaction() call.
     const append = db.transaction((rows: PreparedRow[]) => this.insert(rows));
     this.appendTxn = (rows) => append.immediate(rows);
-    const ack = db.transaction((ids: string) => this.deleteEnvelopes(ids));
+    const ack = db.transaction((ids: string) => acknowledgeEnvelopes(this.sql, ids, this.keepAckedBytes));
     this.ackTxn = (ids) => ack.immediate(ids);
     const stamp = db.transaction((limits: StampOptions) => this.stamp(limits));
     this.stampTxn = (limits) => stamp.immediate(limits);
@@ -165,7 +173,13 @@ export class Outbox implements RecordSink {
     const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     if (options.readonly) {
       const db = new Database(options.path, { timeout, readonly: true, fileMustExist: true });
-      return new Outbox(db, options);
+      try {
+        checkSchema(db, options.path);
+        return new Outbox(db, options);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
     }
     const db = new Database(options.path, { timeout });
     try {
@@ -204,13 +218,15 @@ export class Outbox implements RecordSink {
     return this.sql.lastId();
   }
 
-  /** Deletes rows in one transaction; returns how many existed. */
+  /** Deletes rows no envelope covers, in one transaction; returns how many existed. */
   ack(rowIds: readonly number[]): number {
     return this.db
       .transaction(() => {
         let depth = 0;
         let bytes = 0;
+        const ackedThrough = this.sql.ackedThrough();
         for (const id of rowIds) {
+          if (id <= ackedThrough) continue;
           const row = this.sql.deleteRow.get(id) as { bytes: number } | undefined;
           if (!row) continue;
           depth += 1;
@@ -315,50 +331,21 @@ export class Outbox implements RecordSink {
     return { messageId: this.newId(), deviceId: item.deviceId, topic: item.topic, ts: item.record.ts, record, bytes };
   }
 
-  /**
-   * Runs inside the ack transaction. Envelopes that follow each other with no row between them are
-   * deleted as one id range: a range delete is a few times cheaper than deleting the same rows by id.
-   */
-  private deleteEnvelopes(ids: string): number {
-    const ranges = this.sql.envelopeRanges(ids);
-    if (ranges.length === 0) return 0;
-    let depth = 0;
-    let bytes = 0;
-    const deleteRange = (first: number, last: number) => {
-      const size = this.sql.rangeSize(first, last);
-      this.sql.deleteRange.run(first, last);
-      depth += size.depth;
-      bytes += size.bytes;
-    };
-    let [first, last] = ranges[0]!;
-    for (const [id, lastId] of ranges.slice(1)) {
-      if (id === last + 1) {
-        last = lastId;
-        continue;
-      }
-      deleteRange(first, last);
-      [first, last] = [id, lastId];
-    }
-    deleteRange(first, last);
-    this.sql.deleteEnvelopes.run(ids);
-    this.sql.addTotals.run({ depth: -depth, bytes: -bytes, sentRecords: depth, sentEnvelopes: ranges.length });
-    return depth;
-  }
-
   /** Runs inside the stamp transaction. */
   private stamp(limits: StampOptions): StampedEnvelope[] {
-    if (limits.acknowledged && limits.acknowledged.length > 0) this.deleteEnvelopes(JSON.stringify(limits.acknowledged));
+    if (limits.acknowledged && limits.acknowledged.length > 0) acknowledgeEnvelopes(this.sql, JSON.stringify(limits.acknowledged), this.keepAckedBytes);
     const upToId = limits.upToId ?? Number.MAX_SAFE_INTEGER;
-    let from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0);
+    let from = Math.max(limits.afterId ?? 0, limits.cursor?.scannedTo ?? 0, this.sql.ackedThrough());
     const whole = this.wholeChunks(from, upToId, limits);
     let plans = whole.plans;
     if (whole.plans.length > 0) from = whole.plans.at(-1)!.lastId;
     if (!whole.done) plans = [...plans, ...this.scanPlans(from, upToId, { ...limits, maxEnvelopes: limits.maxEnvelopes - plans.length })];
     if (limits.fill !== undefined && limits.readAheadBytes !== undefined) plans = readAhead(plans, limits.fill, limits.readAheadBytes);
     if (plans.length === 0) return [];
-    const ranges = JSON.stringify(plans.map((plan) => [plan.id, plan.lastId]));
-    this.sql.insertEnvelopes.run(ranges);
-    const bodies = plans.every((plan) => plan.count === 1) ? this.sql.singleBodies(plans.map((plan) => plan.id)) : this.sql.bodies(ranges);
+    this.sql.insertEnvelopes.run(JSON.stringify(plans.map((plan) => [plan.id, plan.lastId, plan.count, plan.recordBytes])));
+    const bodies = plans.every((plan) => plan.count === 1)
+      ? this.sql.singleBodies(plans.map((plan) => plan.id))
+      : this.sql.bodies(JSON.stringify(plans.map((plan) => [plan.id, plan.lastId])));
     return plans.map((plan, index) => {
       const [messageId, body] = bodies[index]!;
       return { id: plan.id, messageId, deviceId: plan.deviceId, seq: plan.seq, topic: plan.topic, count: plan.count, body, recordBytes: plan.recordBytes };
