@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { OutboxRow, RowHeader, StampedEnvelope } from './envelope.ts';
 
+/** Envelopes read per step while the acknowledged prefix advances. */
+const ADVANCE_PAGE = 256;
 /** Rows in a scan's first page; each further page is twice the last. */
 const FIRST_SCAN_PAGE = 256;
 const ROW_COLUMNS = `id, message_id AS messageId, device_id AS deviceId, seq, topic, ts, record, bytes`;
@@ -85,7 +87,8 @@ export class OutboxStatements {
   private readonly unackedStmt: Database.Statement;
   private readonly ackedThroughStmt: Database.Statement;
   private readonly ackedBytesStmt: Database.Statement;
-  private readonly advanceStmt: Database.Statement;
+  private readonly envelopesAfterIdStmt: Database.Statement;
+  private readonly firstRowAfterStmt: Database.Statement;
   private readonly purgeBoundaryStmt: Database.Statement;
   private readonly firstRowIdStmt: Database.Statement;
   private readonly chunkStmt: Database.Statement;
@@ -133,16 +136,8 @@ export class OutboxStatements {
     this.ackedBytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'acked_bytes'`).pluck();
     this.ackedThroughStmt = db.prepare(`SELECT value FROM state WHERE key = 'acked_through'`).pluck();
     this.setAckedThrough = db.prepare(`UPDATE state SET value = ? WHERE key = 'acked_through'`);
-    // From the mark, hop over each acknowledged envelope that starts at the next row still in the file.
-    this.advanceStmt = db
-      .prepare(
-        `WITH RECURSIVE walk(through) AS (
-           SELECT ?
-           UNION ALL
-           SELECT e.last_id FROM walk JOIN envelopes e ON e.id = (SELECT min(id) FROM rows WHERE id > walk.through) AND e.acked = 1
-         ) SELECT max(through) FROM walk`,
-      )
-      .pluck();
+    this.envelopesAfterIdStmt = db.prepare(`SELECT id, last_id, acked FROM envelopes WHERE id > ? ORDER BY id LIMIT ?`).raw();
+    this.firstRowAfterStmt = db.prepare(`SELECT min(id) FROM rows WHERE id > ?`).pluck();
     this.clearRows = db.prepare(`DELETE FROM rows`);
     this.clearEnvelopes = db.prepare(`DELETE FROM envelopes`);
     // Among the acknowledged envelopes that end by ?1 and start by ?2: the last one's last row, and their record bytes.
@@ -264,9 +259,21 @@ export class OutboxStatements {
     return this.ackedBytesStmt.get() as number;
   }
 
-  /** The acknowledged prefix extended over the acknowledged envelopes that follow it. */
+  /**
+   * The acknowledged prefix extended over the acknowledged envelopes that follow it: each must start
+   * at the next row still in the file (ids have gaps only where the cap dropped rows).
+   */
   advanceAckedThrough(from: number): number {
-    return this.advanceStmt.get(from) as number;
+    let through = from;
+    for (;;) {
+      const next = this.envelopesAfterIdStmt.all(through, ADVANCE_PAGE) as [number, number, number][];
+      for (const [id, lastId, acked] of next) {
+        if (acked !== 1) return through;
+        if (id !== through + 1 && this.firstRowAfterStmt.get(through) !== id) return through;
+        through = lastId;
+      }
+      if (next.length < ADVANCE_PAGE) return through;
+    }
   }
 
   /**

@@ -123,6 +123,11 @@ describe('acknowledged rows', () => {
     // 20 unsent-or-stamped rows over a cap of 15: the 5 oldest never stamped go, the stamped 5 stay.
     expect(outbox.stats()).toMatchObject({ depth: 15, droppedRecords: 5, stampedRows: 5 });
     expect(outbox.readUnsent({ limit: 100 }).map((row) => row.seq)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    // The acknowledged prefix steps over the ids the cap dropped.
+    const stamped = outbox.pendingEnvelopeIds();
+    const next = outbox.stampEnvelopes({ ...limits, maxRecords: 5, maxEnvelopes: 1, afterId: stamped[0]! + 4 });
+    outbox.ackEnvelopes([...stamped, next[0]!.id]);
+    expect(outbox.stats()).toMatchObject({ depth: 5, oldestTs: 1_025 });
   });
 
   it('upgrades a schema 2 file: its envelopes (in flight when it closed) keep their rows and are sent once', () => {
