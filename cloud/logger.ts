@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type Pretty from 'pino-pretty';
+
+/** pino-pretty and its dependencies are loaded only for pretty output: a JSON-logging process never holds them. */
+const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof Pretty;
 
 export type LogFormat = 'pretty' | 'json';
 
@@ -14,7 +18,7 @@ export function createLogger(options: { level?: string; format?: LogFormat } = {
   if (format === 'json') return pino({ level });
   return pino(
     { level },
-    pretty({
+    loadPretty()({
       sync: true,
       colorize: process.stdout.isTTY === true,
       translateTime: 'SYS:HH:MM:ss',

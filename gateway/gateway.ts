@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { Extension } from '../device/extension.ts';
+import { lazyExtension, type Extension } from '../device/extension.ts';
 import { awsIotConnectorOrNull } from './aws-iot-uplink.ts';
 import type { SdkLoader } from './aws-iot-uplink.ts';
-import { BrokerExtension } from './broker.ts';
 import { MqttConnector } from './mqtt-uplink.ts';
 import type { Outbox } from './outbox.ts';
 import { openOutbox } from './outbox-quarantine.ts';
@@ -118,7 +117,7 @@ export function createGatewayExtensions(settings: GatewaySettings, ctx: GatewayC
     extensions.push(owned);
     outbox = () => owned.outbox;
   }
-  if (ctx.broker ?? settings.broker.enabled) extensions.push(new BrokerExtension(settings.broker, ctx.log.child({ part: 'broker' })));
+  if (ctx.broker ?? settings.broker.enabled) extensions.push(createBrokerExtension(settings.broker, ctx.log));
   if (settings.uplink.enabled) {
     const log = ctx.log.child({ part: 'uplink' });
     const clientId = settings.uplink.clientId ?? `hedgerow-${ctx.thing}`;
@@ -138,7 +137,13 @@ export function createGatewayExtensions(settings: GatewaySettings, ctx: GatewayC
   return extensions;
 }
 
-/** `hedgerow broker`: the embedded broker alone. */
-export function createBrokerExtension(settings: BrokerSettings, log: Logger): BrokerExtension {
-  return new BrokerExtension(settings, log.child({ part: 'broker' }));
+/**
+ * The embedded broker (`hedgerow broker`, `npm start`). aedes is loaded when it starts, so a process
+ * without a broker (`hedgerow gateway` or `station` on a Pi) never holds it in memory.
+ */
+export function createBrokerExtension(settings: BrokerSettings, log: Logger): Extension {
+  return lazyExtension('broker', async () => {
+    const { BrokerExtension } = await import('./broker.ts');
+    return new BrokerExtension(settings, log.child({ part: 'broker' }));
+  });
 }

@@ -3,8 +3,7 @@ import type { RecordSink } from '../device/contract.ts';
 import { lazyExtension, type Extension } from '../device/extension.ts';
 import type { MuseumSettings } from '../device/museum-settings.ts';
 import type { HardwareSettings, StationSettings } from '../device/settings.ts';
-import { openStationHardware } from '../device/station-hardware.ts';
-import { WeatherStation } from '../device/weather-station.ts';
+import type { WeatherStation } from '../device/weather-station.ts';
 import { createBrokerExtension, createGatewayExtensions, OutboxExtension, outboxPath } from './gateway.ts';
 import type { GatewaySettings } from './settings.ts';
 
@@ -28,6 +27,8 @@ export class StationExtension implements Extension {
   ) {}
 
   async start(): Promise<void> {
+    // Loaded at start: a process without a station (`hedgerow gateway`, `box`) never holds the drivers or i2c-bus's addon.
+    const [{ openStationHardware }, { WeatherStation }] = await Promise.all([import('../device/station-hardware.ts'), import('../device/weather-station.ts')]);
     const hardware = await openStationHardware({ station: this.settings.station, hardware: this.settings.hardware, log: this.log });
     this.close = () => hardware.close();
     const outbox = this.sink();
