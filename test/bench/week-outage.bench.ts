@@ -8,14 +8,16 @@
 // Baselines in the same run: the time the profile's rate alone allows for the same envelopes, and
 // the RSS of node alone with the same flags.
 // Run: node cloud/bin/run-ts.js test/bench/week-outage.bench.ts   (WEEK_RECORDS=50000 for a quick try;
-// HEDGEROW_FROM_SOURCE=1 drains through tsx instead of dist/)
+// HEDGEROW_FROM_SOURCE=1 drains through tsx instead of dist/; WEEK_NODE_OPTIONS tries other flags than
+// deploy.sh's, WEEK_NODE_ARGS adds node flags NODE_OPTIONS refuses (e.g. --trace-gc), and
+// WEEK_GATEWAY_LOG=<file> keeps the gateway's output)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { mb, readRss, RssSampler, type RssSample } from './fixtures/process-memory.ts';
+import { cpuSeconds, mb, readRss, RssSampler, type RssSample } from './fixtures/process-memory.ts';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
 import { tempDir } from '../gateway/helpers/gateway-harness.ts';
@@ -37,7 +39,8 @@ function piNodeOptions(): string {
   if (!line) throw new Error("deploy.sh has no node_options='…' line: the bench measures with the unit's flags");
   return line[1]!;
 }
-const NODE_OPTIONS = piNodeOptions();
+const NODE_OPTIONS = process.env.WEEK_NODE_OPTIONS ?? piNodeOptions();
+const NODE_ARGS = (process.env.WEEK_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 function reading(second: number, live = false): OutgoingRecord {
   return {
@@ -67,7 +70,7 @@ interface Gateway {
 
 /** The command deploy.sh's unit runs, started as systemd starts it (NODE_OPTIONS in the environment). */
 function startGateway(config: string, fromSource: boolean): Gateway {
-  const child = spawn(process.execPath, ['cloud/bin/hedgerow.js', '--config', config, 'gateway'], {
+  const child = spawn(process.execPath, [...NODE_ARGS, 'cloud/bin/hedgerow.js', '--config', config, 'gateway'], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS, HEDGEROW_FROM_SOURCE: fromSource ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -138,6 +141,7 @@ try {
   const gateway = startGateway(gatewayConfig(temp.dir, 'week', broker.url), drainFromSource);
   const sampler = new RssSampler(gateway.child.pid!, 50);
   await connected(gateway);
+  const cpuAtStart = cpuSeconds(gateway.child.pid!) ?? NaN;
   const started = Date.now();
   let liveSent = 0;
   const live = setInterval(() => station.append([reading(WEEK + liveSent++, true)]), 1_000);
@@ -164,8 +168,10 @@ try {
   clearInterval(watch);
   // VmHWM before SIGTERM: the kernel's peak over the whole run, including between samples.
   const end = sampler.last;
+  const drainCpu = (cpuSeconds(gateway.child.pid!) ?? NaN) - cpuAtStart;
   sampler.stop();
   await stop(gateway.child);
+  if (process.env.WEEK_GATEWAY_LOG) writeFileSync(process.env.WEEK_GATEWAY_LOG, gateway.output());
   station.close();
   await collector.stop();
   const fallback = /through tsx/.test(gateway.output()) && !drainFromSource;
@@ -178,8 +184,9 @@ try {
   console.log(`week outage: ${queued.depth} records (${(queued.bytes / 2 ** 20).toFixed(0)} MB of JSON) queued, IoT Core profile`);
   console.log(`drained in ${(drainMs / 1000).toFixed(1)} s (goal < 120 s): ${envelopes} envelopes, ${((envelopes / drainMs) * 1000).toFixed(1)} envelopes/s, ${perEnvelope.toFixed(0)} records/envelope, largest envelope ${Math.max(...sizes)} bytes`);
   console.log(`baseline: 100 publishes/s alone needs ${(floorMs / 1000).toFixed(1)} s for ${envelopes} envelopes; gateway at ${((floorMs / drainMs) * 100).toFixed(0)}% of that limit`);
+  console.log(`gateway CPU while draining: ${drainCpu.toFixed(1)} s (${((drainCpu / drainMs) * 100_000).toFixed(0)}% of one core)`);
   console.log(`live records during the drain: ${latencies.length}, latency median ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms`);
-  console.log(`gateway process: node cloud/bin/hedgerow.js --config <yaml> gateway, NODE_OPTIONS="${NODE_OPTIONS}" (deploy.sh's unit)`);
+  console.log(`gateway process: node cloud/bin/hedgerow.js --config <yaml> gateway, NODE_OPTIONS="${NODE_OPTIONS}" (${process.env.WEEK_NODE_OPTIONS ? 'WEEK_NODE_OPTIONS, not deploy.sh\'s' : 'deploy.sh\'s unit'})${NODE_ARGS.length ? `, node flags ${NODE_ARGS.join(' ')}` : ''}`);
   console.log(`baseline: node alone with those flags ${split(alone)}`);
   console.log(`idle (connected, empty outbox): from dist/ ${split(idleDist)}, through tsx ${split(idleTsx)}; ratio tsx/dist ${(idleTsx.rssMB / idleDist.rssMB).toFixed(2)}`);
   console.log(
