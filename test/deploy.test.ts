@@ -1,9 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { Mosquitto } from './gateway/helpers/mosquitto.ts';
+import { Collector } from './gateway/helpers/subscriber.ts';
 
 function deploy(root: string, ...args: string[]) {
   return spawnSync('bash', ['deploy.sh', ...args], { env: { ...process.env, HEDGEROW_ROOT: root }, encoding: 'utf8' });
@@ -55,6 +58,33 @@ describe('deploy.sh (file steps, in a folder standing in for the SD card)', () =
     expect(existsSync(join(root, 'opt/hedgerow/dist'))).toBe(false);
     // On a real Pi (not in this stand-in folder) the build runs as root after npm ci.
     expect(readFileSync('deploy.sh', 'utf8')).toContain('(cd "$app" && node cloud/bin/build.js)');
+  });
+
+  it('runs a station with the unit\'s node flags and NODE_OPTIONS: it samples and sends, and node prints no warning', { timeout: 60_000 }, async () => {
+    const root = freshCard();
+    expect(deploy(root).status).toBe(0);
+    const unit = readFileSync(join(root, 'etc/systemd/system/hedgerow.service'), 'utf8');
+    const flags = /^ExecStart=\/usr\/bin\/node (.*?) ?\/opt\/hedgerow\/cloud\/bin\/hedgerow\.js /m.exec(unit)![1]!.split(' ').filter(Boolean);
+    const nodeOptions = /^Environment=NODE_OPTIONS="(.*)"$/m.exec(unit)![1]!;
+    const broker = await Mosquitto.start();
+    const collector = await Collector.start(broker.url, 'dt/weather/deploy-1/reading');
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-unit-'));
+    writeFileSync(join(dir, 'hedgerow.yaml'), `dataDir: ${dir}\nuplink:\n  url: ${broker.url}\n`);
+    const args = [...flags, 'cloud/bin/hedgerow.js', '--config', join(dir, 'hedgerow.yaml'), 'station', '--hardware', 'virtual', '--interval', '1', '--station-id', 'deploy-1'];
+    const station = spawn(process.execPath, args, { env: { ...process.env, NODE_OPTIONS: nodeOptions }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    station.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      await collector.until(() => collector.records().length >= 2, 45_000);
+    } finally {
+      station.kill('SIGTERM');
+      await once(station, 'close');
+      await collector.stop();
+      await broker.stop();
+    }
+    expect(station.exitCode).toBe(0);
+    expect(collector.records()[0]).toMatchObject({ ambient_temperature: expect.any(Number) });
+    expect(stderr).toBe('');
   });
 
   it('keeps a config the user edited', () => {

@@ -1,15 +1,16 @@
 // A week-long outage of a station sampling once a second: 604,800 records queued, then drained to
 // mosquitto with the IoT Core profile (at most 100 publishes/s and 100 in flight, envelopes under
 // 128 KB) while a live record is appended every second by another process. The gateway is the real
-// command a Pi runs, `node cloud/bin/hedgerow.js --config <yaml> gateway` with the NODE_OPTIONS of
-// deploy.sh's systemd unit, and its memory is read from outside (/proc/<pid>/status every 50 ms).
+// command a Pi runs, `node <flags> cloud/bin/hedgerow.js --config <yaml> gateway` with the node flags and
+// NODE_OPTIONS of deploy.sh's systemd unit, and its memory is read from outside (/proc/<pid>/status
+// every 50 ms).
 // Reports the drain time, envelopes/s, records per envelope, live-record latency, and the gateway's
 // idle RSS (from dist/ and through tsx), peak VmRSS with its anonymous/file split, and VmHWM.
 // Baselines in the same run: the time the profile's rate alone allows for the same envelopes, and
 // the RSS of node alone with the same flags.
 // Run: node cloud/bin/run-ts.js test/bench/week-outage.bench.ts   (WEEK_RECORDS=50000 for a quick try;
-// HEDGEROW_FROM_SOURCE=1 drains through tsx instead of dist/; WEEK_NODE_OPTIONS tries other flags than
-// deploy.sh's, WEEK_NODE_ARGS adds node flags NODE_OPTIONS refuses (e.g. --trace-gc), and
+// HEDGEROW_FROM_SOURCE=1 drains through tsx instead of dist/; WEEK_NODE_OPTIONS and WEEK_NODE_ARGS try
+// other NODE_OPTIONS and node flags than deploy.sh's (e.g. WEEK_NODE_ARGS=--trace-gc), and
 // WEEK_GATEWAY_LOG=<file> keeps the gateway's output)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,14 +34,14 @@ const IDLE_SETTLE_MS = 3_000;
 const root = resolve(import.meta.dirname, '../..');
 const drainFromSource = process.env.HEDGEROW_FROM_SOURCE === '1';
 
-/** The service's NODE_OPTIONS, from the one line of deploy.sh that the systemd unit is written from. */
-function piNodeOptions(): string {
-  const line = /^node_options='([^']*)'$/m.exec(readFileSync(join(root, 'deploy.sh'), 'utf8'));
-  if (!line) throw new Error("deploy.sh has no node_options='…' line: the bench measures with the unit's flags");
+/** A setting of the systemd unit (NODE_OPTIONS, node's flags), from the line of deploy.sh the unit is written from. */
+function unitSetting(name: 'node_options' | 'node_flags'): string {
+  const line = new RegExp(`^${name}='([^']*)'$`, 'm').exec(readFileSync(join(root, 'deploy.sh'), 'utf8'));
+  if (!line) throw new Error(`deploy.sh has no ${name}='…' line: the bench measures with the unit's settings`);
   return line[1]!;
 }
-const NODE_OPTIONS = process.env.WEEK_NODE_OPTIONS ?? piNodeOptions();
-const NODE_ARGS = (process.env.WEEK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const NODE_OPTIONS = process.env.WEEK_NODE_OPTIONS ?? unitSetting('node_options');
+const NODE_ARGS = (process.env.WEEK_NODE_ARGS ?? unitSetting('node_flags')).split(' ').filter(Boolean);
 
 function reading(second: number, live = false): OutgoingRecord {
   return {
@@ -110,7 +111,7 @@ async function idleGateway(dir: string, url: string, fromSource: boolean): Promi
 
 /** RSS of node itself with the same flags, doing nothing: what no code change can go below. */
 async function nodeAlone(): Promise<RssSample> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { env: { ...process.env, NODE_OPTIONS }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...NODE_ARGS, '-e', 'setInterval(() => {}, 1000)'], { env: { ...process.env, NODE_OPTIONS }, stdio: 'ignore' });
   await new Promise((done) => setTimeout(done, IDLE_SETTLE_MS));
   const sample = readRss(child.pid!)!;
   await stop(child);
@@ -186,7 +187,8 @@ try {
   console.log(`baseline: 100 publishes/s alone needs ${(floorMs / 1000).toFixed(1)} s for ${envelopes} envelopes; gateway at ${((floorMs / drainMs) * 100).toFixed(0)}% of that limit`);
   console.log(`gateway CPU while draining: ${drainCpu.toFixed(1)} s (${((drainCpu / drainMs) * 100_000).toFixed(0)}% of one core)`);
   console.log(`live records during the drain: ${latencies.length}, latency median ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms`);
-  console.log(`gateway process: node cloud/bin/hedgerow.js --config <yaml> gateway, NODE_OPTIONS="${NODE_OPTIONS}" (${process.env.WEEK_NODE_OPTIONS ? 'WEEK_NODE_OPTIONS, not deploy.sh\'s' : 'deploy.sh\'s unit'})${NODE_ARGS.length ? `, node flags ${NODE_ARGS.join(' ')}` : ''}`);
+  const overridden = process.env.WEEK_NODE_OPTIONS !== undefined || process.env.WEEK_NODE_ARGS !== undefined;
+  console.log(`gateway process: node ${NODE_ARGS.join(' ')} cloud/bin/hedgerow.js --config <yaml> gateway, NODE_OPTIONS="${NODE_OPTIONS}" (${overridden ? 'WEEK_NODE_OPTIONS/ARGS, not deploy.sh\'s unit' : 'deploy.sh\'s unit'})`);
   console.log(`baseline: node alone with those flags ${split(alone)}`);
   console.log(`idle (connected, empty outbox): from dist/ ${split(idleDist)}, through tsx ${split(idleTsx)}; ratio tsx/dist ${(idleTsx.rssMB / idleDist.rssMB).toFixed(2)}`);
   console.log(
