@@ -11,7 +11,7 @@
 // Run: node cloud/bin/run-ts.js test/bench/week-outage.bench.ts   (WEEK_RECORDS=50000 for a quick try;
 // HEDGEROW_FROM_SOURCE=1 drains through tsx instead of dist/; WEEK_NODE_OPTIONS and WEEK_NODE_ARGS try
 // other NODE_OPTIONS and node flags than deploy.sh's (e.g. WEEK_NODE_ARGS=--trace-gc), and
-// WEEK_GATEWAY_LOG=<file> keeps the gateway's output)
+// WEEK_GATEWAY_LOG=<file> keeps the gateway's output; WEEK_UPLINK='{"maxInFlight":25}' tries other uplink settings)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,7 +60,8 @@ function reading(second: number, live = false): OutgoingRecord {
 /** A config file for `hedgerow gateway`: the outbox in `dir`, the broker, IoT Core's profile, envelopes limited by bytes. */
 function gatewayConfig(dir: string, thing: string, url: string): string {
   const file = join(dir, 'hedgerow.yaml');
-  writeFileSync(file, stringify({ dataDir: dir, station: { id: thing }, outbox: { path: 'outbox.db' }, uplink: { url, profile: 'iot-core', maxRecordsPerEnvelope: 10_000 } }));
+  const uplink = { url, profile: 'iot-core', maxRecordsPerEnvelope: 10_000, ...(JSON.parse(process.env.WEEK_UPLINK ?? '{}') as object) };
+  writeFileSync(file, stringify({ dataDir: dir, station: { id: thing }, outbox: { path: 'outbox.db' }, uplink }));
   return file;
 }
 
@@ -182,7 +183,7 @@ try {
   const perEnvelope = collector.records().length / envelopes;
   const floorMs = (envelopes / 100) * 1_000;
   latencies.sort((a, b) => a - b);
-  console.log(`week outage: ${queued.depth} records (${(queued.bytes / 2 ** 20).toFixed(0)} MB of JSON) queued, IoT Core profile`);
+  console.log(`week outage: ${queued.depth} records (${(queued.bytes / 2 ** 20).toFixed(0)} MB of JSON) queued, IoT Core profile${process.env.WEEK_UPLINK ? `, uplink ${process.env.WEEK_UPLINK}` : ''}`);
   console.log(`drained in ${(drainMs / 1000).toFixed(1)} s (goal < 120 s): ${envelopes} envelopes, ${((envelopes / drainMs) * 1000).toFixed(1)} envelopes/s, ${perEnvelope.toFixed(0)} records/envelope, largest envelope ${Math.max(...sizes)} bytes`);
   console.log(`baseline: 100 publishes/s alone needs ${(floorMs / 1000).toFixed(1)} s for ${envelopes} envelopes; gateway at ${((floorMs / drainMs) * 100).toFixed(0)}% of that limit`);
   console.log(`gateway CPU while draining: ${drainCpu.toFixed(1)} s (${((drainCpu / drainMs) * 100_000).toFixed(0)}% of one core)`);
