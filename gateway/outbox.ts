@@ -21,6 +21,8 @@ const EVICT_CHUNK = 500;
 const PAGE_CACHE_KIB = 2_048;
 /** Envelopes of at least this many records are first sought whole by one aggregate statement each. */
 const MIN_CHUNK_RECORDS = 8;
+/** Byte-limited chunks tried smaller at most this many times in a row before the row-by-row scan takes over. */
+const MAX_CHUNK_MISSES = 3;
 /** AWS IoT Core's topic limits (design.md §3). */
 const MAX_TOPIC_BYTES = 256;
 const MAX_TOPIC_LEVELS = 8;
@@ -143,6 +145,8 @@ export class Outbox implements RecordSink {
   private readonly capBytes: number;
   private readonly capPolicy: CapPolicy;
   private readonly keepAckedBytes: number;
+  /** Rows the last whole chunk held when bytes bounded it: where the next stamp starts looking. */
+  private chunkRows = Infinity;
   private refusedBatches = 0;
   private readonly appendListeners = new Set<() => void>();
   private readonly appendTxn: (rows: PreparedRow[]) => DropReport[];
@@ -353,11 +357,12 @@ export class Outbox implements RecordSink {
   }
 
   /**
-   * The fast path for full envelopes: while the next `maxRecords` row ids all exist, are one device
-   * and topic with consecutive seq, fit the byte limit and no envelope covers them, they are one
-   * envelope, found by one aggregate statement instead of reading every row's header. Anything else
-   * (a gap, a mix, large records, the tail of the queue) is left to the row-by-row scan, which
-   * carries on where this stopped unless `done`.
+   * The fast path for full envelopes: while the next `maxRecords` row ids (or, when bytes bound
+   * the envelope, as many as fit at their mean size) all exist, are one device and topic with
+   * consecutive seq, fit the byte limit and no envelope covers them, they are one envelope, found by
+   * one aggregate statement instead of reading every row's header. A byte-bound chunk may hold a row
+   * fewer than the scan would pack when sizes vary. Anything else (a gap, a mix, large records, the
+   * tail of the queue) is left to the row-by-row scan, which carries on where this stopped unless `done`.
    */
   private wholeChunks(from: number, upToId: number, limits: StampOptions): { plans: EnvelopePlan[]; done: boolean } {
     const plans: EnvelopePlan[] = [];
@@ -365,16 +370,29 @@ export class Outbox implements RecordSink {
     const budget = limits.fill !== undefined && limits.readAheadBytes !== undefined ? limits.readAheadBytes : Infinity;
     let spent = 0;
     let after = from;
-    while (plans.length < limits.maxEnvelopes && after + limits.maxRecords <= upToId) {
-      const chunk = this.sql.chunk(after, after + limits.maxRecords);
-      if (!chunk || chunk.count !== limits.maxRecords || !chunk.uniform || chunk.lastSeq - chunk.firstSeq !== chunk.count - 1) break;
-      if (envelopeOverheadBytes(chunk.deviceId) + chunk.bytes + chunk.count - 1 > limits.maxBytes) break;
+    let size = Math.min(limits.maxRecords, this.chunkRows);
+    let misses = 0;
+    while (plans.length < limits.maxEnvelopes && after + size <= upToId) {
+      const chunk = this.sql.chunk(after, after + size);
+      if (!chunk || chunk.count !== size || !chunk.uniform || chunk.lastSeq - chunk.firstSeq !== chunk.count - 1) break;
+      const overhead = envelopeOverheadBytes(chunk.deviceId);
+      // How many rows of this chunk's mean size fit one envelope: when bytes, not maxRecords, bound
+      // envelopes (IoT Core's 128 KB), chunks are sized from it instead of failing at maxRecords.
+      const fitting = Math.min(limits.maxRecords, Math.floor((limits.maxBytes - overhead + 1) / (chunk.bytes / chunk.count + 1)));
+      if (overhead + chunk.bytes + chunk.count - 1 > limits.maxBytes) {
+        misses += 1;
+        size = Math.min(fitting, size - 1);
+        if (size < MIN_CHUNK_RECORDS || misses > MAX_CHUNK_MISSES) break;
+        continue;
+      }
       if (plans.length >= (limits.fill ?? Infinity)) {
         if (spent + chunk.bytes > budget) break;
         spent += chunk.bytes;
       }
       plans.push({ id: chunk.firstId, lastId: chunk.lastId, deviceId: chunk.deviceId, topic: chunk.topic, seq: chunk.firstSeq, count: chunk.count, recordBytes: chunk.bytes });
       after = chunk.lastId;
+      misses = 0;
+      this.chunkRows = size = Math.max(MIN_CHUNK_RECORDS, fitting);
     }
     if (limits.cursor) limits.cursor.scannedTo = Math.max(limits.cursor.scannedTo, after);
     return { plans, done: plans.length >= limits.maxEnvelopes || (limits.fill !== undefined && plans.length >= limits.fill) };

@@ -189,6 +189,22 @@ describe('Outbox', () => {
     expect(outbox.readUnsent({ limit: 10 })).toEqual([]);
   });
 
+  it('forms byte-bound envelopes by whole chunks, packed as full as one grouping of the whole queue', () => {
+    const outbox = openOutbox();
+    // Same-size records: 40 of them fit 12,000 bytes, far under maxRecords, as IoT Core's 128 KB does.
+    for (let i = 0; i < 5; i += 1) outbox.append(Array.from({ length: 100 }, (_, k) => rec('a', 10_000 + i * 100 + k, { pad: 'p'.repeat(250) })));
+    const grouping = { maxRecords: 1_000, maxBytes: 12_000 };
+    const expected = groupRows(outbox.readUnsent({ limit: 10_000 }), { ...grouping, maxEnvelopes: 10_000 }).map((plan) => [plan.id, plan.count]);
+    expect(expected[0]![1]).toBeGreaterThan(8);
+    const cursor = { scannedTo: 0 };
+    const stamped: number[][] = [];
+    for (let envelopes = outbox.stampEnvelopes({ ...grouping, maxEnvelopes: 3, cursor }); envelopes.length > 0; envelopes = outbox.stampEnvelopes({ ...grouping, maxEnvelopes: 3, cursor })) {
+      for (const envelope of envelopes) expect(Buffer.byteLength(`{"messageId":"${envelope.messageId}","deviceId":"a","seq":${envelope.seq},"sentAt":1,"records":[${envelope.body}]}`)).toBeLessThanOrEqual(12_000);
+      stamped.push(...envelopes.map((envelope) => [envelope.id, envelope.count]));
+    }
+    expect(stamped).toEqual(expected);
+  });
+
   it('never joins two devices whose seq happen to follow each other in one id range', () => {
     const outbox = openOutbox();
     outbox.append(Array.from({ length: 5 }, (_, i) => rec('y', i)));
