@@ -16,8 +16,8 @@ const PURGE_ROWS = 20_000;
  * ones it frees included, and copies them again at the checkpoint: deleting a sent row cost as much
  * as appending it, and twice the SD card writes. Instead, an acknowledged envelope is marked, the
  * `acked_through` mark moves over the acknowledged prefix of the queue (readers start past it), and:
- * - when nothing is queued any more, every row and envelope goes at once (`DELETE` without `WHERE`
- *   frees whole pages without writing them);
+ * - when every row in the file is acknowledged, every row and envelope goes at once (`DELETE`
+ *   without `WHERE` frees whole pages without writing them);
  * - when a backlog never empties, the acknowledged rows past `keepAckedBytes` are deleted from the
  *   oldest, PURGE_ROWS at a time, so they never grow without bound.
  */
@@ -32,14 +32,15 @@ export function acknowledgeEnvelopes(sql: OutboxStatements, ids: string, keepAck
 }
 
 function reclaim(sql: OutboxStatements, keepAckedBytes: number): void {
-  if (sql.queuedRows() === 0) {
+  const through = sql.advanceAckedThrough(sql.ackedThrough());
+  // Decided from the rows themselves, not the running totals: all of them acknowledged.
+  if (through >= (sql.lastRowInFile() ?? 0)) {
     sql.clearRows.run();
     sql.clearEnvelopes.run();
     sql.addAckedBytes.run(-sql.ackedBytes());
-    sql.setAckedThrough.run(sql.lastId());
+    sql.setAckedThrough.run(Math.max(through, sql.lastId()));
     return;
   }
-  const through = sql.advanceAckedThrough(sql.ackedThrough());
   sql.setAckedThrough.run(through);
   if (sql.ackedBytes() <= keepAckedBytes) return;
   const first = sql.firstRowId();

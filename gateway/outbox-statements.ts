@@ -91,6 +91,7 @@ export class OutboxStatements {
   private readonly firstRowAfterStmt: Database.Statement;
   private readonly purgeBoundaryStmt: Database.Statement;
   private readonly firstRowIdStmt: Database.Statement;
+  private readonly lastRowInFileStmt: Database.Statement;
   private readonly chunkStmt: Database.Statement;
   private readonly coveredCountStmt: Database.Statement;
   private readonly scanStmt: Database.Statement;
@@ -143,6 +144,7 @@ export class OutboxStatements {
     // Among the acknowledged envelopes that end by ?1 and start by ?2: the last one's last row, and their record bytes.
     this.purgeBoundaryStmt = db.prepare(`SELECT max(last_id), coalesce(sum(bytes), 0) FROM envelopes WHERE acked = 1 AND last_id <= ? AND id <= ?`).raw();
     this.firstRowIdStmt = db.prepare(`SELECT min(id) FROM rows`).pluck();
+    this.lastRowInFileStmt = db.prepare(`SELECT max(id) FROM rows`).pluck();
     this.deleteRowsThrough = db.prepare(`DELETE FROM rows WHERE id <= ?`);
     // Called with an envelope's last row: the envelopes starting by it are exactly those ending by it.
     this.deleteEnvelopesThrough = db.prepare(`DELETE FROM envelopes WHERE id <= ?`);
@@ -287,6 +289,11 @@ export class OutboxStatements {
 
   firstRowId(): number | null {
     return (this.firstRowIdStmt.get() as number | null | undefined) ?? null;
+  }
+
+  /** The highest row id still in the file (lastId() is the highest ever handed out). */
+  lastRowInFile(): number | null {
+    return (this.lastRowInFileStmt.get() as number | null | undefined) ?? null;
   }
 
   /** True when an envelope covers a row in (afterId, upToId]. */

@@ -77,6 +77,18 @@ describe('acknowledged rows', () => {
     expect(outbox.readUnsent({ limit: 1 })[0]).toMatchObject({ id: 36, seq: 36 });
   });
 
+  it('deletes rows in bulk only when the rows themselves are all acknowledged, whatever the running totals say', () => {
+    const outbox = openOutbox();
+    outbox.append(records(0, 20));
+    const [e0, e1] = outbox.stampEnvelopes(limits).map((envelope) => envelope.id);
+    const db = new Database(path);
+    db.prepare(`UPDATE state SET value = 10 WHERE key = 'depth'`).run();
+    db.close();
+    outbox.ackEnvelopes([e0!]);
+    expect(inFile()).toEqual({ rows: 20, envelopes: 2, acked: 1 });
+    expect(outbox.envelopesById([e1!])).toEqual([expect.objectContaining({ count: 10, seq: 11 })]);
+  });
+
   it('acknowledged out of order: the acknowledged prefix stops at the first unacknowledged envelope, and a reopened file counts the same', () => {
     const outbox = openOutbox();
     outbox.append(records(0, 40));
