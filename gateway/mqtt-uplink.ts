@@ -44,7 +44,8 @@ export class MqttConnector implements UplinkConnector {
       const code = (error as { code?: unknown }).code;
       const refusedVersion = typeof code === 'number' && UNSUPPORTED_VERSION_CODES.has(code);
       if (this.version === 5 && this.options.settings.protocolVersion === 'auto' && refusedVersion) {
-        this.options.log.warn(`broker refused MQTT 5 (${(error as Error).message}): using MQTT 3.1.1 from now on`);
+        // Normal for MQTT 3.1.1 brokers (the embedded aedes among them), so not a warning.
+        this.options.log.info(`broker speaks MQTT 3.1.1, not 5 (${(error as Error).message}): using MQTT 3.1.1 from now on`);
         this.version = 4;
         return await this.open(will);
       }
