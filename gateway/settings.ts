@@ -128,6 +128,11 @@ export const uplinkSettings = z
     profile: z.enum(['generic', 'iot-core']).default('generic'),
     /** QoS 1 publishes awaiting PUBACK; the broker's Receive Maximum lowers it. Default 100. */
     maxInFlight: z.number().int().min(1).max(65_535).default(100),
+    /**
+     * Payload bytes awaiting PUBACK (at least one envelope always goes). On a slow link 100 envelopes
+     * of 128 KB would sit in memory, twice over while the socket queues them. Default 4MB.
+     */
+    maxInFlightBytes: byteSize.default(4 * 1024 ** 2),
     /** Publishes per second; 0 for no limit (the iot-core profile caps it at 100). Default 0. */
     maxPublishesPerSecond: z.number().int().min(0).default(0),
     /** Records per envelope. Default 100. */

@@ -184,6 +184,7 @@ export class UplinkService implements Extension {
       this.wake();
     });
     const inFlight = new Set<number>();
+    let inFlightBytes = 0;
     const ticker = this.startTicker(settings.pollInterval);
     let nextStatusAt = 0;
     let refused = false;
@@ -196,14 +197,19 @@ export class UplinkService implements Extension {
       const payload = encodeEnvelope(envelope, this.now());
       envelope.body = '';
       inFlight.add(id);
+      // UTF-16 length: the byte count for the ASCII JSON that records almost always are.
+      const size = payload.length;
+      inFlightBytes += size;
       session.publish(topic, payload).then(
         () => {
           inFlight.delete(id);
+          inFlightBytes -= size;
           this.queueAck(id);
           this.wake();
         },
         (error: unknown) => {
           inFlight.delete(id);
+          inFlightBytes -= size;
           if (error instanceof PublishRefusedError && !refused) {
             // The rows stay queued: a refusal (e.g. not authorized) is fixed on the broker, then retried.
             refused = true;
@@ -223,7 +229,8 @@ export class UplinkService implements Extension {
           await rate.take(signal);
           this.publishStatus(session).catch(() => {});
         }
-        let room = window - inFlight.size;
+        // A byte budget spent stops refills until PUBACKs return it; an empty window always takes one.
+        let room = inFlight.size > 0 && inFlightBytes >= settings.maxInFlightBytes ? 0 : window - inFlight.size;
         // Refill at every free slot: waiting for a bigger gap lets the pipe run dry, and a broker that
         // batches its PUBACKs behind Nagle's algorithm then stalls for a delayed-ACK timeout each time.
         if (room >= 1) {
@@ -239,7 +246,14 @@ export class UplinkService implements Extension {
             retryIds.length > 0
               ? this.retryBatch(outbox, retryIds.splice(0, room))
               : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, window, liveMark, cursors);
-          for (const envelope of batch) {
+          for (const [index, envelope] of batch.entries()) {
+            if (inFlight.size > 0 && inFlightBytes >= settings.maxInFlightBytes) {
+              // Over the byte budget: the rest wait, first in line, for PUBACKs to return it.
+              const waiting = batch.slice(index);
+              for (const held of waiting) this.unpublished.add(held.id);
+              this.ready.unshift(...waiting);
+              break;
+            }
             if (!rate.tryTake()) await rate.take(signal);
             if (!open || signal.aborted) break;
             send(envelope);

@@ -125,6 +125,23 @@ describe('drain flow control', () => {
     expect(session.maxInFlight).toBeLessThanOrEqual(4);
   });
 
+  it('stops refilling while the payload bytes in flight reach maxInFlightBytes, and sends everything in order', async () => {
+    // Envelopes of 10 records are about 800 bytes: a 2,500-byte budget lets at most four go out.
+    const { outbox, connector } = fixture(undefined, { maxInFlight: 100, maxRecordsPerEnvelope: 10, maxInFlightBytes: 2_500 });
+    outbox.append(weatherBatch('station-1', 0, 300));
+    await until(() => connector.sessions.length === 1);
+    const session = connector.sessions[0]!;
+    while (outbox.stats().depth > 0) {
+      session.ackAll();
+      await new Promise((done) => setTimeout(done, 1));
+    }
+    const sizes = session.published.map((entry) => Buffer.byteLength(JSON.stringify(entry.body)));
+    expect(Math.min(...sizes)).toBeGreaterThan(700);
+    expect(session.maxInFlight).toBeGreaterThanOrEqual(2);
+    expect(session.maxInFlight).toBeLessThanOrEqual(Math.ceil(2_500 / Math.min(...sizes)));
+    expect(session.envelopes().flatMap((envelope) => envelope.records.map((record) => record.n))).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+
   it('re-sends unacknowledged envelopes after a reconnect with the same messageId and counts the retries', async () => {
     const { outbox, connector } = fixture(undefined, { maxInFlight: 10, maxRecordsPerEnvelope: 5 });
     outbox.append(weatherBatch('station-1', 0, 40));
