@@ -11,7 +11,8 @@
 // Run: node cloud/bin/run-ts.js test/bench/week-outage.bench.ts   (WEEK_RECORDS=50000 for a quick try;
 // HEDGEROW_FROM_SOURCE=1 drains through tsx instead of dist/; WEEK_NODE_OPTIONS and WEEK_NODE_ARGS try
 // other NODE_OPTIONS and node flags than deploy.sh's (e.g. WEEK_NODE_ARGS=--trace-gc), and
-// WEEK_GATEWAY_LOG=<file> keeps the gateway's output; WEEK_UPLINK='{"maxInFlight":25}' tries other uplink settings)
+// WEEK_GATEWAY_LOG=<file> keeps the gateway's output; WEEK_UPLINK='{"maxInFlight":25}' tries other uplink settings;
+// WEEK_COMMAND='station --hardware virtual' measures the station and uplink in one process, as deploy.sh's unit runs them)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,9 @@ const root = resolve(import.meta.dirname, '../..');
 const drainFromSource = process.env.HEDGEROW_FROM_SOURCE === '1';
 
 /** A setting of the systemd unit (NODE_OPTIONS, node's flags), from the line of deploy.sh the unit is written from. */
+/** The hedgerow subcommand measured: the gateway alone by default. */
+const COMMAND = (process.env.WEEK_COMMAND ?? 'gateway').split(' ').filter(Boolean);
+
 function unitSetting(name: 'node_options' | 'node_flags'): string {
   const line = new RegExp(`^${name}='([^']*)'$`, 'm').exec(readFileSync(join(root, 'deploy.sh'), 'utf8'));
   if (!line) throw new Error(`deploy.sh has no ${name}='…' line: the bench measures with the unit's settings`);
@@ -72,7 +76,7 @@ interface Gateway {
 
 /** The command deploy.sh's unit runs, started as systemd starts it (NODE_OPTIONS in the environment). */
 function startGateway(config: string, fromSource: boolean): Gateway {
-  const child = spawn(process.execPath, [...NODE_ARGS, 'cloud/bin/hedgerow.js', '--config', config, 'gateway'], {
+  const child = spawn(process.execPath, [...NODE_ARGS, 'cloud/bin/hedgerow.js', '--config', config, ...COMMAND], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS, HEDGEROW_FROM_SOURCE: fromSource ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -189,7 +193,7 @@ try {
   console.log(`gateway CPU while draining: ${drainCpu.toFixed(1)} s (${((drainCpu / drainMs) * 100_000).toFixed(0)}% of one core)`);
   console.log(`live records during the drain: ${latencies.length}, latency median ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms`);
   const overridden = process.env.WEEK_NODE_OPTIONS !== undefined || process.env.WEEK_NODE_ARGS !== undefined;
-  console.log(`gateway process: node ${NODE_ARGS.join(' ')} cloud/bin/hedgerow.js --config <yaml> gateway, NODE_OPTIONS="${NODE_OPTIONS}" (${overridden ? 'WEEK_NODE_OPTIONS/ARGS, not deploy.sh\'s unit' : 'deploy.sh\'s unit'})`);
+  console.log(`gateway process: node ${NODE_ARGS.join(' ')} cloud/bin/hedgerow.js --config <yaml> ${COMMAND.join(' ')}, NODE_OPTIONS="${NODE_OPTIONS}" (${overridden ? 'WEEK_NODE_OPTIONS/ARGS, not deploy.sh\'s unit' : 'deploy.sh\'s unit'})`);
   console.log(`baseline: node alone with those flags ${split(alone)}`);
   console.log(`idle (connected, empty outbox): from dist/ ${split(idleDist)}, through tsx ${split(idleTsx)}; ratio tsx/dist ${(idleTsx.rssMB / idleDist.rssMB).toFixed(2)}`);
   console.log(
