@@ -37,6 +37,8 @@ function reclaim(sql: OutboxStatements, keepAckedBytes: number): void {
   if (through >= (sql.lastRowInFile() ?? 0)) {
     sql.clearRows.run();
     sql.clearEnvelopes.run();
+    // Nothing is queued now, whatever the running totals drifted to.
+    sql.zeroQueueTotals.run();
     sql.addAckedBytes.run(-sql.ackedBytes());
     sql.setAckedThrough.run(Math.max(through, sql.lastId()));
     return;

@@ -72,6 +72,7 @@ export class OutboxStatements {
   /** Deletes every row and envelope: the truncate optimization frees whole pages without writing them. */
   readonly clearRows: Database.Statement;
   readonly clearEnvelopes: Database.Statement;
+  readonly zeroQueueTotals: Database.Statement;
   readonly deleteRowsThrough: Database.Statement;
   readonly deleteEnvelopesThrough: Database.Statement;
   readonly oldestUncovered: Database.Statement;
@@ -141,6 +142,7 @@ export class OutboxStatements {
     this.firstRowAfterStmt = db.prepare(`SELECT min(id) FROM rows WHERE id > ?`).pluck();
     this.clearRows = db.prepare(`DELETE FROM rows`);
     this.clearEnvelopes = db.prepare(`DELETE FROM envelopes`);
+    this.zeroQueueTotals = db.prepare(`UPDATE state SET value = 0 WHERE key IN ('depth', 'bytes')`);
     // Among the acknowledged envelopes that end by ?1 and start by ?2: the last one's last row, and their record bytes.
     this.purgeBoundaryStmt = db.prepare(`SELECT max(last_id), coalesce(sum(bytes), 0) FROM envelopes WHERE acked = 1 AND last_id <= ? AND id <= ?`).raw();
     this.firstRowIdStmt = db.prepare(`SELECT min(id) FROM rows`).pluck();

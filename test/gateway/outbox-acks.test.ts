@@ -87,6 +87,10 @@ describe('acknowledged rows', () => {
     outbox.ackEnvelopes([e0!]);
     expect(inFile()).toEqual({ rows: 20, envelopes: 2, acked: 1 });
     expect(outbox.envelopesById([e1!])).toEqual([expect.objectContaining({ count: 10, seq: 11 })]);
+    // Once the rows are all sent, the totals are right again.
+    outbox.ackEnvelopes([e1!]);
+    expect(inFile().rows).toBe(0);
+    expect(outbox.stats()).toMatchObject({ depth: 0, bytes: 0, sentRecords: 20 });
   });
 
   it('acknowledged out of order: the acknowledged prefix stops at the first unacknowledged envelope, and a reopened file counts the same', () => {
