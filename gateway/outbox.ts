@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { OutgoingRecord, RecordSink } from '../device/contract.ts';
 import { acknowledgeEnvelopes, DEFAULT_KEEP_ACKED_BYTES } from './outbox-acks.ts';
+import { applyCap, OutboxFullError } from './outbox-cap.ts';
+import type { CapPolicy, DropReport } from './outbox-cap.ts';
 import { applySchema, checkSchema } from './outbox-schema.ts';
 import { envelopeOverheadBytes, groupRows, MAX_RECORD_BYTES } from './envelope.ts';
 import type { EnvelopePlan, GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
@@ -12,8 +14,6 @@ import { OutboxStatements } from './outbox-statements.ts';
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /** Most rows read to form envelopes in one go: bounds memory when envelopes are large. */
 const MAX_ROWS_PER_STAMP = 10_000;
-/** Rows read per step when the cap evicts the oldest rows. */
-const EVICT_CHUNK = 500;
 /**
  * SQLite's page cache per handle. The queue is read and written at its two ends, so a small cache
  * serves it; the 16 MB default filled up while draining a week's backlog and stayed in RSS on the Pi.
@@ -26,8 +26,6 @@ const MAX_CHUNK_MISSES = 3;
 /** AWS IoT Core's topic limits (design.md §3). */
 const MAX_TOPIC_BYTES = 256;
 const MAX_TOPIC_LEVELS = 8;
-
-export type CapPolicy = 'drop-oldest' | 'drop-newest' | 'block';
 
 export interface OutboxOptions {
   path: string;
@@ -111,15 +109,13 @@ export interface StampOptions extends GroupingLimits {
   acknowledged?: readonly number[];
 }
 
-/** Thrown by append under the `block` policy when the batch does not fit: keep it and retry later. */
-export class OutboxFullError extends Error {
-  readonly code = 'OUTBOX_FULL';
-}
-
 /** Thrown by append for a record that could never be sent; nothing of the batch is stored. */
 export class OutboxRecordError extends Error {
   readonly code = 'OUTBOX_BAD_RECORD';
 }
+
+export { OutboxFullError } from './outbox-cap.ts';
+export type { CapPolicy } from './outbox-cap.ts';
 
 interface PreparedRow {
   messageId: string;
@@ -422,28 +418,14 @@ export class Outbox implements RecordSink {
 
   /** Runs inside the append transaction. Returns what the cap policy dropped, for logging after commit. */
   private insert(rows: PreparedRow[]): DropReport[] {
-    const drops: DropReport[] = [];
-    let accepted = rows;
-    if (this.capBytes > 0) {
-      const incoming = rows.reduce((sum, row) => sum + row.bytes, 0);
-      const over = this.sql.queuedBytes() + incoming - this.capBytes;
-      if (over > 0) {
-        if (this.capPolicy === 'block') {
-          this.refusedBatches += 1;
-          throw new OutboxFullError(
-            `outbox ${this.path} is at its cap of ${this.capBytes} bytes (policy block): keep the batch and retry once the uplink drains`,
-          );
-        }
-        if (this.capPolicy === 'drop-oldest') {
-          const freed = this.evictOldest(over, drops);
-          if (freed < over) accepted = this.dropNewest(rows, over - freed, drops);
-        } else {
-          accepted = this.dropNewest(rows, over, drops);
-        }
-      }
+    try {
+      const { accepted, drops } = applyCap(this.sql, { bytes: this.capBytes, policy: this.capPolicy, path: this.path }, rows);
+      this.insertRows(accepted);
+      return drops;
+    } catch (error) {
+      if (error instanceof OutboxFullError) this.refusedBatches += 1;
+      throw error;
     }
-    this.insertRows(accepted);
-    return drops;
   }
 
   private insertRows(rows: PreparedRow[]): void {
@@ -466,51 +448,6 @@ export class Outbox implements RecordSink {
     }
   }
 
-  /** Deletes the oldest never-published rows until `needed` bytes are free. Stamped rows stay: they may be in flight. */
-  private evictOldest(needed: number, drops: DropReport[]): number {
-    let freed = 0;
-    const report: DropReport = { policy: 'drop-oldest', records: 0, bytes: 0, fromTs: Infinity, toTs: -Infinity };
-    while (freed < needed) {
-      const victims = this.sql.oldestUncovered.all(EVICT_CHUNK) as { id: number; ts: number; bytes: number }[];
-      if (victims.length === 0) break;
-      for (const victim of victims) {
-        if (freed >= needed) break;
-        this.sql.deleteRow.run(victim.id);
-        freed += victim.bytes;
-        report.records += 1;
-        report.bytes += victim.bytes;
-        report.fromTs = Math.min(report.fromTs, victim.ts);
-        report.toTs = Math.max(report.toTs, victim.ts);
-      }
-    }
-    if (report.records > 0) {
-      this.sql.addTotals.run({ depth: -report.records, bytes: -report.bytes, sentRecords: 0, sentEnvelopes: 0 });
-      this.sql.addDropped.run(report.records);
-      drops.push(report);
-    }
-    return freed;
-  }
-
-  /** Keeps the batch's leading records that fit and drops the rest of it. */
-  private dropNewest(rows: PreparedRow[], over: number, drops: DropReport[]): PreparedRow[] {
-    let kept = rows.length;
-    let freed = 0;
-    while (kept > 0 && freed < over) {
-      kept -= 1;
-      freed += rows[kept]!.bytes;
-    }
-    const droppedRows = rows.slice(kept);
-    const report: DropReport = {
-      policy: 'drop-newest',
-      records: droppedRows.length,
-      bytes: freed,
-      fromTs: Math.min(...droppedRows.map((row) => row.ts)),
-      toTs: Math.max(...droppedRows.map((row) => row.ts)),
-    };
-    this.sql.addDropped.run(report.records);
-    drops.push(report);
-    return rows.slice(0, kept);
-  }
 
   private logDrop(drop: DropReport): void {
     this.log.warn(
@@ -530,12 +467,4 @@ function readAhead(plans: EnvelopePlan[], fill: number, bytes: number): Envelope
     kept += 1;
   }
   return kept === plans.length ? plans : plans.slice(0, kept);
-}
-
-interface DropReport {
-  policy: CapPolicy;
-  records: number;
-  bytes: number;
-  fromTs: number;
-  toTs: number;
 }
