@@ -7,7 +7,7 @@
 // runs all four back to back, and each ratio is the median of the per-round ratios.
 // Run: node cloud/bin/run-ts.js test/bench/drain.bench.ts
 import mqtt from 'mqtt';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
@@ -30,18 +30,25 @@ interface Message {
   payload: string;
 }
 
-/** Wall time and this process's CPU time (user + system) of one run, in ms. */
+/** Wall time, this process's CPU time (user + system) in ms, and the bytes it passed to write(2), sockets included. */
 interface Timed {
   ms: number;
   cpuMs: number;
+  writtenBytes: number;
+}
+
+/** Bytes this process has written through write(2) and friends (Linux /proc/self/io `wchar`). */
+function writtenSoFar(): number {
+  return Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
 }
 
 function stopwatch(): () => Timed {
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const written = writtenSoFar();
   return () => {
     const used = process.cpuUsage(cpu);
-    return { ms: performance.now() - started, cpuMs: (used.user + used.system) / 1_000 };
+    return { ms: performance.now() - started, cpuMs: (used.user + used.system) / 1_000, writtenBytes: writtenSoFar() - written };
   };
 }
 
@@ -125,7 +132,7 @@ try {
   const template = fill('filled');
   const rounds: { gateway1: Timed; raw1: Timed; gateway100: Timed; raw100: Timed }[] = [];
   const counts = { 1: 0, 100: 0 };
-  const none: Timed = { ms: 0, cpuMs: 0 };
+  const none: Timed = { ms: 0, cpuMs: 0, writtenBytes: 0 };
   for (let round = 0; round < ROUNDS; round += 1) {
     const timed = { gateway1: none, raw1: none, gateway100: none, raw100: none };
     for (const perEnvelope of [1, 100] as const) {
@@ -162,6 +169,15 @@ try {
   console.log(`messages/s, gateway / raw, 1 record per envelope:   ${ratio((round) => round.raw1.ms / round.gateway1.ms, percent)} (goal >= 70%)`);
   console.log(`messages/s, gateway / raw, 100 records per envelope: ${ratio((round) => round.raw100.ms / round.gateway100.ms, percent)}`);
   console.log(`CPU time per message, raw / gateway, 1 record per envelope: ${ratio((round) => round.raw1.cpuMs / round.gateway1.cpuMs, percent)} (this process only: steadier than wall time on a busy machine)`);
+  // write(2) bytes include the socket; the raw loop writes the same messages to it and nothing else,
+  // so the difference is what the outbox wrote to its files (WAL and checkpoints): SD card wear on a Pi.
+  const writtenMB = (runs: Timed[]) => median(runs.map((run) => run.writtenBytes)) / 2 ** 20;
+  const fileWrites = (perEnvelope: 1 | 100) => {
+    const gateway = writtenMB(rounds.map((round) => (perEnvelope === 1 ? round.gateway1 : round.gateway100)));
+    const raw = writtenMB(rounds.map((round) => (perEnvelope === 1 ? round.raw1 : round.raw100)));
+    return `${perEnvelope} per envelope ${(gateway - raw).toFixed(1)} MB (${gateway.toFixed(1)} written, ${raw.toFixed(1)} by the raw loop)`;
+  };
+  console.log(`outbox file writes while draining: ${fileWrites(1)}, ${fileWrites(100)}; the filled outbox file is ${(statSync(template).size / 2 ** 20).toFixed(1)} MB`);
   console.log(`records/s, batched gateway / raw one-message-per-record loop: ${ratio((round) => round.raw1.ms / round.gateway100.ms, times)} (goal >= 10x)`);
 } finally {
   await broker.stop();
