@@ -4,7 +4,7 @@ import type {
   CreateChannelResponse, DeleteChannelRequest, DescribeChannelRequest, DescribeChannelResponse, ListChannelsResponse,
   ListRequest, RetentionPeriod, SampleChannelDataRequest, SampleChannelDataResponse, UpdateChannelRequest,
 } from './engine.ts';
-import { arnOf, arrivalField, statisticsField, type EngineContext } from './engine-context.ts';
+import { arnOf, statisticsField, storageFields, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
 import { checkResourceName, parsePayload } from './names.ts';
 import { page } from './pagination.ts';
@@ -93,12 +93,9 @@ export class Channels {
       channel: {
         name: record.name,
         arn: this.arn(record.name),
-        status: 'ACTIVE',
         storage: { serviceManagedS3: {} },
         retentionPeriod: record.definition.retentionPeriod,
-        creationTime: new Date(record.createdAt),
-        lastUpdateTime: new Date(record.updatedAt),
-        ...arrivalField(stats),
+        ...storageFields(record, stats),
       },
       ...statisticsField(stats, request.includeStatistics, this.ctx.clock.now()),
     };
@@ -128,10 +125,7 @@ export class Channels {
       summaries.push({
         channelName: record.name,
         channelStorage: { serviceManagedS3: {} },
-        status: 'ACTIVE',
-        creationTime: new Date(record.createdAt),
-        lastUpdateTime: new Date(record.updatedAt),
-        ...arrivalField(stats),
+        ...storageFields(record, stats),
       });
     }
     return { channelSummaries: summaries, ...(result.nextToken ? { nextToken: result.nextToken } : {}) };

@@ -4,7 +4,7 @@ import type {
   DescribeDatastoreRequest, DescribeDatastoreResponse, FileFormatConfiguration, ListDatastoresResponse, ListRequest,
   RetentionPeriod, UpdateDatastoreRequest,
 } from './engine.ts';
-import { arnOf, arrivalField, statisticsField, type EngineContext } from './engine-context.ts';
+import { arnOf, statisticsField, storageFields, type EngineContext } from './engine-context.ts';
 import { ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
 import { checkResourceName, isAttributeName } from './names.ts';
 import { page } from './pagination.ts';
@@ -116,12 +116,9 @@ export class Datastores {
       datastore: {
         name: record.name,
         arn: this.arn(record.name),
-        status: 'ACTIVE',
         storage: { serviceManagedS3: {} },
         retentionPeriod: record.definition.retentionPeriod,
-        creationTime: new Date(record.createdAt),
-        lastUpdateTime: new Date(record.updatedAt),
-        ...arrivalField(stats),
+        ...storageFields(record, stats),
         fileFormatConfiguration: record.definition.fileFormatConfiguration,
         ...(record.definition.datastorePartitions ? { datastorePartitions: record.definition.datastorePartitions } : {}),
       },
@@ -156,10 +153,7 @@ export class Datastores {
       summaries.push({
         datastoreName: record.name,
         datastoreStorage: { serviceManagedS3: {} },
-        status: 'ACTIVE',
-        creationTime: new Date(record.createdAt),
-        lastUpdateTime: new Date(record.updatedAt),
-        ...arrivalField(stats),
+        ...storageFields(record, stats),
         fileFormatType: record.definition.fileFormatConfiguration.parquetConfiguration ? 'PARQUET' : 'JSON',
         ...(record.definition.datastorePartitions ? { datastorePartitions: record.definition.datastorePartitions } : {}),
       });

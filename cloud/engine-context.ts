@@ -75,6 +75,11 @@ export function arrivalField(stats: SizeStats): { lastMessageArrivalTime?: Date 
   return stats.lastArrival === undefined ? {} : { lastMessageArrivalTime: new Date(stats.lastArrival) };
 }
 
+/** What channel and datastore descriptions and list summaries share: always ACTIVE, the times, the last arrival. */
+export function storageFields(record: { createdAt: number; updatedAt: number }, stats: SizeStats) {
+  return { status: 'ACTIVE' as const, creationTime: new Date(record.createdAt), lastUpdateTime: new Date(record.updatedAt), ...arrivalField(stats) };
+}
+
 /** The statistics block of DescribeChannel / DescribeDatastore when includeStatistics was asked for. */
 export function statisticsField(stats: SizeStats, include: boolean | undefined, now: number) {
   return include ? { statistics: { size: { estimatedSizeInBytes: stats.sizeBytes, estimatedOn: new Date(now) } } } : {};
