@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Outbox } from '../../gateway/outbox.ts';
-import type { OutgoingRecord, WeatherRecord } from '../../device/contract.ts';
+import type { OutgoingRecord } from '../../device/contract.ts';
+import { weatherReading } from './fixtures/weather-reading.ts';
 
 /** How long each measurement runs; each pair is measured twice, alternating, and the better run kept. */
 const MEASURE_MS = 1_000;
@@ -19,20 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hedgerow-bench-outbox-'));
 const log = pino({ level: 'silent' });
 
 function weather(ts: number): OutgoingRecord {
-  const record: WeatherRecord = {
-    ts,
-    ambient_temperature: 12.34,
-    ground_temperature: 9.87,
-    air_quality: 41.2,
-    air_pressure: 1013.25,
-    humidity: 78.5,
-    wind_direction: 225.4,
-    wind_speed: 14.2,
-    wind_gust_speed: 31.7,
-    rainfall: 0.2794,
-    sensors: { bme280: 'ok', ds18b20: 'ok', anemometer: 'ok', rain_gauge: 'ok', wind_vane: 'ok', air_quality: 'ok' },
-  };
-  return { deviceId: 'station-1', topic: 'dt/weather/station-1/reading', record: { ...record } };
+  return { deviceId: 'station-1', topic: 'dt/weather/station-1/reading', record: { ...weatherReading(ts) } };
 }
 
 function batchOf(size: number, start: number): OutgoingRecord[] {

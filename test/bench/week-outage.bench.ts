@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { cpuSeconds, mb, readRss, RssSampler, type RssSample } from './fixtures/process-memory.ts';
+import { weatherReading } from './fixtures/weather-reading.ts';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
 import { tempDir } from '../gateway/helpers/gateway-harness.ts';
@@ -51,13 +52,7 @@ function reading(second: number, live = false): OutgoingRecord {
   return {
     deviceId: 'station-1',
     topic: 'dt/weather/station-1/reading',
-    record: {
-      ts: START + second * 1000,
-      ambient_temperature: 12.34, ground_temperature: 9.87, air_quality: 41.2, air_pressure: 1013.25, humidity: 78.5,
-      wind_direction: 225.4, wind_speed: 14.2, wind_gust_speed: 31.7, rainfall: 0,
-      sensors: { bme280: 'ok', ds18b20: 'ok', anemometer: 'ok', rain_gauge: 'ok', wind_vane: 'ok', air_quality: 'ok' },
-      ...(live ? { live_appended_at: Date.now() } : {}),
-    },
+    record: { ...weatherReading(START + second * 1000), rainfall: 0, ...(live ? { live_appended_at: Date.now() } : {}) },
   };
 }
 
