@@ -185,6 +185,8 @@ export class UplinkService implements Extension {
     });
     const inFlight = new Set<number>();
     let inFlightBytes = 0;
+    // A spent byte budget stops refills until PUBACKs return it; an empty window always takes one.
+    const overBudget = () => inFlight.size > 0 && inFlightBytes >= settings.maxInFlightBytes;
     const ticker = this.startTicker(settings.pollInterval);
     let nextStatusAt = 0;
     let refused = false;
@@ -229,8 +231,7 @@ export class UplinkService implements Extension {
           await rate.take(signal);
           this.publishStatus(session).catch(() => {});
         }
-        // A byte budget spent stops refills until PUBACKs return it; an empty window always takes one.
-        let room = inFlight.size > 0 && inFlightBytes >= settings.maxInFlightBytes ? 0 : window - inFlight.size;
+        let room = overBudget() ? 0 : window - inFlight.size;
         // Refill at every free slot: waiting for a bigger gap lets the pipe run dry, and a broker that
         // batches its PUBACKs behind Nagle's algorithm then stalls for a delayed-ACK timeout each time.
         if (room >= 1) {
@@ -247,8 +248,8 @@ export class UplinkService implements Extension {
               ? this.retryBatch(outbox, retryIds.splice(0, room))
               : this.stampNext(outbox, { ...grouping, maxEnvelopes: room }, window, liveMark, cursors);
           for (const [index, envelope] of batch.entries()) {
-            if (inFlight.size > 0 && inFlightBytes >= settings.maxInFlightBytes) {
-              // Over the byte budget: the rest wait, first in line, for PUBACKs to return it.
+            if (overBudget()) {
+              // The rest wait, first in line, for PUBACKs to return the budget.
               const waiting = batch.slice(index);
               for (const held of waiting) this.unpublished.add(held.id);
               this.ready.unshift(...waiting);
