@@ -45,7 +45,7 @@ function reclaim(sql: OutboxStatements, keepAckedBytes: number): void {
   }
   sql.setAckedThrough.run(through);
   if (sql.ackedBytes() <= keepAckedBytes) return;
-  const first = sql.firstRowId();
+  const first = sql.firstRowAfter(0);
   if (first === null) return;
   const boundary = sql.purgeBoundary(through, first + PURGE_ROWS - 1);
   if (boundary.lastId === null) return;

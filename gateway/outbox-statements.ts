@@ -91,7 +91,6 @@ export class OutboxStatements {
   private readonly envelopesAfterIdStmt: Database.Statement;
   private readonly firstRowAfterStmt: Database.Statement;
   private readonly purgeBoundaryStmt: Database.Statement;
-  private readonly firstRowIdStmt: Database.Statement;
   private readonly lastRowInFileStmt: Database.Statement;
   private readonly chunkStmt: Database.Statement;
   private readonly coveredCountStmt: Database.Statement;
@@ -136,7 +135,7 @@ export class OutboxStatements {
       .raw();
     this.addAckedBytes = db.prepare(`UPDATE state SET value = value + ? WHERE key = 'acked_bytes'`);
     this.ackedBytesStmt = db.prepare(`SELECT value FROM state WHERE key = 'acked_bytes'`).pluck();
-    this.ackedThroughStmt = db.prepare(`SELECT value FROM state WHERE key = 'acked_through'`).pluck();
+    this.ackedThroughStmt = db.prepare(`SELECT ${ACKED_THROUGH}`).pluck();
     this.setAckedThrough = db.prepare(`UPDATE state SET value = ? WHERE key = 'acked_through'`);
     this.envelopesAfterIdStmt = db.prepare(`SELECT id, last_id, acked FROM envelopes WHERE id > ? ORDER BY id LIMIT ?`).raw();
     this.firstRowAfterStmt = db.prepare(`SELECT min(id) FROM rows WHERE id > ?`).pluck();
@@ -145,7 +144,6 @@ export class OutboxStatements {
     this.zeroQueueTotals = db.prepare(`UPDATE state SET value = 0 WHERE key IN ('depth', 'bytes')`);
     // Among the acknowledged envelopes that end by ?1 and start by ?2: the last one's last row, and their record bytes.
     this.purgeBoundaryStmt = db.prepare(`SELECT max(last_id), coalesce(sum(bytes), 0) FROM envelopes WHERE acked = 1 AND last_id <= ? AND id <= ?`).raw();
-    this.firstRowIdStmt = db.prepare(`SELECT min(id) FROM rows`).pluck();
     this.lastRowInFileStmt = db.prepare(`SELECT max(id) FROM rows`).pluck();
     this.deleteRowsThrough = db.prepare(`DELETE FROM rows WHERE id <= ?`);
     // Called with an envelope's last row: the envelopes starting by it are exactly those ending by it.
@@ -273,7 +271,7 @@ export class OutboxStatements {
       const next = this.envelopesAfterIdStmt.all(through, ADVANCE_PAGE) as [number, number, number][];
       for (const [id, lastId, acked] of next) {
         if (acked !== 1) return through;
-        if (id !== through + 1 && this.firstRowAfterStmt.get(through) !== id) return through;
+        if (id !== through + 1 && this.firstRowAfter(through) !== id) return through;
         through = lastId;
       }
       if (next.length < ADVANCE_PAGE) return through;
@@ -289,8 +287,9 @@ export class OutboxStatements {
     return { lastId, bytes };
   }
 
-  firstRowId(): number | null {
-    return (this.firstRowIdStmt.get() as number | null | undefined) ?? null;
+  /** The lowest row id above `id` still in the file. */
+  firstRowAfter(id: number): number | null {
+    return (this.firstRowAfterStmt.get(id) as number | null | undefined) ?? null;
   }
 
   /** The highest row id still in the file (lastId() is the highest ever handed out). */
