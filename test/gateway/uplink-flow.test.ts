@@ -75,6 +75,14 @@ async function until(condition: () => boolean): Promise<void> {
   }
 }
 
+/** Plays the broker: acknowledges whatever is in flight until the outbox is empty. */
+async function ackUntilEmpty(session: FakeSession, outbox: Outbox): Promise<void> {
+  while (outbox.stats().depth > 0) {
+    session.ackAll();
+    await new Promise((done) => setTimeout(done, 1));
+  }
+}
+
 function fixture(receiveMaximum: number | undefined, settings: Record<string, unknown>) {
   const temp = tempDir();
   const outbox = openTestOutbox(temp.dir);
@@ -90,10 +98,7 @@ describe('drain flow control', () => {
     outbox.append(weatherBatch('station-1', 0, 200));
     await until(() => connector.sessions.length === 1);
     const session = connector.sessions[0]!;
-    while (outbox.stats().depth > 0) {
-      session.ackAll();
-      await new Promise((done) => setTimeout(done, 1));
-    }
+    await ackUntilEmpty(session, outbox);
     expect(session.envelopes()).toHaveLength(200);
     expect(session.maxInFlight).toBeLessThanOrEqual(7);
     expect(session.maxInFlight).toBeGreaterThanOrEqual(6);
@@ -118,10 +123,7 @@ describe('drain flow control', () => {
     outbox.append(weatherBatch('station-1', 0, 50));
     await until(() => connector.sessions.length === 1);
     const session = connector.sessions[0]!;
-    while (outbox.stats().depth > 0) {
-      session.ackAll();
-      await new Promise((done) => setTimeout(done, 1));
-    }
+    await ackUntilEmpty(session, outbox);
     expect(session.maxInFlight).toBeLessThanOrEqual(4);
   });
 
@@ -131,10 +133,7 @@ describe('drain flow control', () => {
     outbox.append(weatherBatch('station-1', 0, 300));
     await until(() => connector.sessions.length === 1);
     const session = connector.sessions[0]!;
-    while (outbox.stats().depth > 0) {
-      session.ackAll();
-      await new Promise((done) => setTimeout(done, 1));
-    }
+    await ackUntilEmpty(session, outbox);
     const sizes = session.published.map((entry) => Buffer.byteLength(JSON.stringify(entry.body)));
     expect(Math.min(...sizes)).toBeGreaterThan(700);
     expect(session.maxInFlight).toBeGreaterThanOrEqual(2);
