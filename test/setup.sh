@@ -12,6 +12,7 @@ packages=(
   sqlite3 openssl curl                   # CLI checks of outbox files, test certificates, a second SigV4 client
   python3 make g++                       # node-gyp builds better-sqlite3, i2c-bus, epoll, pcsclite
   chromium fonts-dejavu-core             # headless browser for the weather page test (playwright-core)
+  awscli python3-boto3                   # two more real IoT Analytics clients; botocore's service-2.json for the shape test
 )
 
 sudo=''
