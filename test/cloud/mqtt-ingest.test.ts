@@ -15,7 +15,7 @@ async function until(condition: () => Promise<boolean> | boolean, what: string, 
 }
 
 const envelope = (messageId: string, deviceId: string, n: number) =>
-  Buffer.from(JSON.stringify({ messageId, deviceId, seq: n, sentAt: n, records: [{ ts: n, ambient_temperature: n / 10 }, { ts: n + 1, ambient_temperature: n / 10 + 1 }] }));
+  Buffer.from(JSON.stringify({ messageId, deviceId, seq: n, sentAt: n, records: [{ ts: n, ambient_temperature: (n % 1000) / 10 }, { ts: n + 1, ambient_temperature: (n % 1000) / 10 + 1 }] }));
 
 describe('engine: MQTT ingestion through mosquitto', () => {
   let broker: Mosquitto;
