@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { IOT_CORE } from '../device/contract.ts';
+import { IOT_CORE, thingName } from '../device/contract.ts';
 import { duration } from '../device/settings.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelope.ts';
 
@@ -160,7 +160,7 @@ export const uplinkSettings = z
     /** Retained status publish period (dt/<app>/<thing>/status). Default 30s. */
     statusInterval: duration.default(30_000),
     /** App level of the status topic. Default weather. */
-    app: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('weather'),
+    app: thingName.default('weather'),
   })
   .strict()
   .superRefine((uplink, ctx) => {
