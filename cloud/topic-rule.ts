@@ -127,30 +127,29 @@ function envelopeMessages(body: Record<string, unknown>, batchMode: boolean, top
   if (where && where.thing !== deviceId) throw new DeviceMismatchError(deviceId, where.thing);
   const type = where?.type ?? '';
   const out: PayloadMessages = { messages: [], rejected: [], deviceId };
-  const kept: Array<{ index: number; record: Record<string, unknown> }> = [];
+  const kept: Record<string, unknown>[] = [];
   for (const [index, record] of records.entries()) {
     if (!isObject(record)) {
       out.rejected.push(`record ${index} is not a JSON object`);
       continue;
     }
-    const problem = recordProblem(type, record) ?? messageProblem(record);
-    if (problem) out.rejected.push(`record ${index}: ${problem}`);
-    else kept.push({ index, record });
+    // batchMode stores each record with the envelope's deviceId beside it, so that is what must keep the names rule.
+    const value = batchMode ? { ...record, device_id: deviceId } : record;
+    const problem = recordProblem(type, record) ?? messageProblem(value);
+    if (problem) {
+      out.rejected.push(`record ${index}: ${problem}`);
+    } else if (batchMode) {
+      out.messages.push({ messageId: `${messageId}-${index}`, value });
+    } else {
+      kept.push(record);
+    }
   }
-  if (!batchMode) {
+  if (!batchMode && (kept.length > 0 || out.rejected.length === 0)) {
     // One message per envelope: the good records travel together, the bad ones were refused above.
-    const value = out.rejected.length === 0 ? body : { ...body, records: kept.map((k) => k.record) };
+    const value = out.rejected.length === 0 ? body : { ...body, records: kept };
     const problem = messageProblem(value);
     if (problem) throw new InvalidRequestException(problem);
-    if (kept.length === 0 && out.rejected.length > 0) throw new InvalidRequestException(out.rejected[0]!);
     out.messages.push({ messageId, value });
-    return out;
-  }
-  for (const { index, record } of kept) {
-    const value = { ...record, device_id: deviceId };
-    const problem = messageProblem(value);
-    if (problem) out.rejected.push(`record ${index}: ${problem}`);
-    else out.messages.push({ messageId: `${messageId}-${index}`, value });
   }
   if (out.messages.length === 0 && out.rejected.length > 0) throw new InvalidRequestException(out.rejected[0]!);
   return out;
