@@ -108,7 +108,7 @@ export type WeatherField = keyof typeof WEATHER_FIELD_TABLE;
 /** The measured fields in record order. */
 export const WEATHER_FIELDS = Object.keys(WEATHER_FIELD_TABLE) as WeatherField[];
 
-/** "air_pressure 1012.3 hPa" style: a space before a unit, none before ° or %. */
+/** A number with its field's unit symbol, as on a short line: "1012.3 hPa", "12.3°C", "65%" (no space before ° or %). */
 export function withSymbol(text: string, field: WeatherField): string {
   const symbol: string = WEATHER_FIELD_TABLE[field].symbol;
   return /^[°%]/.test(symbol) ? `${text}${symbol}` : `${text} ${symbol}`;
@@ -117,7 +117,7 @@ export function withSymbol(text: string, field: WeatherField): string {
 // ---------- records ----------
 
 /** Epoch milliseconds, UTC. */
-const epochMs = z.number().int('ts is epoch milliseconds, a whole number').nonnegative().max(Number.MAX_SAFE_INTEGER);
+const epochMs = z.number({ error: 'ts is epoch milliseconds (a number)' }).int('ts is epoch milliseconds, a whole number').nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** Per-sensor health, carried in every record so a null field always has a reason beside it. */
 export const sensorStatus = z.union([z.literal('ok'), z.literal('missing'), z.templateLiteral(['fault: ', z.string().min(1)])], {

@@ -2,10 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
 import {
-  envelope, IOT_CORE, parseEnvelope, parseTopic, recordProblem, tapRecord, topics, WEATHER_FIELD_TABLE, WEATHER_FIELDS, weatherRecord,
+  deviceStatus, envelope, IOT_CORE, parseEnvelope, parseTopic, recordProblem, tapRecord, topics, WEATHER_FIELD_TABLE, WEATHER_FIELDS, weatherRecord,
   type OutgoingRecord, type RecordSink, type WeatherRecord,
 } from '../../device/contract.ts';
 import { parseSettings } from '../../device/config-file.ts';
+import { buildStatus } from '../../gateway/status.ts';
+import type { OutboxStats } from '../../gateway/outbox.ts';
 import { DEMO_TAGS } from '../../device/museum-demo.ts';
 import { hardwareSettings, stationSettings } from '../../device/settings.ts';
 import { openStationHardware, type StationHardware } from '../../device/station-hardware.ts';
@@ -85,7 +87,7 @@ describe('wire contract: weather records', () => {
     ['an unknown status string', { sensors: { bme280: 'broken' } }, /"ok", "missing" or "fault: <reason>"/],
     ['a fault with no reason', { sensors: { bme280: 'fault: ' } }, /"ok", "missing" or "fault: <reason>"/],
     ['a fractional ts', { ts: 1.5 }, /whole number/],
-    ['a ts in text', { ts: '2026-12-06' }, /ts/],
+    ['a ts in text', { ts: '2026-12-06' }, /^ts is epoch milliseconds \(a number\)/],
   ])('refuses %s, saying which field and why', (_what, change, reason) => {
     const problem = recordProblem('reading', { ...good, ...change });
     expect(problem).toMatch(reason);
@@ -156,5 +158,20 @@ describe('wire contract: topics and envelopes', () => {
     expect(parseEnvelope({ ...ok, seq: 'one' })).toEqual({ problem: expect.stringMatching(/seq must be a whole number/) });
     expect(parseEnvelope({ ...ok, messageId: 'm'.repeat(123) })).toEqual({ problem: expect.stringMatching(/messageId must be a string of 1-122/) });
     expect(parseEnvelope({ ...ok, records: {} })).toEqual({ problem: expect.stringMatching(/records must be an array/) });
+  });
+});
+
+describe('wire contract: status payload', () => {
+  const stats: OutboxStats = {
+    depth: 3, bytes: 900, oldestAgeMs: 60_000, oldestTs: 1, stampedRows: 0, droppedRecords: 0, sentRecords: 10, sentEnvelopes: 2,
+    retriedEnvelopes: 1, refusedBatches: 0, capBytes: 1024, capPolicy: 'drop-oldest',
+  };
+  const parts = { thing: 'north-field', state: 'online', since: 5, client: 'mqtt', protocol: 'MQTT 5', broker: 'mqtt://127.0.0.1:1883/', lastError: null } as const;
+
+  it('accepts what the uplink publishes, and refuses an unknown connection state', () => {
+    const status = buildStatus(parts, stats, 10);
+    expect(deviceStatus.parse(status)).toEqual(status);
+    expect(deviceStatus.safeParse({ ...status, state: 'sleeping' }).success).toBe(false);
+    expect(deviceStatus.safeParse({ ...status, depth: -1 }).success).toBe(false);
   });
 });
