@@ -11,19 +11,12 @@ import { weatherReading } from '../bench/fixtures/weather-reading.ts';
 import { captureLog } from '../fixtures/captured-log.ts';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { createFlow, FakeTime } from './engine-fixture.ts';
+import { until } from './fixtures/until.ts';
 
 /**
  * Issue 9, defect 7: a station must not write as another, and each record must keep the wire contract.
  * Everything goes through a real broker (mosquitto) to the engine's own MQTT subscriber.
  */
-
-async function until(condition: () => boolean, what: string, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const envelope = (messageId: string, deviceId: string, records: unknown[]) => Buffer.from(JSON.stringify({ messageId, deviceId, seq: 1, sentAt: 1, records }));
 

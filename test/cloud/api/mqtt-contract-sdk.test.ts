@@ -5,19 +5,12 @@ import { topics } from '../../../device/contract.ts';
 import { weatherReading } from '../../bench/fixtures/weather-reading.ts';
 import { Mosquitto } from '../../gateway/helpers/mosquitto.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
+import { until } from '../fixtures/until.ts';
 
 /**
  * Issue 9, defect 7 end to end: stations publish to mosquitto, the cloud's own subscriber ingests with the
  * ready-made resources (cloud/resources/default.json), and the real AWS SDK client reads the channel back.
  */
-
-async function until(condition: () => boolean, what: string, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('MQTT ingest seen through the AWS SDK: a station cannot write as another; bad records go alone', () => {
   let broker: Mosquitto;
