@@ -131,7 +131,7 @@ function station(s: StationSummary, input: PageInput): string {
     `<p class="muted">Last reading ${escapeHtml(time.dateTime(s.latest.ts))} (${escapeHtml(formatAge(s.ageMs))})</p>` +
     alerts +
     readings(s) +
-    `<p class="muted">Last 24 h: air low ${escapeHtml(withUnit(day.airMin, '°C'))}, ground low ${escapeHtml(withUnit(day.groundMin, '°C'))}, strongest gust ${escapeHtml(withUnit(day.gustMax, 'km/h', 0))}.</p>` +
+    `<p class="muted">Last 24 h: air low ${escapeHtml(withUnit(day.airMin, WEATHER_FIELD_TABLE.ambient_temperature.symbol))}, ground low ${escapeHtml(withUnit(day.groundMin, WEATHER_FIELD_TABLE.ground_temperature.symbol))}, strongest gust ${escapeHtml(withUnit(day.gustMax, WEATHER_FIELD_TABLE.wind_gust_speed.symbol, 0))}.</p>` +
     charts +
     '</section>'
   );
