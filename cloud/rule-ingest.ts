@@ -94,6 +94,14 @@ export class RuleIngest {
       this.reject(`dt/${app}/${thing}/status`, 'the status payload must be a JSON object');
       return;
     }
+    // The uplink's status names its thing (device/contract.ts deviceStatus): another thing's name is one station writing as another.
+    const named = (body as { thing?: unknown }).thing;
+    if (typeof named === 'string' && named !== thing) {
+      const error = new DeviceMismatchError(named, thing, "the status payload's thing");
+      this.mismatch(`dt/${app}/${thing}/status`, error);
+      this.reject(`dt/${app}/${thing}/status`, error.message, true);
+      return;
+    }
     await this.things.report(thing, app, body as Record<string, unknown>);
   }
 
@@ -111,7 +119,7 @@ export class RuleIngest {
     }
     this.ctx.log.warn(
       { topic, thing: error.thing, deviceId: error.deviceId, alsoRefused: seen?.since ?? 0 },
-      `refused envelopes from ${error.thing} that claim to be ${error.deviceId}: check that station's deviceId (hedgerow config) or who holds its credentials; further ones are counted in ingestStats().impersonations for ${MISMATCH_WARN_INTERVAL_MS / 60_000} min`,
+      `refused payloads from ${error.thing} that claim to be ${error.deviceId}: check that station's deviceId (hedgerow config) or who holds its credentials; further ones are counted in ingestStats().impersonations for ${MISMATCH_WARN_INTERVAL_MS / 60_000} min`,
     );
     this.mismatchWarned.set(error.thing, { at, since: 0 });
   }

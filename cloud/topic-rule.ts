@@ -83,8 +83,9 @@ export class DeviceMismatchError extends InvalidRequestException {
   constructor(
     readonly deviceId: string,
     readonly thing: string,
+    what = "the envelope's deviceId",
   ) {
-    super(`the envelope's deviceId ${JSON.stringify(deviceId)} is not the topic's thing ${JSON.stringify(thing)}; a device publishes only under its own name`);
+    super(`${what} ${JSON.stringify(deviceId)} is not the topic's thing ${JSON.stringify(thing)}; a device publishes only under its own name`);
   }
 }
 

@@ -74,20 +74,34 @@ describe('engine: MQTT ingest refuses a station writing as another, and bad reco
     await expect(engine.describeThing({ thingName: 'station_a' })).rejects.toThrow(ResourceNotFoundException);
     await expect(engine.describeThing({ thingName: 'station_b' })).rejects.toThrow(ResourceNotFoundException);
     // One line for the five, naming both the publishing thing and the device it claimed to be.
-    expect(warnings(/refused envelopes from station_b that claim to be station_a/)).toHaveLength(1);
+    expect(warnings(/refused payloads from station_b that claim to be station_a/)).toHaveLength(1);
 
     // Another station gets its own line; station_b stays quiet until ten minutes have passed.
     await received(2, async () => {
       await publisher.publishAsync(topics.weatherReading('station_c'), envelope('imp-c', 'station_a', [weatherReading(time.now())]), { qos: 1 });
       await publisher.publishAsync(topics.weatherReading('station_b'), envelope('imp-6', 'station_a', [weatherReading(time.now())]), { qos: 1 });
     });
-    expect(warnings(/refused envelopes from station_c/)).toHaveLength(1);
-    expect(warnings(/refused envelopes from station_b/)).toHaveLength(1);
+    expect(warnings(/refused payloads from station_c/)).toHaveLength(1);
+    expect(warnings(/refused payloads from station_b/)).toHaveLength(1);
     await time.advance(10 * 60_000);
     await received(1, () => publisher.publishAsync(topics.weatherReading('station_b'), envelope('imp-7', 'station_a', [weatherReading(time.now())]), { qos: 1 }));
-    expect(warnings(/refused envelopes from station_b/)).toHaveLength(2);
+    expect(warnings(/refused payloads from station_b/)).toHaveLength(2);
     expect(engine.ingestStats().impersonations! - (before.impersonations ?? 0)).toBe(8);
     expect(await sample('ch')).toEqual([]);
+  });
+
+  it('refuses a status that names another thing: the shadow keeps what the thing itself reported', async () => {
+    const before = engine.ingestStats();
+    const status = (thing: string, depth: number) => Buffer.from(JSON.stringify({ thing, state: 'online', depth }));
+    await received(2, async () => {
+      await publisher.publishAsync(topics.status('weather', 'station_f'), status('station_f', 1), { qos: 1 });
+      await publisher.publishAsync(topics.status('weather', 'station_f'), status('station_g', 99), { qos: 1 });
+    });
+    expect((await engine.getThingShadow({ thingName: 'station_f' })).state.reported).toEqual({ thing: 'station_f', state: 'online', depth: 1 });
+    await expect(engine.getThingShadow({ thingName: 'station_g' })).rejects.toThrow(ResourceNotFoundException);
+    expect(engine.ingestStats().impersonations! - before.impersonations!).toBe(1);
+    expect(engine.ingestStats().lastRejection!.reason).toMatch(/status payload's thing "station_g" is not the topic's thing "station_f"/);
+    expect(warnings(/refused payloads from station_f that claim to be station_g/)).toHaveLength(1);
   });
 
   it('stores the good records of a mixed envelope and refuses each bad one with its reason', async () => {
