@@ -599,6 +599,8 @@ export interface IngestStats {
   accepted: number;
   rejected: number;
   duplicates: number;
+  /** Ours: envelopes refused because their deviceId is not the topic's thing (a station writing as another); also counted in rejected. */
+  impersonations?: number;
   lastRejection?: { topic: string; reason: string; at: Date };
 }
 

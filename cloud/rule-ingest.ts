@@ -3,7 +3,7 @@ import type { EngineContext } from './engine-context.ts';
 import type { Channels } from './channels.ts';
 import { isEngineError } from './errors.ts';
 import type { ThingRegistry } from './thing-registry.ts';
-import { MAX_BATCH_MESSAGES, payloadMessages, topicMatches } from './topic-rule.ts';
+import { DeviceMismatchError, MAX_BATCH_MESSAGES, payloadMessages, topicMatches } from './topic-rule.ts';
 import type { TopicRules } from './topic-rules.ts';
 
 /**
@@ -15,11 +15,21 @@ import type { TopicRules } from './topic-rules.ts';
 /** At most one warning per this many ms about rejected payloads; the rest are counted. */
 const WARN_INTERVAL_MS = 10_000;
 const STATUS_TOPIC = /^dt\/([^/]+)\/([^/]+)\/status$/;
+/**
+ * A station writing as another is logged once per publishing thing per this many ms; in between it is
+ * only counted. Ten minutes: a misconfigured station resends every few seconds and would drown the log,
+ * yet an operator still sees it come back within the hour.
+ */
+const MISMATCH_WARN_INTERVAL_MS = 10 * 60_000;
+/** Above this many remembered things, entries older than the interval are forgotten, so a flood of topics cannot grow the map for ever. */
+const MISMATCH_MEMORY = 1_000;
 
 export class RuleIngest {
-  private readonly counters: IngestStats = { received: 0, accepted: 0, rejected: 0, duplicates: 0 };
+  private readonly counters: IngestStats & { impersonations: number } = { received: 0, accepted: 0, rejected: 0, duplicates: 0, impersonations: 0 };
   private lastWarn = -Infinity;
   private suppressed = 0;
+  /** Per publishing thing: when its impersonation was last logged, and how many since. */
+  private readonly mismatchWarned = new Map<string, { at: number; since: number }>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -48,15 +58,16 @@ export class RuleIngest {
         if (topicMatches(rule.topicFilter, topic)) await this.applyRule(rule, topic, payload);
       }
     } catch (error) {
-      if (!isEngineError(error)) this.ctx.log.error({ err: error, topic }, 'ingest failed on a message');
-      this.reject(topic, error instanceof Error ? error.message : String(error));
+      if (error instanceof DeviceMismatchError) this.mismatch(topic, error);
+      else if (!isEngineError(error)) this.ctx.log.error({ err: error, topic }, 'ingest failed on a message');
+      this.reject(topic, error instanceof Error ? error.message : String(error), error instanceof DeviceMismatchError);
     }
   }
 
   private async applyRule(rule: ReturnType<TopicRules['active']>[number], topic: string, payload: Buffer): Promise<void> {
     for (const action of rule.actions) {
       const batchMode = action.batchMode ?? false;
-      const parsed = payloadMessages(payload, batchMode, this.ctx.newId);
+      const parsed = payloadMessages(payload, batchMode, this.ctx.newId, topic);
       for (const reason of parsed.rejected) this.reject(topic, reason);
       const messages = rule.where ? parsed.messages.filter((m) => rule.where!(m.value)) : parsed.messages;
       if (parsed.deviceId) await this.things.seen(parsed.deviceId, topic.split('/')[1] ?? '');
@@ -83,13 +94,42 @@ export class RuleIngest {
       this.reject(`dt/${app}/${thing}/status`, 'the status payload must be a JSON object');
       return;
     }
+    // The uplink's status names its thing (device/contract.ts deviceStatus): another thing's name is one station writing as another.
+    const named = (body as { thing?: unknown }).thing;
+    if (typeof named === 'string' && named !== thing) {
+      const error = new DeviceMismatchError(named, thing, "the status payload's thing");
+      this.mismatch(`dt/${app}/${thing}/status`, error);
+      this.reject(`dt/${app}/${thing}/status`, error.message, true);
+      return;
+    }
     await this.things.report(thing, app, body as Record<string, unknown>);
   }
 
-  private reject(topic: string, reason: string): void {
+  /** Counts a station writing as another, and logs it once per publishing thing per MISMATCH_WARN_INTERVAL_MS. */
+  private mismatch(topic: string, error: DeviceMismatchError): void {
+    this.counters.impersonations += 1;
+    const at = this.ctx.clock.now();
+    const seen = this.mismatchWarned.get(error.thing);
+    if (seen && at - seen.at < MISMATCH_WARN_INTERVAL_MS) {
+      seen.since += 1;
+      return;
+    }
+    if (this.mismatchWarned.size >= MISMATCH_MEMORY) {
+      for (const [thing, entry] of this.mismatchWarned) if (at - entry.at >= MISMATCH_WARN_INTERVAL_MS) this.mismatchWarned.delete(thing);
+    }
+    this.ctx.log.warn(
+      { topic, thing: error.thing, deviceId: error.deviceId, alsoRefused: seen?.since ?? 0 },
+      `refused payloads from ${error.thing} that claim to be ${error.deviceId}: check that station's deviceId (hedgerow config) or who holds its credentials; further ones are counted in ingestStats().impersonations for ${MISMATCH_WARN_INTERVAL_MS / 60_000} min`,
+    );
+    this.mismatchWarned.set(error.thing, { at, since: 0 });
+  }
+
+  /** `logged`: the caller already logged this rejection its own way, so only count it. */
+  private reject(topic: string, reason: string, logged = false): void {
     this.counters.rejected += 1;
     const at = this.ctx.clock.now();
     this.counters.lastRejection = { topic, reason, at: new Date(at) };
+    if (logged) return;
     if (at - this.lastWarn >= WARN_INTERVAL_MS) {
       this.ctx.log.warn({ topic, reason, alsoRejected: this.suppressed }, 'rejected an MQTT payload');
       this.lastWarn = at;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IOT_CORE } from '../device/contract.ts';
 
 /**
  * The engine's part of the config file (`cloud:`). Every key has a default, so `npm start` runs an
@@ -8,15 +9,19 @@ import { z } from 'zod';
 
 /** Default folder of the engine's SQLite files and dataset content. */
 export const DEFAULT_DATA_DIR = 'data/cloud';
-/** IoT Core's payload limit; a channel message larger than this is rejected. */
-export const MAX_PAYLOAD_BYTES = 128 * 1024;
+/** IoT Core's payload limit (device/contract.ts); a channel message larger than this is rejected. */
+export const MAX_PAYLOAD_BYTES = IOT_CORE.maxPayloadBytes;
 
 const mqttSettings = z
   .object({
     /** Broker the topic rules subscribe to. Default mqtt://127.0.0.1:1883 (the embedded broker). */
     url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'use mqtt://host:port or mqtts://host:port').default('mqtt://127.0.0.1:1883'),
     /** Client id of the engine's subscription. Default hedgerow-cloud. */
-    clientId: z.string().min(1).max(128).default('hedgerow-cloud'),
+    clientId: z
+      .string()
+      .min(1)
+      .refine((id) => Buffer.byteLength(id) <= IOT_CORE.maxClientIdBytes, `at most ${IOT_CORE.maxClientIdBytes} bytes`)
+      .default('hedgerow-cloud'),
     username: z.string().optional(),
     password: z.string().optional(),
     /** Topic filter of the retained status messages that feed device shadows. Default dt/+/+/status. */

@@ -1,4 +1,4 @@
-import { THING_NAME } from '../device/contract.ts';
+import { IOT_CORE, parseEnvelope, parseTopic, recordProblem } from '../device/contract.ts';
 import { InvalidRequestException } from './errors.ts';
 import { compileFilter } from './expression/evaluate.ts';
 import { messageProblem } from './names.ts';
@@ -10,14 +10,17 @@ import { MAX_PAYLOAD_BYTES } from './settings.ts';
  * into channel messages. An envelope (device/contract.ts) becomes one message per record, carrying
  * the envelope's deviceId as `device_id` and the id `<messageId>-<index>`, so a resent envelope maps
  * to the same ids and the channel drops it.
+ *
+ * On a `dt/<app>/<thing>/<type>` topic an envelope must come from that thing (its deviceId is the
+ * topic's thing level), and each record must keep the contract for the type (reading: a weather
+ * record, tap: a tap record, anything else: a numeric ts); a bad record is refused alone.
  */
 
 /** IoT Core's topic limits (design.md §3). */
-export const MAX_TOPIC_BYTES = 256;
-export const MAX_TOPIC_LEVELS = 8;
+export const MAX_TOPIC_BYTES = IOT_CORE.maxTopicBytes;
+export const MAX_TOPIC_LEVELS = IOT_CORE.maxTopicLevels;
 /** batchMode sends at most this many messages per action invocation, as IoT Core did. */
 export const MAX_BATCH_MESSAGES = 100;
-const MAX_MESSAGE_ID = 128;
 
 export interface ParsedRuleSql {
   topicFilter: string;
@@ -72,15 +75,31 @@ export interface PayloadMessages {
   deviceId?: string;
 }
 
+/**
+ * An envelope whose deviceId is not the thing its topic names: one station writing as another. Its
+ * own class, so ingest can count and log these apart from malformed payloads.
+ */
+export class DeviceMismatchError extends InvalidRequestException {
+  constructor(
+    readonly deviceId: string,
+    readonly thing: string,
+    what = "the envelope's deviceId",
+  ) {
+    super(`${what} ${JSON.stringify(deviceId)} is not the topic's thing ${JSON.stringify(thing)}; a device publishes only under its own name`);
+  }
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
  * Turns one MQTT payload into channel messages, or throws InvalidRequestException saying why none
- * can be made. `newId` names messages that carry no id of their own (plain JSON, not an envelope).
+ * can be made (DeviceMismatchError when an envelope names another device than its topic). `newId`
+ * names messages that carry no id of their own (plain JSON, not an envelope). `topic` is where the
+ * payload arrived; without it the envelope's identity is not checked and records get the generic rules.
  */
-export function payloadMessages(payload: Buffer, batchMode: boolean, newId: () => string): PayloadMessages {
+export function payloadMessages(payload: Buffer, batchMode: boolean, newId: () => string, topic?: string): PayloadMessages {
   if (payload.length === 0) throw new InvalidRequestException('the payload is empty');
   if (payload.length > MAX_PAYLOAD_BYTES) throw new InvalidRequestException(`the payload is ${payload.length} bytes; the limit is ${MAX_PAYLOAD_BYTES}`);
   let body: unknown;
@@ -89,7 +108,7 @@ export function payloadMessages(payload: Buffer, batchMode: boolean, newId: () =
   } catch {
     throw new InvalidRequestException('the payload is not JSON');
   }
-  if (isObject(body) && 'records' in body && 'messageId' in body) return envelopeMessages(body, batchMode);
+  if (isObject(body) && 'records' in body && 'messageId' in body) return envelopeMessages(body, batchMode, topic);
   const items = Array.isArray(body) && batchMode ? body : [body];
   const out: PayloadMessages = { messages: [], rejected: [] };
   for (const item of items) {
@@ -101,30 +120,37 @@ export function payloadMessages(payload: Buffer, batchMode: boolean, newId: () =
   return out;
 }
 
-function envelopeMessages(envelope: Record<string, unknown>, batchMode: boolean): PayloadMessages {
-  const { messageId, deviceId, seq, sentAt, records } = envelope;
-  if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > MAX_MESSAGE_ID - 6) {
-    throw new InvalidRequestException('the envelope messageId must be a string of 1-122 characters');
-  }
-  if (typeof deviceId !== 'string' || !THING_NAME.test(deviceId)) throw new InvalidRequestException('the envelope deviceId must be a thing name (letters, digits, "-", "_")');
-  if (typeof seq !== 'number' || !Number.isFinite(seq)) throw new InvalidRequestException('the envelope seq must be a number');
-  if (typeof sentAt !== 'number' || !Number.isFinite(sentAt)) throw new InvalidRequestException('the envelope sentAt must be a number (epoch ms)');
-  if (!Array.isArray(records)) throw new InvalidRequestException('the envelope records must be an array');
-  if (!batchMode) {
-    const problem = messageProblem(envelope);
-    if (problem) throw new InvalidRequestException(problem);
-    return { messages: [{ messageId, value: envelope }], rejected: [], deviceId };
-  }
+function envelopeMessages(body: Record<string, unknown>, batchMode: boolean, topic: string | undefined): PayloadMessages {
+  const parsed = parseEnvelope(body);
+  if ('problem' in parsed) throw new InvalidRequestException(parsed.problem);
+  const { messageId, deviceId, records } = parsed.envelope;
+  const where = topic === undefined ? undefined : parseTopic(topic);
+  if (where && where.thing !== deviceId) throw new DeviceMismatchError(deviceId, where.thing);
+  const type = where?.type ?? '';
   const out: PayloadMessages = { messages: [], rejected: [], deviceId };
+  const kept: Record<string, unknown>[] = [];
   for (const [index, record] of records.entries()) {
     if (!isObject(record)) {
       out.rejected.push(`record ${index} is not a JSON object`);
       continue;
     }
-    const value = { ...record, device_id: deviceId };
+    // batchMode stores each record with the envelope's deviceId beside it, so that is what must keep the names rule.
+    const value = batchMode ? { ...record, device_id: deviceId } : record;
+    const problem = recordProblem(type, record) ?? messageProblem(value);
+    if (problem) {
+      out.rejected.push(`record ${index}: ${problem}`);
+    } else if (batchMode) {
+      out.messages.push({ messageId: `${messageId}-${index}`, value });
+    } else {
+      kept.push(record);
+    }
+  }
+  if (!batchMode && (kept.length > 0 || out.rejected.length === 0)) {
+    // One message per envelope: the good records travel together, the bad ones were refused above.
+    const value = out.rejected.length === 0 ? body : { ...body, records: kept };
     const problem = messageProblem(value);
-    if (problem) out.rejected.push(`record ${index}: ${problem}`);
-    else out.messages.push({ messageId: `${messageId}-${index}`, value });
+    if (problem) throw new InvalidRequestException(problem);
+    out.messages.push({ messageId, value });
   }
   if (out.messages.length === 0 && out.rejected.length > 0) throw new InvalidRequestException(out.rejected[0]!);
   return out;

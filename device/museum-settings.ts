@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { THING_NAME } from './contract.ts';
+import { thingName } from './contract.ts';
 import { defaultStationId, duration } from './settings.ts';
 
 /**
@@ -53,10 +53,7 @@ export const museumSettings = z
     /** Run the museum box in `hedgerow start` / the Pi runtime. */
     enabled: z.boolean().default(false),
     /** Box id: topic level (dt/museum/<boxId>/tap) and deviceId. Default: the hostname, as for the station. */
-    boxId: z
-      .string()
-      .regex(THING_NAME, 'use 1-64 letters, digits, "-" or "_" (it becomes an MQTT topic level)')
-      .default(defaultStationId),
+    boxId: thingName.default(defaultStationId),
     /** Folder holding the manifest (manifest.yaml / .yml / .json) and the audio files. Relative paths are from the working folder. */
     collection: z.string().min(1).default('data/collections/demo'),
     /** Where switch-collection tags look for other collections. Default: the folder around `collection`. */

@@ -3,19 +3,7 @@ import { systemClock, type Clock } from '../hardware/clock.ts';
 import { SensorError } from '../hardware/sensor-error.ts';
 import type { HardwareSettings, StationSettings } from './settings.ts';
 import { openStationHardware } from './station-hardware.ts';
-import type { WeatherField } from './station-sensor.ts';
-
-const UNITS: Record<WeatherField, string> = {
-  ambient_temperature: '°C',
-  ground_temperature: '°C',
-  air_quality: '%',
-  air_pressure: 'hPa',
-  humidity: '%RH',
-  wind_direction: '°',
-  wind_speed: 'km/h',
-  wind_gust_speed: 'km/h',
-  rainfall: 'mm',
-};
+import { WEATHER_FIELD_TABLE } from './contract.ts';
 
 export interface ProbeOptions {
   /** How long the wind and rain counters and the vane collect before they are read. Default 5 s. */
@@ -50,7 +38,7 @@ export async function probeSensors(
       if (problem === null) {
         try {
           const reading = await sensor.read();
-          line = sensor.fields.map((f) => `${f} ${format(reading[f])} ${UNITS[f]}`).join(', ');
+          line = sensor.fields.map((f) => `${f} ${format(reading[f])} ${WEATHER_FIELD_TABLE[f].unit}`).join(', ');
         } catch (error) {
           problem = error;
         }

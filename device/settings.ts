@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { THING_NAME } from './contract.ts';
+import { THING_NAME, thingName } from './contract.ts';
 
 /**
  * The station's part of the config file (`station:` and `hardware:`). Every key has a default, so an
@@ -38,10 +38,7 @@ export function defaultStationId(): string {
 export const stationSettings = z
   .object({
     /** Station id: topic level and deviceId. Default: the hostname. */
-    id: z
-      .string()
-      .regex(THING_NAME, 'use 1-64 letters, digits, "-" or "_" (it becomes an MQTT topic level)')
-      .default(defaultStationId),
+    id: thingName.default(defaultStationId),
     /** Time between records. Default 5 minutes, as the Oracle station used. */
     interval: duration.default(300_000).pipe(z.number().min(1000, 'the interval must be at least 1 s')),
     /** Which sensors to expect: a BME280 build, the Oracle Weather HAT, or whatever answers on the bus. */

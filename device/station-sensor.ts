@@ -1,20 +1,7 @@
-import type { WeatherRecord } from './contract.ts';
+import type { WeatherField, WeatherFields } from './contract.ts';
 
-/** The measured fields of a weather record: everything but the timestamp and the status map. */
-export type WeatherFields = Omit<WeatherRecord, 'ts' | 'sensors'>;
-export type WeatherField = keyof WeatherFields;
-
-export const WEATHER_FIELDS: readonly WeatherField[] = [
-  'ambient_temperature',
-  'ground_temperature',
-  'air_quality',
-  'air_pressure',
-  'humidity',
-  'wind_direction',
-  'wind_speed',
-  'wind_gust_speed',
-  'rainfall',
-];
+/** The field list lives in the wire contract (WEATHER_FIELD_TABLE); re-exported for the sampler's imports. */
+export { WEATHER_FIELDS, type WeatherField, type WeatherFields } from './contract.ts';
 
 /**
  * One sensor as the sampler sees it. Drivers throw `SensorError` (hardware/sensor-error.ts); the

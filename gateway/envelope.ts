@@ -1,7 +1,7 @@
-import type { Envelope } from '../device/contract.ts';
+import { IOT_CORE, type Envelope } from '../device/contract.ts';
 
-/** AWS IoT Core's payload limit (design.md §3). No envelope may reach it. */
-export const IOT_CORE_MAX_PAYLOAD_BYTES = 128 * 1024;
+/** AWS IoT Core's payload limit (design.md §3, device/contract.ts). No envelope may reach it. */
+export const IOT_CORE_MAX_PAYLOAD_BYTES = IOT_CORE.maxPayloadBytes;
 /** Default envelope budget: under 128 KB whichever way "KB" is read. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = 128_000;
 /** A record must fit an envelope on its own, with room for the envelope's own fields. */

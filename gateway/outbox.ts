@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { OutgoingRecord, RecordSink } from '../device/contract.ts';
+import { IOT_CORE, type OutgoingRecord, type RecordSink } from '../device/contract.ts';
 import { acknowledgeEnvelopes, DEFAULT_KEEP_ACKED_BYTES } from './outbox-acks.ts';
 import { applyCap, OutboxFullError } from './outbox-cap.ts';
 import type { CapPolicy, DropReport } from './outbox-cap.ts';
@@ -24,8 +24,8 @@ const MIN_CHUNK_RECORDS = 8;
 /** Byte-limited chunks tried smaller at most this many times in a row before the row-by-row scan takes over. */
 const MAX_CHUNK_MISSES = 3;
 /** AWS IoT Core's topic limits (design.md §3). */
-const MAX_TOPIC_BYTES = 256;
-const MAX_TOPIC_LEVELS = 8;
+const MAX_TOPIC_BYTES = IOT_CORE.maxTopicBytes;
+const MAX_TOPIC_LEVELS = IOT_CORE.maxTopicLevels;
 
 export interface OutboxOptions {
   path: string;

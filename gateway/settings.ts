@@ -1,6 +1,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
+import { IOT_CORE, thingName } from '../device/contract.ts';
 import { duration } from '../device/settings.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelope.ts';
 
@@ -12,7 +13,12 @@ import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelo
  */
 
 /** AWS IoT Core's per-connection limits (design.md §3), applied when `uplink.profile` is iot-core. */
-export const IOT_CORE_LIMITS = { publishesPerSecond: 100, inFlight: 100, keepaliveMinS: 30, keepaliveMaxS: 1200 } as const;
+export const IOT_CORE_LIMITS = {
+  publishesPerSecond: IOT_CORE.publishesPerSecond,
+  inFlight: IOT_CORE.inFlight,
+  keepaliveMinS: IOT_CORE.keepaliveMinS,
+  keepaliveMaxS: IOT_CORE.keepaliveMaxS,
+} as const;
 
 /** A size in bytes: 1048576, or "512MB", "64 KiB" (KB and KiB both count 1024). */
 const byteSize = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
@@ -120,7 +126,11 @@ export const uplinkSettings = z
     /** 5, 4 (3.1.1) or auto: 5, then 3.1.1 when the broker refuses 5. Default auto. */
     protocolVersion: z.union([z.literal(5), z.literal(4), z.literal('auto')]).default('auto'),
     /** MQTT client id (IoT Core: the thing name). Default hedgerow-<thing>. */
-    clientId: z.string().min(1).max(128).optional(),
+    clientId: z
+      .string()
+      .min(1)
+      .refine((id) => Buffer.byteLength(id) <= IOT_CORE.maxClientIdBytes, `at most ${IOT_CORE.maxClientIdBytes} bytes (AWS IoT Core's limit)`)
+      .optional(),
     username: z.string().optional(),
     password: z.string().optional(),
     tls: tlsSettings.prefault({}),
@@ -150,14 +160,14 @@ export const uplinkSettings = z
     /** Retained status publish period (dt/<app>/<thing>/status). Default 30s. */
     statusInterval: duration.default(30_000),
     /** App level of the status topic. Default weather. */
-    app: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('weather'),
+    app: thingName.default('weather'),
   })
   .strict()
   .superRefine((uplink, ctx) => {
     if (uplink.profile === 'iot-core') {
       const seconds = uplink.keepalive / 1000;
       if (seconds < IOT_CORE_LIMITS.keepaliveMinS || seconds > IOT_CORE_LIMITS.keepaliveMaxS) {
-        ctx.addIssue({ code: 'custom', path: ['keepalive'], message: 'AWS IoT Core accepts a keep-alive of 30s to 1200s' });
+        ctx.addIssue({ code: 'custom', path: ['keepalive'], message: `AWS IoT Core accepts a keep-alive of ${IOT_CORE.keepaliveMinS}s to ${IOT_CORE.keepaliveMaxS}s` });
       }
     }
     if (uplink.client === 'aws-iot' && (uplink.tls.cert === undefined || !uplink.url.startsWith('mqtts:'))) {

@@ -2,29 +2,10 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { OutboxStats } from './outbox.ts';
 import { Outbox } from './outbox.ts';
 import type { Logger } from 'pino';
+import type { ConnectionState, DeviceStatus as UplinkStatus } from '../device/contract.ts';
 
-export type ConnectionState = 'connecting' | 'online' | 'offline' | 'stopped';
-
-/** The retained message on dt/<app>/<thing>/status, and what `hedgerow status` prints. */
-export interface UplinkStatus {
-  thing: string;
-  state: ConnectionState;
-  /** Epoch ms this status was made. */
-  ts: number;
-  /** Epoch ms the state last changed. */
-  since: number;
-  client: string;
-  protocol: string | null;
-  broker: string;
-  depth: number;
-  bytes: number;
-  oldestAgeMs: number | null;
-  sentRecords: number;
-  sentEnvelopes: number;
-  droppedRecords: number;
-  retriedEnvelopes: number;
-  lastError: string | null;
-}
+/** The retained status payload's shape lives in the wire contract (device/contract.ts). */
+export type { ConnectionState, DeviceStatus as UplinkStatus } from '../device/contract.ts';
 
 export interface StatusParts {
   thing: string;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Extension } from '../device/extension.ts';
-import { topics } from '../device/contract.ts';
+import { IOT_CORE, topics } from '../device/contract.ts';
 import { Backoff } from './backoff.ts';
 import { encodeEnvelope } from './envelope.ts';
 import type { StampedEnvelope } from './envelope.ts';
@@ -25,7 +25,7 @@ const READ_AHEAD_BYTES = 256 * 1024;
 /** Small envelopes are stamped up to this many windows at a time: a commit costs as much as ~50 small publishes. */
 const STAMP_AHEAD_WINDOWS = 4;
 /** AWS IoT Core accepts one CONNECT per second per client id. */
-const IOT_CORE_CONNECT_SPACING_MS = 1_000;
+const IOT_CORE_CONNECT_SPACING_MS = IOT_CORE.connectSpacingMs;
 /** How long a clean stop waits for its final "offline" status to be acknowledged. */
 const STOP_STATUS_TIMEOUT_MS = 1_000;
 

@@ -1,3 +1,4 @@
+import { WEATHER_FIELD_TABLE } from '../../device/contract.ts';
 import { CHART_COLOURS, temperatureRainChart, windChart } from './weather-chart.ts';
 import { compassPoint, escapeHtml, formatAge, formatNumber, NO_VALUE, withUnit, type TimeFormat } from './weather-format.ts';
 import type { WeatherPageSettings } from './weather-page-settings.ts';
@@ -75,23 +76,29 @@ function reading(label: string, valueHtml: string): string {
 
 /** A rain total; when there is none, the gauge's status, or that the station sent nothing in that time. */
 function rain(s: StationSummary, total: number | null, silent: string): string {
-  if (total !== null) return escapeHtml(withUnit(total, 'mm'));
+  if (total !== null) return escapeHtml(withUnit(total, WEATHER_FIELD_TABLE.rainfall.symbol));
   return s.latest.values.rainfall === null ? field(s, 'rainfall', NO_VALUE) : missing(silent);
 }
 
+/** A field's latest value under its contract label, in its unit. */
+function measured(s: StationSummary, name: ReadingField, digits = 1): string {
+  const spec = WEATHER_FIELD_TABLE[name];
+  return reading(spec.label, field(s, name, withUnit(s.latest.values[name], spec.symbol, digits)));
+}
+
 function readings(s: StationSummary): string {
-  const v = s.latest.values;
+  const direction = s.latest.values.wind_direction;
   return (
     '<dl class="readings">' +
-    reading('Air temperature', field(s, 'ambient_temperature', withUnit(v.ambient_temperature, '°C'))) +
-    reading('Ground temperature', field(s, 'ground_temperature', withUnit(v.ground_temperature, '°C'))) +
-    reading('Humidity', field(s, 'humidity', withUnit(v.humidity, '%', 0))) +
-    reading('Pressure', field(s, 'air_pressure', withUnit(v.air_pressure, 'hPa', 0))) +
-    reading('Wind', field(s, 'wind_speed', withUnit(v.wind_speed, 'km/h', 0))) +
-    reading('Wind direction', field(s, 'wind_direction', v.wind_direction === null ? NO_VALUE : `${compassPoint(v.wind_direction)} (${formatNumber(v.wind_direction, 0)}°)`)) +
-    reading('Gusts', field(s, 'wind_gust_speed', withUnit(v.wind_gust_speed, 'km/h', 0))) +
-    reading('Rain, last hour', rain(s, s.rainLastHour, 'no reading in the last hour')) +
-    reading('Rain, last 24 h', rain(s, s.day.rain, 'no reading in the last 24 h')) +
+    measured(s, 'ambient_temperature') +
+    measured(s, 'ground_temperature') +
+    measured(s, 'humidity', 0) +
+    measured(s, 'air_pressure', 0) +
+    measured(s, 'wind_speed', 0) +
+    reading(WEATHER_FIELD_TABLE.wind_direction.label, field(s, 'wind_direction', direction === null ? NO_VALUE : `${compassPoint(direction)} (${formatNumber(direction, 0)}${WEATHER_FIELD_TABLE.wind_direction.symbol})`)) +
+    measured(s, 'wind_gust_speed', 0) +
+    reading(`${WEATHER_FIELD_TABLE.rainfall.label}, last hour`, rain(s, s.rainLastHour, 'no reading in the last hour')) +
+    reading(`${WEATHER_FIELD_TABLE.rainfall.label}, last 24 h`, rain(s, s.day.rain, 'no reading in the last 24 h')) +
     '</dl>'
   );
 }
@@ -124,7 +131,7 @@ function station(s: StationSummary, input: PageInput): string {
     `<p class="muted">Last reading ${escapeHtml(time.dateTime(s.latest.ts))} (${escapeHtml(formatAge(s.ageMs))})</p>` +
     alerts +
     readings(s) +
-    `<p class="muted">Last 24 h: air low ${escapeHtml(withUnit(day.airMin, '°C'))}, ground low ${escapeHtml(withUnit(day.groundMin, '°C'))}, strongest gust ${escapeHtml(withUnit(day.gustMax, 'km/h', 0))}.</p>` +
+    `<p class="muted">Last 24 h: air low ${escapeHtml(withUnit(day.airMin, WEATHER_FIELD_TABLE.ambient_temperature.symbol))}, ground low ${escapeHtml(withUnit(day.groundMin, WEATHER_FIELD_TABLE.ground_temperature.symbol))}, strongest gust ${escapeHtml(withUnit(day.gustMax, WEATHER_FIELD_TABLE.wind_gust_speed.symbol, 0))}.</p>` +
     charts +
     '</section>'
   );

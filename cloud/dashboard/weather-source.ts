@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { WEATHER_FIELDS, type WeatherField } from '../../device/contract.ts';
 import { sqlIdentifier } from '../sql/sql-tokenizer.ts';
 
 /**
@@ -9,18 +10,9 @@ import { sqlIdentifier } from '../sql/sql-tokenizer.ts';
  * so it sees exactly the attributes dataset SQL sees and can never change them.
  */
 
-/** Fields of a weather record the page shows (design.md §3). */
-export const READING_FIELDS = [
-  'ambient_temperature',
-  'ground_temperature',
-  'humidity',
-  'air_pressure',
-  'wind_speed',
-  'wind_gust_speed',
-  'wind_direction',
-  'rainfall',
-] as const;
-export type ReadingField = (typeof READING_FIELDS)[number];
+/** Fields of a weather record the page shows (design.md §3): all but air quality, which the page has no place for. */
+export type ReadingField = Exclude<WeatherField, 'air_quality'>;
+export const READING_FIELDS: readonly ReadingField[] = WEATHER_FIELDS.filter((f): f is ReadingField => f !== 'air_quality');
 
 export interface LatestReading {
   stationId: string;

@@ -3,19 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { badPayloads } from './fixtures/bad-payloads.ts';
 import { createFlow, startEngine, type EngineFixture } from './engine-fixture.ts';
+import { until } from './fixtures/until.ts';
 
 const BAD_INPUTS = 10_000;
 
-async function until(condition: () => Promise<boolean> | boolean, what: string, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 const envelope = (messageId: string, deviceId: string, n: number) =>
-  Buffer.from(JSON.stringify({ messageId, deviceId, seq: n, sentAt: n, records: [{ ts: n, ambient_temperature: n / 10 }, { ts: n + 1, ambient_temperature: n / 10 + 1 }] }));
+  Buffer.from(JSON.stringify({ messageId, deviceId, seq: n, sentAt: n, records: [{ ts: n, ambient_temperature: (n % 1000) / 10 }, { ts: n + 1, ambient_temperature: (n % 1000) / 10 + 1 }] }));
 
 describe('engine: MQTT ingestion through mosquitto', () => {
   let broker: Mosquitto;

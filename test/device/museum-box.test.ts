@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RecordingAudioPlayer } from '../../hardware/recording-audio-player.ts';
 import type { TagInfo } from '../../hardware/nfc-reader.ts';
 import { VirtualNfcReader } from '../../hardware/virtual-nfc-reader.ts';
+import { tapRecord } from '../../device/contract.ts';
 import { MuseumBox, type MuseumBoxOptions } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
 import { ensureBoxSounds, type BoxSounds } from '../../device/museum-sounds.ts';
@@ -96,6 +97,7 @@ describe('MuseumBox', () => {
     expect(sink.lines).toEqual([`1000000 ${FOSSIL} fossil started null`, `1004000 ${FOSSIL} fossil finished 4000`]);
     expect(sink.records[0]!.topic).toBe('dt/museum/box-7/tap');
     expect(reader.ledStates).toEqual(['ready', 'playing', 'ready']);
+    for (const r of sink.records) expect(tapRecord.safeParse(r).error).toBeUndefined();
   });
 
   it('lets the sound finish when the tag is taken off (the default)', async () => {
@@ -158,6 +160,7 @@ describe('MuseumBox', () => {
     await tap('04aabbccddeeff');
     expect(player.files).toEqual([sounds.unknown]);
     expect(sink.lines).toEqual(['1000000 04aabbccddeeff null unknown null']);
+    expect(tapRecord.safeParse(sink.records[0]).error).toBeUndefined();
     expect(captured.text()).toMatch(/unknown tag 04aabbccddeeff: not in the manifest and no NDEF text records; assign it with `hedgerow box assign`/);
   });
 
