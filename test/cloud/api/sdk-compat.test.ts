@@ -18,7 +18,6 @@ import {
   DescribePipelineCommand,
   GetDatasetContentCommand,
   IoTAnalyticsClient,
-  IoTAnalyticsServiceException,
   InternalFailureException,
   InvalidRequestException,
   LimitExceededException,
@@ -47,7 +46,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as engineErrors from '../../../cloud/errors.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
-import { recordingEngine, TEST_KEY, testApp } from './helpers.ts';
+import { failure, recordingEngine, TEST_KEY, testApp } from './helpers.ts';
 
 // The AWS SDK for JavaScript v3 (client-iotanalytics 3.986.0, the last published) against the real engine
 // and API on a free port: nothing here was written for Hedgerow, so it checks the wire contract as AWS had it.
@@ -62,16 +61,6 @@ afterAll(async () => {
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const parse = (bytes: Uint8Array | undefined) => JSON.parse(Buffer.from(bytes!).toString('utf8')) as Record<string, unknown>;
-
-async function failure(promise: Promise<unknown>): Promise<IoTAnalyticsServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof IoTAnalyticsServiceException) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded but was expected to fail');
-}
 
 const activities = [
   { channel: { name: 'from_channel', channelName: 'weather_raw', next: 'only_warm' } },
