@@ -11,6 +11,7 @@ import type * as E from './engine.ts';
 import { systemClock, systemTimers, type Clock, type EngineContext, type Timers } from './engine-context.ts';
 import { ServiceUnavailableException } from './errors.ts';
 import { MqttSubscriber } from './mqtt-subscriber.ts';
+import { useTokenKey } from './pagination.ts';
 import { Pipelines } from './pipelines.ts';
 import { Reprocessing } from './reprocessing.ts';
 import { applyResourceFile } from './resource-file.ts';
@@ -20,6 +21,7 @@ import type { CloudSettings } from './settings.ts';
 import type { CloudStore } from './storage/cloud-store.ts';
 import { SqliteStore } from './storage/sqlite-store.ts';
 import { Tags } from './tags.ts';
+import { loadTokenKey } from './token-key.ts';
 import { ThingRegistry } from './thing-registry.ts';
 import { TopicRules } from './topic-rules.ts';
 
@@ -66,6 +68,7 @@ const defaultContentUrl: E.ContentUrlBuilder = (ref) =>
 export class AnalyticsEngine implements E.Engine, Extension {
   readonly name = 'cloud-engine';
   private parts: Parts | undefined;
+  private releaseTokenKey: (() => void) | undefined;
 
   constructor(private readonly options: AnalyticsEngineOptions) {}
 
@@ -78,6 +81,7 @@ export class AnalyticsEngine implements E.Engine, Extension {
     const o = this.options;
     const store = o.store ?? new SqliteStore(o.settings.dataDir);
     await store.open();
+    this.releaseTokenKey = useTokenKey(loadTokenKey(o.settings.dataDir));
     const ctx: EngineContext = {
       settings: o.settings,
       log: o.log,
@@ -125,6 +129,7 @@ export class AnalyticsEngine implements E.Engine, Extension {
       await scheduler.stop();
       await sweeper.stop();
       await store.close();
+      this.releaseTokenKey?.();
       throw error;
     }
   }
@@ -142,6 +147,7 @@ export class AnalyticsEngine implements E.Engine, Extension {
     this.parts = undefined;
     await parts.lambdas.stop();
     await parts.ctx.store.close();
+    this.releaseTokenKey?.();
   }
 
   /** Ours, for tests and shutdown: resolves when running dataset contents and reprocessing have finished. */

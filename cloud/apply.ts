@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-iotanalytics';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_API_REGION } from './api/api-settings.ts';
 import { describeIssues } from './api/operations.ts';
 import { createChannelBody } from './api/routes-channels.ts';
 import { createDatasetBody } from './api/routes-datasets.ts';
@@ -85,7 +86,7 @@ export interface ApplyReport {
 }
 
 export interface ApplyOptions {
-  /** Region to sign for. Default us-east-1 (any region is accepted unless the server configures one). */
+  /** Region to sign for: the server's api.region. Default eu-west-1, its default. */
   region?: string;
   /** Print the plan only. */
   dryRun?: boolean;
@@ -277,7 +278,7 @@ export function formatPlan(entries: readonly PlanEntry[]): string[] {
 export async function applyResources(file: string, endpoint: string, credentials: SigningCredentials, options: ApplyOptions = {}): Promise<ApplyReport> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const resources = readResourceFile(file);
-  const region = options.region ?? 'us-east-1';
+  const region = options.region ?? DEFAULT_API_REGION;
   const client = new IoTAnalyticsClient({ endpoint, region, credentials: { ...credentials }, maxAttempts: 2 });
   const ruleApi: SignedFetchOptions = { endpoint, credentials, region, service: IOT_SIGNING_NAME };
   try {

@@ -6,7 +6,8 @@ import type {
 } from './engine.ts';
 import { arnOf, statisticsField, storageFields, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { checkResourceName, parsePayload } from './names.ts';
+import { messageOfPayload } from './binary-messages.ts';
+import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
 import { dateSchema, listRequestSchema, parseRequest, retentionPeriodSchema, tagsSchema, resourceNameSchema } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from './settings.ts';
@@ -144,7 +145,7 @@ export class Channels {
     const errors: BatchPutMessageErrorEntry[] = [];
     const valid: { messageId: string; payload: Uint8Array; value: Record<string, unknown> }[] = [];
     for (const message of request.messages) {
-      const parsed = parsePayload(message.payload, MAX_PAYLOAD_BYTES);
+      const parsed = messageOfPayload(message.payload, MAX_PAYLOAD_BYTES);
       if ('problem' in parsed) {
         errors.push({ messageId: message.messageId, errorCode: 'InvalidRequestException', errorMessage: parsed.problem });
       } else {

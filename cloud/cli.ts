@@ -199,7 +199,7 @@ export function buildProgram(): Command {
       const { applyTargetFrom } = await import('./api/start-cloud.ts');
       const { applyResources } = await import('./apply.ts');
       const target = applyTargetFrom(settings);
-      await applyResources(file, opts.endpoint ?? target.endpoint, target.credentials, { dryRun: opts.dryRun === true });
+      await applyResources(file, opts.endpoint ?? target.endpoint, target.credentials, { dryRun: opts.dryRun === true, region: target.region });
     });
 
   return program;

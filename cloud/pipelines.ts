@@ -11,7 +11,8 @@ import type {
 } from './engine.ts';
 import { arnOf, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { checkResourceName, parsePayload } from './names.ts';
+import { BinaryRefusals, isBinaryMessage, messageOfPayload, NOT_DECODED, payloadOfMessage } from './binary-messages.ts';
+import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
 import { buildPipelineGraph } from './pipeline-graph.ts';
 import { listRequestSchema, parseRequest, tagsSchema, resourceNameSchema } from './request-parse.ts';
@@ -56,11 +57,15 @@ export interface PipelineServices {
 
 export class Pipelines implements MessageSink {
   private readonly compiled = new Map<string, CompiledPipeline>();
+  /** Binary messages refused by activities other than lambda, per pipeline (logged at most every 10 s). */
+  readonly refusals: BinaryRefusals;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly services: PipelineServices,
-  ) {}
+  ) {
+    this.refusals = new BinaryRefusals(ctx.log, () => ctx.clock.now());
+  }
 
   arn(pipelineName: string): string {
     return arnOf(this.ctx.settings, 'pipeline', pipelineName);
@@ -174,7 +179,7 @@ export class Pipelines implements MessageSink {
   /** Runs one batch through one pipeline into its datastore; failures are logged, never thrown. */
   async process(pipeline: CompiledPipeline, batch: Record<string, unknown>[], arrival: number): Promise<number> {
     try {
-      const out = await runSteps(pipeline.steps, batch);
+      const out = await runSteps(pipeline.steps, batch, this.refusals.sinkFor(pipeline.name));
       if (out.length > 0) await this.services.writeDatastore(pipeline.datastoreName, out, arrival);
       return out.length;
     } catch (error) {
@@ -190,21 +195,25 @@ export class Pipelines implements MessageSink {
       throw new InvalidRequestException(`RunPipelineActivity: a ${activity.kind} activity cannot be run on its own; give a processing activity such as math or filter.`);
     }
     const messages: Record<string, unknown>[] = [];
+    const refused: string[] = [];
     for (const [i, payload] of request.payloads.entries()) {
-      const parsed = parsePayload(payload, MAX_PAYLOAD_BYTES);
+      const parsed = messageOfPayload(payload, MAX_PAYLOAD_BYTES);
       if ('problem' in parsed) throw new InvalidRequestException(`RunPipelineActivity: payloads.${i}: ${parsed.problem}.`);
-      messages.push(parsed.value);
+      // Refused here, per payload, so the answer can say which; the runner would only count them.
+      if (activity.kind !== 'lambda' && isBinaryMessage(parsed.value)) refused.push(`payloads.${i} refused: ${NOT_DECODED}.`);
+      else messages.push(parsed.value);
     }
     const step = compileActivity(activity, { lambdas: this.services.lambdas, things: this.services.things, log: this.ctx.log, strict: true })!;
     let out: Record<string, unknown>[];
     try {
-      out = await runSteps([step], messages);
+      // A lambda may hand bytes back undecoded; they are returned as they are, not refused as a datastore would.
+      out = messages.length === 0 ? [] : await step.run(messages);
     } catch (error) {
       throw new InvalidRequestException(`RunPipelineActivity: activity "${activity.name}" failed: ${error instanceof Error ? error.message : String(error)}`);
     }
     return {
-      payloads: out.map((m) => Buffer.from(JSON.stringify(m))),
-      logResult: `${activity.kind} activity "${activity.name}": ${messages.length} in, ${out.length} out`,
+      payloads: out.map(payloadOfMessage),
+      logResult: [`${activity.kind} activity "${activity.name}": ${request.payloads.length} in, ${out.length} out`, ...refused].join('\n'),
     };
   }
 }

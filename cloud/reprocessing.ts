@@ -5,7 +5,7 @@ import type {
 } from './engine.ts';
 import type { EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { parsePayload } from './names.ts';
+import { messageOfPayload } from './binary-messages.ts';
 import type { Pipelines } from './pipelines.ts';
 import { dateSchema, parseRequest } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from './settings.ts';
@@ -108,7 +108,7 @@ export class Reprocessing {
         afterSeq = page.at(-1)!.seq;
         const batch: Record<string, unknown>[] = [];
         for (const message of page) {
-          const parsed = parsePayload(message.payload, MAX_PAYLOAD_BYTES);
+          const parsed = messageOfPayload(message.payload, MAX_PAYLOAD_BYTES);
           if ('value' in parsed) batch.push(parsed.value);
         }
         await this.pipelines.process(pipeline, batch, this.ctx.clock.now());

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isBinaryMessage, type RefusalSink } from '../binary-messages.ts';
 import type { ParsedActivity } from './activity-schema.ts';
 import { addAttributesStep, removeAttributesStep, selectAttributesStep } from './attribute-activities.ts';
 import { enrichStep, type ThingDirectory } from './enrich-activities.ts';
@@ -43,13 +44,26 @@ export function compileActivity(activity: ParsedActivity, context: ActivityConte
   }
 }
 
-/** Runs a batch through the steps in order, awaiting only the steps that return a promise. */
-export async function runSteps(steps: readonly ActivityStep[], batch: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+/**
+ * Runs a batch through the steps in order, awaiting only the steps that return a promise. Binary
+ * messages reach only lambda steps: before any other step, and at the datastore, they are taken out
+ * and reported to `refused`.
+ */
+export async function runSteps(steps: readonly ActivityStep[], batch: Record<string, unknown>[], refused: RefusalSink = () => {}): Promise<Record<string, unknown>[]> {
   let current = batch;
   for (const step of steps) {
+    if (!step.takesBinary) current = withoutBinary(current, step.name, refused);
     if (current.length === 0) break;
     const result = step.run(current);
     current = result instanceof Promise ? await result : result;
   }
-  return current;
+  return withoutBinary(current, 'datastore', refused);
+}
+
+function withoutBinary(batch: Record<string, unknown>[], activity: string, refused: RefusalSink): Record<string, unknown>[] {
+  // Most batches hold none: scan once and copy only when there is something to take out.
+  if (!batch.some(isBinaryMessage)) return batch;
+  const kept = batch.filter((message) => !isBinaryMessage(message));
+  refused(activity, batch.length - kept.length);
+  return kept;
 }

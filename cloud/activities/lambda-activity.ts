@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isBinaryMessage } from '../binary-messages.ts';
 import { messageProblem } from '../names.ts';
 import { LambdaError, type LambdaHost } from './lambda-host.ts';
 import type { ActivityStep, PipelineMessage } from './step.ts';
@@ -18,6 +19,7 @@ export function lambdaStep(
   host.resolve(spec.lambdaName);
   return {
     name,
+    takesBinary: true,
     async run(batch) {
       const out: PipelineMessage[] = [];
       for (let i = 0; i < batch.length; i += spec.batchSize) {
@@ -39,6 +41,11 @@ function checkResult(result: unknown, name: string): PipelineMessage[] {
   if (!Array.isArray(result)) throw new LambdaError(`lambda activity "${name}" must return an array of messages`);
   const messages: PipelineMessage[] = [];
   for (const item of result) {
+    // Handing bytes back undecoded is allowed; the next activity refuses them as it would have.
+    if (item !== null && typeof item === 'object' && isBinaryMessage(item as PipelineMessage)) {
+      messages.push(item as PipelineMessage);
+      continue;
+    }
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       throw new LambdaError(`lambda activity "${name}" returned something that is not a message object`);
     }

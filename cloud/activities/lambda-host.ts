@@ -9,6 +9,9 @@ import { InvalidRequestException } from '../errors.ts';
  * Runs lambda activities: `<lambdaDir>/<lambdaName>.{ts,mts,js,mjs}` whose default export takes an
  * array of messages and returns (or resolves to) the array to pass on, like an AWS Lambda handler.
  * In a folder outside an ESM package (no `"type": "module"` above it) use .mts or .mjs.
+ * A message whose payload was not a JSON object (binary data) arrives as `{ payload: Uint8Array }`,
+ * the bytes exactly as sent; return it decoded into attributes, e.g. `{ temperature: 21.5 }`. Only
+ * lambda sees such messages: every other activity and the datastore refuse them (cloud/binary-messages.ts).
  * Each module lives in its own worker thread, so a lambda that loops forever is stopped by
  * terminating its worker when the timeout passes, and the engine keeps running.
  */

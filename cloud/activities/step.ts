@@ -7,5 +7,7 @@ export type PipelineMessage = Record<string, unknown>;
  */
 export interface ActivityStep {
   readonly name: string;
+  /** True for lambda only: it takes binary messages (`{ payload: <bytes> }`); the runner keeps them from every other step. */
+  readonly takesBinary?: boolean;
   run(batch: PipelineMessage[]): PipelineMessage[] | Promise<PipelineMessage[]>;
 }

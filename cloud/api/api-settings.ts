@@ -8,6 +8,8 @@ import { z } from 'zod';
 
 /** Port the API listens on by default. */
 export const DEFAULT_API_PORT = 8780;
+/** Region clients sign for unless api.region says otherwise; the same default as the engine's ARNs. */
+export const DEFAULT_API_REGION = 'eu-west-1';
 /** IoT Analytics took 100 messages of up to 128 KB each per BatchPutMessage: base64 makes that ~17 MB. */
 export const DEFAULT_BODY_LIMIT_BYTES = 20 * 1024 * 1024;
 
@@ -24,8 +26,8 @@ export const apiSettings = z
     port: z.number().int().min(0).max(65535).default(DEFAULT_API_PORT),
     /** Address to bind. Default 127.0.0.1; use 0.0.0.0 to serve other machines. */
     host: z.string().min(1).default('127.0.0.1'),
-    /** When set, the only region accepted in signatures; otherwise any region string is accepted. */
-    region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a region looks like eu-west-1').optional(),
+    /** The only region a signature's credential scope may name, as AWS pins each endpoint to its region. Default eu-west-1. */
+    region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a region looks like eu-west-1').default(DEFAULT_API_REGION),
     /** Access keys whose SigV4 signatures are accepted. Default none (see the environment variables). */
     accessKeys: z.array(accessKey).default([]),
     /** Base URL put in front of dataURI links, e.g. https://weather.example.org. Default: the request's Host. */

@@ -6,6 +6,7 @@ import type { Engine } from '../engine.ts';
 import { InvalidRequestException, isEngineError } from '../errors.ts';
 import { ApiError, type ApiErrorCode } from './api-errors.ts';
 import type { AccessKey, ApiSettings } from './api-settings.ts';
+import { MAX_BODY_DEPTH, nestsDeeperThan } from './json-depth.ts';
 import { CONTENT_PATH_PREFIX, type ContentUrls } from './content-urls.ts';
 import { operationTable } from './operation-table.ts';
 import { DEFAULT_SIGNING_NAME, type Operation, type OperationContext } from './operations.ts';
@@ -152,6 +153,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 /** The JSON body as a value; an empty body is undefined. Broken JSON is the caller's error, with the parser's reason. */
 export function parseJsonBody(raw: unknown): unknown {
   if (!(raw instanceof Uint8Array) || raw.length === 0) return undefined;
+  if (nestsDeeperThan(raw, MAX_BODY_DEPTH)) {
+    throw new InvalidRequestException(`The request body nests objects or arrays more than ${MAX_BODY_DEPTH} levels deep; no IoT Analytics request needs that many, so flatten it.`);
+  }
   try {
     return JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
   } catch (error) {

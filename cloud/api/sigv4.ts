@@ -278,7 +278,7 @@ export function verifyRequest(request: WireRequest, options: VerifyOptions): Ver
     return fail('InvalidSignatureException', `Credential should be scoped to correct service: '${options.service}'.`);
   }
   if (options.region !== undefined && parsed.region !== options.region) {
-    return fail('InvalidSignatureException', `Credential should be scoped to a valid region, not '${parsed.region}'.`);
+    return fail('InvalidSignatureException', `Credential should be scoped to a valid region, not '${parsed.region}'. This endpoint's region is '${options.region}': set the client's region to it.`);
   }
   if (parsed.date !== time.amzDate.slice(0, 8)) {
     return fail(
@@ -318,7 +318,22 @@ export function verifyRequest(request: WireRequest, options: VerifyOptions): Ver
         `The String-to-Sign should have been\n'${toSign}'\n`,
     );
   }
+  const unsigned = unsignedAmzHeaders(request, parsed.signedHeaders);
+  if (unsigned.length > 0) {
+    // Otherwise anyone on the path could add x-amz-tagging and the like to a request the client signed.
+    return fail(
+      'InvalidSignatureException',
+      `There were headers present in the request which were not signed: ${unsigned.join(', ')}. Sign every x-amz-* header you send (the AWS SDKs do), or leave it out.`,
+    );
+  }
   return { ok: true, accessKeyId: parsed.accessKeyId };
+}
+
+/** The x-amz-* header names present but missing from SignedHeaders, each once, in the order sent. */
+function unsignedAmzHeaders(request: WireRequest, signedHeaders: readonly string[]): string[] {
+  const signed = new Set(signedHeaders);
+  const names = request.headers.map(([name]) => name.toLowerCase()).filter((name) => name.startsWith('x-amz-') && !signed.has(name));
+  return [...new Set(names)];
 }
 
 /** Compares two hex signatures in time independent of where they differ. */

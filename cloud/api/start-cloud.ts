@@ -67,18 +67,19 @@ export function resolveAccessKeys(api: ApiSettings, dataDir: string, log: Logger
 
 /**
  * Where `hedgerow cloud apply` sends its calls and with which key, from the same settings the server uses:
- * the configured port on this machine, and the first configured (or generated) access key.
+ * the configured port on this machine, the first configured (or generated) access key, and api.region to sign for.
  */
-export function applyTargetFrom(settings: CloudSettingsSections, env: NodeJS.ProcessEnv = process.env): { endpoint: string; credentials: AccessKey } {
+export function applyTargetFrom(settings: CloudSettingsSections, env: NodeJS.ProcessEnv = process.env): { endpoint: string; credentials: AccessKey; region: string } {
   const host = settings.api.host === '0.0.0.0' || settings.api.host === '::' ? '127.0.0.1' : settings.api.host;
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${settings.api.port}`;
   const configured = accessKeysFrom(settings.api, env)[0];
-  if (configured) return { endpoint, credentials: configured };
+  const region = settings.api.region;
+  if (configured) return { endpoint, credentials: configured, region };
   const file = join(settings.cloud.dataDir, GENERATED_KEYS_FILE);
   if (!existsSync(file)) {
     throw new Error(`no access key: set HEDGEROW_ACCESS_KEY_ID and HEDGEROW_SECRET_ACCESS_KEY, or api.accessKeys in the config (the server's generated key would be in ${file}, which does not exist yet).`);
   }
-  return { endpoint, credentials: JSON.parse(readFileSync(file, 'utf8')) as AccessKey };
+  return { endpoint, credentials: JSON.parse(readFileSync(file, 'utf8')) as AccessKey, region };
 }
 
 export function startCloud(options: StartCloudOptions): CloudExtension {

@@ -118,7 +118,10 @@ describe('engine: pipelines', () => {
     await expect(f.engine.runPipelineActivity({ pipelineActivity: { lambda: { name: 'l', lambdaName: 'broken', batchSize: 1 } }, payloads: [Buffer.from('{}')] })).rejects.toThrow(/must return an array/);
     await expect(f.engine.runPipelineActivity({ pipelineActivity: { channel: { name: 'c', channelName: 'ch' } }, payloads: [Buffer.from('{}')] })).rejects.toThrow(/cannot be run on its own/);
     await expect(f.engine.runPipelineActivity({ pipelineActivity: { filter: { name: 'f', filter: 'a > 1' } }, payloads: Array.from({ length: 11 }, () => Buffer.from('{}')) })).rejects.toThrow(InvalidRequestException);
-    await expect(f.engine.runPipelineActivity({ pipelineActivity: { filter: { name: 'f', filter: 'a > 1' } }, payloads: [Buffer.from('nope')] })).rejects.toThrow(/payloads.0/);
+    const binary = await f.engine.runPipelineActivity({ pipelineActivity: { filter: { name: 'f', filter: 'a > 1' } }, payloads: [Buffer.from('nope')] });
+    expect(binary.payloads).toEqual([]);
+    expect(binary.logResult).toMatch(/payloads\.0 refused: the message payload is not a JSON object .*decode it with a lambda activity first/);
+    await expect(f.engine.runPipelineActivity({ pipelineActivity: { filter: { name: 'f', filter: 'a > 1' } }, payloads: [Buffer.from('{"a-b":1}')] })).rejects.toThrow(/payloads.0/);
   });
 
   it('enriches messages from the device registry and the last status message', async () => {

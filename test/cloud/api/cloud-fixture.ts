@@ -23,7 +23,7 @@ export async function startTestCloud(options: { api?: Partial<ApiSettings>; clou
   };
   const cloud = startCloud({ settings, log: silentLog, env: {} });
   await cloud.start();
-  const client = new IoTAnalyticsClient({ endpoint: cloud.endpoint, region: 'eu-west-1', credentials: { ...TEST_KEY }, maxAttempts: 1 });
+  const client = new IoTAnalyticsClient({ endpoint: cloud.endpoint, region: settings.api.region, credentials: { ...TEST_KEY }, maxAttempts: 1 });
   return {
     cloud,
     client,

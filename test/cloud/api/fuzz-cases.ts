@@ -266,7 +266,7 @@ export function generateCases(count: number, seed: number, names: FuzzNames): Fu
       } catch {
         // not JSON at all: exactly what this category wants
       }
-      return { category: 'binary-payload', method: 'POST', url: '/messages/batch', body: JSON.stringify({ channelName: names.channel, messages: [{ messageId: 'bin', payload }] }), badMessageIds: ['bin'] };
+      return { category: 'binary-payload', method: 'POST', url: '/messages/batch', body: JSON.stringify({ channelName: names.channel, messages: [{ messageId: 'bin', payload }] }) };
     },
     'deep-nesting': () => {
       const depth = 40 + int(20_000);

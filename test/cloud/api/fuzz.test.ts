@@ -89,7 +89,7 @@ function viaSocket(c: FuzzCase): Promise<Answer> {
   });
 }
 
-type Outcome = 'rejected' | 'refused-per-message' | 'accepted-harmless' | 'WRONG';
+type Outcome = 'rejected' | 'refused-per-message' | 'accepted-harmless' | 'stored-as-binary' | 'WRONG';
 
 /** What a bad input got back: a 4xx with an AWS error type and a reason, or per-message refusals naming exactly the bad messages. */
 function judge(c: FuzzCase, a: Answer): Outcome {
@@ -101,6 +101,11 @@ function judge(c: FuzzCase, a: Answer): Outcome {
     const entries = (JSON.parse(a.body) as { batchPutMessageErrorEntries?: Array<{ messageId: string; errorMessage: string }> }).batchPutMessageErrorEntries ?? [];
     const refused = entries.filter((e) => e.errorMessage.length >= 10).map((e) => e.messageId).sort();
     return JSON.stringify(refused) === JSON.stringify([...c.badMessageIds].sort()) ? 'refused-per-message' : 'WRONG';
+  }
+  // As on AWS, a payload that is not a JSON object is a binary message: stored as sent, for a lambda to decode.
+  if (a.status === 200 && c.category === 'binary-payload') {
+    const entries = (JSON.parse(a.body) as { batchPutMessageErrorEntries?: unknown[] }).batchPutMessageErrorEntries;
+    return entries?.length === 0 ? 'stored-as-binary' : 'WRONG';
   }
   // An expression that parses (e.g. `this`, an attribute that happens to be called so) is not an escape, and
   // SQL whose attack sits inside a comment is one plain SELECT: accepting those is right as long as nothing

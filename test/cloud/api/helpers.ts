@@ -1,3 +1,4 @@
+import { IoTAnalyticsServiceException } from '@aws-sdk/client-iotanalytics';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { apiSettings, type AccessKey, type ApiSettings } from '../../../cloud/api/api-settings.ts';
@@ -92,4 +93,15 @@ export function signedInject(app: FastifyInstance, clockNow: number, call: Signe
 export function errorOf(response: LightMyRequestResponse): { type: string | undefined; status: number; message: string } {
   const body = response.body ? (JSON.parse(response.body) as { message?: string }) : {};
   return { type: response.headers['x-amzn-errortype'] as string | undefined, status: response.statusCode, message: body.message ?? '' };
+}
+
+/** The AWS SDK exception a call fails with; anything else (or success) fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<IoTAnalyticsServiceException> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof IoTAnalyticsServiceException) return error;
+    throw error;
+  }
+  throw new Error('the call succeeded but was expected to fail');
 }

@@ -147,10 +147,17 @@ describe('authentication', () => {
     expect(calls).toEqual([]);
   });
 
-  it('takes any region unless one is configured', async () => {
+  it('takes only the configured region, eu-west-1 unless api.region says otherwise', async () => {
     const { call } = await setup({ listChannels: () => ({ channelSummaries: [] }) }, { settings: { region: 'eu-north-1' } });
     expect((await call({ method: 'GET', url: '/channels', region: 'eu-north-1' })).statusCode).toBe(200);
     expect(errorOf(await call({ method: 'GET', url: '/channels', region: 'us-east-1' })).type).toBe('InvalidSignatureException');
+    const pinned = await setup({ listChannels: () => ({ channelSummaries: [] }) });
+    expect((await pinned.call({ method: 'GET', url: '/channels', region: 'eu-west-1' })).statusCode).toBe(200);
+    expect(errorOf(await pinned.call({ method: 'GET', url: '/channels', region: 'eu-north-1' }))).toMatchObject({
+      type: 'InvalidSignatureException',
+      status: 403,
+      message: expect.stringMatching(/^Credential should be scoped to a valid region, not 'eu-north-1'\. This endpoint's region is 'eu-west-1'/),
+    });
   });
 
   it('hides which paths exist from unsigned callers and names the bad path to signed ones', async () => {

@@ -224,6 +224,20 @@ describe('SigV4 verification failures', () => {
     expect(verifyRequest(signed, { ...verifyAt(SUITE_TIME), region: 'us-east-1' })).toMatchObject({ code: 'InvalidSignatureException' });
   });
 
+  it('refuses x-amz-* headers sent but not signed, naming each, and ignores other unsigned headers', () => {
+    const signed = sign();
+    expect(verifyRequest({ ...wire(base), headers: [...signed, ['User-Agent', 'curl'], ['X-Amzn-Trace-Id', 'Root=1']] }, verifyAt(SUITE_TIME)).ok).toBe(true);
+    const added: Array<[string, string]> = [...signed, ['X-Amz-Tagging', 'owner=attacker'], ['x-amz-meta-a', '1'], ['x-amz-tagging', 'again']];
+    expect(verifyRequest({ ...wire(base), headers: added }, verifyAt(SUITE_TIME))).toEqual({
+      ok: false,
+      code: 'InvalidSignatureException',
+      message:
+        'There were headers present in the request which were not signed: x-amz-tagging, x-amz-meta-a. Sign every x-amz-* header you send (the AWS SDKs do), or leave it out.',
+    });
+    const signedTagging = signRequest({ ...wire(base), headers: [...wire(base).headers, ['x-amz-tagging', 'owner=school']] }, { ...KEY, region: 'us-east-1', service: 'service', time: SUITE_TIME });
+    expect(verifyRequest({ ...wire(base), headers: signedTagging }, verifyAt(SUITE_TIME)).ok).toBe(true);
+  });
+
   it('expires a signature outside ±15 minutes with the message AWS gives', () => {
     const signed = { ...wire(base), headers: sign() };
     expect(verifyRequest(signed, verifyAt(new Date(SUITE_TIME.getTime() + 14 * 60_000))).ok).toBe(true);

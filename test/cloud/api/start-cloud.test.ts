@@ -55,7 +55,9 @@ describe('startCloud', () => {
 
     const second = await started(dir, {});
     expect(second.accessKeys).toEqual([key]);
-    expect(applyTargetFrom(settingsIn(dir), {})).toEqual({ endpoint: `http://127.0.0.1:0`, credentials: key });
+    expect(applyTargetFrom(settingsIn(dir), {})).toEqual({ endpoint: `http://127.0.0.1:0`, credentials: key, region: 'eu-west-1' });
+    // `hedgerow cloud apply` signs for the region the server pins, or its own calls would be refused.
+    expect(applyTargetFrom(settingsIn(dir, { region: 'eu-north-1' }), {}).region).toBe('eu-north-1');
   });
 
   it('takes the key pair from the environment, and then writes no file', async () => {
