@@ -18,6 +18,8 @@ import { InvalidRequestException } from '../errors.ts';
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 const WORKER_FILE = entryFile(new URL('./lambda-worker.js', import.meta.url));
+/** The longest a module may take to load in its worker, beyond the activity's own timeout. */
+const STARTUP_LIMIT_MS = 30_000;
 
 export class LambdaError extends Error {}
 
@@ -83,18 +85,25 @@ class LambdaWorker {
     const worker = this.worker!;
     const id = this.nextId++;
     return new Promise((resolveCall, rejectCall) => {
-      const timer = setTimeout(() => {
+      const stop = (message: string) => () => {
         this.pending.delete(id);
-        rejectCall(new LambdaError(`the lambda ran longer than ${timeout} ms and was stopped`));
+        rejectCall(new LambdaError(message));
         void this.terminate();
-      }, timeout);
-      this.pending.set(id, { resolve: resolveCall, reject: rejectCall, timer });
+      };
+      // Loading the module (tsx compiling a .ts one, on a busy Pi) has its own limit, as a Lambda's
+      // init phase had: only the handler's own run counts against the activity's timeout.
+      const loading = Math.max(timeout, STARTUP_LIMIT_MS);
+      const pending: Pending = { resolve: resolveCall, reject: rejectCall, timer: setTimeout(stop(`the lambda module did not load within ${loading} ms`), loading) };
+      this.pending.set(id, pending);
       ready.then(
         () => {
-          if (this.pending.has(id)) worker.postMessage({ id, messages });
+          if (!this.pending.has(id)) return;
+          clearTimeout(pending.timer);
+          pending.timer = setTimeout(stop(`the lambda ran longer than ${timeout} ms and was stopped`), timeout);
+          worker.postMessage({ id, messages });
         },
         (error: Error) => {
-          clearTimeout(timer);
+          clearTimeout(pending.timer);
           this.pending.delete(id);
           rejectCall(error);
         },
