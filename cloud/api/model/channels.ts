@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  type CustomerManagedS3,
   dataTimes,
   arn, blob, channelName, empty, listRequest, modelFacts, modelPattern, nextToken, refused, resourceStatus, retentionPeriod, statistics,
   tagList, timestamp,
@@ -16,7 +17,7 @@ export const MAX_MESSAGE_PAYLOAD_BYTES = 128 * 1024;
 /** Channel data lives in the engine's own files, so customer-managed S3 is refused with the reason. */
 export const channelStorage = z.strictObject({
   serviceManagedS3: empty.optional(),
-  customerManagedS3: refused('customerManagedS3 is not available here; the engine keeps channel data in its own files (use serviceManagedS3)'),
+  customerManagedS3: refused<CustomerManagedS3>('customerManagedS3 is not available here; the engine keeps channel data in its own files (use serviceManagedS3)'),
 });
 /** What the engine returns as a channel's storage: only service-managed storage exists here. */
 const channelStorageOut = z.strictObject({ serviceManagedS3: empty.optional() });

@@ -128,10 +128,19 @@ export const statistics = z.strictObject({ size: estimatedResourceSize.optional(
 /** nextToken / maxResults of the List* operations (maxResults default 100 in the engine). */
 export const listRequest = z.strictObject({ nextToken: nextToken.optional(), maxResults: maxResults.optional() });
 
-/** A member the model has that Hedgerow refuses, with the reason as the error (each is listed in model/deviations.ts). */
-export const refused = (reason: string) =>
+/**
+ * A member of the model that Hedgerow refuses, with the reason as the error whatever the value (each is
+ * listed in model/deviations.ts). T is the model's type for it, so typed callers can still spell it.
+ */
+export const refused = <T>(reason: string) =>
   z
-    .unknown()
-    .refine((value) => value === undefined, reason)
+    .custom<T>(() => false, reason)
     .register(modelFacts, { refused: true })
     .optional();
+
+/** The model's customer-managed S3 location (refused here: no S3). */
+export interface CustomerManagedS3 {
+  bucket: string;
+  keyPrefix?: string;
+  roleArn: string;
+}

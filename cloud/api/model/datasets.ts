@@ -25,7 +25,7 @@ export const datasetAction = z
   .strictObject({
     actionName: identifier('actionName').optional(),
     queryAction: sqlQueryDatasetAction.optional(),
-    containerAction: refused('containerAction is not available here (no containers); use queryAction'),
+    containerAction: refused<Record<string, unknown>>('containerAction is not available here (no containers); use queryAction'),
   })
   .refine((a) => a.queryAction !== undefined, { message: 'give a queryAction with an sqlQuery' });
 export const datasetActions = z.array(datasetAction).min(1, 'a dataset has exactly one action').max(1, 'a dataset has exactly one action');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  type CustomerManagedS3,
   dataTimes,
   arn, datastoreName, empty, listRequest, modelPattern, nextToken, refused, resourceStatus, retentionPeriod,
   statistics, tagList,
@@ -12,8 +13,8 @@ const ONLY_SERVICE_MANAGED = 'only serviceManagedS3 is available here; the engin
 
 export const datastoreStorage = z.strictObject({
   serviceManagedS3: empty.optional(),
-  customerManagedS3: refused(ONLY_SERVICE_MANAGED),
-  iotSiteWiseMultiLayerStorage: refused(ONLY_SERVICE_MANAGED),
+  customerManagedS3: refused<CustomerManagedS3>(ONLY_SERVICE_MANAGED),
+  iotSiteWiseMultiLayerStorage: refused<{ customerManagedS3Storage: Omit<CustomerManagedS3, 'roleArn'> }>(ONLY_SERVICE_MANAGED),
 });
 /** What the engine returns: only service-managed storage exists here. */
 const datastoreStorageOut = z.strictObject({ serviceManagedS3: empty.optional() });

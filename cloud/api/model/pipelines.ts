@@ -90,7 +90,7 @@ export const startPipelineReprocessingRequest = z.strictObject({
   pipelineName,
   startTime: timestamp.optional(),
   endTime: timestamp.optional(),
-  channelMessages: refused('channelMessages (S3 paths) are not available here; give startTime and endTime'),
+  channelMessages: refused<{ s3Paths?: string[] }>('channelMessages (S3 paths) are not available here; give startTime and endTime'),
 });
 export const startPipelineReprocessingResponse = z.strictObject({ reprocessingId: z.string().optional() });
 export const cancelPipelineReprocessingRequest = z.strictObject({ pipelineName, reprocessingId: z.string() });
