@@ -7,7 +7,8 @@ import { arnOf, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
 import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
-import { listRequestSchema, parseRequest, tagsSchema, resourceNameSchema } from './request-parse.ts';
+import { channelName, listRequest as listRequestSchema, resourceName, tagList as tagsSchema } from './api/model/common.ts';
+import { parseRequest } from './request-parse.ts';
 import { parseRuleSql, type ParsedRuleSql } from './topic-rule.ts';
 
 /** The stored topic rules (IoT Core's CreateTopicRule shapes) and their compiled form for the subscriber. */
@@ -19,7 +20,7 @@ export interface CompiledRule extends ParsedRuleSql {
 
 const MAX_ACTIONS = 10;
 
-const name = resourceNameSchema;
+const name = resourceName('ruleName');
 const payloadSchema = z.object({
   sql: z.string().min(1).max(4096),
   description: z.string().max(2048).optional(),
@@ -28,7 +29,7 @@ const payloadSchema = z.object({
   actions: z
     .array(
       z
-        .object({ iotAnalytics: z.object({ channelName: name, batchMode: z.boolean().optional(), roleArn: z.string().max(2048).optional() }).optional() })
+        .object({ iotAnalytics: z.object({ channelName, batchMode: z.boolean().optional(), roleArn: z.string().max(2048).optional() }).optional() })
         .refine((a) => a.iotAnalytics !== undefined, { message: 'only the iotAnalytics action is available here' }),
     )
     .min(1)

@@ -31,7 +31,11 @@ export const datasetAction = z
 export const datasetActions = z.array(datasetAction).min(1, 'a dataset has exactly one action').max(1, 'a dataset has exactly one action');
 
 export const datasetTrigger = z
-  .strictObject({ schedule: z.strictObject({ expression: z.string().optional() }).optional(), dataset: z.strictObject({ name: datasetName }).optional() })
+  .strictObject({
+    // The model leaves the expression optional, but a schedule without one cannot run: it is required here.
+    schedule: z.strictObject({ expression: z.string({ error: 'give the schedule an expression such as cron(0 12 * * ? *)' }) }).optional(),
+    dataset: z.strictObject({ name: datasetName }).optional(),
+  })
   .refine((t) => (t.schedule === undefined) !== (t.dataset === undefined), { message: 'give either schedule or dataset' });
 export const datasetTriggers = z.array(datasetTrigger).min(0).max(MAX_TRIGGERS);
 

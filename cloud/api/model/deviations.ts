@@ -28,6 +28,7 @@ export const modelDeviations: readonly ModelDeviation[] = [
   { at: "in DeviceShadowEnrichActivity.attribute: pattern: the model's none, here ^[A-Za-z_]([A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9_]*)$", reason: ATTRIBUTE_NAMES },
   { at: "in MathActivity.attribute: pattern: the model's none, here ^[A-Za-z_]([A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9_]*)$", reason: ATTRIBUTE_NAMES },
   { at: "in RemoveAttributesActivity.attributes[]: pattern: the model's none, here ^[A-Za-z_]([A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9_]*)$", reason: ATTRIBUTE_NAMES },
+  { at: 'in Schedule.expression: optional in the model, required here', reason: 'A schedule trigger without an expression could never fire; it is refused with an example (cron(0 12 * * ? *)).' },
   { at: "in SelectAttributesActivity.attributes[]: pattern: the model's none, here ^[A-Za-z_]([A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9_]*)$", reason: ATTRIBUTE_NAMES },
   { at: 'in StartPipelineReprocessingRequest.channelMessages: refused', reason: 'Reprocessing by S3 paths needs the channel in S3; reprocessing replays by startTime/endTime from the engine\'s own channel store.' },
   { at: "out AddAttributesActivity.attributes{key}: pattern: the model's none, here ^[A-Za-z_]([A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9_]*)$", reason: ATTRIBUTE_NAMES },

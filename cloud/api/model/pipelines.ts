@@ -50,7 +50,7 @@ export const pipelineActivity = z
     }
   });
 /** The graph rules (2..25, one channel, one datastore, a chain) are checked by cloud/pipeline-graph.ts with their own messages. */
-export const pipelineActivities = z.array(pipelineActivity).min(1).max(25);
+export const pipelineActivities = z.array(pipelineActivity).min(1, 'a pipeline has 2 to 25 activities').max(25, 'a pipeline has 2 to 25 activities');
 
 export const createPipelineRequest = z.strictObject({ pipelineName, pipelineActivities, tags: tagList.optional() });
 export const createPipelineResponse = z.strictObject({ pipelineName: pipelineName.optional(), pipelineArn: arn.optional() });
