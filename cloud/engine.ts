@@ -5,6 +5,7 @@ import type * as common from './api/model/common.ts';
 import type * as datasets from './api/model/datasets.ts';
 import type * as datastores from './api/model/datastores.ts';
 import type * as pipelines from './api/model/pipelines.ts';
+import type * as rules from './api/model/topic-rules.ts';
 
 /**
  * The engine's public surface: one method per IoT Analytics 2017-11-27 operation. The request and
@@ -161,54 +162,15 @@ export type PutLoggingOptionsRequest = z.output<typeof account.putLoggingOptions
 // ---------- ours: IoT Core topic rules, registry, shadows ----------
 
 /** IoT Core's `iotAnalytics` rule action. */
-export interface IotAnalyticsAction {
-  channelName: string;
-  /** true: each record of an envelope (or element of an array payload) becomes its own message. */
-  batchMode?: boolean;
-  roleArn?: string;
-}
+export type IotAnalyticsAction = z.output<typeof rules.iotAnalyticsAction>;
 /** IoT Core's TopicRulePayload, with only the iotAnalytics action. */
-export interface TopicRulePayload {
-  /** `SELECT * FROM 'dt/weather/+/reading'`, optionally with `WHERE <filter expression>`. */
-  sql: string;
-  description?: string;
-  ruleDisabled?: boolean;
-  awsIotSqlVersion?: string;
-  actions: { iotAnalytics?: IotAnalyticsAction }[];
-}
-export interface CreateTopicRuleRequest {
-  ruleName: string;
-  topicRulePayload: TopicRulePayload;
-  tags?: Tag[];
-}
-export interface ReplaceTopicRuleRequest {
-  ruleName: string;
-  topicRulePayload: TopicRulePayload;
-}
-export interface TopicRule {
-  ruleName?: string;
-  sql?: string;
-  description?: string;
-  createdAt?: Date;
-  actions?: { iotAnalytics?: IotAnalyticsAction }[];
-  ruleDisabled?: boolean;
-  awsIotSqlVersion?: string;
-}
-export interface GetTopicRuleResponse {
-  ruleArn?: string;
-  rule?: TopicRule;
-}
-export interface TopicRuleListItem {
-  ruleArn?: string;
-  ruleName?: string;
-  topicPattern?: string;
-  createdAt?: Date;
-  ruleDisabled?: boolean;
-}
-export interface ListTopicRulesResponse {
-  rules?: TopicRuleListItem[];
-  nextToken?: string;
-}
+export type TopicRulePayload = z.output<typeof rules.topicRulePayload>;
+export type CreateTopicRuleRequest = z.output<typeof rules.createTopicRuleRequest>;
+export type ReplaceTopicRuleRequest = z.output<typeof rules.replaceTopicRuleRequest>;
+export type TopicRule = z.output<typeof rules.topicRule>;
+export type GetTopicRuleResponse = z.output<typeof rules.getTopicRuleResponse>;
+export type TopicRuleListItem = z.output<typeof rules.topicRuleListItem>;
+export type ListTopicRulesResponse = z.output<typeof rules.listTopicRulesResponse>;
 /** Counters of the MQTT ingestion since start (rejected payloads are counted and logged, never crash). */
 export interface IngestStats {
   received: number;

@@ -26,6 +26,13 @@ describe('engine: input checked with the API model schemas', () => {
     await expect(f.engine.listChannels({})).resolves.toEqual({ channelSummaries: [] });
   });
 
+  it('refuses a topic rule payload with a misspelt member, as the REST layer does, instead of dropping it', async () => {
+    await f.engine.createChannel({ channelName: 'ch' });
+    const topicRulePayload = { sql: "SELECT * FROM 'dt/weather/+/reading'", awsIotSqlversion: '2016-03-23', actions: [{ iotAnalytics: { channelName: 'ch' } }] };
+    await expect(f.engine.createTopicRule({ ruleName: 'r', topicRulePayload } as never)).rejects.toThrow(/Unrecognized key: "awsIotSqlversion"/);
+    expect((await f.engine.listTopicRules({})).rules).toEqual([]);
+  });
+
   it('refuses a messageId that is not ASCII (service-2.json MessageId \\p{ASCII}*), before storing any of the batch', async () => {
     await f.engine.createChannel({ channelName: 'ch' });
     const payload = Buffer.from('{"t":1}');
