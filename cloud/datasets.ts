@@ -140,7 +140,8 @@ export class Datasets {
         lastUpdateTime: new Date(record.updatedAt),
         retentionPeriod: d.retentionPeriod,
         ...(d.versioningConfiguration ? { versioningConfiguration: d.versioningConfiguration } : {}),
-        lateDataRules: d.lateDataRules,
+        // LateDataRules holds 1 rule in the model: a dataset without one has none, not an empty list.
+        ...(d.lateDataRules.length > 0 ? { lateDataRules: d.lateDataRules } : {}),
       },
     };
   }
