@@ -6,6 +6,7 @@ import type * as datasets from './api/model/datasets.ts';
 import type * as datastores from './api/model/datastores.ts';
 import type * as pipelines from './api/model/pipelines.ts';
 import type * as rules from './api/model/topic-rules.ts';
+import type * as things from './api/model/things.ts';
 
 /**
  * The engine's public surface: one method per IoT Analytics 2017-11-27 operation. The request and
@@ -181,18 +182,9 @@ export interface IngestStats {
 }
 
 /** IoT Core's registry entry, as deviceRegistryEnrich writes it into a message. */
-export interface Thing {
-  thingName: string;
-  thingTypeName?: string;
-  attributes?: Record<string, string>;
-}
+export type Thing = z.output<typeof things.thing>;
 /** The shadow document deviceShadowEnrich writes into a message (state.reported from status messages). */
-export interface ThingShadow {
-  state: { reported?: Record<string, unknown>; desired?: Record<string, unknown> };
-  version: number;
-  /** Epoch seconds, as in IoT Core's shadow documents. */
-  timestamp: number;
-}
+export type ThingShadow = z.output<typeof things.thingShadow>;
 
 // ---------- the engine ----------
 
