@@ -30,11 +30,11 @@ export interface ServiceModel {
   shapes: Record<string, ModelShape>;
 }
 
-export function loadModel(): ServiceModel {
-  if (!existsSync(MODEL_PATH)) {
-    throw new Error(`botocore's IoT Analytics model is missing at ${MODEL_PATH}; install it with test/setup.sh (Debian python3-botocore, via awscli or python3-boto3).`);
+export function loadModel(path = MODEL_PATH): ServiceModel {
+  if (!existsSync(path)) {
+    throw new Error(`botocore's IoT Analytics model is missing at ${path}; install it with test/setup.sh (Debian python3-botocore, via awscli or python3-boto3).`);
   }
-  return JSON.parse(readFileSync(MODEL_PATH, 'utf8')) as ServiceModel;
+  return JSON.parse(readFileSync(path, 'utf8')) as ServiceModel;
 }
 
 /** A type in the model's terms, with its constraints, read from a zod schema. */
