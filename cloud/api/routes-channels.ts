@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { listQuery, operation, queryBool, queryInt, queryTimestamp, type Operation } from './operations.ts';
 import { channelName } from './model/common.ts';
-import { batchPutMessageRequest, createChannelRequest, updateChannelRequest } from './model/channels.ts';
+import { batchPutMessageRequest, createChannelRequest, maxMessages, updateChannelRequest } from './model/channels.ts';
 
 /** Channels, BatchPutMessage and SampleChannelData (service-2.json paths and statuses). */
 
@@ -62,7 +62,7 @@ export const channelOperations: Operation[] = [
     method: 'GET',
     path: '/channels/:channelName/sample',
     params: byName,
-    query: z.object({ maxMessages: queryInt(1, 10).optional(), startTime: queryTimestamp.optional(), endTime: queryTimestamp.optional() }),
+    query: z.object({ maxMessages: queryInt(maxMessages).optional(), startTime: queryTimestamp.optional(), endTime: queryTimestamp.optional() }),
     run: (input, { engine }) => engine.sampleChannelData(input),
   }),
 ];

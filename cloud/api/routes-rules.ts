@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { tagList } from './model/common.ts';
+import { maxResults, tagList } from './model/common.ts';
 import { createTopicRuleRequest, topicRuleByName, topicRulePayload } from './model/topic-rules.ts';
 import { operation, parseWith, queryInt, queryString, type Operation } from './operations.ts';
 import { parseQuery } from './wire.ts';
@@ -75,7 +75,7 @@ export const ruleOperations: Operation[] = [
     method: 'GET',
     path: '/rules',
     service: IOT_SIGNING_NAME,
-    query: z.object({ nextToken: queryString(z.string().min(1).max(4096)).optional(), maxResults: queryInt(1, 250).optional() }),
+    query: z.object({ nextToken: queryString(z.string().min(1).max(4096)).optional(), maxResults: queryInt(maxResults).optional() }),
     run: (input, { engine }) => engine.listTopicRules(input),
   }),
 ];

@@ -84,9 +84,10 @@ export const batchPutMessageRequest = z.strictObject({ channelName, messages });
 export const batchPutMessageErrorEntry = z.strictObject({ messageId: messageId.optional(), errorCode: z.string().optional(), errorMessage: z.string().optional() });
 export const batchPutMessageResponse = z.strictObject({ batchPutMessageErrorEntries: z.array(batchPutMessageErrorEntry).optional() });
 
+export const maxMessages = z.number().int().min(1, `must be 1-${MAX_SAMPLE_MESSAGES}`).max(MAX_SAMPLE_MESSAGES, `must be 1-${MAX_SAMPLE_MESSAGES}`);
 export const sampleChannelDataRequest = z.strictObject({
   channelName,
-  maxMessages: z.number().int().min(1).max(MAX_SAMPLE_MESSAGES).optional(),
+  maxMessages: maxMessages.optional(),
   startTime: timestamp.optional(),
   endTime: timestamp.optional(),
 });

@@ -94,7 +94,7 @@ export const bucketName = z.string().min(3).max(255).regex(modelPattern('^[a-zA-
 export const keyPrefix = z.string().min(1).max(255).regex(modelPattern("^[a-zA-Z0-9!_.*'()/{}:-]*/$"), 'keyPrefix must end with "/"');
 export const empty = z.strictObject({});
 export const nextToken = z.string();
-export const maxResults = z.number().int().min(1).max(250);
+export const maxResults = z.number().int().min(1, 'must be 1-250').max(250, 'must be 1-250');
 export const arn = z.string();
 
 /** The times every stored resource reports. */
