@@ -172,6 +172,7 @@ export type TopicRule = z.output<typeof rules.topicRule>;
 export type GetTopicRuleResponse = z.output<typeof rules.getTopicRuleResponse>;
 export type TopicRuleListItem = z.output<typeof rules.topicRuleListItem>;
 export type ListTopicRulesResponse = z.output<typeof rules.listTopicRulesResponse>;
+export type TopicRuleByName = z.output<typeof rules.topicRuleByName>;
 /** Counters of the MQTT ingestion since start (rejected payloads are counted and logged, never crash). */
 export interface IngestStats {
   received: number;
@@ -185,6 +186,7 @@ export interface IngestStats {
 export type Thing = z.output<typeof things.thing>;
 /** The shadow document deviceShadowEnrich writes into a message (state.reported from status messages). */
 export type ThingShadow = z.output<typeof things.thingShadow>;
+export type ThingByName = z.output<typeof things.thingByName>;
 
 // ---------- the engine ----------
 
@@ -235,16 +237,16 @@ export interface Engine {
   /** Ours: IoT Core-shaped topic rules that feed channels from the MQTT broker. */
   createTopicRule(input: CreateTopicRuleRequest): Promise<void>;
   replaceTopicRule(input: ReplaceTopicRuleRequest): Promise<void>;
-  getTopicRule(input: { ruleName: string }): Promise<GetTopicRuleResponse>;
-  deleteTopicRule(input: { ruleName: string }): Promise<void>;
+  getTopicRule(input: TopicRuleByName): Promise<GetTopicRuleResponse>;
+  deleteTopicRule(input: TopicRuleByName): Promise<void>;
   listTopicRules(input: ListRequest): Promise<ListTopicRulesResponse>;
   ingestStats(): IngestStats;
 
   /** Ours: the registry deviceRegistryEnrich reads; things are also registered when they first publish. */
   putThing(thing: Thing): Promise<void>;
-  describeThing(input: { thingName: string }): Promise<Thing>;
+  describeThing(input: ThingByName): Promise<Thing>;
   /** Ours: the last-known shadow, fed by `dt/<app>/<thing>/status` messages. */
-  getThingShadow(input: { thingName: string }): Promise<ThingShadow>;
+  getThingShadow(input: ThingByName): Promise<ThingShadow>;
 }
 
 /**
