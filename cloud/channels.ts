@@ -1,4 +1,7 @@
-import { z } from 'zod';
+import {
+  batchPutMessageRequest, createChannelRequest, describeChannelRequest, listChannelsRequest, MAX_SAMPLE_MESSAGES, sampleChannelDataRequest,
+  updateChannelRequest,
+} from './api/model/channels.ts';
 import type {
   BatchPutMessageErrorEntry, BatchPutMessageRequest, BatchPutMessageResponse, ChannelSummary, CreateChannelRequest,
   CreateChannelResponse, DeleteChannelRequest, DescribeChannelRequest, DescribeChannelResponse, ListChannelsResponse,
@@ -9,13 +12,12 @@ import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFou
 import { messageOfPayload } from './binary-messages.ts';
 import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
-import { dateSchema, listRequestSchema, parseRequest, retentionPeriodSchema, tagsSchema, resourceNameSchema } from './request-parse.ts';
+import { parseRequest } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from './settings.ts';
 
 /** Channels: raw messages kept as sent, duplicates dropped by messageId, then handed to pipelines. */
 
-export const MAX_BATCH_MESSAGES = 100;
-export const MAX_SAMPLE_MESSAGES = 10;
+export { MAX_BATCH_MESSAGES, MAX_SAMPLE_MESSAGES } from './api/model/channels.ts';
 const UNLIMITED: RetentionPeriod = { unlimited: true };
 
 export interface ChannelDefinition {
@@ -27,35 +29,13 @@ export interface MessageSink {
   ingest(channelName: string, messages: Record<string, unknown>[], arrival: number): Promise<void>;
 }
 
-const name = resourceNameSchema;
-
-const storageSchema = z
-  .object({ serviceManagedS3: z.object({}).optional(), customerManagedS3: z.unknown().optional() })
-  .refine((s) => s.customerManagedS3 === undefined, {
-    message: 'customerManagedS3 is not available here; the engine keeps channel data in its own files (use serviceManagedS3)',
-  });
-
-const createSchema = z.object({
-  channelName: name,
-  channelStorage: storageSchema.optional(),
-  retentionPeriod: retentionPeriodSchema.optional(),
-  tags: tagsSchema.optional(),
-});
-const updateSchema = z.object({ channelName: name, channelStorage: storageSchema.optional(), retentionPeriod: retentionPeriodSchema.optional() });
-const describeSchema = z.object({ channelName: name, includeStatistics: z.boolean().optional() });
-const batchSchema = z.object({
-  channelName: name,
-  messages: z
-    .array(z.object({ messageId: z.string().min(1).max(128), payload: z.instanceof(Uint8Array, { message: 'must be bytes (base64 on the wire)' }) }))
-    .min(1)
-    .max(MAX_BATCH_MESSAGES, `send at most ${MAX_BATCH_MESSAGES} messages per batch`),
-});
-const sampleSchema = z.object({
-  channelName: name,
-  maxMessages: z.number().int().min(1).max(MAX_SAMPLE_MESSAGES).optional(),
-  startTime: dateSchema.optional(),
-  endTime: dateSchema.optional(),
-});
+// The request schemas are the API model's (cloud/api/model/channels.ts): one definition for the wire and for direct calls.
+const createSchema = createChannelRequest;
+const updateSchema = updateChannelRequest;
+const describeSchema = describeChannelRequest;
+const batchSchema = batchPutMessageRequest;
+const sampleSchema = sampleChannelDataRequest;
+const listRequestSchema = listChannelsRequest;
 
 export class Channels {
   constructor(

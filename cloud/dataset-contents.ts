@@ -1,16 +1,16 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { DatasetDefinition, Datasets } from './datasets.ts';
 import type {
   ContentRef, CreateDatasetContentRequest, CreateDatasetContentResponse, DatasetContentFile, DatasetContentSummary,
   DeleteDatasetContentRequest, GetDatasetContentRequest, GetDatasetContentResponse, ListDatasetContentsRequest,
   ListDatasetContentsResponse,
 } from './engine.ts';
+import { createDatasetContentRequest, getDatasetContentRequest, listDatasetContentsRequest } from './api/model/datasets.ts';
 import { retentionCutoff, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceNotFoundException } from './errors.ts';
 import { decodeToken, encodeToken, DEFAULT_PAGE_SIZE } from './pagination.ts';
-import { dateSchema, parseRequest } from './request-parse.ts';
+import { parseRequest } from './request-parse.ts';
 import { translateDatasetSql, translateTimeExpression } from './sql/dataset-sql.ts';
 import type { ContentRecord } from './storage/cloud-store.ts';
 
@@ -22,19 +22,12 @@ import type { ContentRecord } from './storage/cloud-store.ts';
 
 const LATEST = '$LATEST';
 const LATEST_SUCCEEDED = '$LATEST_SUCCEEDED';
-const VERSION_ID = /^[a-zA-Z0-9_$-]{1,36}$/;
 const CONTENT_TYPE = 'text/csv; charset=utf-8';
 
-const datasetName = z.string().min(1).max(128);
-const createSchema = z.object({ datasetName, versionId: z.string().regex(VERSION_ID).optional() });
-const getSchema = z.object({ datasetName, versionId: z.string().regex(VERSION_ID).optional() });
-const listSchema = z.object({
-  datasetName,
-  nextToken: z.string().max(4096).optional(),
-  maxResults: z.number().int().min(1).max(250).optional(),
-  scheduledOnOrAfter: dateSchema.optional(),
-  scheduledBefore: dateSchema.optional(),
-});
+// The request schemas are the API model's (cloud/api/model/datasets.ts); DeleteDatasetContent has Get's shape.
+const createSchema = createDatasetContentRequest;
+const getSchema = getDatasetContentRequest;
+const listSchema = listDatasetContentsRequest;
 
 export class DatasetContents {
   private readonly running = new Set<Promise<void>>();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { createDatasetRequest, listDatasetsRequest, updateDatasetRequest } from './api/model/datasets.ts';
 import type {
   CreateDatasetRequest, CreateDatasetResponse, DatasetAction, DatasetContentDeliveryRule, DatasetSummary, DatasetTrigger,
   DeleteDatasetRequest, DescribeDatasetRequest, DescribeDatasetResponse, LateDataRule, ListDatasetsResponse, ListRequest,
@@ -8,7 +8,7 @@ import { arnOf, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
 import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
-import { listRequestSchema, parseRequest, retentionPeriodSchema, tagsSchema, resourceNameSchema } from './request-parse.ts';
+import { parseRequest } from './request-parse.ts';
 import { parseSchedule } from './schedule-expression.ts';
 import { translateDatasetSql, translateTimeExpression } from './sql/dataset-sql.ts';
 import type { ResourceRecord } from './storage/cloud-store.ts';
@@ -26,48 +26,17 @@ export interface DatasetDefinition {
 
 /** IoT Analytics kept dataset versions 90 days unless told otherwise. */
 export const DEFAULT_DATASET_RETENTION: RetentionPeriod = { unlimited: false, numberOfDays: 90 };
-export const MAX_TRIGGERS = 5;
-export const MAX_VERSIONS = 1000;
+export { MAX_TRIGGERS, MAX_VERSIONS } from './api/model/datasets.ts';
 
 /** SQLite reasons that only mean "this datastore has no such attribute yet", which data arriving later fixes. */
 const TOLERATED_AT_CREATE = /^no such column/;
 
-const name = resourceNameSchema;
-const actionSchema = z
-  .object({
-    actionName: name.optional(),
-    queryAction: z
-      .object({
-        sqlQuery: z.string().min(1),
-        filters: z
-          .array(z.object({ deltaTime: z.object({ offsetSeconds: z.number().int(), timeExpression: z.string().min(1).max(1024) }).optional() }))
-          .max(1, 'give at most one filter (a deltaTime)')
-          .optional(),
-      })
-      .optional(),
-    containerAction: z.unknown().optional(),
-  })
-  .refine((a) => a.containerAction === undefined, { message: 'containerAction is not available here (no containers); use queryAction' })
-  .refine((a) => a.queryAction !== undefined, { message: 'give a queryAction with an sqlQuery' });
-const triggerSchema = z
-  .object({ schedule: z.object({ expression: z.string().min(1).max(256) }).optional(), dataset: z.object({ name }).optional() })
-  .refine((t) => (t.schedule === undefined) !== (t.dataset === undefined), { message: 'give either schedule or dataset' });
-const versioningSchema = z
-  .object({ unlimited: z.boolean().optional(), maxVersions: z.number().int().min(1).max(MAX_VERSIONS).optional() })
-  .refine((v) => (v.unlimited === true) !== (v.maxVersions !== undefined), { message: 'give either unlimited: true or maxVersions' });
-const bodySchema = {
-  datasetName: name,
-  actions: z.array(actionSchema).length(1, 'a dataset has exactly one action'),
-  triggers: z.array(triggerSchema).max(MAX_TRIGGERS).optional(),
-  contentDeliveryRules: z.array(z.object({ entryName: z.string().optional(), destination: z.record(z.string(), z.unknown()) })).max(20).optional(),
-  retentionPeriod: retentionPeriodSchema.optional(),
-  versioningConfiguration: versioningSchema.optional(),
-  lateDataRules: z.array(z.object({ ruleName: z.string().optional(), ruleConfiguration: z.record(z.string(), z.unknown()) })).max(1).optional(),
-};
-const createSchema = z.object({ ...bodySchema, tags: tagsSchema.optional() });
-const updateSchema = z.object(bodySchema);
+// The request schemas are the API model's (cloud/api/model/datasets.ts): one definition for the wire and for direct calls.
+const createSchema = createDatasetRequest;
+const updateSchema = updateDatasetRequest;
+const listRequestSchema = listDatasetsRequest;
 
-type DatasetBody = z.output<typeof updateSchema>;
+type DatasetBody = UpdateDatasetRequest;
 
 export class Datasets {
   /** Told when a dataset is created, changed or deleted, so schedules follow. */
@@ -171,7 +140,8 @@ export class Datasets {
         lastUpdateTime: new Date(record.updatedAt),
         retentionPeriod: d.retentionPeriod,
         ...(d.versioningConfiguration ? { versioningConfiguration: d.versioningConfiguration } : {}),
-        lateDataRules: d.lateDataRules,
+        // LateDataRules holds 1 rule in the model: a dataset without one has none, not an empty list.
+        ...(d.lateDataRules.length > 0 ? { lateDataRules: d.lateDataRules } : {}),
       },
     };
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { createDatastoreRequest, describeDatastoreRequest, listDatastoresRequest, updateDatastoreRequest } from './api/model/datastores.ts';
 import type {
   CreateDatastoreRequest, CreateDatastoreResponse, DatastorePartitions, DatastoreSummary, DeleteDatastoreRequest,
   DescribeDatastoreRequest, DescribeDatastoreResponse, FileFormatConfiguration, ListDatastoresResponse, ListRequest,
@@ -6,9 +6,9 @@ import type {
 } from './engine.ts';
 import { arnOf, statisticsField, storageFields, type EngineContext } from './engine-context.ts';
 import { ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
-import { checkResourceName, isAttributeName } from './names.ts';
+import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
-import { listRequestSchema, parseRequest, resourceNameSchema, retentionPeriodSchema, tagsSchema } from './request-parse.ts';
+import { parseRequest } from './request-parse.ts';
 import type { DatastoreIndexes, ResourceRecord } from './storage/cloud-store.ts';
 
 /** Datastores: the typed, queryable output of pipelines. */
@@ -20,51 +20,12 @@ export interface DatastoreDefinition {
 }
 
 const UNLIMITED: RetentionPeriod = { unlimited: true };
-const MAX_PARTITIONS = 25;
 
-// SQLite reserves sqlite_ names, and each datastore is a view of its own name.
-const name = resourceNameSchema.refine((value) => !value.toLowerCase().startsWith('sqlite_'), 'must not start with "sqlite_"');
-const attribute = z.string().refine(isAttributeName, 'not a valid attribute name');
-const storageSchema = z
-  .object({ serviceManagedS3: z.object({}).optional(), customerManagedS3: z.unknown().optional(), iotSiteWiseMultiLayerStorage: z.unknown().optional() })
-  .refine((s) => s.customerManagedS3 === undefined && s.iotSiteWiseMultiLayerStorage === undefined, {
-    message: 'only serviceManagedS3 is available here; the engine keeps datastores in its own SQLite file',
-  });
-const fileFormatSchema = z
-  .object({
-    jsonConfiguration: z.object({}).optional(),
-    parquetConfiguration: z.object({ schemaDefinition: z.object({ columns: z.array(z.object({ name: z.string(), type: z.string() })).optional() }).optional() }).optional(),
-  })
-  .refine((f) => (f.jsonConfiguration === undefined) !== (f.parquetConfiguration === undefined), { message: 'give either jsonConfiguration or parquetConfiguration' });
-const partitionsSchema = z.object({
-  partitions: z
-    .array(
-      z
-        .object({
-          attributePartition: z.object({ attributeName: attribute }).optional(),
-          timestampPartition: z.object({ attributeName: attribute, timestampFormat: z.string().max(50).optional() }).optional(),
-        })
-        .refine((p) => (p.attributePartition === undefined) !== (p.timestampPartition === undefined), { message: 'give attributePartition or timestampPartition' }),
-    )
-    .max(MAX_PARTITIONS)
-    .optional(),
-});
-
-const createSchema = z.object({
-  datastoreName: name,
-  datastoreStorage: storageSchema.optional(),
-  retentionPeriod: retentionPeriodSchema.optional(),
-  tags: tagsSchema.optional(),
-  fileFormatConfiguration: fileFormatSchema.optional(),
-  datastorePartitions: partitionsSchema.optional(),
-});
-const updateSchema = z.object({
-  datastoreName: name,
-  retentionPeriod: retentionPeriodSchema.optional(),
-  datastoreStorage: storageSchema.optional(),
-  fileFormatConfiguration: fileFormatSchema.optional(),
-});
-const describeSchema = z.object({ datastoreName: name, includeStatistics: z.boolean().optional() });
+// The request schemas are the API model's (cloud/api/model/datastores.ts): one definition for the wire and for direct calls.
+const createSchema = createDatastoreRequest;
+const updateSchema = updateDatastoreRequest;
+const describeSchema = describeDatastoreRequest;
+const listRequestSchema = listDatastoresRequest;
 
 function partitionIndexes(partitions: DatastorePartitions | undefined): DatastoreIndexes {
   const list = partitions?.partitions ?? [];

@@ -1,13 +1,25 @@
+import type { z } from 'zod';
+import type * as account from './api/model/account.ts';
+import type * as channels from './api/model/channels.ts';
+import type * as common from './api/model/common.ts';
+import type * as datasets from './api/model/datasets.ts';
+import type * as datastores from './api/model/datastores.ts';
+import type * as pipelines from './api/model/pipelines.ts';
+import type * as rules from './api/model/topic-rules.ts';
+import type * as things from './api/model/things.ts';
+
 /**
- * The engine's public surface: one method per IoT Analytics 2017-11-27 operation, with the request and
- * response shapes of botocore's `iotanalytics/2017-11-27/service-2.json` (camelCase field names as on
- * the wire). The REST layer (H6) only decodes the wire format and calls these methods.
+ * The engine's public surface: one method per IoT Analytics 2017-11-27 operation. The request and
+ * response types are derived from the zod schemas in ./api/model/ (z.output: the engine form), which
+ * test/cloud/api/model-shapes.test.ts compares with botocore's `iotanalytics/2017-11-27/service-2.json`.
+ * The REST layer only decodes the wire format and calls these methods.
  *
  * Conventions the REST layer relies on:
  * - Timestamps are JS `Date` objects in both directions (the wire carries epoch seconds; convert at the
  *   edge). Message payloads are bytes (`Uint8Array`, usually a Buffer): base64 on the wire.
  * - Path parameters are merged into the request object (`{ channelName, ...body }`).
- * - The engine validates every input itself (names, ranges, activity graphs, expressions, SQL) and
+ * - The engine validates every input itself, with the same schemas the REST layer decodes with, then
+ *   checks meaning (activity graphs, expressions, SQL); it
  *   throws the typed errors of ./errors.ts; any other throw is a bug and maps to InternalFailureException.
  * - Operations returning no body (Update*, Delete*, Tag*, PutLoggingOptions) resolve to `void`.
  * - Listing: `maxResults` 1..250 (default 100), `nextToken` opaque, absent on the last page.
@@ -16,493 +28,117 @@
  * that feed channels, and the device registry / shadows that the enrich activities read.
  */
 
+
 // ---------- shared shapes ----------
 
-export interface Tag {
-  key: string;
-  value: string;
-}
-
+export type Tag = z.output<typeof common.tag>;
 /** Exactly one of the two. */
-export interface RetentionPeriod {
-  unlimited?: boolean;
-  numberOfDays?: number;
-}
-
-export type ResourceStatus = 'CREATING' | 'ACTIVE' | 'DELETING';
-
-export interface EstimatedResourceSize {
-  estimatedSizeInBytes?: number;
-  estimatedOn?: Date;
-}
-
-export interface ListRequest {
-  nextToken?: string;
-  maxResults?: number;
-}
+export type RetentionPeriod = z.output<typeof common.retentionPeriod>;
+export type ResourceStatus = z.output<typeof common.resourceStatus>;
+export type EstimatedResourceSize = z.output<typeof common.estimatedResourceSize>;
+export type ListRequest = z.output<typeof common.listRequest>;
 
 // ---------- channels ----------
 
-/** Only service-managed storage exists here; customerManagedS3 is rejected with a reason. */
-export interface ChannelStorage {
-  serviceManagedS3?: Record<string, never>;
-  customerManagedS3?: { bucket: string; keyPrefix?: string; roleArn: string };
-}
-
-export interface CreateChannelRequest {
-  channelName: string;
-  channelStorage?: ChannelStorage;
-  retentionPeriod?: RetentionPeriod;
-  tags?: Tag[];
-}
-export interface CreateChannelResponse {
-  channelName?: string;
-  channelArn?: string;
-  retentionPeriod?: RetentionPeriod;
-}
-export interface DescribeChannelRequest {
-  channelName: string;
-  includeStatistics?: boolean;
-}
-export interface Channel {
-  name?: string;
-  storage?: ChannelStorage;
-  arn?: string;
-  status?: ResourceStatus;
-  retentionPeriod?: RetentionPeriod;
-  creationTime?: Date;
-  lastUpdateTime?: Date;
-  lastMessageArrivalTime?: Date;
-}
-export interface DescribeChannelResponse {
-  channel?: Channel;
-  statistics?: { size?: EstimatedResourceSize };
-}
-export interface UpdateChannelRequest {
-  channelName: string;
-  channelStorage?: ChannelStorage;
-  retentionPeriod?: RetentionPeriod;
-}
-export interface DeleteChannelRequest {
-  channelName: string;
-}
-export interface ChannelSummary {
-  channelName?: string;
-  channelStorage?: ChannelStorage;
-  status?: ResourceStatus;
-  creationTime?: Date;
-  lastUpdateTime?: Date;
-  lastMessageArrivalTime?: Date;
-}
-export interface ListChannelsResponse {
-  channelSummaries?: ChannelSummary[];
-  nextToken?: string;
-}
-
-export interface Message {
-  messageId: string;
-  /** The JSON message as bytes (base64 on the wire). */
-  payload: Uint8Array;
-}
-export interface BatchPutMessageRequest {
-  channelName: string;
-  /** 1..100 messages, messageId unique within the batch. */
-  messages: Message[];
-}
-export interface BatchPutMessageErrorEntry {
-  messageId?: string;
-  errorCode?: string;
-  errorMessage?: string;
-}
-export interface BatchPutMessageResponse {
-  batchPutMessageErrorEntries?: BatchPutMessageErrorEntry[];
-}
-export interface SampleChannelDataRequest {
-  channelName: string;
-  /** 1..10, default 10. */
-  maxMessages?: number;
-  startTime?: Date;
-  endTime?: Date;
-}
-export interface SampleChannelDataResponse {
-  payloads?: Uint8Array[];
-}
+export type ChannelStorage = z.output<typeof channels.channelStorage>;
+export type CreateChannelRequest = z.output<typeof channels.createChannelRequest>;
+export type CreateChannelResponse = z.output<typeof channels.createChannelResponse>;
+export type DescribeChannelRequest = z.output<typeof channels.describeChannelRequest>;
+export type Channel = z.output<typeof channels.channel>;
+export type DescribeChannelResponse = z.output<typeof channels.describeChannelResponse>;
+export type UpdateChannelRequest = z.output<typeof channels.updateChannelRequest>;
+export type DeleteChannelRequest = z.output<typeof channels.deleteChannelRequest>;
+export type ChannelSummary = z.output<typeof channels.channelSummary>;
+export type ListChannelsResponse = z.output<typeof channels.listChannelsResponse>;
+export type Message = z.output<typeof channels.message>;
+export type BatchPutMessageRequest = z.output<typeof channels.batchPutMessageRequest>;
+export type BatchPutMessageErrorEntry = z.output<typeof channels.batchPutMessageErrorEntry>;
+export type BatchPutMessageResponse = z.output<typeof channels.batchPutMessageResponse>;
+export type SampleChannelDataRequest = z.output<typeof channels.sampleChannelDataRequest>;
+export type SampleChannelDataResponse = z.output<typeof channels.sampleChannelDataResponse>;
 
 // ---------- pipelines ----------
 
-export interface ChannelActivity {
-  name: string;
-  channelName: string;
-  next?: string;
-}
-export interface LambdaActivity {
-  name: string;
-  /** Ours: the file name (without extension) of a module in the configured lambda folder. */
-  lambdaName: string;
-  batchSize: number;
-  next?: string;
-}
-export interface DatastoreActivity {
-  name: string;
-  datastoreName: string;
-}
-export interface AddAttributesActivity {
-  name: string;
-  /** Map of existing attribute name → new attribute name (a copy). */
-  attributes: Record<string, string>;
-  next?: string;
-}
-export interface RemoveAttributesActivity {
-  name: string;
-  attributes: string[];
-  next?: string;
-}
-export interface SelectAttributesActivity {
-  name: string;
-  attributes: string[];
-  next?: string;
-}
-export interface FilterActivity {
-  name: string;
-  filter: string;
-  next?: string;
-}
-export interface MathActivity {
-  name: string;
-  attribute: string;
-  math: string;
-  next?: string;
-}
-export interface DeviceRegistryEnrichActivity {
-  name: string;
-  attribute: string;
-  /** An attribute name holding the thing name (AWS also allows an expression; we take an attribute path). */
-  thingName: string;
-  roleArn: string;
-  next?: string;
-}
-export interface DeviceShadowEnrichActivity {
-  name: string;
-  attribute: string;
-  thingName: string;
-  roleArn: string;
-  next?: string;
-}
 /** Exactly one member is set. */
-export interface PipelineActivity {
-  channel?: ChannelActivity;
-  lambda?: LambdaActivity;
-  datastore?: DatastoreActivity;
-  addAttributes?: AddAttributesActivity;
-  removeAttributes?: RemoveAttributesActivity;
-  selectAttributes?: SelectAttributesActivity;
-  filter?: FilterActivity;
-  math?: MathActivity;
-  deviceRegistryEnrich?: DeviceRegistryEnrichActivity;
-  deviceShadowEnrich?: DeviceShadowEnrichActivity;
-}
-
-export interface CreatePipelineRequest {
-  pipelineName: string;
-  pipelineActivities: PipelineActivity[];
-  tags?: Tag[];
-}
-export interface CreatePipelineResponse {
-  pipelineName?: string;
-  pipelineArn?: string;
-}
-export type ReprocessingStatus = 'RUNNING' | 'SUCCEEDED' | 'CANCELLED' | 'FAILED';
-export interface ReprocessingSummary {
-  id?: string;
-  status?: ReprocessingStatus;
-  creationTime?: Date;
-}
-export interface DescribePipelineRequest {
-  pipelineName: string;
-}
-export interface Pipeline {
-  name?: string;
-  arn?: string;
-  activities?: PipelineActivity[];
-  reprocessingSummaries?: ReprocessingSummary[];
-  creationTime?: Date;
-  lastUpdateTime?: Date;
-}
-export interface DescribePipelineResponse {
-  pipeline?: Pipeline;
-}
-export interface UpdatePipelineRequest {
-  pipelineName: string;
-  pipelineActivities: PipelineActivity[];
-}
-export interface DeletePipelineRequest {
-  pipelineName: string;
-}
-export interface PipelineSummary {
-  pipelineName?: string;
-  reprocessingSummaries?: ReprocessingSummary[];
-  creationTime?: Date;
-  lastUpdateTime?: Date;
-}
-export interface ListPipelinesResponse {
-  pipelineSummaries?: PipelineSummary[];
-  nextToken?: string;
-}
-export interface RunPipelineActivityRequest {
-  /** Any activity but channel and datastore. */
-  pipelineActivity: PipelineActivity;
-  /** 1..10 JSON payloads. */
-  payloads: Uint8Array[];
-}
-export interface RunPipelineActivityResponse {
-  payloads?: Uint8Array[];
-  logResult?: string;
-}
-export interface StartPipelineReprocessingRequest {
-  pipelineName: string;
-  /** Inclusive, by channel arrival time. */
-  startTime?: Date;
-  /** Exclusive. */
-  endTime?: Date;
-  /** Not supported (no S3 here): rejected with a reason. */
-  channelMessages?: { s3Paths?: string[] };
-}
-export interface StartPipelineReprocessingResponse {
-  reprocessingId?: string;
-}
-export interface CancelPipelineReprocessingRequest {
-  pipelineName: string;
-  reprocessingId: string;
-}
+export type PipelineActivity = z.output<typeof pipelines.pipelineActivity>;
+export type CreatePipelineRequest = z.output<typeof pipelines.createPipelineRequest>;
+export type CreatePipelineResponse = z.output<typeof pipelines.createPipelineResponse>;
+export type ReprocessingSummary = z.output<typeof pipelines.reprocessingSummary>;
+export type ReprocessingStatus = NonNullable<ReprocessingSummary['status']>;
+export type DescribePipelineRequest = z.output<typeof pipelines.describePipelineRequest>;
+export type Pipeline = z.output<typeof pipelines.pipeline>;
+export type DescribePipelineResponse = z.output<typeof pipelines.describePipelineResponse>;
+export type UpdatePipelineRequest = z.output<typeof pipelines.updatePipelineRequest>;
+export type DeletePipelineRequest = z.output<typeof pipelines.deletePipelineRequest>;
+export type PipelineSummary = z.output<typeof pipelines.pipelineSummary>;
+export type ListPipelinesResponse = z.output<typeof pipelines.listPipelinesResponse>;
+export type RunPipelineActivityRequest = z.output<typeof pipelines.runPipelineActivityRequest>;
+export type RunPipelineActivityResponse = z.output<typeof pipelines.runPipelineActivityResponse>;
+/** startTime inclusive, endTime exclusive, by channel arrival time. */
+export type StartPipelineReprocessingRequest = z.output<typeof pipelines.startPipelineReprocessingRequest>;
+export type StartPipelineReprocessingResponse = z.output<typeof pipelines.startPipelineReprocessingResponse>;
+export type CancelPipelineReprocessingRequest = z.output<typeof pipelines.cancelPipelineReprocessingRequest>;
 
 // ---------- datastores ----------
 
-export interface DatastoreStorage {
-  serviceManagedS3?: Record<string, never>;
-  customerManagedS3?: { bucket: string; keyPrefix?: string; roleArn: string };
-  iotSiteWiseMultiLayerStorage?: { customerManagedS3Storage: { bucket: string; keyPrefix?: string } };
-}
-export interface FileFormatConfiguration {
-  jsonConfiguration?: Record<string, never>;
-  parquetConfiguration?: { schemaDefinition?: { columns?: { name: string; type: string }[] } };
-}
-/** Ours: partition attributes also get an index, which makes queries on them fast. */
-export interface DatastorePartition {
-  attributePartition?: { attributeName: string };
-  timestampPartition?: { attributeName: string; timestampFormat?: string };
-}
-export interface DatastorePartitions {
-  partitions?: DatastorePartition[];
-}
-export interface CreateDatastoreRequest {
-  datastoreName: string;
-  datastoreStorage?: DatastoreStorage;
-  retentionPeriod?: RetentionPeriod;
-  tags?: Tag[];
-  fileFormatConfiguration?: FileFormatConfiguration;
-  datastorePartitions?: DatastorePartitions;
-}
-export interface CreateDatastoreResponse {
-  datastoreName?: string;
-  datastoreArn?: string;
-  retentionPeriod?: RetentionPeriod;
-}
-export interface DescribeDatastoreRequest {
-  datastoreName: string;
-  includeStatistics?: boolean;
-}
-export interface Datastore {
-  name?: string;
-  storage?: DatastoreStorage;
-  arn?: string;
-  status?: ResourceStatus;
-  retentionPeriod?: RetentionPeriod;
-  creationTime?: Date;
-  lastUpdateTime?: Date;
-  lastMessageArrivalTime?: Date;
-  fileFormatConfiguration?: FileFormatConfiguration;
-  datastorePartitions?: DatastorePartitions;
-}
-export interface DescribeDatastoreResponse {
-  datastore?: Datastore;
-  statistics?: { size?: EstimatedResourceSize };
-}
-export interface UpdateDatastoreRequest {
-  datastoreName: string;
-  retentionPeriod?: RetentionPeriod;
-  datastoreStorage?: DatastoreStorage;
-  fileFormatConfiguration?: FileFormatConfiguration;
-}
-export interface DeleteDatastoreRequest {
-  datastoreName: string;
-}
-export interface DatastoreSummary {
-  datastoreName?: string;
-  datastoreStorage?: DatastoreStorage;
-  status?: ResourceStatus;
-  creationTime?: Date;
-  lastUpdateTime?: Date;
-  lastMessageArrivalTime?: Date;
-  fileFormatType?: 'JSON' | 'PARQUET';
-  datastorePartitions?: DatastorePartitions;
-}
-export interface ListDatastoresResponse {
-  datastoreSummaries?: DatastoreSummary[];
-  nextToken?: string;
-}
+export type DatastoreStorage = z.output<typeof datastores.datastoreStorage>;
+export type FileFormatConfiguration = z.output<typeof datastores.fileFormatConfiguration>;
+export type DatastorePartition = z.output<typeof datastores.datastorePartition>;
+export type DatastorePartitions = z.output<typeof datastores.datastorePartitions>;
+export type CreateDatastoreRequest = z.output<typeof datastores.createDatastoreRequest>;
+export type CreateDatastoreResponse = z.output<typeof datastores.createDatastoreResponse>;
+export type DescribeDatastoreRequest = z.output<typeof datastores.describeDatastoreRequest>;
+export type Datastore = z.output<typeof datastores.datastore>;
+export type DescribeDatastoreResponse = z.output<typeof datastores.describeDatastoreResponse>;
+export type UpdateDatastoreRequest = z.output<typeof datastores.updateDatastoreRequest>;
+export type DeleteDatastoreRequest = z.output<typeof datastores.deleteDatastoreRequest>;
+export type DatastoreSummary = z.output<typeof datastores.datastoreSummary>;
+export type ListDatastoresResponse = z.output<typeof datastores.listDatastoresResponse>;
 
 // ---------- datasets ----------
 
-export interface DeltaTime {
-  offsetSeconds: number;
-  /** A column name or expression giving each row's timestamp, e.g. `from_unixtime(ts / 1000)`. */
-  timeExpression: string;
-}
-export interface QueryFilter {
-  deltaTime?: DeltaTime;
-}
-export interface SqlQueryDatasetAction {
-  sqlQuery: string;
-  filters?: QueryFilter[];
-}
-export interface DatasetAction {
-  actionName?: string;
-  queryAction?: SqlQueryDatasetAction;
-  /** Not supported (no containers here): rejected with a reason. */
-  containerAction?: Record<string, unknown>;
-}
-export interface DatasetTrigger {
-  /** `cron(min hour day-of-month month day-of-week year)` or `rate(N unit)`. */
-  schedule?: { expression?: string };
-  dataset?: { name: string };
-}
-export interface VersioningConfiguration {
-  unlimited?: boolean;
-  maxVersions?: number;
-}
+export type DeltaTime = z.output<typeof datasets.deltaTime>;
+export type SqlQueryDatasetAction = z.output<typeof datasets.sqlQueryDatasetAction>;
+export type DatasetAction = z.output<typeof datasets.datasetAction>;
+/** `cron(min hour day-of-month month day-of-week year)` or `rate(N unit)`, or another dataset. */
+export type DatasetTrigger = z.output<typeof datasets.datasetTrigger>;
+export type VersioningConfiguration = z.output<typeof datasets.versioningConfiguration>;
 /** Accepted and kept, but nothing is delivered to S3 or IoT Events here. */
-export interface DatasetContentDeliveryRule {
-  entryName?: string;
-  destination: Record<string, unknown>;
-}
+export type DatasetContentDeliveryRule = z.output<typeof datasets.datasetContentDeliveryRule>;
 /** Accepted and kept; no late-data notifications are sent here. */
-export interface LateDataRule {
-  ruleName?: string;
-  ruleConfiguration: { deltaTimeSessionWindowConfiguration?: { timeoutInMinutes: number } };
-}
-export interface CreateDatasetRequest {
-  datasetName: string;
-  actions: DatasetAction[];
-  triggers?: DatasetTrigger[];
-  contentDeliveryRules?: DatasetContentDeliveryRule[];
-  retentionPeriod?: RetentionPeriod;
-  versioningConfiguration?: VersioningConfiguration;
-  tags?: Tag[];
-  lateDataRules?: LateDataRule[];
-}
-export interface CreateDatasetResponse {
-  datasetName?: string;
-  datasetArn?: string;
-  retentionPeriod?: RetentionPeriod;
-}
-export interface DescribeDatasetRequest {
-  datasetName: string;
-}
-export interface Dataset {
-  name?: string;
-  arn?: string;
-  actions?: DatasetAction[];
-  triggers?: DatasetTrigger[];
-  contentDeliveryRules?: DatasetContentDeliveryRule[];
-  status?: ResourceStatus;
-  creationTime?: Date;
-  lastUpdateTime?: Date;
-  retentionPeriod?: RetentionPeriod;
-  versioningConfiguration?: VersioningConfiguration;
-  lateDataRules?: LateDataRule[];
-}
-export interface DescribeDatasetResponse {
-  dataset?: Dataset;
-}
-export interface UpdateDatasetRequest {
-  datasetName: string;
-  actions: DatasetAction[];
-  triggers?: DatasetTrigger[];
-  contentDeliveryRules?: DatasetContentDeliveryRule[];
-  retentionPeriod?: RetentionPeriod;
-  versioningConfiguration?: VersioningConfiguration;
-  lateDataRules?: LateDataRule[];
-}
-export interface DeleteDatasetRequest {
-  datasetName: string;
-}
-export interface DatasetSummary {
-  datasetName?: string;
-  status?: ResourceStatus;
-  creationTime?: Date;
-  lastUpdateTime?: Date;
-  triggers?: DatasetTrigger[];
-  actions?: { actionName?: string; actionType?: 'QUERY' | 'CONTAINER' }[];
-}
-export interface ListDatasetsResponse {
-  datasetSummaries?: DatasetSummary[];
-  nextToken?: string;
-}
+export type LateDataRule = z.output<typeof datasets.lateDataRule>;
+export type CreateDatasetRequest = z.output<typeof datasets.createDatasetRequest>;
+export type CreateDatasetResponse = z.output<typeof datasets.createDatasetResponse>;
+export type DescribeDatasetRequest = z.output<typeof datasets.describeDatasetRequest>;
+export type Dataset = z.output<typeof datasets.dataset>;
+export type DescribeDatasetResponse = z.output<typeof datasets.describeDatasetResponse>;
+export type UpdateDatasetRequest = z.output<typeof datasets.updateDatasetRequest>;
+export type DeleteDatasetRequest = z.output<typeof datasets.deleteDatasetRequest>;
+export type DatasetSummary = z.output<typeof datasets.datasetSummary>;
+export type ListDatasetsResponse = z.output<typeof datasets.listDatasetsResponse>;
+export type DatasetContentStatus = z.output<typeof datasets.datasetContentStatus>;
+export type DatasetContentState = NonNullable<DatasetContentStatus['state']>;
+/** versionId: re-create this version (datasets with a deltaTime filter only). */
+export type CreateDatasetContentRequest = z.output<typeof datasets.createDatasetContentRequest>;
+export type CreateDatasetContentResponse = z.output<typeof datasets.createDatasetContentResponse>;
+/** versionId: a version id, `$LATEST` or `$LATEST_SUCCEEDED` (the default, as AWS). */
+export type GetDatasetContentRequest = z.output<typeof datasets.getDatasetContentRequest>;
+/** dataURI is built by the `contentUrl` function given to the engine (the REST layer signs it). */
+export type DatasetEntry = z.output<typeof datasets.datasetEntry>;
+export type GetDatasetContentResponse = z.output<typeof datasets.getDatasetContentResponse>;
+/** versionId: a version id or `$LATEST` / `$LATEST_SUCCEEDED` (default `$LATEST_SUCCEEDED`, as AWS). */
+export type DeleteDatasetContentRequest = z.output<typeof datasets.deleteDatasetContentRequest>;
+export type ListDatasetContentsRequest = z.output<typeof datasets.listDatasetContentsRequest>;
+export type DatasetContentSummary = z.output<typeof datasets.datasetContentSummary>;
+export type ListDatasetContentsResponse = z.output<typeof datasets.listDatasetContentsResponse>;
 
-export type DatasetContentState = 'CREATING' | 'SUCCEEDED' | 'FAILED';
-export interface DatasetContentStatus {
-  state?: DatasetContentState;
-  reason?: string;
-}
-export interface CreateDatasetContentRequest {
-  datasetName: string;
-  /** Re-create this version (datasets with a deltaTime filter only). */
-  versionId?: string;
-}
-export interface CreateDatasetContentResponse {
-  versionId?: string;
-}
-export interface GetDatasetContentRequest {
-  datasetName: string;
-  /** A version id, `$LATEST` (default) or `$LATEST_SUCCEEDED`. */
-  versionId?: string;
-}
+// ---------- ours: dataset content files ----------
+
 /** Ours: names one content file, for signing and serving its URL. */
 export interface ContentRef {
   datasetName: string;
   versionId: string;
   entryName: string;
-}
-export interface DatasetEntry {
-  entryName?: string;
-  /** Built by the `contentUrl` function given to the engine (the REST layer signs it). */
-  dataURI?: string;
-}
-export interface GetDatasetContentResponse {
-  entries?: DatasetEntry[];
-  timestamp?: Date;
-  status?: DatasetContentStatus;
-}
-export interface DeleteDatasetContentRequest {
-  datasetName: string;
-  /** A version id or `$LATEST` / `$LATEST_SUCCEEDED` (default `$LATEST_SUCCEEDED`, as AWS). */
-  versionId?: string;
-}
-export interface ListDatasetContentsRequest extends ListRequest {
-  datasetName: string;
-  scheduledOnOrAfter?: Date;
-  scheduledBefore?: Date;
-}
-export interface DatasetContentSummary {
-  version?: string;
-  status?: DatasetContentStatus;
-  creationTime?: Date;
-  scheduleTime?: Date;
-  completionTime?: Date;
-}
-export interface ListDatasetContentsResponse {
-  datasetContentSummaries?: DatasetContentSummary[];
-  nextToken?: string;
 }
 /** Ours: a finished content file, for the REST layer to stream. */
 export interface DatasetContentFile {
@@ -516,83 +152,27 @@ export type ContentUrlBuilder = (ref: ContentRef) => string;
 
 // ---------- tags and logging ----------
 
-export interface TagResourceRequest {
-  resourceArn: string;
-  tags: Tag[];
-}
-export interface UntagResourceRequest {
-  resourceArn: string;
-  tagKeys: string[];
-}
-export interface ListTagsForResourceRequest {
-  resourceArn: string;
-}
-export interface ListTagsForResourceResponse {
-  tags?: Tag[];
-}
-export interface LoggingOptions {
-  roleArn: string;
-  level: 'ERROR';
-  enabled: boolean;
-}
-export interface DescribeLoggingOptionsResponse {
-  loggingOptions?: LoggingOptions;
-}
-export interface PutLoggingOptionsRequest {
-  loggingOptions: LoggingOptions;
-}
+export type TagResourceRequest = z.output<typeof account.tagResourceRequest>;
+export type UntagResourceRequest = z.output<typeof account.untagResourceRequest>;
+export type ListTagsForResourceRequest = z.output<typeof account.listTagsForResourceRequest>;
+export type ListTagsForResourceResponse = z.output<typeof account.listTagsForResourceResponse>;
+export type LoggingOptions = z.output<typeof account.loggingOptions>;
+export type DescribeLoggingOptionsResponse = z.output<typeof account.describeLoggingOptionsResponse>;
+export type PutLoggingOptionsRequest = z.output<typeof account.putLoggingOptionsRequest>;
 
 // ---------- ours: IoT Core topic rules, registry, shadows ----------
 
 /** IoT Core's `iotAnalytics` rule action. */
-export interface IotAnalyticsAction {
-  channelName: string;
-  /** true: each record of an envelope (or element of an array payload) becomes its own message. */
-  batchMode?: boolean;
-  roleArn?: string;
-}
+export type IotAnalyticsAction = z.output<typeof rules.iotAnalyticsAction>;
 /** IoT Core's TopicRulePayload, with only the iotAnalytics action. */
-export interface TopicRulePayload {
-  /** `SELECT * FROM 'dt/weather/+/reading'`, optionally with `WHERE <filter expression>`. */
-  sql: string;
-  description?: string;
-  ruleDisabled?: boolean;
-  awsIotSqlVersion?: string;
-  actions: { iotAnalytics?: IotAnalyticsAction }[];
-}
-export interface CreateTopicRuleRequest {
-  ruleName: string;
-  topicRulePayload: TopicRulePayload;
-  tags?: Tag[];
-}
-export interface ReplaceTopicRuleRequest {
-  ruleName: string;
-  topicRulePayload: TopicRulePayload;
-}
-export interface TopicRule {
-  ruleName?: string;
-  sql?: string;
-  description?: string;
-  createdAt?: Date;
-  actions?: { iotAnalytics?: IotAnalyticsAction }[];
-  ruleDisabled?: boolean;
-  awsIotSqlVersion?: string;
-}
-export interface GetTopicRuleResponse {
-  ruleArn?: string;
-  rule?: TopicRule;
-}
-export interface TopicRuleListItem {
-  ruleArn?: string;
-  ruleName?: string;
-  topicPattern?: string;
-  createdAt?: Date;
-  ruleDisabled?: boolean;
-}
-export interface ListTopicRulesResponse {
-  rules?: TopicRuleListItem[];
-  nextToken?: string;
-}
+export type TopicRulePayload = z.output<typeof rules.topicRulePayload>;
+export type CreateTopicRuleRequest = z.output<typeof rules.createTopicRuleRequest>;
+export type ReplaceTopicRuleRequest = z.output<typeof rules.replaceTopicRuleRequest>;
+export type TopicRule = z.output<typeof rules.topicRule>;
+export type GetTopicRuleResponse = z.output<typeof rules.getTopicRuleResponse>;
+export type TopicRuleListItem = z.output<typeof rules.topicRuleListItem>;
+export type ListTopicRulesResponse = z.output<typeof rules.listTopicRulesResponse>;
+export type TopicRuleByName = z.output<typeof rules.topicRuleByName>;
 /** Counters of the MQTT ingestion since start (rejected payloads are counted and logged, never crash). */
 export interface IngestStats {
   received: number;
@@ -605,18 +185,10 @@ export interface IngestStats {
 }
 
 /** IoT Core's registry entry, as deviceRegistryEnrich writes it into a message. */
-export interface Thing {
-  thingName: string;
-  thingTypeName?: string;
-  attributes?: Record<string, string>;
-}
+export type Thing = z.output<typeof things.thing>;
 /** The shadow document deviceShadowEnrich writes into a message (state.reported from status messages). */
-export interface ThingShadow {
-  state: { reported?: Record<string, unknown>; desired?: Record<string, unknown> };
-  version: number;
-  /** Epoch seconds, as in IoT Core's shadow documents. */
-  timestamp: number;
-}
+export type ThingShadow = z.output<typeof things.thingShadow>;
+export type ThingByName = z.output<typeof things.thingByName>;
 
 // ---------- the engine ----------
 
@@ -667,16 +239,16 @@ export interface Engine {
   /** Ours: IoT Core-shaped topic rules that feed channels from the MQTT broker. */
   createTopicRule(input: CreateTopicRuleRequest): Promise<void>;
   replaceTopicRule(input: ReplaceTopicRuleRequest): Promise<void>;
-  getTopicRule(input: { ruleName: string }): Promise<GetTopicRuleResponse>;
-  deleteTopicRule(input: { ruleName: string }): Promise<void>;
+  getTopicRule(input: TopicRuleByName): Promise<GetTopicRuleResponse>;
+  deleteTopicRule(input: TopicRuleByName): Promise<void>;
   listTopicRules(input: ListRequest): Promise<ListTopicRulesResponse>;
   ingestStats(): IngestStats;
 
   /** Ours: the registry deviceRegistryEnrich reads; things are also registered when they first publish. */
   putThing(thing: Thing): Promise<void>;
-  describeThing(input: { thingName: string }): Promise<Thing>;
+  describeThing(input: ThingByName): Promise<Thing>;
   /** Ours: the last-known shadow, fed by `dt/<app>/<thing>/status` messages. */
-  getThingShadow(input: { thingName: string }): Promise<ThingShadow>;
+  getThingShadow(input: ThingByName): Promise<ThingShadow>;
 }
 
 /**

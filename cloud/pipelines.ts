@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { pipelineActivitySchema, toPipelineActivity, type ParsedActivity } from './activities/activity-schema.ts';
 import { compileActivity, runSteps } from './activities/compile-activity.ts';
 import type { ThingDirectory } from './activities/enrich-activities.ts';
@@ -9,13 +8,14 @@ import type {
   ListPipelinesResponse, ListRequest, PipelineActivity, PipelineSummary, ReprocessingSummary, RunPipelineActivityRequest,
   RunPipelineActivityResponse, UpdatePipelineRequest,
 } from './engine.ts';
+import { createPipelineRequest, listPipelinesRequest, runPipelineActivityRequest, updatePipelineRequest } from './api/model/pipelines.ts';
 import { arnOf, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
 import { BinaryRefusals, isBinaryMessage, messageOfPayload, NOT_DECODED, payloadOfMessage } from './binary-messages.ts';
 import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
 import { buildPipelineGraph } from './pipeline-graph.ts';
-import { listRequestSchema, parseRequest, tagsSchema, resourceNameSchema } from './request-parse.ts';
+import { parseRequest } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from './settings.ts';
 import type { MessageSink } from './channels.ts';
 import type { ResourceRecord } from './storage/cloud-store.ts';
@@ -26,7 +26,7 @@ import type { ResourceRecord } from './storage/cloud-store.ts';
  * write: the raw messages stay, and reprocessing can replay them.
  */
 
-export const MAX_RUN_PAYLOADS = 10;
+export { MAX_RUN_PAYLOADS } from './api/model/pipelines.ts';
 
 export interface PipelineDefinition {
   activities: PipelineActivity[];
@@ -39,13 +39,11 @@ export interface CompiledPipeline {
   steps: ActivityStep[];
 }
 
-const name = resourceNameSchema;
-const createSchema = z.object({ pipelineName: name, pipelineActivities: z.array(z.unknown()), tags: tagsSchema.optional() });
-const updateSchema = z.object({ pipelineName: name, pipelineActivities: z.array(z.unknown()) });
-const runSchema = z.object({
-  pipelineActivity: pipelineActivitySchema,
-  payloads: z.array(z.instanceof(Uint8Array)).min(1).max(MAX_RUN_PAYLOADS, `give 1-${MAX_RUN_PAYLOADS} payloads`),
-});
+// The request schemas are the API model's (cloud/api/model/pipelines.ts); RunPipelineActivity's activity also gets its kind.
+const createSchema = createPipelineRequest;
+const updateSchema = updatePipelineRequest;
+const runSchema = runPipelineActivityRequest.extend({ pipelineActivity: pipelineActivitySchema });
+const listRequestSchema = listPipelinesRequest;
 
 export interface PipelineServices {
   lambdas: LambdaHost;

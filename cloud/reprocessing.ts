@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { cancelPipelineReprocessingRequest, startPipelineReprocessingRequest } from './api/model/pipelines.ts';
 import type {
   CancelPipelineReprocessingRequest, ReprocessingStatus, ReprocessingSummary, StartPipelineReprocessingRequest,
   StartPipelineReprocessingResponse,
@@ -7,7 +7,7 @@ import type { EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
 import { messageOfPayload } from './binary-messages.ts';
 import type { Pipelines } from './pipelines.ts';
-import { dateSchema, parseRequest } from './request-parse.ts';
+import { parseRequest } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from './settings.ts';
 import type { ReprocessingRecord } from './storage/cloud-store.ts';
 
@@ -22,13 +22,9 @@ export const REPROCESS_PAGE = 500;
 /** How many finished runs DescribePipeline lists. */
 const SUMMARIES_SHOWN = 10;
 
-const startSchema = z.object({
-  pipelineName: z.string().min(1).max(128),
-  startTime: dateSchema.optional(),
-  endTime: dateSchema.optional(),
-  channelMessages: z.unknown().optional(),
-});
-const cancelSchema = z.object({ pipelineName: z.string().min(1).max(128), reprocessingId: z.string().min(1).max(64) });
+// The request schemas are the API model's (cloud/api/model/pipelines.ts): one definition for the wire and for direct calls.
+const startSchema = startPipelineReprocessingRequest;
+const cancelSchema = cancelPipelineReprocessingRequest;
 
 interface Run {
   record: ReprocessingRecord;

@@ -1,23 +1,22 @@
-import { z } from 'zod';
+import { listTagsForResourceRequest, putLoggingOptionsRequest, tagResourceRequest, untagResourceRequest } from './api/model/account.ts';
 import type {
   DescribeLoggingOptionsResponse, ListTagsForResourceRequest, ListTagsForResourceResponse, LoggingOptions, PutLoggingOptionsRequest,
   TagResourceRequest, UntagResourceRequest,
 } from './engine.ts';
 import { parseArn, type EngineContext } from './engine-context.ts';
 import { LimitExceededException, ResourceNotFoundException } from './errors.ts';
-import { parseRequest, tagsSchema } from './request-parse.ts';
+import { parseRequest } from './request-parse.ts';
 
 /** Tags on channels, pipelines, datastores, datasets and rules, by ARN; and the logging options. */
 
 export const MAX_TAGS = 50;
 const LOGGING_KEY = 'loggingOptions';
 
-const tagSchema = z.object({ resourceArn: z.string().min(20).max(2048), tags: tagsSchema });
-const untagSchema = z.object({ resourceArn: z.string().min(20).max(2048), tagKeys: z.array(z.string().min(1).max(256)).min(1).max(MAX_TAGS) });
-const listSchema = z.object({ resourceArn: z.string().min(20).max(2048) });
-const loggingSchema = z.object({
-  loggingOptions: z.object({ roleArn: z.string().min(1).max(2048), level: z.literal('ERROR'), enabled: z.boolean() }),
-});
+// The request schemas are the API model's (cloud/api/model/account.ts): one definition for the wire and for direct calls.
+const tagSchema = tagResourceRequest;
+const untagSchema = untagResourceRequest;
+const listSchema = listTagsForResourceRequest;
+const loggingSchema = putLoggingOptionsRequest;
 
 export class Tags {
   constructor(private readonly ctx: EngineContext) {}

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { THING_NAME } from '../device/contract.ts';
+import { thing } from './api/model/things.ts';
 import type { ThingDirectory } from './activities/enrich-activities.ts';
 import type { Thing, ThingShadow } from './engine.ts';
 import type { EngineContext } from './engine-context.ts';
@@ -14,11 +14,8 @@ import type { ShadowRecord, ThingRecord } from './storage/cloud-store.ts';
  * Kept in memory for the enrich activities, written through to the store.
  */
 
-const thingSchema = z.object({
-  thingName: z.string().regex(THING_NAME, 'use 1-64 letters, digits, "-" or "_"'),
-  thingTypeName: z.string().regex(/^[a-zA-Z0-9:_-]{1,128}$/).optional(),
-  attributes: z.record(z.string().regex(/^[a-zA-Z0-9_.,@/:#-]{1,128}$/), z.string().max(800)).optional(),
-});
+// The registry entry's schema is the model's (cloud/api/model/things.ts), as the REST layer decodes it.
+const thingSchema = thing;
 
 export class ThingRegistry implements ThingDirectory {
   private readonly things = new Map<string, ThingRecord>();

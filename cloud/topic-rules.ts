@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type {
   CreateTopicRuleRequest, GetTopicRuleResponse, IotAnalyticsAction, ListRequest, ListTopicRulesResponse, ReplaceTopicRuleRequest,
   TopicRulePayload,
@@ -7,7 +6,9 @@ import { arnOf, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
 import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
-import { listRequestSchema, parseRequest, tagsSchema, resourceNameSchema } from './request-parse.ts';
+import { listRequest as listRequestSchema } from './api/model/common.ts';
+import { createTopicRuleRequest, replaceTopicRuleRequest } from './api/model/topic-rules.ts';
+import { parseRequest } from './request-parse.ts';
 import { parseRuleSql, type ParsedRuleSql } from './topic-rule.ts';
 
 /** The stored topic rules (IoT Core's CreateTopicRule shapes) and their compiled form for the subscriber. */
@@ -17,25 +18,9 @@ export interface CompiledRule extends ParsedRuleSql {
   actions: IotAnalyticsAction[];
 }
 
-const MAX_ACTIONS = 10;
-
-const name = resourceNameSchema;
-const payloadSchema = z.object({
-  sql: z.string().min(1).max(4096),
-  description: z.string().max(2048).optional(),
-  ruleDisabled: z.boolean().optional(),
-  awsIotSqlVersion: z.string().max(32).optional(),
-  actions: z
-    .array(
-      z
-        .object({ iotAnalytics: z.object({ channelName: name, batchMode: z.boolean().optional(), roleArn: z.string().max(2048).optional() }).optional() })
-        .refine((a) => a.iotAnalytics !== undefined, { message: 'only the iotAnalytics action is available here' }),
-    )
-    .min(1)
-    .max(MAX_ACTIONS),
-});
-const createSchema = z.object({ ruleName: name, topicRulePayload: payloadSchema, tags: tagsSchema.optional() });
-const replaceSchema = z.object({ ruleName: name, topicRulePayload: payloadSchema });
+// The request schemas are the model's (cloud/api/model/topic-rules.ts), as the REST layer decodes them.
+const createSchema = createTopicRuleRequest;
+const replaceSchema = replaceTopicRuleRequest;
 
 export interface RuleDefinition {
   payload: TopicRulePayload;

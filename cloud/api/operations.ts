@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Engine } from '../engine.ts';
 import { InvalidRequestException } from '../errors.ts';
 import { ApiError } from './api-errors.ts';
+import { maxResults } from './model/common.ts';
 
 /**
  * The operation table's building blocks. Each IoT Analytics operation is one entry: its name, method,
@@ -130,12 +131,13 @@ export function describeIssues(error: z.ZodError, where: string): string {
 
 // ---------- query parameter types: strings on the wire ----------
 
-export const queryInt = (min: number, max: number) =>
+/** A whole number in the query, then checked by the model's schema for that member (cloud/api/model/). */
+export const queryInt = (target: z.ZodType<number, number>) =>
   z
     .string({ error: 'give the number once' })
     .regex(/^-?\d{1,10}$/, 'expected a whole number')
     .transform(Number)
-    .pipe(z.number().int().min(min, `must be ${min}-${max}`).max(max, `must be ${min}-${max}`));
+    .pipe(target);
 
 export const queryBool = z.enum(['true', 'false'], { error: 'expected true or false' }).transform((s) => s === 'true');
 
@@ -163,7 +165,7 @@ export const queryList = <T extends z.ZodType<unknown, string>>(item: T) => z.un
 /** nextToken / maxResults of the List* operations (maxResults 1-250, default 100 in the engine). Unknown query names are ignored, as AWS does. */
 export const listQuery = z.object({
   nextToken: queryString(z.string().min(1, 'nextToken must not be empty').max(4096)).optional(),
-  maxResults: queryInt(1, 250).optional(),
+  maxResults: queryInt(maxResults).optional(),
 });
 
 export type { Engine };

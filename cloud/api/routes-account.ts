@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { operation, queryList, queryString, type Operation } from './operations.ts';
-import { loggingOptions, resourceArn, tagList } from './shapes.ts';
+import { putLoggingOptionsRequest, tagResourceRequest, untagResourceRequest } from './model/account.ts';
+import { resourceArn } from './model/common.ts';
 
 /** Tags (by resourceArn in the query) and account logging options (service-2.json paths and statuses). */
 
@@ -13,7 +14,7 @@ export const accountOperations: Operation[] = [
     path: '/tags',
     status: 204,
     query: arnQuery,
-    body: z.strictObject({ tags: tagList }),
+    body: tagResourceRequest.omit({ resourceArn: true }),
     run: (input, { engine }) => engine.tagResource(input),
   }),
   operation({
@@ -21,7 +22,7 @@ export const accountOperations: Operation[] = [
     method: 'DELETE',
     path: '/tags',
     status: 204,
-    query: arnQuery.extend({ tagKeys: queryList(z.string().min(1).max(256)).pipe(z.array(z.string()).min(1, 'give 1-50 tagKeys').max(50, 'give 1-50 tagKeys')) }),
+    query: arnQuery.extend({ tagKeys: queryList(z.string()).pipe(untagResourceRequest.shape.tagKeys) }),
     run: (input, { engine }) => engine.untagResource(input),
   }),
   operation({
@@ -41,7 +42,7 @@ export const accountOperations: Operation[] = [
     name: 'PutLoggingOptions',
     method: 'PUT',
     path: '/logging',
-    body: z.strictObject({ loggingOptions }),
+    body: putLoggingOptionsRequest,
     run: (input, { engine }) => engine.putLoggingOptions(input),
   }),
 ];

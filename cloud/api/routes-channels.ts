@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { listQuery, operation, queryBool, queryInt, queryTimestamp, type Operation } from './operations.ts';
-import { channelName, channelStorage, messages, retentionPeriod, tagList } from './shapes.ts';
+import { channelName } from './model/common.ts';
+import { batchPutMessageRequest, createChannelRequest, maxMessages, updateChannelRequest } from './model/channels.ts';
 
 /** Channels, BatchPutMessage and SampleChannelData (service-2.json paths and statuses). */
 
 const byName = z.strictObject({ channelName });
 
 /** The CreateChannel body, also the shape of a `channels` entry in a resource file (cloud/apply.ts). */
-export const createChannelBody = z.strictObject({ channelName, channelStorage: channelStorage.optional(), retentionPeriod: retentionPeriod.optional(), tags: tagList.optional() });
+export const createChannelBody = createChannelRequest;
 
 export const channelOperations: Operation[] = [
   operation({
@@ -31,7 +32,7 @@ export const channelOperations: Operation[] = [
     method: 'PUT',
     path: '/channels/:channelName',
     params: byName,
-    body: z.strictObject({ channelStorage: channelStorage.optional(), retentionPeriod: retentionPeriod.optional() }),
+    body: updateChannelRequest.omit({ channelName: true }),
     run: (input, { engine }) => engine.updateChannel(input),
   }),
   operation({
@@ -53,7 +54,7 @@ export const channelOperations: Operation[] = [
     name: 'BatchPutMessage',
     method: 'POST',
     path: '/messages/batch',
-    body: z.strictObject({ channelName, messages }),
+    body: batchPutMessageRequest,
     run: (input, { engine }) => engine.batchPutMessage(input),
   }),
   operation({
@@ -61,7 +62,7 @@ export const channelOperations: Operation[] = [
     method: 'GET',
     path: '/channels/:channelName/sample',
     params: byName,
-    query: z.object({ maxMessages: queryInt(1, 10).optional(), startTime: queryTimestamp.optional(), endTime: queryTimestamp.optional() }),
+    query: z.object({ maxMessages: queryInt(maxMessages).optional(), startTime: queryTimestamp.optional(), endTime: queryTimestamp.optional() }),
     run: (input, { engine }) => engine.sampleChannelData(input),
   }),
 ];

@@ -1,29 +1,12 @@
 import { z } from 'zod';
 import type { GetDatasetContentResponse } from '../engine.ts';
 import { listQuery, operation, queryString, queryTimestamp, type Operation } from './operations.ts';
-import {
-  contentDeliveryRules,
-  datasetActions,
-  datasetContentVersion,
-  datasetName,
-  datasetTriggers,
-  lateDataRules,
-  retentionPeriod,
-  tagList,
-  versioningConfiguration,
-} from './shapes.ts';
+import { datasetName } from './model/common.ts';
+import { createDatasetContentRequest, createDatasetRequest, datasetContentVersion, updateDatasetRequest } from './model/datasets.ts';
 
 /** Datasets and dataset content (service-2.json paths and statuses). */
 
 const byName = z.strictObject({ datasetName });
-const datasetSettings = {
-  actions: datasetActions,
-  triggers: datasetTriggers.optional(),
-  contentDeliveryRules: contentDeliveryRules.optional(),
-  retentionPeriod: retentionPeriod.optional(),
-  versioningConfiguration: versioningConfiguration.optional(),
-  lateDataRules: lateDataRules.optional(),
-};
 const versionQuery = z.object({ versionId: queryString(datasetContentVersion).optional() });
 
 /** The engine builds dataURIs relative to the server; the caller gets them absolute, for the host it called. */
@@ -35,7 +18,7 @@ function absoluteEntries(response: GetDatasetContentResponse, absoluteUrl: (path
 }
 
 /** The CreateDataset body, also the shape of a `datasets` entry in a resource file (cloud/apply.ts). */
-export const createDatasetBody = z.strictObject({ datasetName, ...datasetSettings, tags: tagList.optional() });
+export const createDatasetBody = createDatasetRequest;
 
 export const datasetOperations: Operation[] = [
   operation({
@@ -58,7 +41,7 @@ export const datasetOperations: Operation[] = [
     method: 'PUT',
     path: '/datasets/:datasetName',
     params: byName,
-    body: z.strictObject(datasetSettings),
+    body: updateDatasetRequest.omit({ datasetName: true }),
     run: (input, { engine }) => engine.updateDataset(input),
   }),
   operation({
@@ -81,7 +64,7 @@ export const datasetOperations: Operation[] = [
     method: 'POST',
     path: '/datasets/:datasetName/content',
     params: byName,
-    body: z.strictObject({ versionId: datasetContentVersion.optional() }),
+    body: createDatasetContentRequest.omit({ datasetName: true }),
     run: (input, { engine }) => engine.createDatasetContent(input),
   }),
   operation({

@@ -1,20 +1,14 @@
 import { z } from 'zod';
 import { listQuery, operation, queryBool, type Operation } from './operations.ts';
-import { datastoreName, datastorePartitions, datastoreStorage, fileFormatConfiguration, retentionPeriod, tagList } from './shapes.ts';
+import { datastoreName } from './model/common.ts';
+import { createDatastoreRequest, updateDatastoreRequest } from './model/datastores.ts';
 
 /** Datastores (service-2.json paths and statuses). */
 
 const byName = z.strictObject({ datastoreName });
 
 /** The CreateDatastore body, also the shape of a `datastores` entry in a resource file (cloud/apply.ts). */
-export const createDatastoreBody = z.strictObject({
-  datastoreName,
-  datastoreStorage: datastoreStorage.optional(),
-  retentionPeriod: retentionPeriod.optional(),
-  tags: tagList.optional(),
-  fileFormatConfiguration: fileFormatConfiguration.optional(),
-  datastorePartitions: datastorePartitions.optional(),
-});
+export const createDatastoreBody = createDatastoreRequest;
 
 export const datastoreOperations: Operation[] = [
   operation({
@@ -38,11 +32,7 @@ export const datastoreOperations: Operation[] = [
     method: 'PUT',
     path: '/datastores/:datastoreName',
     params: byName,
-    body: z.strictObject({
-      retentionPeriod: retentionPeriod.optional(),
-      datastoreStorage: datastoreStorage.optional(),
-      fileFormatConfiguration: fileFormatConfiguration.optional(),
-    }),
+    body: updateDatastoreRequest.omit({ datastoreName: true }),
     run: (input, { engine }) => engine.updateDatastore(input),
   }),
   operation({

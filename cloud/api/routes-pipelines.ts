@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { listQuery, operation, type Operation } from './operations.ts';
-import { blob, epochSeconds, pipelineActivities, pipelineActivity, pipelineName, tagList } from './shapes.ts';
+import { pipelineName } from './model/common.ts';
+import { cancelPipelineReprocessingRequest, createPipelineRequest, runPipelineActivityRequest, startPipelineReprocessingRequest, updatePipelineRequest } from './model/pipelines.ts';
 
 /** Pipelines, RunPipelineActivity and reprocessing (service-2.json paths and statuses). */
 
 const byName = z.strictObject({ pipelineName });
 
 /** The CreatePipeline body, also the shape of a `pipelines` entry in a resource file (cloud/apply.ts). */
-export const createPipelineBody = z.strictObject({ pipelineName, pipelineActivities, tags: tagList.optional() });
+export const createPipelineBody = createPipelineRequest;
 
 export const pipelineOperations: Operation[] = [
   operation({
@@ -30,7 +31,7 @@ export const pipelineOperations: Operation[] = [
     method: 'PUT',
     path: '/pipelines/:pipelineName',
     params: byName,
-    body: z.strictObject({ pipelineActivities }),
+    body: updatePipelineRequest.omit({ pipelineName: true }),
     run: (input, { engine }) => engine.updatePipeline(input),
   }),
   operation({
@@ -52,7 +53,7 @@ export const pipelineOperations: Operation[] = [
     name: 'RunPipelineActivity',
     method: 'POST',
     path: '/pipelineactivities/run',
-    body: z.strictObject({ pipelineActivity, payloads: z.array(blob).min(1, 'give 1-10 payloads').max(10, 'give 1-10 payloads') }),
+    body: runPipelineActivityRequest,
     run: (input, { engine }) => engine.runPipelineActivity(input),
   }),
   operation({
@@ -60,18 +61,14 @@ export const pipelineOperations: Operation[] = [
     method: 'POST',
     path: '/pipelines/:pipelineName/reprocessing',
     params: byName,
-    body: z.strictObject({
-      startTime: epochSeconds.optional(),
-      endTime: epochSeconds.optional(),
-      channelMessages: z.strictObject({ s3Paths: z.array(z.string().min(1).max(1024)).min(1).max(100).optional() }).optional(),
-    }),
+    body: startPipelineReprocessingRequest.omit({ pipelineName: true }),
     run: (input, { engine }) => engine.startPipelineReprocessing(input),
   }),
   operation({
     name: 'CancelPipelineReprocessing',
     method: 'DELETE',
     path: '/pipelines/:pipelineName/reprocessing/:reprocessingId',
-    params: z.strictObject({ pipelineName, reprocessingId: z.string().min(1).max(128) }),
+    params: cancelPipelineReprocessingRequest,
     run: async (input, { engine }) => {
       await engine.cancelPipelineReprocessing(input);
       return {};

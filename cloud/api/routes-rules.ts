@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { channelName, tagList } from './shapes.ts';
+import { maxResults, tagList } from './model/common.ts';
+import { createTopicRuleRequest, topicRuleByName, topicRulePayload } from './model/topic-rules.ts';
 import { operation, parseWith, queryInt, queryString, type Operation } from './operations.ts';
 import { parseQuery } from './wire.ts';
 
@@ -11,30 +12,10 @@ import { parseQuery } from './wire.ts';
 
 export const IOT_SIGNING_NAME = 'iot';
 
-export const ruleName = z
-  .string()
-  .min(1, 'ruleName must not be empty')
-  .max(128, 'ruleName must be at most 128 characters')
-  .regex(/^[a-zA-Z0-9_]+$/, 'ruleName may contain only letters, digits and "_"');
-
-export const topicRulePayload = z.strictObject({
-  sql: z.string().min(1, 'sql must not be empty').max(8192),
-  description: z.string().max(2048).optional(),
-  ruleDisabled: z.boolean().optional(),
-  awsIotSqlVersion: z.string().max(32).optional(),
-  actions: z
-    .array(
-      z.strictObject({
-        iotAnalytics: z.strictObject({ channelName, batchMode: z.boolean().optional(), roleArn: z.string().max(2048).optional() }).optional(),
-      }),
-    )
-    .max(10),
-});
-
-const byName = z.strictObject({ ruleName });
+const byName = topicRuleByName;
 
 /** A `rules` entry in a resource file (cloud/apply.ts): CreateTopicRule's name, payload and tags. */
-export const topicRuleEntry = z.strictObject({ ruleName, topicRulePayload, tags: tagList.optional() });
+export const topicRuleEntry = createTopicRuleRequest;
 
 /** IoT takes rule tags in an `x-amz-tagging` header, URL-encoded: `k1=v1&k2=v2`. */
 function taggingHeader(headers: Record<string, string | string[] | undefined>): { tags?: Array<{ key: string; value: string }> } {
@@ -94,7 +75,7 @@ export const ruleOperations: Operation[] = [
     method: 'GET',
     path: '/rules',
     service: IOT_SIGNING_NAME,
-    query: z.object({ nextToken: queryString(z.string().min(1).max(4096)).optional(), maxResults: queryInt(1, 250).optional() }),
+    query: z.object({ nextToken: queryString(z.string().min(1).max(4096)).optional(), maxResults: queryInt(maxResults).optional() }),
     run: (input, { engine }) => engine.listTopicRules(input),
   }),
 ];

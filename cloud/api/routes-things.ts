@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Engine, Thing } from '../engine.ts';
 import { ResourceAlreadyExistsException, ResourceNotFoundException } from '../errors.ts';
 import { operation, type Operation } from './operations.ts';
+import { thing, thingAttributes as attributes, thingByName, thingTypeName } from './model/things.ts';
 import { IOT_SIGNING_NAME } from './routes-rules.ts';
 
 /**
@@ -10,18 +11,11 @@ import { IOT_SIGNING_NAME } from './routes-rules.ts';
  * an IoT client pointed here works for them. Things also register themselves when they first publish.
  */
 
-const thingName = z
-  .string()
-  .min(1, 'thingName must not be empty')
-  .max(128, 'thingName must be at most 128 characters')
-  .regex(/^[a-zA-Z0-9:_-]+$/, 'thingName may contain only letters, digits, ":", "_" and "-"');
-const attributes = z.record(z.string().min(1).max(128).regex(/^[a-zA-Z0-9_.,@/:#-]+$/, 'attribute names use letters, digits and _.,@/:#-'), z.string().max(800));
 const attributePayload = z.strictObject({ attributes: attributes.optional(), merge: z.boolean().optional() });
-const thingTypeName = z.string().min(1).max(128).regex(/^[a-zA-Z0-9:_-]+$/);
-const byName = z.strictObject({ thingName });
+const byName = thingByName;
 
 /** A `things` entry in a resource file: the registry record the engine keeps. */
-export const thingEntry = z.strictObject({ thingName, thingTypeName: thingTypeName.optional(), attributes: attributes.optional() });
+export const thingEntry = thing;
 
 async function existing(engine: Engine, name: string): Promise<Thing | undefined> {
   try {
