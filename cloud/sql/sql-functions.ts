@@ -154,6 +154,25 @@ export const SQL_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   second: fixed(1, 1, datePart('%S')), day_of_year: fixed(1, 1, datePart('%j')), doy: fixed(1, 1, datePart('%j')),
   week: fixed(1, 1, datePart('%V')), week_of_year: fixed(1, 1, datePart('%V')),
   day_of_week: fixed(1, 1, datePart('%u')), dow: fixed(1, 1, datePart('%u')),
+  // Added with the move to a syntax tree (issue 9). Those marked * are user functions registered on the
+  // query connection (cloud/storage/sqlite-query-functions.ts); approx_percentile there is exact.
+  approx_percentile: fixed(2, 2, same), // *
+  max_by: fixed(2, 2, same), min_by: fixed(2, 2, same), // *
+  geometric_mean: fixed(1, 1, (a) => `exp(avg(ln(${a.sql[0]})))`),
+  regexp_like: fixed(2, 2, same), regexp_extract: fixed(2, 3, same), regexp_replace: fixed(2, 3, same), // *
+  split_part: fixed(3, 3, same), lpad: fixed(3, 3, same), rpad: fixed(3, 3, same), reverse: fixed(1, 1, same), // *
+  starts_with: fixed(2, 2, (a) => `(substr(${a.sql[0]}, 1, length(${a.sql[1]})) = ${a.sql[1]})`),
+  position: fixed(2, 2, (a) => `instr(${a.sql[1]}, ${a.sql[0]})`),
+  chr: fixed(1, 1, rename('char')), codepoint: fixed(1, 1, rename('unicode')),
+  cbrt: fixed(1, 1, same), is_nan: fixed(1, 1, same), // *
+  infinity: fixed(0, 0, () => '9e999'),
+  random: fixed(0, 0, () => '((random() / 18446744073709551616.0) + 0.5)'), rand: fixed(0, 0, () => '((random() / 18446744073709551616.0) + 0.5)'),
+  bitwise_and: fixed(2, 2, (a) => `(${a.sql[0]} & ${a.sql[1]})`), bitwise_or: fixed(2, 2, (a) => `(${a.sql[0]} | ${a.sql[1]})`),
+  bitwise_xor: fixed(2, 2, (a) => `((${a.sql[0]} | ${a.sql[1]}) - (${a.sql[0]} & ${a.sql[1]}))`), bitwise_not: fixed(1, 1, (a) => `(~${a.sql[0]})`),
+  from_iso8601_timestamp: fixed(1, 1, same), from_iso8601_date: fixed(1, 1, same), to_iso8601: fixed(1, 1, same), // *
+  url_extract_host: fixed(1, 1, same), url_extract_path: fixed(1, 1, same), url_extract_protocol: fixed(1, 1, same), // *
+  url_extract_query: fixed(1, 1, same), url_extract_fragment: fixed(1, 1, same), url_extract_port: fixed(1, 1, same), // *
+  url_extract_parameter: fixed(2, 2, same), // *
 };
 
 /** Fields EXTRACT(field FROM t) accepts, mapped to the function that computes them. */
