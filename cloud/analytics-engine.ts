@@ -76,7 +76,8 @@ export class AnalyticsEngine implements E.Engine, Extension {
 
   async start(): Promise<void> {
     const o = this.options;
-    const store = o.store ?? new SqliteStore(o.settings.dataDir);
+    const { queryConcurrency: concurrency, queryResultMaxRows: maxRows, queryResultMaxBytes: maxBytes } = o.settings;
+    const store = o.store ?? new SqliteStore(o.settings.dataDir, { concurrency, maxRows, maxBytes });
     await store.open();
     const ctx: EngineContext = {
       settings: o.settings,
