@@ -91,7 +91,7 @@ export function registerQueryFunctions(db: Database.Database): void {
   aggregate(db, 'max_by', byAggregate(true));
   aggregate(db, 'min_by', byAggregate(false));
   const fn = (name: string, f: (...args: Value[]) => Value | boolean) =>
-    db.function(name, { deterministic: true }, (...args: Value[]) => {
+    db.function(name, { deterministic: true, varargs: true }, (...args: Value[]) => {
       const out = f(...args);
       return typeof out === 'boolean' ? (out ? 1 : 0) : out;
     });

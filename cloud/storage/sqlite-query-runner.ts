@@ -28,6 +28,8 @@ const STARTUP_LIMIT_MS = 30_000;
 /** The query process: through tsx from the sources, its compiled entry point from a build. */
 const PROCESS = forkTarget(new URL('./sqlite-query-process.ts', import.meta.url));
 
+const STOPPED = 'the query engine stopped before the query could start; run it again';
+
 interface Reply {
   ready?: boolean;
   id?: number;
@@ -48,6 +50,8 @@ export class SqliteQueryRunner {
   private readonly slots: Slot[];
   private readonly queued: { resolve: (slot: Slot) => void; reject: (error: Error) => void }[] = [];
   private nextId = 1;
+  /** Counts stop() calls: a query that was waiting for its turn when the runner stopped does not start. */
+  private generation = 0;
   /** Replies awaited, with the process each was sent to (a killed process fails only its own). */
   private readonly waiting = new Map<number, { child: ChildProcess; done: (reply: Reply) => void }>();
 
@@ -61,8 +65,10 @@ export class SqliteQueryRunner {
   }
 
   async run(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
+    const generation = this.generation;
     const slot = await this.acquire();
     try {
+      if (generation !== this.generation) throw new QueryError(STOPPED);
       return await this.execute(slot, query, outFile, timeoutMs);
     } finally {
       this.release(slot);
@@ -159,7 +165,8 @@ export class SqliteQueryRunner {
 
   /** Ends the processes; queries running fail with "the query process ended", queries waiting fail too. */
   async stop(): Promise<void> {
-    for (const waiter of this.queued.splice(0)) waiter.reject(new QueryError('the query engine stopped before the query could start; run it again'));
+    this.generation += 1;
+    for (const waiter of this.queued.splice(0)) waiter.reject(new QueryError(STOPPED));
     await Promise.all(this.slots.map((slot) => this.stopSlot(slot)));
   }
 
