@@ -4,6 +4,20 @@ import { InvalidRequestException } from '../errors.ts';
  * The Presto functions dataset SQL may call, each with its SQLite translation. Anything not listed
  * is refused, which also keeps SQLite-only functions (load_extension, the pragma_* table functions)
  * out of reach. Arguments arrive already translated.
+ *
+ * IoT Analytics documents its SQL as Presto 0.217's functions and operators. Supported here, by the
+ * sections of that documentation: logical and comparison operators (with IS [NOT] DISTINCT FROM,
+ * BETWEEN, LIKE, IN), conditional expressions (CASE, if, coalesce, nullif), conversion (CAST, try_cast
+ * to the CAST_TYPES below), mathematical, bitwise (bitwise_and/or/xor/not), string, regular expression
+ * (regexp_like, regexp_extract, regexp_replace; JavaScript syntax, which matches Java's for common
+ * patterns), JSON (json_extract, json_extract_scalar, json_array_length), URL (url_extract_*), date
+ * and time (including INTERVAL arithmetic and ISO 8601; all UTC), aggregate (approx_percentile is
+ * exact here) and window functions, as listed below.
+ * Not supported: binary, decimal (beyond CAST), color, array, map, lambda and Teradata functions (a
+ * datastore keeps nested values as JSON text, so there are no ARRAY or MAP values to give them), the
+ * weighted and array forms of approx_percentile, functions returning arrays (split, regexp_extract_all),
+ * date_parse / format_datetime, AT TIME ZONE, and aggregates without a SQLite form (corr, covar_*, regr_*,
+ * histogram, map_agg, array_agg, checksum).
  */
 
 export interface FunctionArgs {
@@ -192,7 +206,7 @@ export const CAST_TYPES: Readonly<Record<string, (x: string) => string>> = {
 
 export function translateCall(name: string, args: FunctionArgs): string {
   const spec = SQL_FUNCTIONS[name];
-  if (!spec) fail(`function ${name}() is not supported; see the list of supported functions in the cloud README`);
+  if (!spec) fail(`function ${name}() is not supported; the Presto functions dataset SQL can call are listed in cloud/sql/sql-functions.ts`);
   const count = args.sql.length;
   if (count < spec!.min || count > spec!.max) {
     const wanted = spec!.min === spec!.max ? `${spec!.min}` : `${spec!.min} to ${spec!.max}`;

@@ -29,10 +29,12 @@ export interface ParsedSql {
   names: Map<string, string>;
   /** Placeholder → the string literal's content. */
   strings: Map<string, string>;
+  /** Placeholder call → a subquery parsed on its own (`exists` when it was EXISTS (SELECT ...)). */
+  subqueries: Map<string, { ast: AstNode; exists: boolean }>;
 }
 
-/** Placeholders for quoted names; a user's own unquoted word of this shape is refused. */
-export const NAME_PLACEHOLDER = /^__hq\d+$/i;
+/** Placeholders (quoted names __hq, strings __hs, subqueries __hx); a user's own word of this shape is refused. */
+export const NAME_PLACEHOLDER = /^__h[qsx]\d+$/i;
 /** Every string literal is one of these, so no other string can be mistaken for one. */
 const STRING_PLACEHOLDER = /^__hs\d+$/;
 const MAX_NESTING = 64;
@@ -139,21 +141,71 @@ export function parseDatasetSql(sql: string, query = true): ParsedSql {
   // One trailing ";" is harmless and common; anything else after a ";" is a second statement.
   if (query && tokens.at(-1)?.kind === 'semicolon') tokens.pop();
   checkTokens(tokens, query);
-  const names = new Map<string, string>();
-  const strings = new Map<string, string>();
-  const rendered = render(tokens, names, strings);
-  const text = query ? rendered.text : `SELECT ${rendered.text}`;
+  const parsed = { names: new Map<string, string>(), strings: new Map<string, string>(), subqueries: new Map<string, { ast: AstNode; exists: boolean }>() };
+  return { ast: parseTokens(tokens, parsed, sql, query ? '' : 'SELECT '), ...parsed };
+}
+
+function parseTokens(tokens: SqlToken[], parsed: Omit<ParsedSql, 'ast'>, sql: string, prefix: string): AstNode {
+  const rendered = render(liftSubqueries(tokens, parsed, sql), parsed.names, parsed.strings);
   let ast: unknown;
   try {
-    ast = parser.astify(text, { database: 'trino' });
+    ast = parser.astify(prefix + rendered.text, { database: 'trino' });
   } catch (error) {
     const location = (error as { location?: { start?: { offset?: number } } }).location?.start?.offset;
-    const offset = location === undefined ? undefined : sourceOffset(rendered.at, location - (query ? 0 : 7));
+    const offset = location === undefined ? undefined : sourceOffset(rendered.at, location - prefix.length);
     const near = offset === undefined ? '' : ` near character ${offset + 1} (${JSON.stringify(sql.slice(offset, offset + 24))})`;
     fail(`the query is not valid Presto SQL${near}; check it against Presto 0.217's SELECT syntax, which IoT Analytics runs`);
   }
   if (Array.isArray(ast)) fail('a dataset holds one SELECT statement');
-  return { ast: reassociate(ast as AstNode) as AstNode, names, strings };
+  return reassociate(ast) as AstNode;
+}
+
+/** Clause words that end a FROM list at their depth. */
+const FROM_END = new Set(['WHERE', 'GROUP', 'HAVING', 'ORDER', 'LIMIT', 'OFFSET', 'UNION', 'INTERSECT', 'EXCEPT', 'WINDOW', 'ON', 'USING', 'SELECT']);
+
+/**
+ * The grammar reads a subquery after FROM, JOIN and IN but refuses one anywhere else ("invalid column
+ * clause with select statement"): `x = (SELECT max(x) ...)`, `(SELECT ...) AS c`, EXISTS (SELECT ...).
+ * Those are parsed on their own and stand in the outer query as a placeholder call.
+ */
+function liftSubqueries(tokens: SqlToken[], parsed: Omit<ParsedSql, 'ast'>, sql: string): SqlToken[] {
+  const out: SqlToken[] = [];
+  const inFrom: boolean[] = [false];
+  for (let i = 0; i < tokens.length; i += 1) {
+    const token = tokens[i]!;
+    const word = upper(token);
+    const exists = word === 'EXISTS' && tokens[i + 1]?.kind === 'lparen' && upper(tokens[i + 2]) === 'SELECT';
+    const open = exists ? i + 1 : i;
+    if (exists || (token.kind === 'lparen' && upper(tokens[i + 1]) === 'SELECT')) {
+      const before = upper(tokens[open - 1]);
+      const keep = !exists && (before === 'FROM' || before === 'JOIN' || before === 'IN' || (tokens[open - 1]?.kind === 'comma' && inFrom.at(-1)));
+      if (!keep) {
+        const close = matching(tokens, open);
+        // Inner subqueries take their numbers first.
+        const ast = parseTokens(tokens.slice(open + 1, close), parsed, sql, '');
+        const key = `__hx${parsed.subqueries.size}`;
+        parsed.subqueries.set(key, { ast, exists });
+        out.push({ kind: 'word', text: key, at: token.at }, { kind: 'lparen', text: '(', at: token.at }, { kind: 'rparen', text: ')', at: token.at });
+        i = close;
+        continue;
+      }
+    }
+    if (token.kind === 'lparen') inFrom.push(false);
+    else if (token.kind === 'rparen') inFrom.pop();
+    else if (word === 'FROM') inFrom[inFrom.length - 1] = true;
+    else if (word !== undefined && FROM_END.has(word)) inFrom[inFrom.length - 1] = false;
+    out.push(token);
+  }
+  return out;
+}
+
+function matching(tokens: SqlToken[], open: number): number {
+  let depth = 0;
+  for (let j = open; j < tokens.length; j += 1) {
+    if (tokens[j]!.kind === 'lparen') depth += 1;
+    else if (tokens[j]!.kind === 'rparen' && --depth === 0) return j;
+  }
+  return fail('a "(" is not closed', tokens[open]!.at);
 }
 
 export const isStringPlaceholder = (value: unknown): value is string => typeof value === 'string' && STRING_PLACEHOLDER.test(value);

@@ -272,6 +272,8 @@ export class SqlWriter {
     if (nameNode?.schema != null) fail('call functions without a schema prefix');
     const parts = nameNode ? list(nameNode.name).concat(Array.isArray(nameNode.name) ? [] : [nameNode.name]) : [n.name];
     if (parts.length !== 1) fail('call functions without a schema prefix');
+    const subquery = this.parsed.subqueries.get(this.name(parts[0]));
+    if (subquery) return `${subquery.exists ? 'EXISTS ' : ''}(${this.select(subquery.ast)})`;
     // Quoted, mixed-case or plain, the name is checked as the text it stands for.
     const name = this.name(parts[0]).toLowerCase();
     let sql: string;

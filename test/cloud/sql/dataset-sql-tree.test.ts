@@ -125,6 +125,13 @@ describe('the rest of the SELECT survives the trip through the tree', () => {
     expect(run('SELECT device_id FROM weather WHERE temp = 1 UNION ALL SELECT device_id FROM weather WHERE temp = 10 ORDER BY 1')).toEqual([{ device_id: 's1' }, { device_id: 's2' }]);
   });
 
+  it('scalar subqueries and EXISTS, which the grammar reads only after FROM, JOIN and IN', () => {
+    expect(run('SELECT temp, (SELECT max(temp) FROM weather) AS top FROM weather WHERE temp > (SELECT avg(temp) FROM weather WHERE temp < (SELECT 9)) ORDER BY temp DESC LIMIT 1')).toEqual([{ temp: 10, top: 10 }]);
+    expect(run('SELECT count(*) AS n FROM weather w WHERE EXISTS (SELECT 1 FROM weather v WHERE v.temp = w.temp + 9) AND NOT EXISTS (SELECT 1 FROM taps)')).toEqual([{ n: 1 }]);
+    expect(() => translate('SELECT temp FROM weather WHERE temp = (SELECT max(name) FROM sqlite_master)')).toThrow(/"sqlite_master" is not a datastore/);
+    expect(() => translate('SELECT __hx0() FROM weather')).toThrow(/not a datastore attribute/);
+  });
+
   it('try_cast and sized types', () => {
     expect(run(`SELECT try_cast(temp AS varchar(10)) AS s, CAST(temp AS decimal(10, 2)) AS d FROM weather WHERE temp = 1`)).toEqual([{ s: '1.0', d: 1 }]);
   });
