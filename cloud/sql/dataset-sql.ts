@@ -36,6 +36,20 @@ export function translateDatasetSql(sql: string, options: DatasetSqlOptions): Tr
   const word = first?.kind === 'word' ? first.text.toUpperCase() : undefined;
   if (word === 'WITH') fail('WITH is not part of IoT Analytics SQL; use a subquery in FROM instead', 0);
   if (word !== 'SELECT') fail('a dataset query must start with SELECT', first?.at ?? 0);
+  return shallow(() => translate(sql, options));
+}
+
+/** Very long operator chains recurse deeply in the grammar and the writer: that is the user's to fix. */
+function shallow<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof RangeError) fail('the query nests too deeply; split long chains of operators');
+    throw error;
+  }
+}
+
+function translate(sql: string, options: DatasetSqlOptions): TranslatedQuery {
   const parsed = parseDatasetSql(sql);
   const delta = options.deltaTime;
   const writer = new SqlWriter(options.dialect ?? SQLITE, parsed, {
@@ -53,6 +67,10 @@ export function translateTimeExpression(expression: string, dialect: Dialect = S
     const upper = token.kind === 'word' ? token.text.toUpperCase() : '';
     if (token.kind === 'semicolon' || upper === 'SELECT' || upper === 'FROM') fail('timeExpression must be an expression over attributes', token.at);
   }
+  return shallow(() => timeExpression(expression, dialect));
+}
+
+function timeExpression(expression: string, dialect: Dialect): string {
   const parsed = parseDatasetSql(expression, false);
   const columns = Array.isArray(parsed.ast.columns) ? (parsed.ast.columns as Record<string, unknown>[]) : [];
   if (columns.length !== 1 || columns[0]!.as != null) fail('timeExpression must be one expression over attributes, e.g. from_unixtime(ts / 1000)');

@@ -20,6 +20,7 @@ const BINARY = new Set(['=', '<>', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/
 const JOINS = /^(?:INNER |LEFT (?:OUTER )?|RIGHT (?:OUTER )?|FULL (?:OUTER )?|CROSS )?JOIN$/;
 const SET_OPS: Readonly<Record<string, string>> = { union: 'UNION', 'union all': 'UNION ALL', intersect: 'INTERSECT', except: 'EXCEPT' };
 const FRAME = /^(?:rows|range|unbounded preceding|unbounded following|current row|\d+ preceding|\d+ following)$/i;
+const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 const CURRENT: Readonly<Record<string, 'date' | 'timestamp'>> = { current_date: 'date', current_timestamp: 'timestamp', localtimestamp: 'timestamp' };
 
 const obj = (v: unknown): AstNode | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as AstNode) : undefined);
@@ -155,8 +156,12 @@ export class SqlWriter {
       case 'column_ref':
         return this.columnRef(n!);
       case 'number':
-        if (!Number.isFinite(Number(n!.value))) fail(`the number ${String(n!.value)} could not be read`);
-        return String(n!.value);
+      case 'bigint': {
+        const text = String(n!.value);
+        if (!NUMBER.test(text)) fail(`the number ${text} could not be read`);
+        // In parentheses when negative, so no "-" of ours can ever meet it and make "--", a comment.
+        return text.startsWith('-') ? `(${text})` : text;
+      }
       case 'single_quote_string':
         return this.dialect.string(this.literal(n!.value));
       case 'bool':
@@ -174,7 +179,7 @@ export class SqlWriter {
       case 'unary_expr': {
         const op = String(n!.operator).toUpperCase();
         if (op !== 'NOT' && op !== '-' && op !== '+') fail(`the operator ${op} is not supported`);
-        return wrap(`${op === 'NOT' ? 'NOT ' : op}${this.expr(n!.expr, true)}`);
+        return wrap(`${op === 'NOT' ? 'NOT' : op} ${this.expr(n!.expr, true)}`);
       }
       case 'binary_expr':
         return wrap(this.binary(n!));

@@ -132,6 +132,16 @@ describe('the rest of the SELECT survives the trip through the tree', () => {
     expect(() => translate('SELECT __hx0() FROM weather')).toThrow(/not a datastore attribute/);
   });
 
+  it('never writes two minus signs together, which SQLite would read as a comment', () => {
+    expect(run('SELECT - -1 AS a, 2 - -1 AS b, -temp AS c, 1e3 AS d FROM weather WHERE temp = 1')).toEqual([{ a: 1, b: 3, c: -1, d: 1000 }]);
+    expect(translate('SELECT - -1 FROM weather').sql).not.toContain('--');
+  });
+
+  it('refuses very long operator chains with a reason, not a crash', () => {
+    const chain = Array.from({ length: 8000 }, () => 'temp').join(' + ');
+    expect(() => translate(`SELECT ${chain} FROM weather`)).toThrow(/nests too deeply/);
+  });
+
   it('try_cast and sized types', () => {
     expect(run(`SELECT try_cast(temp AS varchar(10)) AS s, CAST(temp AS decimal(10, 2)) AS d FROM weather WHERE temp = 1`)).toEqual([{ s: '1.0', d: 1 }]);
   });
