@@ -22,6 +22,8 @@ export interface Dialect {
   distinctFrom(left: string, right: string, distinct: boolean): string;
   date(text: string): string;
   timestamp(text: string): string;
+  /** LIMIT and OFFSET, either possibly absent (numbers already checked). */
+  limit(limit: string | undefined, offset: string | undefined): string;
   /** CURRENT_DATE, CURRENT_TIMESTAMP / LOCALTIMESTAMP / now(). */
   current(what: 'date' | 'timestamp'): string;
 }

@@ -23,6 +23,17 @@ const FRAME = /^(?:rows|range|unbounded preceding|unbounded following|current ro
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 const CURRENT: Readonly<Record<string, 'date' | 'timestamp'>> = { current_date: 'date', current_timestamp: 'timestamp', localtimestamp: 'timestamp' };
 
+const SELECT_KEYS = new Set(['type', 'with', 'distinct', 'columns', 'into', 'from', 'where', 'groupby', 'having', 'orderby', 'limit', '_limit', 'window', '_next', 'set_op']);
+const FROM_KEYS = new Set(['db', 'schema', 'table', 'as', 'join', 'on', 'using', 'expr', 'prefix']);
+
+/** A clause the grammar read but this writer does not write (TABLESAMPLE, ...) is refused, never dropped. */
+function onlyKnown(node: AstNode, known: ReadonlySet<string>): void {
+  for (const [key, value] of Object.entries(node)) {
+    if (known.has(key) || value == null || (Array.isArray(value) && value.length === 0)) continue;
+    fail(`${key.replace(/^_+/, '').replaceAll('_', ' ').toUpperCase()} is not supported in dataset SQL`);
+  }
+}
+
 const obj = (v: unknown): AstNode | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as AstNode) : undefined);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
@@ -59,6 +70,8 @@ export class SqlWriter {
   select(node: AstNode): string {
     if (node.type !== 'select') fail(`${String(node.type).toUpperCase()} is not allowed: a dataset is a single SELECT over datastores`);
     if (node.with) fail('WITH is not part of IoT Analytics SQL; use a subquery in FROM instead');
+    onlyKnown(node, SELECT_KEYS);
+    if (obj(node.groupby)) onlyKnown(obj(node.groupby)!, new Set(['columns']));
     if (node.window) fail('named windows (WINDOW w AS ...) are not supported; write the window in OVER (...)');
     if (Object.keys(obj(node.into) ?? {}).some((k) => obj(node.into)![k] != null)) fail('INTO is not allowed: a dataset is a single SELECT over datastores');
     const out = ['SELECT'];
@@ -74,9 +87,12 @@ export class SqlWriter {
     if (order.length > 0) out.push('ORDER BY', this.orderBy(order));
     const limit = obj(node.limit);
     const values = list(limit?.value).map((v) => this.number(v));
-    if (values.length === 1 && limit!.seperator === 'offset') out.push(`LIMIT -1 OFFSET ${values[0]}`);
-    else if (values.length === 1) out.push(`LIMIT ${values[0]}`);
-    else if (values.length === 2) out.push(limit!.seperator === ',' ? `LIMIT ${values[1]} OFFSET ${values[0]}` : `LIMIT ${values[0]} OFFSET ${values[1]}`);
+    // Presto's own order, OFFSET n LIMIT m, puts the LIMIT in `_limit`.
+    const after = list(obj(node._limit)?.value).map((v) => this.number(v));
+    if (after.length > 1) fail('write LIMIT with one number');
+    if (values.length === 1 && limit!.seperator === 'offset') out.push(this.dialect.limit(after[0], values[0]));
+    else if (values.length === 1) out.push(this.dialect.limit(values[0], undefined));
+    else if (values.length === 2) out.push(limit!.seperator === ',' ? this.dialect.limit(values[1], values[0]) : this.dialect.limit(values[0], values[1]));
     let sql = out.join(' ');
     const next = obj(node._next);
     if (next) {
@@ -114,6 +130,7 @@ export class SqlWriter {
     return items
       .map((item, index) => {
         const f = obj(item)!;
+        onlyKnown(f, FROM_KEYS);
         let source: string;
         const sub = obj(obj(f.expr)?.ast);
         if (sub) source = `(${this.select(sub)})${f.as == null ? '' : ` AS ${this.attribute(f.as)}`}`;

@@ -30,5 +30,7 @@ export const SQLITE: Dialect = {
   distinctFrom: (left, right, distinct) => `${left} IS ${distinct ? 'NOT ' : ''}${right}`,
   date: (text) => `date(${sqlString(text)})`,
   timestamp: (text) => `strftime('${TIMESTAMP_FORMAT}', ${sqlString(text)})`,
+  // SQLite has no OFFSET without LIMIT; -1 is its "no limit".
+  limit: (limit, offset) => `LIMIT ${limit ?? -1}${offset === undefined ? '' : ` OFFSET ${offset}`}`,
   current: (what) => (what === 'date' ? "date('now')" : `strftime('${TIMESTAMP_FORMAT}', 'now')`),
 };

@@ -142,6 +142,16 @@ describe('the rest of the SELECT survives the trip through the tree', () => {
     expect(() => translate(`SELECT ${chain} FROM weather`)).toThrow(/nests too deeply/);
   });
 
+  it('refuses a clause the grammar reads but the writer does not write, rather than dropping it', () => {
+    expect(() => translate('SELECT temp FROM weather TABLESAMPLE BERNOULLI (10)')).toThrow(/TABLESAMPLE is not supported/);
+  });
+
+  it('OFFSET and LIMIT in either order', () => {
+    expect(run('SELECT temp FROM weather ORDER BY temp OFFSET 2 LIMIT 2').map((r) => r.temp)).toEqual([3, 4]);
+    expect(run('SELECT temp FROM weather ORDER BY temp LIMIT 2 OFFSET 3').map((r) => r.temp)).toEqual([4, 5]);
+    expect(run('SELECT temp FROM weather ORDER BY temp OFFSET 8').map((r) => r.temp)).toEqual([9, 10]);
+  });
+
   it('try_cast and sized types', () => {
     expect(run(`SELECT try_cast(temp AS varchar(10)) AS s, CAST(temp AS decimal(10, 2)) AS d FROM weather WHERE temp = 1`)).toEqual([{ s: '1.0', d: 1 }]);
   });
