@@ -168,6 +168,8 @@ export class SqlWriter {
     const n = obj(value);
     if (!n) fail('an expression could not be read');
     const wrap = (sql: string) => (nested ? `(${sql})` : sql);
+    if (n!.collate != null) fail('COLLATE is not supported in dataset SQL');
+    if (n!.array_index != null) fail('array subscripts are not supported: nested values are JSON text; use json_extract_scalar');
     if (n!.ast) return `(${this.select(obj(n!.ast)!)})`;
     switch (n!.type) {
       case 'column_ref':
@@ -242,6 +244,10 @@ export class SqlWriter {
       return `${this.expr(n.left, true)} ${op} ${this.expr(low, true)} AND ${this.expr(high, true)}`;
     }
     if (!BINARY.has(op)) fail(`the operator ${op} is not supported`);
+    const escape = obj(obj(right?.escape)?.value);
+    if ((op === 'LIKE' || op === 'NOT LIKE') && escape) {
+      return `${this.expr(n.left, true)} ${op} ${this.dialect.string(this.literal(right!.value))} ESCAPE ${this.expr(escape)}`;
+    }
     return `${this.expr(n.left, true)} ${op} ${this.expr(n.right, true)}`;
   }
 

@@ -144,6 +144,11 @@ describe('the rest of the SELECT survives the trip through the tree', () => {
 
   it('refuses a clause the grammar reads but the writer does not write, rather than dropping it', () => {
     expect(() => translate('SELECT temp FROM weather TABLESAMPLE BERNOULLI (10)')).toThrow(/TABLESAMPLE is not supported/);
+    expect(() => translate('SELECT device_id COLLATE nocase FROM weather')).toThrow(/COLLATE is not supported/);
+  });
+
+  it('LIKE with ESCAPE', () => {
+    expect(run("SELECT count(*) AS n FROM weather WHERE 'a%b' LIKE 'a!%%' ESCAPE '!' AND 'axb' NOT LIKE 'a!%%' ESCAPE '!'")).toEqual([{ n: 10 }]);
   });
 
   it('OFFSET and LIMIT in either order', () => {
