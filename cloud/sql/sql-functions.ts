@@ -176,7 +176,6 @@ export const SQL_FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   regexp_like: fixed(2, 2, same), regexp_extract: fixed(2, 3, same), regexp_replace: fixed(2, 3, same), // *
   split_part: fixed(3, 3, same), lpad: fixed(3, 3, same), rpad: fixed(3, 3, same), reverse: fixed(1, 1, same), // *
   starts_with: fixed(2, 2, (a) => `(substr(${a.sql[0]}, 1, length(${a.sql[1]})) = ${a.sql[1]})`),
-  position: fixed(2, 2, (a) => `instr(${a.sql[1]}, ${a.sql[0]})`),
   chr: fixed(1, 1, rename('char')), codepoint: fixed(1, 1, rename('unicode')),
   cbrt: fixed(1, 1, same), is_nan: fixed(1, 1, same), // *
   infinity: fixed(0, 0, () => '9e999'),

@@ -252,7 +252,8 @@ export class SqlWriter {
   }
 
   private inList(right: AstNode | undefined): string {
-    const items = list(right?.value);
+    if (right?.type !== 'expr_list') fail('IN takes a list of values or a (SELECT ...) subquery');
+    const items = list(right!.value);
     const only = obj(items[0]);
     if (items.length === 1 && only?.ast) return this.expr(only);
     return `(${items.map((v) => this.expr(v)).join(', ')})`;
