@@ -79,7 +79,8 @@ export class AnalyticsEngine implements E.Engine, Extension {
 
   async start(): Promise<void> {
     const o = this.options;
-    const store = o.store ?? new SqliteStore(o.settings.dataDir);
+    const { queryConcurrency: concurrency, queryResultMaxRows: maxRows, queryResultMaxBytes: maxBytes } = o.settings;
+    const store = o.store ?? new SqliteStore(o.settings.dataDir, { concurrency, maxRows, maxBytes });
     await store.open();
     this.releaseTokenKey = useTokenKey(loadTokenKey(o.settings.dataDir));
     const ctx: EngineContext = {

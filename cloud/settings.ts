@@ -45,6 +45,12 @@ export const cloudSettings = z
     lambdaTimeoutMs: z.number().int().min(10).max(900_000).default(5000),
     /** How long a dataset query may run before it fails. Default 300000 ms (5 minutes). */
     queryTimeoutMs: z.number().int().min(100).max(6 * 3600_000).default(300_000),
+    /** Most rows a dataset query may return; past it the content FAILS with the reason. Default 1000000. */
+    queryResultMaxRows: z.number().int().min(1).default(1_000_000),
+    /** Most bytes of CSV a dataset query may write; past it the content FAILS. Default 268435456 (256 MiB). */
+    queryResultMaxBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
+    /** Dataset queries that run at once, each in its own read-only process; more wait their turn. Default 2. */
+    queryConcurrency: z.number().int().min(1).max(16).default(2),
     /** How often channel, datastore and dataset retention is enforced. Default 3600000 ms (hourly). */
     retentionSweepMs: z.number().int().min(1000).default(3600_000),
     /** Declarative resource files created at start when missing (cloud/resources/*.json). Default: the ready-made weather and taps resources. */

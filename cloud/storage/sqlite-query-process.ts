@@ -1,12 +1,14 @@
 import Database from 'better-sqlite3';
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { csvRow } from '../csv.ts';
+import { registerQueryFunctions } from './sqlite-query-functions.ts';
 
 /**
  * The child process that runs dataset queries (started by sqlite-query-runner.ts). SQLite cannot be
  * interrupted from JavaScript while a statement runs, and a worker thread cannot be stopped inside
  * native code, so a query that overruns its time limit is ended by killing this process. The
- * connection is read-only and query_only, and only a statement that returns rows is run.
+ * connection is read-only and query_only, and only a statement that returns rows is run. Result rows
+ * and bytes are capped here, as the rows are written.
  */
 
 interface QueryRequest {
@@ -15,6 +17,13 @@ interface QueryRequest {
   sql: string;
   params: (string | number)[];
   outFile: string;
+  maxRows: number;
+  maxBytes: number;
+}
+
+/** A result cap was reached; says which and how to raise it. */
+function capReached(what: string, limit: number, key: string): Error {
+  return new Error(`the result has more than ${limit.toLocaleString('en-US')} ${what}, the cap, and was stopped; narrow the query (WHERE, GROUP BY or LIMIT) or raise cloud.${key}`);
 }
 
 /** Bytes of CSV gathered before one write. */
@@ -27,6 +36,7 @@ function connection(file: string): Database.Database {
   if (!db) {
     db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma('query_only = ON');
+    registerQueryFunctions(db);
     connections.set(file, db);
   }
   return db;
@@ -40,17 +50,26 @@ function run(request: QueryRequest): { columns: string[]; rowCount: number } {
   const partial = `${request.outFile}.partial`;
   const fd = openSync(partial, 'w');
   let rowCount = 0;
+  let written = 0;
+  // Counts bytes before they reach the file, so a runaway query never writes past the cap.
+  const flush = (buffer: string) => {
+    const bytes = Buffer.byteLength(buffer);
+    if (written + bytes > request.maxBytes) throw capReached('bytes', request.maxBytes, 'queryResultMaxBytes');
+    writeSync(fd, buffer);
+    written += bytes;
+  };
   try {
     let buffer = csvRow(columns);
     for (const row of statement.iterate(...request.params) as Iterable<unknown[]>) {
-      buffer += csvRow(row);
       rowCount += 1;
+      if (rowCount > request.maxRows) throw capReached('rows', request.maxRows, 'queryResultMaxRows');
+      buffer += csvRow(row);
       if (buffer.length >= WRITE_CHUNK) {
-        writeSync(fd, buffer);
+        flush(buffer);
         buffer = '';
       }
     }
-    writeSync(fd, buffer);
+    flush(buffer);
   } catch (error) {
     closeSync(fd);
     rmSync(partial, { force: true });

@@ -10,7 +10,8 @@ import type {
 import { SqliteCatalog } from './sqlite-catalog.ts';
 import { SqliteChannels } from './sqlite-channels.ts';
 import { SqliteDatastores } from './sqlite-datastores.ts';
-import { SqliteQueryRunner } from './sqlite-query-runner.ts';
+import { registerQueryFunctions } from './sqlite-query-functions.ts';
+import { DEFAULT_RUNNER_OPTIONS, SqliteQueryRunner, type QueryRunnerOptions } from './sqlite-query-runner.ts';
 
 /**
  * The SQLite backend: one folder with catalog.sqlite, channels.sqlite and datastores.sqlite (WAL).
@@ -24,7 +25,7 @@ export class SqliteStore implements CloudStore {
   private checker: Database.Database | undefined;
   private queries: SqliteQueryRunner | undefined;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string, private readonly queryOptions: QueryRunnerOptions = DEFAULT_RUNNER_OPTIONS) {}
 
   get datastoreFile(): string {
     return join(this.dir, 'datastores.sqlite');
@@ -36,7 +37,8 @@ export class SqliteStore implements CloudStore {
     this.channels = new SqliteChannels(join(this.dir, 'channels.sqlite'));
     this.datastores = new SqliteDatastores(this.datastoreFile);
     this.checker = new Database(this.datastoreFile, { readonly: true });
-    this.queries = new SqliteQueryRunner(this.datastoreFile);
+    registerQueryFunctions(this.checker);
+    this.queries = new SqliteQueryRunner(this.datastoreFile, this.queryOptions);
   }
 
   async close(): Promise<void> {
