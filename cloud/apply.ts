@@ -1,28 +1,8 @@
 import { readFileSync } from 'node:fs';
-import {
-  CreateChannelCommand,
-  CreateDatasetCommand,
-  type CreateDatasetCommandInput,
-  CreateDatastoreCommand,
-  type CreateDatastoreCommandInput,
-  CreatePipelineCommand,
-  DescribeChannelCommand,
-  DescribeDatasetCommand,
-  DescribeDatastoreCommand,
-  DescribePipelineCommand,
-  IoTAnalyticsClient,
-  ListTagsForResourceCommand,
-  TagResourceCommand,
-  UpdateChannelCommand,
-  UpdateDatasetCommand,
-  type UpdateDatasetCommandInput,
-  UpdateDatastoreCommand,
-  type UpdateDatastoreCommandInput,
-  UpdatePipelineCommand,
-} from '@aws-sdk/client-iotanalytics';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_API_REGION } from './api/api-settings.ts';
+import { IotAnalyticsFetch } from './api/iotanalytics-fetch.ts';
 import { describeIssues } from './api/operations.ts';
 import { createChannelBody } from './api/routes-channels.ts';
 import { createDatasetBody } from './api/routes-datasets.ts';
@@ -127,8 +107,6 @@ interface Step extends PlanEntry {
 }
 
 type Tags = Array<{ key: string; value: string }> | undefined;
-// The SDK types storage and file-format members as exclusive unions and containerAction in full; the file's
-// zod shapes are the wire shapes, so the few casts below only bridge those type spellings (the server checks).
 
 function differing(current: Record<string, unknown>, desired: Record<string, unknown>, fields: readonly string[]): string[] {
   return fields.filter((field) => !covers(current[field], desired[field]));
@@ -172,11 +150,11 @@ async function readIot(iot: SignedFetchOptions, path: string): Promise<Record<st
   }
 }
 
-async function plan(file: ResourceFile, client: IoTAnalyticsClient, iot: SignedFetchOptions): Promise<Step[]> {
+async function plan(file: ResourceFile, api: IotAnalyticsFetch, iot: SignedFetchOptions): Promise<Step[]> {
   const steps: Step[] = [];
-  const tagsDiffer = async (arn: string | undefined, desired: Tags) => {
-    if (!desired || !arn) return false;
-    const current = (await client.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? [];
+  const tagsDiffer = async (arn: unknown, desired: Tags) => {
+    if (!desired || typeof arn !== 'string') return false;
+    const current = await api.listTags(arn);
     return !desired.every((t) => current.some((c) => c.key === t.key && c.value === t.value));
   };
   const step = (kind: ResourceKind, name: string, current: unknown, changes: string[], create: () => Promise<unknown>, update: () => Promise<unknown>) => {
@@ -187,8 +165,8 @@ async function plan(file: ResourceFile, client: IoTAnalyticsClient, iot: SignedF
     };
     steps.push({ kind, name, action, changes: action === 'update' ? changes : [], run });
   };
-  const tagUpdate = (arn: string | undefined, tags: Tags, changes: string[]) => async () => {
-    if (changes.includes('tags') && arn && tags) await client.send(new TagResourceCommand({ resourceArn: arn, tags }));
+  const tagUpdate = (arn: unknown, tags: Tags, changes: string[]) => async () => {
+    if (changes.includes('tags') && typeof arn === 'string' && tags) await api.tag(arn, tags);
   };
 
   for (const entry of file.things) {
@@ -199,51 +177,51 @@ async function plan(file: ResourceFile, client: IoTAnalyticsClient, iot: SignedF
     step('thing', entry.thingName, current, changes, () => signedFetch(iot, 'POST', path, body), () => signedFetch(iot, 'PATCH', path, body));
   }
   for (const entry of file.channels) {
-    const current = (await orNothing(client.send(new DescribeChannelCommand({ channelName: entry.channelName }))))?.channel;
+    const current = await orNothing(api.describe('channel', entry.channelName));
     const changes = current ? differing({ ...current, channelStorage: current.storage }, entry, ['retentionPeriod', 'channelStorage']) : [];
     if (current && (await tagsDiffer(current.arn, entry.tags))) changes.push('tags');
-    step('channel', entry.channelName, current, changes, () => client.send(new CreateChannelCommand(entry)), async () => {
+    step('channel', entry.channelName, current, changes, () => api.create('channel', entry), async () => {
       if (changes.some((c) => c !== 'tags')) {
-        await client.send(new UpdateChannelCommand({ channelName: entry.channelName, retentionPeriod: entry.retentionPeriod, channelStorage: entry.channelStorage }));
+        await api.update('channel', entry.channelName, { retentionPeriod: entry.retentionPeriod, channelStorage: entry.channelStorage });
       }
       await tagUpdate(current?.arn, entry.tags, changes)();
     });
   }
   for (const entry of file.datastores) {
-    const current = (await orNothing(client.send(new DescribeDatastoreCommand({ datastoreName: entry.datastoreName }))))?.datastore;
+    const current = await orNothing(api.describe('datastore', entry.datastoreName));
     const changes = current ? differing({ ...current, datastoreStorage: current.storage }, entry, ['retentionPeriod', 'datastoreStorage', 'fileFormatConfiguration', 'datastorePartitions']) : [];
     if (changes.includes('datastorePartitions')) {
       throw new ApplyError(`datastore ${entry.datastoreName}: datastorePartitions differ from the existing datastore and cannot be updated; delete the datastore to change them.`);
     }
     if (current && (await tagsDiffer(current.arn, entry.tags))) changes.push('tags');
-    step('datastore', entry.datastoreName, current, changes, () => client.send(new CreateDatastoreCommand(entry as CreateDatastoreCommandInput)), async () => {
+    step('datastore', entry.datastoreName, current, changes, () => api.create('datastore', entry), async () => {
       if (changes.some((c) => c !== 'tags')) {
         const { datastoreName, retentionPeriod, datastoreStorage, fileFormatConfiguration } = entry;
-        await client.send(new UpdateDatastoreCommand({ datastoreName, retentionPeriod, datastoreStorage, fileFormatConfiguration } as UpdateDatastoreCommandInput));
+        await api.update('datastore', datastoreName, { retentionPeriod, datastoreStorage, fileFormatConfiguration });
       }
       await tagUpdate(current?.arn, entry.tags, changes)();
     });
   }
   for (const entry of file.pipelines) {
-    const current = (await orNothing(client.send(new DescribePipelineCommand({ pipelineName: entry.pipelineName }))))?.pipeline;
+    const current = await orNothing(api.describe('pipeline', entry.pipelineName));
     const changes = current ? differing({ pipelineActivities: current.activities }, entry, ['pipelineActivities']) : [];
     if (current && (await tagsDiffer(current.arn, entry.tags))) changes.push('tags');
-    step('pipeline', entry.pipelineName, current, changes, () => client.send(new CreatePipelineCommand(entry)), async () => {
+    step('pipeline', entry.pipelineName, current, changes, () => api.create('pipeline', entry), async () => {
       if (changes.includes('pipelineActivities')) {
-        await client.send(new UpdatePipelineCommand({ pipelineName: entry.pipelineName, pipelineActivities: entry.pipelineActivities }));
+        await api.update('pipeline', entry.pipelineName, { pipelineActivities: entry.pipelineActivities });
       }
       await tagUpdate(current?.arn, entry.tags, changes)();
     });
   }
   for (const entry of datasetOrder(file.datasets)) {
-    const current = (await orNothing(client.send(new DescribeDatasetCommand({ datasetName: entry.datasetName }))))?.dataset;
+    const current = await orNothing(api.describe('dataset', entry.datasetName));
     const fields = ['actions', 'triggers', 'contentDeliveryRules', 'retentionPeriod', 'versioningConfiguration', 'lateDataRules'];
-    const changes = current ? differing(current as Record<string, unknown>, entry, fields) : [];
+    const changes = current ? differing(current, entry, fields) : [];
     if (current && (await tagsDiffer(current.arn, entry.tags))) changes.push('tags');
-    step('dataset', entry.datasetName, current, changes, () => client.send(new CreateDatasetCommand(entry as CreateDatasetCommandInput)), async () => {
+    step('dataset', entry.datasetName, current, changes, () => api.create('dataset', entry), async () => {
       if (changes.some((c) => c !== 'tags')) {
-        const { tags: _tags, ...settings } = entry;
-        await client.send(new UpdateDatasetCommand(settings as UpdateDatasetCommandInput));
+        const { tags: _tags, datasetName, ...settings } = entry;
+        await api.update('dataset', datasetName, settings);
       }
       await tagUpdate(current?.arn, entry.tags, changes)();
     });
@@ -279,30 +257,26 @@ export async function applyResources(file: string, endpoint: string, credentials
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const resources = readResourceFile(file);
   const region = options.region ?? DEFAULT_API_REGION;
-  const client = new IoTAnalyticsClient({ endpoint, region, credentials: { ...credentials }, maxAttempts: 2 });
+  const api = new IotAnalyticsFetch({ endpoint, credentials, region });
   const ruleApi: SignedFetchOptions = { endpoint, credentials, region, service: IOT_SIGNING_NAME };
-  try {
-    const steps = await plan(resources, client, ruleApi).catch((error: unknown) => {
-      throw error instanceof ApplyError ? error : new ApplyError(`cannot read the current resources from ${endpoint}: ${describe(error)}`);
-    });
-    const entries = steps.map(({ run: _run, ...entry }) => entry);
-    print(`Plan for ${file} against ${endpoint}:`);
-    for (const line of formatPlan(entries)) print(line);
-    if (options.dryRun) return { entries, applied: false };
-    for (const step of steps) {
-      if (step.action === 'unchanged') continue;
-      try {
-        await step.run();
-      } catch (error) {
-        throw new ApplyError(`${step.action} ${step.kind} ${step.name} failed: ${describe(error)}; the steps before it were applied.`);
-      }
-      print(`  ${SYMBOL[step.action]} ${step.kind} ${step.name}: ${step.action === 'create' ? 'created' : 'updated'}`);
+  const steps = await plan(resources, api, ruleApi).catch((error: unknown) => {
+    throw error instanceof ApplyError ? error : new ApplyError(`cannot read the current resources from ${endpoint}: ${describe(error)}`);
+  });
+  const entries = steps.map(({ run: _run, ...entry }) => entry);
+  print(`Plan for ${file} against ${endpoint}:`);
+  for (const line of formatPlan(entries)) print(line);
+  if (options.dryRun) return { entries, applied: false };
+  for (const step of steps) {
+    if (step.action === 'unchanged') continue;
+    try {
+      await step.run();
+    } catch (error) {
+      throw new ApplyError(`${step.action} ${step.kind} ${step.name} failed: ${describe(error)}; the steps before it were applied.`);
     }
-    print('Applied.');
-    return { entries, applied: true };
-  } finally {
-    client.destroy();
+    print(`  ${SYMBOL[step.action]} ${step.kind} ${step.name}: ${step.action === 'create' ? 'created' : 'updated'}`);
   }
+  print('Applied.');
+  return { entries, applied: true };
 }
 
 function describe(error: unknown): string {

@@ -16,8 +16,9 @@ import type { ContentRecord } from './storage/cloud-store.ts';
 
 /**
  * Dataset content: each run is a version, CREATING until its query finishes, then SUCCEEDED with a
- * CSV file or FAILED with the reason. deltaTime datasets read only the window since the previous
- * successful run, less offsetSeconds. Versions beyond versioningConfiguration are removed.
+ * CSV file or FAILED with the reason. deltaTime datasets read only the window from where the last
+ * successful run's window ended up to the scheduled time plus offsetSeconds (see window()). Versions
+ * beyond versioningConfiguration are removed.
  */
 
 const LATEST = '$LATEST';
@@ -31,6 +32,8 @@ const listSchema = listDatasetContentsRequest;
 
 export class DatasetContents {
   private readonly running = new Set<Promise<void>>();
+  /** The last deltaTime run started per dataset (lower-case name). */
+  private readonly deltaRuns = new Map<string, Promise<void>>();
   /** Told after a version SUCCEEDED, so datasets triggered by this one can run. */
   onSucceeded: (datasetName: string, scheduleTime: number) => void = () => undefined;
 
@@ -78,18 +81,40 @@ export class DatasetContents {
       scheduleTime,
     };
     await this.ctx.store.putContent(content);
-    const run = this.execute(content, definition, redo).finally(() => this.running.delete(run));
+    const run = this.afterDeltaRuns(dataset, definition)
+      .then(() => this.execute(content, definition, redo))
+      .finally(() => this.running.delete(run));
     this.running.add(run);
+    if (definition.actions[0]?.queryAction?.filters?.[0]?.deltaTime) this.deltaRuns.set(dataset.toLowerCase(), run);
     return content.versionId;
+  }
+
+  /**
+   * The deltaTime window of a content scheduled at T (a manual run's T is the moment it was asked for):
+   * [end of the last SUCCEEDED window, T + offsetSeconds), the end capped at now. AWS words the start as
+   * "the previous scheduled time plus the offset", which is the same thing while every run succeeds;
+   * starting where the last succeeded window ended also covers missed schedules (engine down) and failed
+   * runs, so no row is lost or counted twice. The first run has no earlier window and starts at the
+   * beginning of time (AWS's docs are silent; this loses nothing). A redo re-runs its own window.
+   */
+  /** A deltaTime run waits for the one before it, whose window end is where its own window starts. */
+  private async afterDeltaRuns(dataset: string, definition: DatasetDefinition): Promise<void> {
+    if (!definition.actions[0]?.queryAction?.filters?.[0]?.deltaTime) return;
+    await this.deltaRuns.get(dataset.toLowerCase());
   }
 
   private async window(content: ContentRecord, definition: DatasetDefinition, redo?: ContentRecord) {
     const deltaTime = definition.actions[0]?.queryAction?.filters?.[0]?.deltaTime;
     if (!deltaTime) return undefined;
     if (redo?.windowEnd !== undefined) return { deltaTime, start: redo.windowStart ?? 0, end: redo.windowEnd };
-    const end = content.scheduleTime - deltaTime.offsetSeconds * 1000;
-    const previous = (await this.ctx.store.listContents(content.datasetName)).find((c) => c.state === 'SUCCEEDED' && c.windowEnd !== undefined && c.versionId !== content.versionId);
-    return { deltaTime, start: previous?.windowEnd ?? 0, end };
+    let start = 0;
+    for (const c of await this.ctx.store.listContents(content.datasetName)) {
+      // A redone old version is newest by creation but not by window: take the furthest end.
+      if (c.state === 'SUCCEEDED' && c.windowEnd !== undefined && c.versionId !== content.versionId) start = Math.max(start, c.windowEnd);
+    }
+    // A positive offset would reach past now, and rows stamped in that gap would then be skipped by the next window.
+    const end = Math.min(content.scheduleTime + deltaTime.offsetSeconds * 1000, content.creationTime);
+    return { deltaTime, start, end: Math.max(start, end) };
   }
 
   private async execute(content: ContentRecord, definition: DatasetDefinition, redo?: ContentRecord): Promise<void> {
@@ -164,9 +189,10 @@ export class DatasetContents {
     await this.ctx.store.deleteContent(content.datasetName, content.versionId);
   }
 
+  /** Without a versionId, Get and DeleteDatasetContent mean $LATEST_SUCCEEDED (service-2.json). */
   private async resolve(dataset: string, versionId: string | undefined): Promise<ContentRecord> {
     const contents = await this.ctx.store.listContents(dataset);
-    const wanted = versionId ?? LATEST;
+    const wanted = versionId ?? LATEST_SUCCEEDED;
     const content =
       wanted === LATEST ? contents[0] : wanted === LATEST_SUCCEEDED ? contents.find((c) => c.state === 'SUCCEEDED') : contents.find((c) => c.versionId === wanted);
     if (!content) throw new ResourceNotFoundException(`Dataset "${dataset}" has no content ${wanted}; create it with CreateDatasetContent or wait for its schedule.`);
@@ -191,7 +217,7 @@ export class DatasetContents {
   async delete(input: DeleteDatasetContentRequest): Promise<void> {
     const request = parseRequest(getSchema, input, 'DeleteDatasetContent');
     const record = await this.datasets.get(request.datasetName);
-    const content = await this.resolve(record.name, request.versionId ?? LATEST_SUCCEEDED);
+    const content = await this.resolve(record.name, request.versionId);
     await this.remove(content);
   }
 

@@ -74,16 +74,16 @@ describe('engine: datasets', () => {
     await f.engine.createDataset({ datasetName: 'later', ...query('SELECT not_yet_an_attribute FROM ds') });
     await f.engine.createDatasetContent({ datasetName: 'later' });
     await f.engine.idle();
-    const content = await f.engine.getDatasetContent({ datasetName: 'later' });
+    const content = await f.engine.getDatasetContent({ datasetName: 'later', versionId: '$LATEST' });
     expect(content.status).toEqual({ state: 'FAILED', reason: expect.stringMatching(/^no such column: "not_yet_an_attribute"/) });
     expect(content.entries).toEqual([]);
     await expect(f.engine.getDatasetContent({ datasetName: 'later', versionId: '$LATEST_SUCCEEDED' })).rejects.toThrow(ResourceNotFoundException);
   });
 
-  it('reads only data that arrived since the last run with deltaTime, less offsetSeconds', async () => {
+  it('reads only data since the last run with deltaTime, up to the run time plus offsetSeconds', async () => {
     await f.engine.createDataset({
       datasetName: 'delta',
-      ...query('SELECT device_id, ambient_temperature FROM ds ORDER BY ts', { filters: [{ deltaTime: { offsetSeconds: 60, timeExpression: 'from_unixtime(ts / 1000)' } }] }),
+      ...query('SELECT device_id, ambient_temperature FROM ds ORDER BY ts', { filters: [{ deltaTime: { offsetSeconds: -60, timeExpression: 'from_unixtime(ts / 1000)' } }] }),
     });
     const start = f.time.now();
     await put(f.engine, { id: 'a', station: 's1', ts: start + 1000, temp: 1 });
@@ -91,7 +91,7 @@ describe('engine: datasets', () => {
     await f.engine.createDatasetContent({ datasetName: 'delta' });
     await f.engine.idle();
     expect(await csv(f.engine, 'delta')).toEqual([['device_id', 'ambient_temperature'], ['s1', '1']]);
-    // 30 s before the run: inside the offset, so it belongs to the next window.
+    // 30 s before the run: inside the (negative) offset, so it belongs to the next window.
     await put(f.engine, { id: 'b', station: 's1', ts: f.time.now() - 30_000, temp: 2 }, { id: 'c', station: 's1', ts: f.time.now() + 1000, temp: 3 });
     await f.time.advance(HOUR);
     const second = await f.engine.createDatasetContent({ datasetName: 'delta' });
@@ -149,7 +149,7 @@ describe('engine: datasets', () => {
     await f.engine.createDataset({ datasetName: 'slow', ...query('SELECT count(*) FROM ds a, ds b, ds c, ds d') });
     await f.engine.createDatasetContent({ datasetName: 'slow' });
     await f.engine.idle();
-    expect((await f.engine.getDatasetContent({ datasetName: 'slow' })).status!.reason).toMatch(/longer than 300 ms/);
+    expect((await f.engine.getDatasetContent({ datasetName: 'slow', versionId: '$LATEST' })).status!.reason).toMatch(/longer than 300 ms/);
     await f.engine.createDataset({ datasetName: 'quick', ...query('SELECT count(*) AS n FROM ds') });
     await f.engine.createDatasetContent({ datasetName: 'quick' });
     await f.engine.idle();
@@ -163,7 +163,7 @@ describe('engine: datasets', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await f.engine.stop();
     await f.engine.start();
-    const content = await f.engine.getDatasetContent({ datasetName: 'endless' });
+    const content = await f.engine.getDatasetContent({ datasetName: 'endless', versionId: '$LATEST' });
     expect(content.status).toEqual({ state: 'FAILED', reason: expect.stringMatching(/query process ended/) });
   });
 
