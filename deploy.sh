@@ -95,7 +95,7 @@ if real; then
   (cd "$app" && npm ci --omit=dev --no-audit --no-fund)
   # Built as root: the service's user cannot write /opt/hedgerow, so without a build it would run through tsx.
   # npm ci's prepare has built it already, unless scripts are turned off in npm's config; then this does.
-  (cd "$app" && node cloud/bin/build.js)
+  (cd "$app" && node bin/build.js)
 fi
 
 # 4. config and service
@@ -130,7 +130,7 @@ User=hedgerow
 WorkingDirectory=/opt/hedgerow
 # hedgerow.js runs the build in /opt/hedgerow/dist/ (plain JavaScript) when it matches the sources there,
 # else the sources through tsx, saying so in the journal with the fix (npm run build as root).
-ExecStart=/usr/bin/node $node_flags /opt/hedgerow/cloud/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml station
+ExecStart=/usr/bin/node $node_flags /opt/hedgerow/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml station
 Restart=always
 RestartSec=5
 # A capped heap keeps a long backlog drain from growing V8's heap to ~130 MB on a 512 MB Pi Zero.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IOT_CORE } from '../device/contract.ts';
+import { IOT_CORE } from '../hardware/core/contract.ts';
 
 /**
  * The engine's part of the config file (`cloud:`). Every key has a default, so `npm start` runs an
@@ -9,7 +9,7 @@ import { IOT_CORE } from '../device/contract.ts';
 
 /** Default folder of the engine's SQLite files and dataset content. */
 export const DEFAULT_DATA_DIR = 'data/cloud';
-/** IoT Core's payload limit (device/contract.ts); a channel message larger than this is rejected. */
+/** IoT Core's payload limit (hardware/core/contract.ts); a channel message larger than this is rejected. */
 export const MAX_PAYLOAD_BYTES = IOT_CORE.maxPayloadBytes;
 
 const mqttSettings = z

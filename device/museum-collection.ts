@@ -10,7 +10,7 @@ import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-file.ts';
-import { ConfigError } from './config-file.ts';
+import { ConfigError } from '../hardware/core/config-file.ts';
 
 export const MANIFEST_NAMES = ['manifest.yaml', 'manifest.yml', 'manifest.json'] as const;
 /** Where a new collection's manifest goes. */
@@ -18,7 +18,7 @@ export const DEFAULT_MANIFEST = MANIFEST_NAMES[0];
 export const AUDIO_EXTENSIONS = ['wav', 'mp3'] as const;
 
 /** A manifest is configuration: its problems are reported like the config file's, one "path: message" each. */
-export { ConfigError as CollectionError } from './config-file.ts';
+export { ConfigError as CollectionError } from '../hardware/core/config-file.ts';
 
 /** "04:A2:24:E2:C8:5E:80" or "04a224e2c85e80" → "04a224e2c85e80": UIDs compare in one spelling. */
 export function normalizeUid(uid: string): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { thingName } from './contract.ts';
+import { thingName } from '../hardware/core/contract.ts';
 import { defaultStationId, duration } from './settings.ts';
 
 /**

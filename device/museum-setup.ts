@@ -6,12 +6,12 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { PlaySoundPlayer, type AudioPlayer } from '../hardware/audio-player.ts';
-import type { Clock } from '../hardware/clock.ts';
+import type { Clock } from '../hardware/core/clock.ts';
 import { pcscdAnswers, pcscdSocketPath } from '../hardware/nfc-diagnostics.ts';
 import { PcscNfcReader, type NfcReader } from '../hardware/nfc-reader.ts';
 import { RecordingAudioPlayer } from '../hardware/recording-audio-player.ts';
 import { VirtualNfcReader, type VirtualTagSpec } from '../hardware/virtual-nfc-reader.ts';
-import type { RecordSink } from './contract.ts';
+import type { RecordSink } from '../hardware/core/contract.ts';
 import { MuseumBox } from './museum-box.ts';
 import { loadCollection, type Collection } from './museum-collection.ts';
 import { DEMO_EXTRA_TAGS, DEMO_TAGS, ensureDemoCollection } from './museum-demo.ts';

@@ -1,4 +1,4 @@
-import { WEATHER_FIELD_TABLE, withSymbol, type WeatherField, type WeatherRecord } from './contract.ts';
+import { WEATHER_FIELD_TABLE, withSymbol, type WeatherField, type WeatherRecord } from '../hardware/core/contract.ts';
 
 /** The short line's layout: which fields, in what order, under what short label, with how many decimals. Units come from the contract. */
 const LINE: ReadonlyArray<readonly [WeatherField, string, number]> = [

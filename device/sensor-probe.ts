@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../hardware/clock.ts';
+import { systemClock, type Clock } from '../hardware/core/clock.ts';
 import { SensorError } from '../hardware/sensor-error.ts';
 import type { HardwareSettings, StationSettings } from './settings.ts';
 import { openStationHardware } from './station-hardware.ts';
-import { WEATHER_FIELD_TABLE } from './contract.ts';
+import { WEATHER_FIELD_TABLE } from '../hardware/core/contract.ts';
 
 export interface ProbeOptions {
   /** How long the wind and rain counters and the vane collect before they are read. Default 5 s. */

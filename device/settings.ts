@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { THING_NAME, thingName } from './contract.ts';
+import { THING_NAME, thingName } from '../hardware/core/contract.ts';
 
 /**
  * The station's part of the config file (`station:` and `hardware:`). Every key has a default, so an

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Bme280 } from '../hardware/bme280.ts';
 import { Bmp180 } from '../hardware/bmp180.ts';
-import { systemClock, type Clock } from '../hardware/clock.ts';
+import { systemClock, type Clock } from '../hardware/core/clock.ts';
 import type { EdgeInput } from '../hardware/edge-input.ts';
 import { Htu21d } from '../hardware/htu21d.ts';
 import { I2cError, type I2cBus } from '../hardware/i2c-bus.ts';

@@ -1,7 +1,7 @@
-import type { WeatherField, WeatherFields } from './contract.ts';
+import type { WeatherField, WeatherFields } from '../hardware/core/contract.ts';
 
 /** The field list lives in the wire contract (WEATHER_FIELD_TABLE); re-exported for the sampler's imports. */
-export { WEATHER_FIELDS, type WeatherField, type WeatherFields } from './contract.ts';
+export { WEATHER_FIELDS, type WeatherField, type WeatherFields } from '../hardware/core/contract.ts';
 
 /**
  * One sensor as the sampler sees it. Drivers throw `SensorError` (hardware/sensor-error.ts); the

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Anemometer } from '../hardware/anemometer.ts';
 import { Bme280 } from '../hardware/bme280.ts';
 import { Bmp180 } from '../hardware/bmp180.ts';
-import type { Clock } from '../hardware/clock.ts';
+import type { Clock } from '../hardware/core/clock.ts';
 import { Ds18b20 } from '../hardware/ds18b20.ts';
 import type { EdgeInput } from '../hardware/edge-input.ts';
 import { Htu21d } from '../hardware/htu21d.ts';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../hardware/clock.ts';
+import { systemClock, type Clock } from '../hardware/core/clock.ts';
 import { SensorError } from '../hardware/sensor-error.ts';
-import { topics, type RecordSink, type SensorStatus, type WeatherRecord } from './contract.ts';
-import type { Extension } from './extension.ts';
+import { topics, type RecordSink, type SensorStatus, type WeatherRecord } from '../hardware/core/contract.ts';
+import type { Extension } from '../hardware/core/extension.ts';
 import { WEATHER_FIELDS, type StationSensor, type WeatherFields } from './station-sensor.ts';
 import { describeRecord } from './record-line.ts';
 

@@ -3,7 +3,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
-import type { Extension } from '../device/extension.ts';
+import type { Extension } from '../hardware/core/extension.ts';
 import type { BrokerSettings } from './settings.ts';
 
 /** aedes's CONNACK code for a bad username or password (MQTT 3.1.1 code 4). */

@@ -1,6 +1,6 @@
-import { IOT_CORE, type Envelope } from '../device/contract.ts';
+import { IOT_CORE, type Envelope } from '../hardware/core/contract.ts';
 
-/** AWS IoT Core's payload limit (design.md §3, device/contract.ts). No envelope may reach it. */
+/** AWS IoT Core's payload limit (design.md §3, hardware/core/contract.ts). No envelope may reach it. */
 export const IOT_CORE_MAX_PAYLOAD_BYTES = IOT_CORE.maxPayloadBytes;
 /** Default envelope budget: under 128 KB whichever way "KB" is read. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = 128_000;

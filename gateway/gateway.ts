@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { lazyExtension, type Extension } from '../device/extension.ts';
+import { lazyExtension, type Extension } from '../hardware/core/extension.ts';
 import { awsIotConnectorOrNull } from './aws-iot-uplink.ts';
 import type { SdkLoader } from './aws-iot-uplink.ts';
 import { MqttConnector } from './mqtt-uplink.ts';

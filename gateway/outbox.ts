@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { IOT_CORE, type OutgoingRecord, type RecordSink } from '../device/contract.ts';
+import { IOT_CORE, type OutgoingRecord, type RecordSink } from '../hardware/core/contract.ts';
 import { acknowledgeEnvelopes, DEFAULT_KEEP_ACKED_BYTES } from './outbox-acks.ts';
 import { applyCap, OutboxFullError } from './outbox-cap.ts';
 import type { CapPolicy, DropReport } from './outbox-cap.ts';

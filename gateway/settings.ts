@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { IOT_CORE, thingName } from '../device/contract.ts';
+import { IOT_CORE, thingName } from '../hardware/core/contract.ts';
 import { duration } from '../device/settings.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelope.ts';
 

@@ -2,10 +2,10 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { OutboxStats } from './outbox.ts';
 import { Outbox } from './outbox.ts';
 import type { Logger } from 'pino';
-import type { ConnectionState, DeviceStatus as UplinkStatus } from '../device/contract.ts';
+import type { ConnectionState, DeviceStatus as UplinkStatus } from '../hardware/core/contract.ts';
 
-/** The retained status payload's shape lives in the wire contract (device/contract.ts). */
-export type { ConnectionState, DeviceStatus as UplinkStatus } from '../device/contract.ts';
+/** The retained status payload's shape lives in the wire contract (hardware/core/contract.ts). */
+export type { ConnectionState, DeviceStatus as UplinkStatus } from '../hardware/core/contract.ts';
 
 export interface StatusParts {
   thing: string;

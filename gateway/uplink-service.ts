@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Extension } from '../device/extension.ts';
-import { IOT_CORE, topics } from '../device/contract.ts';
+import type { Extension } from '../hardware/core/extension.ts';
+import { IOT_CORE, topics } from '../hardware/core/contract.ts';
 import { Backoff } from './backoff.ts';
 import { encodeEnvelope } from './envelope.ts';
 import type { StampedEnvelope } from './envelope.ts';

@@ -1,5 +1,5 @@
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import { WIND_DEBOUNCE_MS } from './debouncer.ts';
 import { EdgeCounter } from './edge-counter.ts';
 import type { EdgeInput } from './edge-input.ts';

@@ -4,8 +4,8 @@
  * datasheet's integer code (BST-BME280-DS002 §4.2.3): 32-bit for temperature and humidity, the 64-bit
  * path (BigInt) for pressure.
  */
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import { I2cError, hex } from './i2c-bus.ts';
 import type { I2cBus } from './i2c-bus.ts';
 import { ENABLE_I2C_HINT, dataFault, location, sensorErrorFrom } from './i2c-sensor-errors.ts';

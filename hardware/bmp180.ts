@@ -3,8 +3,8 @@
  * algorithm (BST-BMP180-DS000 §3.5) turns the uncompensated temperature (UT) and pressure (UP) into
  * 0.1 °C and Pa. Its divisions round down (arithmetic shifts), which its worked example relies on.
  */
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import { hex } from './i2c-bus.ts';
 import type { I2cBus } from './i2c-bus.ts';
 import { dataFault, sensorErrorFrom } from './i2c-sensor-errors.ts';

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { systemClock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
 import { SensorError } from './sensor-error.ts';
 
 /**

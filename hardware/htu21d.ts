@@ -3,8 +3,8 @@
  * master mode: trigger a measurement, let go of the bus, read when done (the sensor NACKs its address
  * while it is still measuring). Every reading carries a CRC-8 that is checked.
  */
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import { I2cError } from './i2c-bus.ts';
 import type { I2cBus } from './i2c-bus.ts';
 import { dataFault, sensorErrorFrom } from './i2c-sensor-errors.ts';

@@ -4,8 +4,8 @@
  * configuration byte starts a conversion, a plain read returns the result and the configuration byte,
  * whose bit 7 reads 0 once the result is new.
  */
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import type { I2cBus } from './i2c-bus.ts';
 import { dataFault, sensorErrorFrom } from './i2c-sensor-errors.ts';
 

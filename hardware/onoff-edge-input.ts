@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import type { EdgeInput, EdgeListener } from './edge-input.ts';
 import { detectGpioBase, GPIO_SYSFS_ROOT, sysfsNumber } from './gpio-base.ts';
 import type { GpioBase } from './gpio-base.ts';

@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { AudioPlayer, PlayHandle, PlayOutcome } from './audio-player.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from './core/clock.ts';
 import { wavDurationMs } from './wav-file.ts';
 
 /** Enough of a WAV file to find its data chunk behind the usual LIST/INFO chunks. */

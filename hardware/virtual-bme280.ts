@@ -3,8 +3,8 @@
  * registers and turns the physical values set on it into the raw ADC counts a real sensor would
  * report, by searching the datasheet compensation backwards, so the real driver decodes them.
  */
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import {
   BME280_CHIP_ID, CALIB_H_LENGTH, CALIB_TP_LENGTH, DATA_LENGTH, MODE_MASK, MODE_SLEEP, REG_CALIB_H,
   REG_CALIB_TP, REG_CTRL_HUM, REG_CTRL_MEAS, REG_DATA, REG_ID, REG_RESET, REG_STATUS, RESET_COMMAND, SKIPPED_16BIT,

@@ -8,8 +8,8 @@ import {
   REG_DATA, REG_ID, REG_RESET, RESET_COMMAND, compensatePressure, compensateTemperature,
 } from './bmp180.ts';
 import type { Bmp180Calibration, Bmp180Oversampling, Bmp180Reading } from './bmp180.ts';
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import { nearestInput } from './nearest-input.ts';
 import { RegisterFileDevice } from './virtual-register-device.ts';
 

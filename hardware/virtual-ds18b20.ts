@@ -1,7 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock } from './clock.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock, TimerHandle } from './core/clock.ts';
 
 /** Faults the virtual probe can show; null is a healthy probe. */
 export type Ds18b20Fault = 'crc' | 'garbage' | 'power-on' | 'zeros' | 'missing' | null;

@@ -1,5 +1,5 @@
-import { systemClock } from './clock.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock, TimerHandle } from './core/clock.ts';
 import type { EdgeInput, EdgeListener } from './edge-input.ts';
 
 /** Edges are produced in batches this often; each edge still carries its own exact time. */

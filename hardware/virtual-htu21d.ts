@@ -3,8 +3,8 @@
  * with CRC, soft reset and the user register. Its raw humidity drifts with temperature the way the
  * datasheet's compensation formula undoes, so the driver's compensated value is the one set here.
  */
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import {
   CMD_READ_USER_REGISTER, CMD_SOFT_RESET, CMD_TRIGGER_HUMIDITY, CMD_TRIGGER_HUMIDITY_HOLD, CMD_TRIGGER_TEMPERATURE,
   CMD_TRIGGER_TEMPERATURE_HOLD, CMD_WRITE_USER_REGISTER, STATUS_HUMIDITY, TEMPERATURE_COEFFICIENT, htu21dCrc8,

@@ -3,8 +3,8 @@
  * or selects continuous mode; a read returns the output code and the configuration byte, whose bit 7
  * stays 1 until a new result is in. Voltages are set per channel.
  */
-import { systemClock } from './clock.ts';
-import type { Clock } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock } from './core/clock.ts';
 import {
   CONFIG_CHANNEL_SHIFT, CONFIG_CONTINUOUS, CONFIG_GAIN_MASK, CONFIG_NOT_READY, CONFIG_RATE_MASK, VREF,
 } from './mcp3427.ts';

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { systemClock, type Clock, type TimerHandle } from './core/clock.ts';
 import type { LedState, NfcReader, NfcReaderEvents, TagInfo, TagKind } from './nfc-reader.ts';
 
 export const VIRTUAL_READER_NAME = 'Hedgerow virtual NFC reader';

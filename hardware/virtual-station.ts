@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { systemClock, type Clock, type TimerHandle } from './core/clock.ts';
 import type { EdgeInput } from './edge-input.ts';
 import { FULL_SCALE, MCP3427_AIR_QUALITY_ADDRESS, MCP3427_WIND_VANE_ADDRESS, VREF } from './mcp3427.ts';
 import { VirtualBme280 } from './virtual-bme280.ts';

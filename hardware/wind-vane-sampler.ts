@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { systemClock } from './clock.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { Clock, TimerHandle } from './core/clock.ts';
 import { classifyVaneVoltage, DirectionSum } from './wind-vane.ts';
 import type { VaneOptions } from './wind-vane.ts';
 

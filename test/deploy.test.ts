@@ -50,27 +50,27 @@ describe('deploy.sh (file steps, in a folder standing in for the SD card)', () =
 
   it('copies the code but not dist/ (a build matches only the sources it was made from: npm ci on the Pi makes it)', () => {
     // A build here, as a developer's checkout has one.
-    expect(spawnSync(process.execPath, ['cloud/bin/build.js', '--quiet']).status).toBe(0);
+    expect(spawnSync(process.execPath, ['bin/build.js', '--quiet']).status).toBe(0);
     expect(existsSync('dist')).toBe(true);
     const root = freshCard();
     expect(deploy(root).status).toBe(0);
-    expect(existsSync(join(root, 'opt/hedgerow/cloud/bin/build.js'))).toBe(true);
+    expect(existsSync(join(root, 'opt/hedgerow/bin/build.js'))).toBe(true);
     expect(existsSync(join(root, 'opt/hedgerow/dist'))).toBe(false);
     // On a real Pi (not in this stand-in folder) the build runs as root after npm ci.
-    expect(readFileSync('deploy.sh', 'utf8')).toContain('(cd "$app" && node cloud/bin/build.js)');
+    expect(readFileSync('deploy.sh', 'utf8')).toContain('(cd "$app" && node bin/build.js)');
   });
 
   it('runs a station with the unit\'s node flags and NODE_OPTIONS: it samples and sends, and node prints no warning', { timeout: 60_000 }, async () => {
     const root = freshCard();
     expect(deploy(root).status).toBe(0);
     const unit = readFileSync(join(root, 'etc/systemd/system/hedgerow.service'), 'utf8');
-    const flags = /^ExecStart=\/usr\/bin\/node (.*?) ?\/opt\/hedgerow\/cloud\/bin\/hedgerow\.js /m.exec(unit)![1]!.split(' ').filter(Boolean);
+    const flags = /^ExecStart=\/usr\/bin\/node (.*?) ?\/opt\/hedgerow\/bin\/hedgerow\.js /m.exec(unit)![1]!.split(' ').filter(Boolean);
     const nodeOptions = /^Environment=NODE_OPTIONS="(.*)"$/m.exec(unit)![1]!;
     const broker = await Mosquitto.start();
     const collector = await Collector.start(broker.url, 'dt/weather/deploy-1/reading');
     const dir = mkdtempSync(join(tmpdir(), 'hedgerow-unit-'));
     writeFileSync(join(dir, 'hedgerow.yaml'), `dataDir: ${dir}\nuplink:\n  url: ${broker.url}\n`);
-    const args = [...flags, 'cloud/bin/hedgerow.js', '--config', join(dir, 'hedgerow.yaml'), 'station', '--hardware', 'virtual', '--interval', '1', '--station-id', 'deploy-1'];
+    const args = [...flags, 'bin/hedgerow.js', '--config', join(dir, 'hedgerow.yaml'), 'station', '--hardware', 'virtual', '--interval', '1', '--station-id', 'deploy-1'];
     const station = spawn(process.execPath, args, { env: { ...process.env, NODE_OPTIONS: nodeOptions }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     station.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

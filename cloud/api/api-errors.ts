@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type EngineErrorCode } from '../errors.ts';
+import { ERROR_STATUS, type EngineErrorCode } from '../engine/errors.ts';
 import type { AuthFailureCode } from './sigv4.ts';
 
 /**

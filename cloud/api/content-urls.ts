@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ContentRef } from '../engine.ts';
+import type { ContentRef } from '../engine/engine.ts';
 
 /**
  * Presigned dataset content links, like S3's: the path names the content file, the query carries an

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Engine } from '../engine.ts';
-import { InvalidRequestException } from '../errors.ts';
+import type { Engine } from '../engine/engine.ts';
+import { InvalidRequestException } from '../engine/errors.ts';
 import { ApiError } from './api-errors.ts';
-import { maxResults } from './model/common.ts';
+import { maxResults } from '../model/common.ts';
 
 /**
  * The operation table's building blocks. Each IoT Analytics operation is one entry: its name, method,

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { Engine } from '../engine.ts';
-import { ResourceNotFoundException } from '../errors.ts';
+import type { Engine } from '../engine/engine.ts';
+import { ResourceNotFoundException } from '../engine/errors.ts';
 import { CONTENT_PATH_PREFIX, type ContentUrls } from './content-urls.ts';
 import { datasetName as datasetNameShape } from './shapes.ts';
 import { parseQuery, splitUrl } from './wire.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { operation, queryList, queryString, type Operation } from './operations.ts';
-import { putLoggingOptionsRequest, tagResourceRequest, untagResourceRequest } from './model/account.ts';
-import { resourceArn } from './model/common.ts';
+import { putLoggingOptionsRequest, tagResourceRequest, untagResourceRequest } from '../model/account.ts';
+import { resourceArn } from '../model/common.ts';
 
 /** Tags (by resourceArn in the query) and account logging options (service-2.json paths and statuses). */
 

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { listQuery, operation, queryBool, queryInt, queryTimestamp, type Operation } from './operations.ts';
-import { channelName } from './model/common.ts';
-import { batchPutMessageRequest, createChannelRequest, maxMessages, updateChannelRequest } from './model/channels.ts';
+import { channelName } from '../model/common.ts';
+import { batchPutMessageRequest, createChannelRequest, maxMessages, updateChannelRequest } from '../model/channels.ts';
 
 /** Channels, BatchPutMessage and SampleChannelData (service-2.json paths and statuses). */
 
 const byName = z.strictObject({ channelName });
 
-/** The CreateChannel body, also the shape of a `channels` entry in a resource file (cloud/apply.ts). */
+/** The CreateChannel body, also the shape of a `channels` entry in a resource file (cloud/api/apply.ts). */
 export const createChannelBody = createChannelRequest;
 
 export const channelOperations: Operation[] = [

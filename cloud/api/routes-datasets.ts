@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { GetDatasetContentResponse } from '../engine.ts';
+import type { GetDatasetContentResponse } from '../engine/engine.ts';
 import { listQuery, operation, queryString, queryTimestamp, type Operation } from './operations.ts';
-import { datasetName } from './model/common.ts';
-import { createDatasetContentRequest, createDatasetRequest, datasetContentVersion, updateDatasetRequest } from './model/datasets.ts';
+import { datasetName } from '../model/common.ts';
+import { createDatasetContentRequest, createDatasetRequest, datasetContentVersion, updateDatasetRequest } from '../model/datasets.ts';
 
 /** Datasets and dataset content (service-2.json paths and statuses). */
 
@@ -17,7 +17,7 @@ function absoluteEntries(response: GetDatasetContentResponse, absoluteUrl: (path
   };
 }
 
-/** The CreateDataset body, also the shape of a `datasets` entry in a resource file (cloud/apply.ts). */
+/** The CreateDataset body, also the shape of a `datasets` entry in a resource file (cloud/api/apply.ts). */
 export const createDatasetBody = createDatasetRequest;
 
 export const datasetOperations: Operation[] = [

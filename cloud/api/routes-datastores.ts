@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { listQuery, operation, queryBool, type Operation } from './operations.ts';
-import { datastoreName } from './model/common.ts';
-import { createDatastoreRequest, updateDatastoreRequest } from './model/datastores.ts';
+import { datastoreName } from '../model/common.ts';
+import { createDatastoreRequest, updateDatastoreRequest } from '../model/datastores.ts';
 
 /** Datastores (service-2.json paths and statuses). */
 
 const byName = z.strictObject({ datastoreName });
 
-/** The CreateDatastore body, also the shape of a `datastores` entry in a resource file (cloud/apply.ts). */
+/** The CreateDatastore body, also the shape of a `datastores` entry in a resource file (cloud/api/apply.ts). */
 export const createDatastoreBody = createDatastoreRequest;
 
 export const datastoreOperations: Operation[] = [

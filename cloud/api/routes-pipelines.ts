@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { listQuery, operation, type Operation } from './operations.ts';
-import { pipelineName } from './model/common.ts';
-import { cancelPipelineReprocessingRequest, createPipelineRequest, runPipelineActivityRequest, startPipelineReprocessingRequest, updatePipelineRequest } from './model/pipelines.ts';
+import { pipelineName } from '../model/common.ts';
+import { cancelPipelineReprocessingRequest, createPipelineRequest, runPipelineActivityRequest, startPipelineReprocessingRequest, updatePipelineRequest } from '../model/pipelines.ts';
 
 /** Pipelines, RunPipelineActivity and reprocessing (service-2.json paths and statuses). */
 
 const byName = z.strictObject({ pipelineName });
 
-/** The CreatePipeline body, also the shape of a `pipelines` entry in a resource file (cloud/apply.ts). */
+/** The CreatePipeline body, also the shape of a `pipelines` entry in a resource file (cloud/api/apply.ts). */
 export const createPipelineBody = createPipelineRequest;
 
 export const pipelineOperations: Operation[] = [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { maxResults, tagList } from './model/common.ts';
-import { createTopicRuleRequest, topicRuleByName, topicRulePayload } from './model/topic-rules.ts';
+import { maxResults, tagList } from '../model/common.ts';
+import { createTopicRuleRequest, topicRuleByName, topicRulePayload } from '../model/topic-rules.ts';
 import { operation, parseWith, queryInt, queryString, type Operation } from './operations.ts';
 import { parseQuery } from './wire.ts';
 
@@ -14,7 +14,7 @@ export const IOT_SIGNING_NAME = 'iot';
 
 const byName = topicRuleByName;
 
-/** A `rules` entry in a resource file (cloud/apply.ts): CreateTopicRule's name, payload and tags. */
+/** A `rules` entry in a resource file (cloud/api/apply.ts): CreateTopicRule's name, payload and tags. */
 export const topicRuleEntry = createTopicRuleRequest;
 
 /** IoT takes rule tags in an `x-amz-tagging` header, URL-encoded: `k1=v1&k2=v2`. */

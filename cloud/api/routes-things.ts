@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Engine, Thing } from '../engine.ts';
-import { ResourceAlreadyExistsException, ResourceNotFoundException } from '../errors.ts';
+import type { Engine, Thing } from '../engine/engine.ts';
+import { ResourceAlreadyExistsException, ResourceNotFoundException } from '../engine/errors.ts';
 import { operation, type Operation } from './operations.ts';
-import { thing, thingAttributes as attributes, thingByName, thingTypeName } from './model/things.ts';
+import { thing, thingAttributes as attributes, thingByName, thingTypeName } from '../model/things.ts';
 import { IOT_SIGNING_NAME } from './routes-rules.ts';
 
 /**

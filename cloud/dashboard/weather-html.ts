@@ -1,4 +1,4 @@
-import { WEATHER_FIELD_TABLE } from '../../device/contract.ts';
+import { WEATHER_FIELD_TABLE } from '../../hardware/core/contract.ts';
 import { CHART_COLOURS, temperatureRainChart, windChart } from './weather-chart.ts';
 import { compassPoint, escapeHtml, formatAge, formatNumber, NO_VALUE, withUnit, type TimeFormat } from './weather-format.ts';
 import type { WeatherPageSettings } from './weather-page-settings.ts';

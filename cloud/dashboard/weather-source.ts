@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { WEATHER_FIELDS, type WeatherField } from '../../device/contract.ts';
-import { sqlIdentifier } from '../sql/sql-tokenizer.ts';
+import { WEATHER_FIELDS, type WeatherField } from '../../hardware/core/contract.ts';
+import { sqlIdentifier } from '../query/sql-tokenizer.ts';
 
 /**
  * Where the weather page reads station data: the weather datastore, read-only. The interface keeps the

@@ -1,5 +1,5 @@
-import type { DatasetContentState, ReprocessingStatus, Tag } from '../engine.ts';
-import type { TranslatedQuery } from '../sql/query-types.ts';
+import type { DatasetContentState, ReprocessingStatus, Tag } from '../engine/engine.ts';
+import type { TranslatedQuery } from '../query/query-types.ts';
 
 /**
  * Everything the engine keeps, behind one interface so a server backend (PostgreSQL) can replace the

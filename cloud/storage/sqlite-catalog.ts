@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Tag } from '../engine.ts';
+import type { Tag } from '../engine/engine.ts';
 import type { ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
 
 /**

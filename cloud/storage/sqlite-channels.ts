@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { sqlIdentifier } from '../sql/sql-tokenizer.ts';
+import { sqlIdentifier } from '../query/sql-tokenizer.ts';
 import type { ChannelMessageIn, SizeStats, StoredMessage } from './cloud-store.ts';
 
 /**

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 /**
  * Presto functions SQLite lacks, registered on every connection that prepares or runs dataset SQL
  * (the query process, and the store's checker that prepares queries at CreateDataset). They are only
- * reachable through the allowlist in cloud/sql/sql-functions.ts, which maps Presto names to these.
+ * reachable through the allowlist in cloud/query/sql-functions.ts, which maps Presto names to these.
  */
 
 type Value = number | bigint | string | Buffer | null;

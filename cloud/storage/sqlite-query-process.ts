@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { csvRow } from '../csv.ts';
+import { csvRow } from '../query/csv.ts';
 import { registerQueryFunctions } from './sqlite-query-functions.ts';
 
 /**

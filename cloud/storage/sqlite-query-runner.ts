@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { forkTarget } from '../code-location.ts';
-import type { TranslatedQuery } from '../sql/query-types.ts';
+import { forkTarget } from '../engine/code-location.ts';
+import type { TranslatedQuery } from '../query/query-types.ts';
 import type { QueryResult } from './cloud-store.ts';
 
 /**

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tag } from '../engine.ts';
-import type { TranslatedQuery } from '../sql/query-types.ts';
+import type { Tag } from '../engine/engine.ts';
+import type { TranslatedQuery } from '../query/query-types.ts';
 import type {
   ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreRowIn, QueryResult, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,

@@ -1,7 +1,7 @@
 // API ingest: BatchPutMessage of 100-message batches over HTTP (SigV4-signed, JSON, base64 payloads, one
 // keep-alive connection) through a 5-activity pipeline into a datastore, in messages/s. Beside it, in the
 // same run, the same batches handed to the engine directly: the ratio is what the REST layer costs.
-// Run: node cloud/bin/run-ts.js test/bench/api-ingest.bench.ts [messages]
+// Run: node bin/run-ts.js test/bench/api-ingest.bench.ts [messages]
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

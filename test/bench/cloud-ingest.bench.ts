@@ -2,13 +2,13 @@
 // 5 processing activities (filter, math, addAttributes, removeAttributes, selectAttributes, between
 // the channel and the datastore) into a datastore, in messages/s. Beside it, in the same run, a raw
 // better-sqlite3 insert of the same final rows into a table of the same shape and indexes.
-// Run: node cloud/bin/run-ts.js test/bench/cloud-ingest.bench.ts [messages]
+// Run: node bin/run-ts.js test/bench/cloud-ingest.bench.ts [messages]
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { AnalyticsEngine } from '../../cloud/analytics-engine.ts';
+import { AnalyticsEngine } from '../../cloud/engine/analytics-engine.ts';
 import { cloudSettings } from '../../cloud/settings.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 200_000);

@@ -3,16 +3,16 @@
 // SUCCEEDED: SQL checks and translation, the query process, CSV output) beside the same translated
 // SQL run directly on the same SQLite file with better-sqlite3, in the same run.
 // The generated datastore is cached under the temp folder and reused by later runs.
-// Run: node cloud/bin/run-ts.js test/bench/cloud-query.bench.ts [stations] [days]
+// Run: node bin/run-ts.js test/bench/cloud-query.bench.ts [stations] [days]
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { AnalyticsEngine } from '../../cloud/analytics-engine.ts';
-import { readResourceFile } from '../../cloud/resource-file.ts';
+import { AnalyticsEngine } from '../../cloud/engine/analytics-engine.ts';
+import { readResourceFile } from '../../cloud/engine/resource-file.ts';
 import { cloudSettings } from '../../cloud/settings.ts';
-import { translateDatasetSql } from '../../cloud/sql/dataset-sql.ts';
+import { translateDatasetSql } from '../../cloud/query/dataset-sql.ts';
 
 const STATIONS = Number(process.argv[2] ?? 20);
 const DAYS = Number(process.argv[3] ?? 365);

@@ -5,7 +5,7 @@
 //   raw loop sending one message per record (goal >= 10x)
 // Both sides are timed from their connect call to the last PUBACK. The machine is noisy, so every round
 // runs all four back to back, and each ratio is the median of the per-round ratios.
-// Run: node cloud/bin/run-ts.js test/bench/drain.bench.ts
+// Run: node bin/run-ts.js test/bench/drain.bench.ts
 import mqtt from 'mqtt';
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

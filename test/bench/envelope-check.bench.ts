@@ -1,11 +1,11 @@
-// MQTT envelope to channel messages (cloud/topic-rule.ts payloadMessages), in records/s, with the wire
+// MQTT envelope to channel messages (cloud/ingest/topic-rule.ts payloadMessages), in records/s, with the wire
 // contract's checks: deviceId against the topic, each record parsed with the weather record schema.
 // Beside it, in the same run, what ingest did before the contract: JSON.parse and the attribute-name
 // check per record, nothing else.
-// Run: node cloud/bin/run-ts.js test/bench/envelope-check.bench.ts [envelopes]
-import { messageProblem } from '../../cloud/names.ts';
-import { payloadMessages } from '../../cloud/topic-rule.ts';
-import { topics } from '../../device/contract.ts';
+// Run: node bin/run-ts.js test/bench/envelope-check.bench.ts [envelopes]
+import { messageProblem } from '../../cloud/engine/names.ts';
+import { payloadMessages } from '../../cloud/ingest/topic-rule.ts';
+import { topics } from '../../hardware/core/contract.ts';
 import { weatherReading } from './fixtures/weather-reading.ts';
 
 const ENVELOPES = Number(process.argv[2] ?? 2_000);

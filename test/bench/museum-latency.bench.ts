@@ -3,7 +3,7 @@
 // in the same run and interleaved tap by tap (so both see the same machine load): the raw nfc-pcsc
 // `card` event (default autoProcessing, which sends the same GET DATA) on the other reader slot, and a
 // bare spawn of the same aplay command line. Our code's share is ours − raw − spawn.
-// Run: node cloud/bin/run-ts.js test/bench/museum-latency.bench.ts [--taps 200]
+// Run: node bin/run-ts.js test/bench/museum-latency.bench.ts [--taps 200]
 // It starts its own pcscd, so no test using pcscd may run at the same time.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -1,5 +1,5 @@
 // Outbox append rate beside a raw better-sqlite3 insert loop of the same rows, in the same run.
-// Run: node cloud/bin/run-ts.js test/bench/outbox.bench.ts
+// Run: node bin/run-ts.js test/bench/outbox.bench.ts
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Outbox } from '../../gateway/outbox.ts';
-import type { OutgoingRecord } from '../../device/contract.ts';
+import type { OutgoingRecord } from '../../hardware/core/contract.ts';
 import { weatherReading } from './fixtures/weather-reading.ts';
 
 /** How long each measurement runs; each pair is measured twice, alternating, and the better run kept. */

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const runner = join(here, '..', '..', 'cloud', 'bin', 'run-ts.js');
+const runner = join(here, '..', '..', 'bin', 'run-ts.js');
 const wanted = process.argv.slice(2);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))

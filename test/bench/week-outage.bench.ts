@@ -1,14 +1,14 @@
 // A week-long outage of a station sampling once a second: 604,800 records queued, then drained to
 // mosquitto with the IoT Core profile (at most 100 publishes/s and 100 in flight, envelopes under
 // 128 KB) while a live record is appended every second by another process. The gateway is the real
-// command a Pi runs, `node <flags> cloud/bin/hedgerow.js --config <yaml> gateway` with the node flags and
+// command a Pi runs, `node <flags> bin/hedgerow.js --config <yaml> gateway` with the node flags and
 // NODE_OPTIONS of deploy.sh's systemd unit, and its memory is read from outside (/proc/<pid>/status
 // every 50 ms).
 // Reports the drain time, envelopes/s, records per envelope, live-record latency, and the gateway's
 // idle RSS (from dist/ and through tsx), peak VmRSS with its anonymous/file split, and VmHWM.
 // Baselines in the same run: the time the profile's rate alone allows for the same envelopes, and
 // the RSS of node alone with the same flags.
-// Run: node cloud/bin/run-ts.js test/bench/week-outage.bench.ts   (WEEK_RECORDS=50000 for a quick try;
+// Run: node bin/run-ts.js test/bench/week-outage.bench.ts   (WEEK_RECORDS=50000 for a quick try;
 // HEDGEROW_FROM_SOURCE=1 drains through tsx instead of dist/; WEEK_NODE_OPTIONS and WEEK_NODE_ARGS try
 // other NODE_OPTIONS and node flags than deploy.sh's (e.g. WEEK_NODE_ARGS=--trace-gc), and
 // WEEK_GATEWAY_LOG=<file> keeps the gateway's output; WEEK_UPLINK='{"maxInFlight":25}' tries other uplink settings;
@@ -25,7 +25,7 @@ import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
 import { tempDir } from '../gateway/helpers/gateway-harness.ts';
 import { Outbox } from '../../gateway/outbox.ts';
-import type { OutgoingRecord } from '../../device/contract.ts';
+import type { OutgoingRecord } from '../../hardware/core/contract.ts';
 
 /** One record a second for a week; WEEK_RECORDS overrides it for a quick try. */
 const WEEK = Number(process.env.WEEK_RECORDS ?? 604_800);
@@ -71,7 +71,7 @@ interface Gateway {
 
 /** The command deploy.sh's unit runs, started as systemd starts it (NODE_OPTIONS in the environment). */
 function startGateway(config: string, fromSource: boolean): Gateway {
-  const child = spawn(process.execPath, [...NODE_ARGS, 'cloud/bin/hedgerow.js', '--config', config, ...COMMAND], {
+  const child = spawn(process.execPath, [...NODE_ARGS, 'bin/hedgerow.js', '--config', config, ...COMMAND], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS, HEDGEROW_FROM_SOURCE: fromSource ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,7 +120,7 @@ async function nodeAlone(): Promise<RssSample> {
 
 const split = (s: RssSample | undefined) => `${mb(s?.rssMB)} MB (anonymous ${mb(s?.anonMB)}, file-backed ${mb(s?.fileMB)}, shared ${mb(s?.shmemMB)})`;
 
-const build = spawnSync(process.execPath, ['cloud/bin/build.js', '--quiet'], { cwd: root, encoding: 'utf8' });
+const build = spawnSync(process.execPath, ['bin/build.js', '--quiet'], { cwd: root, encoding: 'utf8' });
 if (build.status !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
 const broker = await Mosquitto.start();
 const temp = tempDir();
@@ -188,7 +188,7 @@ try {
   console.log(`gateway CPU while draining: ${drainCpu.toFixed(1)} s (${((drainCpu / drainMs) * 100_000).toFixed(0)}% of one core)`);
   console.log(`live records during the drain: ${latencies.length}, latency median ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms`);
   const overridden = process.env.WEEK_NODE_OPTIONS !== undefined || process.env.WEEK_NODE_ARGS !== undefined;
-  console.log(`gateway process: node ${NODE_ARGS.join(' ')} cloud/bin/hedgerow.js --config <yaml> ${COMMAND.join(' ')}, NODE_OPTIONS="${NODE_OPTIONS}" (${overridden ? 'WEEK_NODE_OPTIONS/ARGS, not deploy.sh\'s unit' : 'deploy.sh\'s unit'})`);
+  console.log(`gateway process: node ${NODE_ARGS.join(' ')} bin/hedgerow.js --config <yaml> ${COMMAND.join(' ')}, NODE_OPTIONS="${NODE_OPTIONS}" (${overridden ? 'WEEK_NODE_OPTIONS/ARGS, not deploy.sh\'s unit' : 'deploy.sh\'s unit'})`);
   console.log(`baseline: node alone with those flags ${split(alone)}`);
   console.log(`idle (connected, empty outbox): from dist/ ${split(idleDist)}, through tsx ${split(idleTsx)}; ratio tsx/dist ${(idleTsx.rssMB / idleDist.rssMB).toFixed(2)}`);
   console.log(

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RecordingAudioPlayer } from '../../hardware/recording-audio-player.ts';
 import type { TagInfo } from '../../hardware/nfc-reader.ts';
 import { VirtualNfcReader } from '../../hardware/virtual-nfc-reader.ts';
-import { tapRecord } from '../../device/contract.ts';
+import { tapRecord } from '../../hardware/core/contract.ts';
 import { MuseumBox, type MuseumBoxOptions } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
 import { ensureBoxSounds, type BoxSounds } from '../../device/museum-sounds.ts';

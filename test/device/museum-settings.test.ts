@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSettings, ConfigError } from '../../device/config-file.ts';
+import { parseSettings, ConfigError } from '../../hardware/core/config-file.ts';
 import { museumSettings } from '../../device/museum-settings.ts';
 
 describe('museum settings', () => {

@@ -6,7 +6,7 @@ import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
 import { PcscNfcReader } from '../../hardware/nfc-reader.ts';
 import { RecordingAudioPlayer } from '../../hardware/recording-audio-player.ts';
 import { VirtualNfcReader } from '../../hardware/virtual-nfc-reader.ts';
-import type { OutgoingRecord, RecordSink, TapRecord } from '../../device/contract.ts';
+import type { OutgoingRecord, RecordSink, TapRecord } from '../../hardware/core/contract.ts';
 import { listCollection } from '../../device/museum-list.ts';
 import { museumSettings } from '../../device/museum-settings.ts';
 import { createAudioPlayer, createMuseumBox, createNfcReader } from '../../device/museum-setup.ts';

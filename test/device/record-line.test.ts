@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WeatherRecord } from '../../device/contract.ts';
+import type { WeatherRecord } from '../../hardware/core/contract.ts';
 import { describeRecord } from '../../device/record-line.ts';
 
 const full: WeatherRecord = {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, parseSettings, readConfigFile } from '../../device/config-file.ts';
+import { ConfigError, parseSettings, readConfigFile } from '../../hardware/core/config-file.ts';
 import { hardwareSettings, stationSettings } from '../../device/settings.ts';
 
 const schema = z.object({ station: stationSettings.prefault({}), hardware: hardwareSettings.prefault({}) }).strict();

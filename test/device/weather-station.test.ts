@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { SensorError } from '../../hardware/sensor-error.ts';
-import type { OutgoingRecord, RecordSink, WeatherRecord } from '../../device/contract.ts';
+import type { OutgoingRecord, RecordSink, WeatherRecord } from '../../hardware/core/contract.ts';
 import type { StationSensor, WeatherFields } from '../../device/station-sensor.ts';
 import { WeatherStation } from '../../device/weather-station.ts';
 import { ManualClock } from '../hardware/manual-clock.ts';

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { Mosquitto } from './helpers/mosquitto.ts';
 import { Collector } from './helpers/subscriber.ts';
 import { openTestOutbox, tempDir, weatherBatch } from './helpers/gateway-harness.ts';
-import type { Envelope } from '../../device/contract.ts';
+import type { Envelope } from '../../hardware/core/contract.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const KILLS = 30;
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 function startGateway(path: string, rate = PUBLISHES_PER_SECOND): { child: ChildProcess; online: Promise<void>; exited: Promise<unknown> } {
-  const child = spawn(process.execPath, ['cloud/bin/run-ts.js', 'test/gateway/fixtures/gateway-process.ts', path, broker.url, String(rate), String(PER_ENVELOPE)], {
+  const child = spawn(process.execPath, ['bin/run-ts.js', 'test/gateway/fixtures/gateway-process.ts', path, broker.url, String(rate), String(PER_ENVELOPE)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

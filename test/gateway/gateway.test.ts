@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller } from '../../device/controller.ts';
+import { Controller } from '../../hardware/core/controller.ts';
 import { createGatewayExtensions } from '../../gateway/gateway.ts';
 import { gatewaySettings } from '../../gateway/settings.ts';
 import { formatStatus, readStatus } from '../../gateway/status.ts';

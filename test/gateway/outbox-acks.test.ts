@@ -5,7 +5,7 @@ import pino from 'pino';
 import { Outbox } from '../../gateway/outbox.ts';
 import type { OutboxOptions } from '../../gateway/outbox.ts';
 import { OutboxSchemaError } from '../../gateway/outbox-schema.ts';
-import type { OutgoingRecord } from '../../device/contract.ts';
+import type { OutgoingRecord } from '../../hardware/core/contract.ts';
 import { tempDir } from './helpers/gateway-harness.ts';
 
 const log = pino({ level: 'silent' });

@@ -23,7 +23,7 @@ interface Child {
 }
 
 function startAppender(batchSize: number, batches: number, devices = 1): Child {
-  const child = spawn(process.execPath, ['cloud/bin/run-ts.js', appender, path, String(batchSize), String(batches), String(devices)], {
+  const child = spawn(process.execPath, ['bin/run-ts.js', appender, path, String(batchSize), String(batches), String(devices)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

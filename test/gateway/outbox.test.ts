@@ -6,7 +6,7 @@ import pino from 'pino';
 import { Outbox, OutboxFullError, OutboxRecordError } from '../../gateway/outbox.ts';
 import type { OutboxOptions } from '../../gateway/outbox.ts';
 import { groupRows } from '../../gateway/envelope.ts';
-import type { OutgoingRecord } from '../../device/contract.ts';
+import type { OutgoingRecord } from '../../hardware/core/contract.ts';
 
 const log = pino({ level: 'silent' });
 let dir: string;

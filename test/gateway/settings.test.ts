@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatewaySettings, effectiveLimits } from '../../gateway/settings.ts';
-import { parseSettings, ConfigError } from '../../device/config-file.ts';
+import { parseSettings, ConfigError } from '../../hardware/core/config-file.ts';
 import { makeTestPki } from './helpers/certs.ts';
 
 const pki = makeTestPki();

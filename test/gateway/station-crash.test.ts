@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
-const CLI = join(import.meta.dirname, '../../cloud/bin/hedgerow.js');
+const CLI = join(import.meta.dirname, '../../bin/hedgerow.js');
 
 /**
  * Runs `hedgerow station` and SIGKILLs it `killAfterMs` after its first stored record (start-up time

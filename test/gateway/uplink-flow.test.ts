@@ -5,7 +5,7 @@ import { createConnector } from '../../gateway/gateway.ts';
 import { ConnectionLostError, PublishRefusedError } from '../../gateway/uplink.ts';
 import { UplinkService } from '../../gateway/uplink-service.ts';
 import type { UplinkConnector, UplinkSession, WillMessage } from '../../gateway/uplink.ts';
-import type { Envelope } from '../../device/contract.ts';
+import type { Envelope } from '../../hardware/core/contract.ts';
 import { Outbox } from '../../gateway/outbox.ts';
 import { openTestOutbox, recordingLog, silent, startUplink, tempDir, testUplinkSettings, weatherBatch } from './helpers/gateway-harness.ts';
 

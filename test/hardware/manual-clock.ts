@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../hardware/clock.ts';
+import type { Clock, TimerHandle } from '../../hardware/core/clock.ts';
 
 interface Timer {
   id: number;

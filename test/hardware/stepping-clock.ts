@@ -1,4 +1,4 @@
-import type { Clock } from '../../hardware/clock.ts';
+import type { Clock } from '../../hardware/core/clock.ts';
 
 /**
  * A clock whose sleep() moves time forward at once: drivers wait their datasheet times and virtual

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { contentKeyFrom, createContentUrls } from '../../../cloud/api/content-urls.ts';
-import type { ContentRef, Engine } from '../../../cloud/engine.ts';
-import { ResourceNotFoundException } from '../../../cloud/errors.ts';
+import type { ContentRef, Engine } from '../../../cloud/engine/engine.ts';
+import { ResourceNotFoundException } from '../../../cloud/engine/errors.ts';
 import { errorOf, recordingEngine, signedInject, testApp, type TestApp } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hedgerow-content-'));

@@ -6,7 +6,7 @@ import { createContentUrls, type ContentUrls } from '../../../cloud/api/content-
 import { buildApp, SIGNING_NAME } from '../../../cloud/api/server.ts';
 import type { Operation } from '../../../cloud/api/operations.ts';
 import { signRequest } from '../../../cloud/api/sigv4.ts';
-import type { Engine } from '../../../cloud/engine.ts';
+import type { Engine } from '../../../cloud/engine/engine.ts';
 
 /** Test helpers for the REST layer: signed inject() calls and an engine that records what it is asked. */
 

@@ -1,7 +1,7 @@
 import { SampleChannelDataCommand } from '@aws-sdk/client-iotanalytics';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../../device/contract.ts';
+import { topics } from '../../../hardware/core/contract.ts';
 import { weatherReading } from '../../bench/fixtures/weather-reading.ts';
 import { Mosquitto } from '../../gateway/helpers/mosquitto.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';

@@ -19,7 +19,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSettings } from '../../../cloud/api/api-settings.ts';
 import { startCloud, type CloudExtension } from '../../../cloud/api/start-cloud.ts';
-import { NOT_DECODED } from '../../../cloud/binary-messages.ts';
+import { NOT_DECODED } from '../../../cloud/engine/binary-messages.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
 import { TEST_KEY } from './helpers.ts';
 

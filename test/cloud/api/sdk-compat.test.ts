@@ -44,7 +44,7 @@ import {
   UpdatePipelineCommand,
 } from '@aws-sdk/client-iotanalytics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as engineErrors from '../../../cloud/errors.ts';
+import * as engineErrors from '../../../cloud/engine/errors.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
 import { failure, recordingEngine, TEST_KEY, testApp } from './helpers.ts';
 

@@ -20,9 +20,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSettings } from '../../../cloud/api/api-settings.ts';
 import { startCloud, type CloudExtension } from '../../../cloud/api/start-cloud.ts';
-import { parseCsv } from '../../../cloud/csv.ts';
+import { parseCsv } from '../../../cloud/query/csv.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
-import { FakeTime } from '../engine-fixture.ts';
+import { FakeTime } from '../engine/engine-fixture.ts';
 import { silentLog, TEST_KEY } from './helpers.ts';
 
 // Dataset content semantics through the real AWS SDK client: deltaTime windows, GetDatasetContent's

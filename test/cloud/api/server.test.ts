@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { API_ERROR_STATUS, ERROR_DOCS } from '../../../cloud/api/api-errors.ts';
 import { IOT_ANALYTICS_OPERATIONS, IOT_CORE_OPERATIONS, operationTable } from '../../../cloud/api/operation-table.ts';
 import { notImplemented } from '../../../cloud/api/operations.ts';
-import { ERROR_STATUS, InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from '../../../cloud/errors.ts';
+import { ERROR_STATUS, InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from '../../../cloud/engine/errors.ts';
 import { errorOf, recordingEngine, signedInject, TEST_KEY, testApp, type TestApp } from './helpers.ts';
 
 // Method, path and success status of every operation, as botocore's iotanalytics/2017-11-27/service-2.json has them.

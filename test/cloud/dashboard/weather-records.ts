@@ -1,4 +1,4 @@
-import type { Envelope, WeatherRecord } from '../../../device/contract.ts';
+import type { Envelope, WeatherRecord } from '../../../hardware/core/contract.ts';
 
 /**
  * Weather records for the page's tests: a station's last day, one record every `stepMs`, following a

@@ -5,9 +5,9 @@ import { createContentUrls } from '../../../cloud/api/content-urls.ts';
 import { buildApp } from '../../../cloud/api/server.ts';
 import { weatherPageSettings, type WeatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import { SqliteWeatherSource, type WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
-import type { WeatherRecord } from '../../../device/contract.ts';
+import type { WeatherRecord } from '../../../hardware/core/contract.ts';
 import { silentLog, TEST_KEY } from '../api/helpers.ts';
-import { startEngine, type EngineFixture } from '../engine-fixture.ts';
+import { startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
 import { ALL_OK, envelopes, weatherDay } from './weather-records.ts';
 
 /** The weather routes on the real engine (SQLite in a temp folder, the ready-made weather resources), through inject(). */

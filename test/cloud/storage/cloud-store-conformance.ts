@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CloudStore } from '../../../cloud/storage/cloud-store.ts';
-import { translateDatasetSql } from '../../../cloud/sql/dataset-sql.ts';
+import { translateDatasetSql } from '../../../cloud/query/dataset-sql.ts';
 
 /**
  * The behaviour every CloudStore backend must show (SQLite now, PostgreSQL later). Each backend's

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TranslatedQuery } from '../../../cloud/sql/query-types.ts';
+import type { TranslatedQuery } from '../../../cloud/query/query-types.ts';
 import { SqliteQueryRunner } from '../../../cloud/storage/sqlite-query-runner.ts';
 
 // The query processes: result caps and queries running side by side (issue 9, defects 5 and 8).

@@ -11,7 +11,7 @@ import type { UplinkSettings } from '../../../gateway/settings.ts';
 import { UplinkService } from '../../../gateway/uplink-service.ts';
 import { MqttConnector } from '../../../gateway/mqtt-uplink.ts';
 import type { UplinkConnector } from '../../../gateway/uplink.ts';
-import type { OutgoingRecord } from '../../../device/contract.ts';
+import type { OutgoingRecord } from '../../../hardware/core/contract.ts';
 
 export const silent = pino({ level: 'silent' });
 

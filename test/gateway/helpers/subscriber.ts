@@ -1,7 +1,7 @@
 // Collects every envelope a broker delivers on a topic filter, for the delivery assertions.
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import type { Envelope } from '../../../device/contract.ts';
+import type { Envelope } from '../../../hardware/core/contract.ts';
 
 export class Collector {
   readonly envelopes: Envelope<Record<string, unknown>>[] = [];

@@ -1,0 +1,230 @@
+/**
+ * The `hedgerow` command. It sits in cloud/ because it is the one module allowed to see every
+ * folder (imports follow hardware → device → gateway → cloud). Each subcommand loads its code lazily,
+ * so `hedgerow station` on a Pi Zero never loads the cloud engine.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../hardware/core/config-file.ts';
+import { runUntilSignal } from '../hardware/core/controller.ts';
+import { createLogger, type LogFormat } from '../hardware/core/logger.ts';
+import { deepMerge, loadSettings } from './hedgerow-settings.ts';
+
+interface GlobalOptions {
+  config?: string;
+  collection?: string;
+  logLevel?: string;
+  logFormat?: LogFormat;
+}
+
+interface StationFlags {
+  hardware?: string;
+  interval?: string;
+  stationId?: string;
+  dataDir?: string;
+}
+
+/** Flags shared by the commands that run a station; they override the config file. */
+function stationFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--hardware <mode>', 'virtual, real, or auto (real where an I²C bus exists)').choices(['auto', 'real', 'virtual']))
+    .option('--interval <duration>', 'time between records, e.g. 300, 30s, 5m')
+    .option('--station-id <id>', 'station id (topic level and deviceId)')
+    .option('--data-dir <dir>', 'folder for the outbox and other SQLite files');
+}
+
+function overridesFrom(flags: StationFlags): Record<string, unknown> {
+  const interval = flags.interval === undefined ? undefined : /^\d+(\.\d+)?$/.test(flags.interval) ? Number(flags.interval) : flags.interval;
+  return {
+    station: { id: flags.stationId, interval },
+    hardware: { mode: flags.hardware },
+    dataDir: flags.dataDir,
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('hedgerow')
+    .description('Hedgerow: weather station, museum box, durable uplink and IoT Analytics-compatible cloud for Raspberry Pis')
+    .option('-c, --config <file>', 'YAML or JSON config file (default: none, every key has a default)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .addOption(new Option('--log-format <format>', 'pretty lines or JSON').choices(['pretty', 'json']))
+    .showHelpAfterError('(run with --help for usage)');
+
+  const context = (command: Command) => {
+    const globals = command.optsWithGlobals<GlobalOptions & StationFlags>();
+    const log = createLogger({ level: globals.logLevel, format: globals.logFormat });
+    return { globals, log };
+  };
+
+  stationFlags(
+    program
+      .command('start')
+      .description('run everything on embedded defaults: broker, cloud engine and API, station (virtual hardware where no I²C bus exists, a record every 5 s), uplink')
+      .action(async (_opts, command: Command) => {
+        const { globals, log } = context(command);
+        // The demo samples every 5 s so a newcomer sees records at once; a config file or flag overrides it.
+        const demo = globals.config ? {} : { station: { interval: 5 }, museum: { enabled: true } };
+        const settings = loadSettings(globals.config, deepMerge(demo, overridesFrom(globals)) as Record<string, unknown>);
+        const [{ piExtensions }, { startCloud }] = await Promise.all([import('./pi-runtime.ts'), import('../cloud/api/start-cloud.ts')]);
+        const cloud = startCloud({ settings, log: log.child({ part: 'cloud' }) });
+        await runUntilSignal(
+          piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud], museum: settings.museum.enabled }),
+          log,
+        );
+      }),
+  );
+
+  stationFlags(
+    program
+      .command('station')
+      .description('run the weather station: sample the sensors every interval, store each record in the outbox, and send it on (unless --no-uplink)')
+      .option('--no-uplink', 'only store records; a separate `hedgerow gateway` process sends them')
+      .action(async (opts: { uplink: boolean }, command: Command) => {
+        const { globals, log } = context(command);
+        const settings = loadSettings(globals.config, overridesFrom(globals));
+        const { piExtensions } = await import('./pi-runtime.ts');
+        await runUntilSignal(piExtensions(settings, log, { station: true, uplink: opts.uplink, broker: false, museum: settings.museum.enabled }), log);
+      }),
+  );
+
+  program
+    .command('gateway')
+    .description('run the uplink alone: drain the outbox to the configured MQTT broker or AWS IoT Core')
+    .option('--data-dir <dir>', 'folder of the outbox file')
+    .action(async (opts: { dataDir?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { dataDir: opts.dataDir });
+      const { piExtensions } = await import('./pi-runtime.ts');
+      await runUntilSignal(piExtensions(settings, log, { station: false, uplink: true, broker: false }), log);
+    });
+
+  program
+    .command('broker')
+    .description('run the embedded MQTT broker alone, e.g. a classroom gateway several Pis publish to (needs broker.username/password off loopback)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <n>', 'port (default 1883)')
+    .action(async (opts: { host?: string; port?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { broker: { host: opts.host, port: opts.port === undefined ? undefined : Number(opts.port) } });
+      const { createBrokerExtension } = await import('../gateway/gateway.ts');
+      await runUntilSignal([createBrokerExtension(settings.broker, log)], log);
+    });
+
+  program
+    .command('status')
+    .description('print the outbox depth, bytes, oldest record and the uplink\'s last state')
+    .option('--data-dir <dir>', 'folder of the outbox file')
+    .action(async (opts: { dataDir?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { dataDir: opts.dataDir });
+      const [{ outboxPath }, { printStatus }] = await Promise.all([import('../gateway/gateway.ts'), import('../gateway/commands.ts')]);
+      process.exitCode = printStatus(outboxPath(settings.outbox, settings.dataDir), log, (line) => process.stdout.write(`${line}\n`));
+    });
+
+  stationFlags(
+    program
+      .command('sensors')
+      .description('probe every sensor once and print what it reads, to check the wiring')
+      .action(async (_opts, command: Command) => {
+        const { globals, log } = context(command);
+        const settings = loadSettings(globals.config, overridesFrom(globals));
+        const { probeSensors } = await import('../device/sensor-probe.ts');
+        const ok = await probeSensors(settings, log, (line) => process.stdout.write(`${line}\n`));
+        process.exitCode = ok ? 0 : 1;
+      }),
+  );
+
+  const box = program
+    .command('box')
+    .description('run the museum box: tap a tagged object, hear its story; each tap is a record sent like the station\'s')
+    .option('--collection <dir>', 'collection folder (manifest + audio files)')
+    .option('--no-uplink', 'only store tap records; a separate `hedgerow gateway` sends them')
+    .action(async (opts: { collection?: string; uplink: boolean }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { museum: { collection: opts.collection } });
+      const { piExtensions } = await import('./pi-runtime.ts');
+      await runUntilSignal(piExtensions(settings, log, { station: false, uplink: opts.uplink, broker: false, museum: true }), log);
+    });
+
+  box
+    .command('assign')
+    .description('"tap the tag you want to assign", then pick an audio file or type a message (spoken with espeak-ng)')
+    .option('--collection <dir>', 'collection folder (default museum.collection)')
+    .option('--title <title>', 'object title (asked when missing)')
+    .option('--description <text>', 'object description')
+    .option('--audio <file>', 'audio file to play; copied into the collection')
+    .option('--text <message>', 'message to speak instead of an audio file')
+    .option('--language <code>', 'espeak-ng voice for --text, e.g. en, fr, de, cy')
+    .action(async (_opts, command: Command) => {
+      const { globals, log } = context(command);
+      // `box` has --collection too: commander gives it to whichever command sits nearer, so read both.
+      const opts = command.optsWithGlobals<{ collection?: string; title?: string; description?: string; audio?: string; text?: string; language?: string }>();
+      const settings = loadSettings(globals.config);
+      const { runBoxAssign } = await import('../device/museum-assign.ts');
+      const result = await runBoxAssign({ settings: settings.museum, log, ...opts });
+      process.stdout.write(`Tag ${result.uid} → "${result.object.title}" (${result.object.audio}), saved in ${result.manifestPath}\n`);
+    });
+
+  box
+    .command('list')
+    .description('show the collection\'s objects and flag missing audio files')
+    .option('--collection <dir>', 'collection folder (default museum.collection)')
+    .action(async (_opts, command: Command) => {
+      const { globals } = context(command);
+      const settings = loadSettings(globals.config);
+      const { runBoxList } = await import('../device/museum-list.ts');
+      const ok = await runBoxList({ collection: globals.collection ?? settings.museum.collection, print: (line) => process.stdout.write(`${line}\n`) });
+      process.exitCode = ok ? 0 : 1;
+    });
+
+  const cloud = program
+    .command('cloud')
+    .description('run the IoT Analytics-compatible engine and its REST API (channels, pipelines, datastores, datasets)')
+    .option('--port <n>', 'API port (default 8780)')
+    .option('--data <dir>', 'folder of the engine\'s SQLite files (default data/cloud)')
+    .action(async (opts: { port?: string; data?: string }, command: Command) => {
+      const { globals, log } = context(command);
+      const settings = loadSettings(globals.config, { api: { port: opts.port === undefined ? undefined : Number(opts.port) }, cloud: { dataDir: opts.data } });
+      const { startCloud } = await import('../cloud/api/start-cloud.ts');
+      await runUntilSignal([startCloud({ settings, log })], log);
+    });
+
+  cloud
+    .command('apply <file>')
+    .description('create or update the channels, pipelines, datastores, datasets and rules a JSON/YAML file describes; prints the plan first')
+    .option('--endpoint <url>', 'API endpoint (default: the one the config describes)')
+    .option('--dry-run', 'print the plan only')
+    .action(async (file: string, opts: { endpoint?: string; dryRun?: boolean }, command: Command) => {
+      const { globals } = context(command);
+      const settings = loadSettings(globals.config);
+      const { applyTargetFrom } = await import('../cloud/api/start-cloud.ts');
+      const { applyResources } = await import('../cloud/api/apply.ts');
+      const target = applyTargetFrom(settings);
+      await applyResources(file, opts.endpoint ?? target.endpoint, target.credentials, { dryRun: opts.dryRun === true, region: target.region });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError'].includes(error.name)) {
+      process.stderr.write(`hedgerow: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hedgerow: the configuration has problems, nothing was started.\n${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`hedgerow: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { parseSettings, readConfigFile } from '../hardware/core/config-file.ts';
+import { museumSettings } from '../device/museum-settings.ts';
+import { hardwareSettings, stationSettings } from '../device/settings.ts';
+import { gatewaySettings } from '../gateway/settings.ts';
+import { apiSettings } from '../cloud/api/api-settings.ts';
+import { weatherPageSettings } from '../cloud/dashboard/weather-page-settings.ts';
+import { cloudSettings } from '../cloud/settings.ts';
+
+/**
+ * The one config file, composed from each folder's section schema. Every key has a default, so
+ * `hedgerow station` with no file at all runs a station. Unknown keys are errors (a typo must not be
+ * silently ignored on a Pi nobody watches).
+ */
+export const hedgerowSettings = z
+  .object({
+    station: stationSettings.prefault({}),
+    hardware: hardwareSettings.prefault({}),
+    museum: museumSettings.prefault({}),
+    ...gatewaySettings.shape,
+    cloud: cloudSettings.prefault({}),
+    api: apiSettings.prefault({}),
+    weatherPage: weatherPageSettings.prefault({}),
+    /** Where the SQLite files live (outbox, cloud engine). */
+    dataDir: z.string().default('data'),
+  })
+  .strict();
+
+export type HedgerowSettings = z.output<typeof hedgerowSettings>;
+
+/** Settings from an optional file, with command-line overrides laid over it before parsing, so a bad flag gets the same clear error as a bad key. */
+export function loadSettings(file: string | undefined, overrides: Record<string, unknown> = {}): HedgerowSettings {
+  const raw = file ? readConfigFile(file) : {};
+  const merged = deepMerge(raw, overrides);
+  return parseSettings(hedgerowSettings, merged, file ?? 'settings');
+}
+
+/** Lays `over` on `base`, key by key; undefined values in `over` leave the base's value. */
+export function deepMerge(base: unknown, over: Record<string, unknown>): unknown {
+  if (base === null || typeof base !== 'object' || Array.isArray(base)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    out[key] =
+      value !== null && typeof value === 'object' && !Array.isArray(value) ? deepMerge(out[key], value as Record<string, unknown>) : value;
+  }
+  return out;
+}

@@ -1,0 +1,123 @@
+import type { Extension } from '../../hardware/core/extension.ts';
+import type { DatasetContents } from './dataset-contents.ts';
+import type { DatasetDefinition } from './datasets.ts';
+import type { EngineContext } from './engine-context.ts';
+import { parseSchedule, type Schedule } from './schedule-expression.ts';
+import type { ResourceRecord } from '../storage/cloud-store.ts';
+
+/**
+ * Fires dataset triggers: schedule triggers on one timer set for the earliest next time, and
+ * dataset-after-dataset triggers when a triggering dataset's content SUCCEEDED. Rates count from
+ * the dataset's creation, so restarts keep the same rhythm.
+ */
+
+/** setTimeout's longest delay; later times are reached in steps. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+interface Entry {
+  name: string;
+  schedules: Schedule[];
+  next: number | undefined;
+}
+
+export class DatasetScheduler implements Extension {
+  readonly name = 'cloud-scheduler';
+  private readonly entries = new Map<string, Entry>();
+  private timer: unknown;
+  private started = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly contents: DatasetContents,
+    private readonly datasets: () => Promise<ResourceRecord<DatasetDefinition>[]>,
+  ) {}
+
+  async start(): Promise<void> {
+    this.started = true;
+    this.entries.clear();
+    for (const record of await this.datasets()) this.add(record);
+    this.arm();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.disarm();
+  }
+
+  private add(record: ResourceRecord<DatasetDefinition>): void {
+    const schedules = record.definition.triggers.filter((t) => t.schedule?.expression).map((t) => parseSchedule(t.schedule!.expression!, record.createdAt));
+    if (schedules.length === 0) return;
+    const now = this.ctx.clock.now();
+    this.entries.set(record.name.toLowerCase(), { name: record.name, schedules, next: earliest(schedules, now) });
+  }
+
+  /** Re-reads one dataset's triggers after it was created, updated or deleted. */
+  async refresh(datasetName: string): Promise<void> {
+    this.entries.delete(datasetName.toLowerCase());
+    const record = (await this.datasets()).find((r) => r.name.toLowerCase() === datasetName.toLowerCase());
+    if (record) this.add(record);
+    if (this.started) this.arm();
+  }
+
+  /** When should the timer fire next (for tests and logs). */
+  nextFire(): number | undefined {
+    let next: number | undefined;
+    for (const entry of this.entries.values()) if (entry.next !== undefined && (next === undefined || entry.next < next)) next = entry.next;
+    return next;
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.ctx.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(): void {
+    this.disarm();
+    const next = this.nextFire();
+    if (next === undefined || !this.started) return;
+    const delay = Math.min(Math.max(0, next - this.ctx.clock.now()), MAX_DELAY_MS);
+    this.timer = this.ctx.timers.setTimeout(() => {
+      this.timer = undefined;
+      void this.fire();
+    }, delay);
+  }
+
+  private async fire(): Promise<void> {
+    const now = this.ctx.clock.now();
+    for (const entry of this.entries.values()) {
+      if (entry.next === undefined || entry.next > now) continue;
+      const scheduleTime = entry.next;
+      entry.next = earliest(entry.schedules, now);
+      await this.run(entry.name, scheduleTime);
+    }
+    this.arm();
+  }
+
+  private async run(datasetName: string, scheduleTime: number): Promise<void> {
+    try {
+      const record = (await this.datasets()).find((r) => r.name.toLowerCase() === datasetName.toLowerCase());
+      if (record) await this.contents.start(record.name, record.definition, scheduleTime);
+    } catch (error) {
+      this.ctx.log.error({ err: error, dataset: datasetName }, 'scheduled dataset content could not start');
+    }
+  }
+
+  /** Starts every dataset that names `datasetName` as its triggering dataset. */
+  async triggeredBy(datasetName: string): Promise<void> {
+    if (!this.started) return;
+    for (const record of await this.datasets()) {
+      if (record.definition.triggers.some((t) => t.dataset?.name.toLowerCase() === datasetName.toLowerCase())) {
+        await this.run(record.name, this.ctx.clock.now());
+      }
+    }
+  }
+}
+
+function earliest(schedules: Schedule[], after: number): number | undefined {
+  let next: number | undefined;
+  for (const schedule of schedules) {
+    const t = schedule.next(after);
+    if (t !== undefined && (next === undefined || t < next)) next = t;
+  }
+  return next;
+}

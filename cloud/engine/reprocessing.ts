@@ -1,0 +1,138 @@
+import { cancelPipelineReprocessingRequest, startPipelineReprocessingRequest } from '../model/pipelines.ts';
+import type {
+  CancelPipelineReprocessingRequest, ReprocessingStatus, ReprocessingSummary, StartPipelineReprocessingRequest,
+  StartPipelineReprocessingResponse,
+} from './engine.ts';
+import type { EngineContext } from './engine-context.ts';
+import { InvalidRequestException, ResourceAlreadyExistsException, ResourceNotFoundException } from './errors.ts';
+import { messageOfPayload } from './binary-messages.ts';
+import type { Pipelines } from './pipelines.ts';
+import { parseRequest } from './request-parse.ts';
+import { MAX_PAYLOAD_BYTES } from '../settings.ts';
+import type { ReprocessingRecord } from '../storage/cloud-store.ts';
+
+/**
+ * StartPipelineReprocessing replays a channel's messages that arrived in [startTime, endTime) through
+ * the pipeline's current activities, one page at a time; cancelling stops it between pages. One run
+ * per pipeline at a time. Rows already in the datastore stay, so a replay adds them again, as in AWS.
+ */
+
+/** Messages read and processed per page. */
+export const REPROCESS_PAGE = 500;
+/** How many finished runs DescribePipeline lists. */
+const SUMMARIES_SHOWN = 10;
+
+// The request schemas are the API model's (cloud/model/pipelines.ts): one definition for the wire and for direct calls.
+const startSchema = startPipelineReprocessingRequest;
+const cancelSchema = cancelPipelineReprocessingRequest;
+
+interface Run {
+  record: ReprocessingRecord;
+  cancelled: boolean;
+  done: Promise<void>;
+}
+
+export class Reprocessing {
+  private readonly runs = new Map<string, Run>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly pipelines: Pipelines,
+  ) {}
+
+  /** Runs left RUNNING by a stopped engine cannot resume: mark them FAILED. */
+  async recover(): Promise<void> {
+    for (const pipeline of await this.ctx.store.listResources('pipeline')) {
+      for (const record of await this.ctx.store.listReprocessings(pipeline.name)) {
+        if (record.status === 'RUNNING') await this.ctx.store.putReprocessing({ ...record, status: 'FAILED' });
+      }
+    }
+  }
+
+  async summaries(pipelineName: string): Promise<ReprocessingSummary[]> {
+    const records = await this.ctx.store.listReprocessings(pipelineName);
+    return records.slice(0, SUMMARIES_SHOWN).map((r) => ({ id: r.id, status: r.status, creationTime: new Date(r.creationTime) }));
+  }
+
+  async start(input: StartPipelineReprocessingRequest): Promise<StartPipelineReprocessingResponse> {
+    const request = parseRequest(startSchema, input, 'StartPipelineReprocessing');
+    if (request.channelMessages !== undefined) {
+      throw new InvalidRequestException('StartPipelineReprocessing: channelMessages (S3 paths) are not available here; give startTime and endTime.');
+    }
+    const record = await this.pipelines.get(request.pipelineName);
+    const start = request.startTime?.getTime();
+    const end = request.endTime?.getTime();
+    if (start !== undefined && end !== undefined && start >= end) throw new InvalidRequestException('StartPipelineReprocessing: startTime must be before endTime.');
+    const key = record.name.toLowerCase();
+    const current = this.runs.get(key);
+    if (current) {
+      throw new ResourceAlreadyExistsException(`Pipeline "${record.name}" is already reprocessing (${current.record.id}); wait for it or cancel it.`, current.record.id);
+    }
+    const compiled = this.pipelines.compiledFor(record.name);
+    if (!compiled) throw new InvalidRequestException(`Pipeline "${record.name}" does not compile; update it before reprocessing.`);
+    const reprocessing: ReprocessingRecord = {
+      id: this.ctx.newId(),
+      pipelineName: record.name,
+      status: 'RUNNING',
+      creationTime: this.ctx.clock.now(),
+      ...(start === undefined ? {} : { startTime: start }),
+      ...(end === undefined ? {} : { endTime: end }),
+    };
+    await this.ctx.store.putReprocessing(reprocessing);
+    const run: Run = { record: reprocessing, cancelled: false, done: Promise.resolve() };
+    run.done = this.replay(run, compiled).finally(() => this.runs.delete(key));
+    this.runs.set(key, run);
+    return { reprocessingId: reprocessing.id };
+  }
+
+  private async replay(run: Run, pipeline: NonNullable<ReturnType<Pipelines['compiledFor']>>): Promise<void> {
+    let status: ReprocessingStatus = 'SUCCEEDED';
+    try {
+      let afterSeq = 0;
+      for (;;) {
+        if (run.cancelled) {
+          status = 'CANCELLED';
+          break;
+        }
+        const page = await this.ctx.store.readChannelMessages(pipeline.channelName, {
+          start: run.record.startTime,
+          end: run.record.endTime,
+          afterSeq,
+          limit: REPROCESS_PAGE,
+        });
+        if (page.length === 0) break;
+        afterSeq = page.at(-1)!.seq;
+        const batch: Record<string, unknown>[] = [];
+        for (const message of page) {
+          const parsed = messageOfPayload(message.payload, MAX_PAYLOAD_BYTES);
+          if ('value' in parsed) batch.push(parsed.value);
+        }
+        await this.pipelines.process(pipeline, batch, this.ctx.clock.now());
+        // Let API calls (a cancel among them) in between pages.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      status = 'FAILED';
+      this.ctx.log.error({ err: error, pipeline: pipeline.name }, 'reprocessing failed');
+    }
+    await this.ctx.store.putReprocessing({ ...run.record, status });
+  }
+
+  async cancel(input: CancelPipelineReprocessingRequest): Promise<void> {
+    const request = parseRequest(cancelSchema, input, 'CancelPipelineReprocessing');
+    const record = await this.pipelines.get(request.pipelineName);
+    const run = this.runs.get(record.name.toLowerCase());
+    if (run && run.record.id === request.reprocessingId) {
+      run.cancelled = true;
+      await run.done;
+      return;
+    }
+    const known = (await this.ctx.store.listReprocessings(record.name)).find((r) => r.id === request.reprocessingId);
+    if (!known) throw new ResourceNotFoundException(`Pipeline "${record.name}" has no reprocessing "${request.reprocessingId}".`);
+    throw new InvalidRequestException(`Reprocessing "${request.reprocessingId}" already ended (${known.status}); there is nothing to cancel.`);
+  }
+
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.runs.values()].map((r) => r.done));
+  }
+}
