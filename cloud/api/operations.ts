@@ -131,7 +131,7 @@ export function describeIssues(error: z.ZodError, where: string): string {
 
 // ---------- query parameter types: strings on the wire ----------
 
-/** A whole number in the query, then checked by the model's schema for that member (cloud/api/model/). */
+/** A whole number in the query, then checked by the model's schema for that member (cloud/model/). */
 export const queryInt = (target: z.ZodType<number, number>) =>
   z
     .string({ error: 'give the number once' })

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
 import { ResourceNotFoundException } from '../engine/errors.ts';
 import { CONTENT_PATH_PREFIX, type ContentUrls } from './content-urls.ts';
-import { datasetName as datasetNameShape } from './shapes.ts';
+import { datasetName as datasetNameShape } from '../model/common.ts';
 import { parseQuery, splitUrl } from './wire.ts';
 
 /**

@@ -10,8 +10,8 @@ import type * as things from '../model/things.ts';
 
 /**
  * The engine's public surface: one method per IoT Analytics 2017-11-27 operation. The request and
- * response types are derived from the zod schemas in ./api/model/ (z.output: the engine form), which
- * test/cloud/api/model-shapes.test.ts compares with botocore's `iotanalytics/2017-11-27/service-2.json`.
+ * response types are derived from the zod schemas in ../model/ (z.output: the engine form), which
+ * test/cloud/model/model-shapes.test.ts compares with botocore's `iotanalytics/2017-11-27/service-2.json`.
  * The REST layer only decodes the wire format and calls these methods.
  *
  * Conventions the REST layer relies on:

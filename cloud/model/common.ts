@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 /**
  * The leaves and shared shapes of IoT Analytics 2017-11-27 (botocore's service-2.json), one definition
- * each. Every request and response schema under cloud/api/model/ is built from these, the REST layer
+ * each. Every request and response schema under cloud/model/ is built from these, the REST layer
  * decodes the wire with them and the engine checks direct calls with them, so a limit lives in one place.
- * test/cloud/api/model-shapes.test.ts compares all of it with service-2.json.
+ * test/cloud/model/model-shapes.test.ts compares all of it with service-2.json.
  */
 
 /** What the model-vs-schema test cannot read from a zod schema itself: the model type of a leaf, a map's size limits. */

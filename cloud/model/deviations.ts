@@ -1,6 +1,6 @@
 /**
  * Where Hedgerow's schemas deliberately differ from botocore's iotanalytics/2017-11-27 service-2.json,
- * one line per difference as test/cloud/api/model-shapes.test.ts reports it (`in` = what a request may
+ * one line per difference as test/cloud/model/model-shapes.test.ts reports it (`in` = what a request may
  * carry, `out` = what the engine may return), each with the reason. The test fails on a difference that
  * is not here and on an entry here that is no longer a difference.
  */
