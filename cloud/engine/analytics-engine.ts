@@ -8,7 +8,8 @@ import { DatasetScheduler } from './dataset-scheduler.ts';
 import { Datasets } from './datasets.ts';
 import { Datastores } from './datastores.ts';
 import type * as E from './engine.ts';
-import { systemClock, systemTimers, type Clock, type EngineContext, type Timers } from './engine-context.ts';
+import { systemClock } from '../../hardware/core/clock.ts';
+import type { EngineClock, EngineContext } from './engine-context.ts';
 import { ServiceUnavailableException } from './errors.ts';
 import { MqttSubscriber } from '../ingest/mqtt-subscriber.ts';
 import { useTokenKey } from './pagination.ts';
@@ -37,8 +38,8 @@ export interface AnalyticsEngineOptions {
   log: Logger;
   /** Default: SQLite files in settings.dataDir. */
   store?: CloudStore;
-  clock?: Clock;
-  timers?: Timers;
+  /** Default: the system clock, whose timers do not hold the process open. */
+  clock?: EngineClock;
   newId?: () => string;
   /** Builds dataURI values; the REST layer passes one that signs. Default: `/content/<dataset>/<version>/<entry>`. */
   contentUrl?: E.ContentUrlBuilder;
@@ -88,7 +89,6 @@ export class AnalyticsEngine implements E.Engine, Extension {
       log: o.log,
       store,
       clock: o.clock ?? systemClock,
-      timers: o.timers ?? systemTimers,
       newId: o.newId ?? randomUUID,
       contentUrl: o.contentUrl ?? defaultContentUrl,
     };

@@ -67,7 +67,7 @@ export class DatasetScheduler implements Extension {
   }
 
   private disarm(): void {
-    if (this.timer !== undefined) this.ctx.timers.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.ctx.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
@@ -76,7 +76,7 @@ export class DatasetScheduler implements Extension {
     const next = this.nextFire();
     if (next === undefined || !this.started) return;
     const delay = Math.min(Math.max(0, next - this.ctx.clock.now()), MAX_DELAY_MS);
-    this.timer = this.ctx.timers.setTimeout(() => {
+    this.timer = this.ctx.clock.setTimeout(() => {
       this.timer = undefined;
       void this.fire();
     }, delay);

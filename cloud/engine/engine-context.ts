@@ -1,39 +1,23 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../../hardware/core/clock.ts';
 import type { ContentUrlBuilder } from './engine.ts';
 import { InvalidRequestException } from './errors.ts';
 import type { CloudSettings } from '../settings.ts';
 import type { CloudStore, ResourceType, SizeStats } from '../storage/cloud-store.ts';
 
 /**
- * The one context every engine part gets: settings, log, store, and the injectable clock, timers and
+ * The one context every engine part gets: settings, log, store, and the injectable clock (with its timers) and
  * id generator that let tests fake time instead of sleeping.
  */
 
-export interface Clock {
-  now(): number;
-}
-
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-export const systemTimers: Timers = {
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    handle.unref();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+/** The engine's view of the one clock (hardware/core/clock.ts): the time, and one-shot timers. */
+export type EngineClock = Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
 
 export interface EngineContext {
   settings: CloudSettings;
   log: Logger;
   store: CloudStore;
-  clock: Clock;
-  timers: Timers;
+  clock: EngineClock;
   newId: () => string;
   contentUrl: ContentUrlBuilder;
 }

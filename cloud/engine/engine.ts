@@ -253,7 +253,7 @@ export interface Engine {
 
 /**
  * How the real engine is built (cloud/engine/analytics-engine.ts):
- * `new AnalyticsEngine({ settings, log, store?, clock?, timers?, newId?, contentUrl? })`, an Extension
+ * `new AnalyticsEngine({ settings, log, store?, clock?, newId?, contentUrl? })`, an Extension
  * (start/stop) that implements Engine. `settings` is the parsed `cloud:` section of cloud/settings.ts.
  */
 export type { Extension } from '../../hardware/core/extension.ts';

@@ -23,7 +23,7 @@ export class RetentionSweeper implements Extension {
   }
 
   private schedule(): void {
-    this.timer = this.ctx.timers.setTimeout(() => {
+    this.timer = this.ctx.clock.setTimeout(() => {
       this.running = this.sweep()
         .then(() => undefined)
         .catch((error: unknown) => this.ctx.log.error({ err: error }, 'retention sweep failed; it runs again next time'))
@@ -35,7 +35,7 @@ export class RetentionSweeper implements Extension {
   }
 
   async stop(): Promise<void> {
-    if (this.timer !== undefined) this.ctx.timers.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.ctx.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
   }

@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from '../../hardware/core/clock.ts';
 interface Timer {
   id: number;
   due: number;
-  /** Repeat period, or undefined for a one-shot sleep. */
+  /** Repeat period, or undefined for a one-shot timer or sleep. */
   every: number | undefined;
   callback: () => void;
 }
@@ -20,6 +20,16 @@ export class ManualClock implements Clock {
 
   now(): number {
     return this.current;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    const timer = { id: this.nextId++, due: this.current + ms, every: undefined, callback };
+    this.timers.push(timer);
+    return timer.id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.clearInterval(handle);
   }
 
   setInterval(callback: () => void, ms: number): TimerHandle {

@@ -45,7 +45,7 @@ beforeAll(async () => {
     },
     log: silentLog,
     env: {},
-    engine: { clock: time, timers: time },
+    engine: { clock: time },
   });
   await cloud.start();
   client = new IoTAnalyticsClient({ endpoint: cloud.endpoint, region: 'eu-west-1', credentials: { ...TEST_KEY }, maxAttempts: 1 });

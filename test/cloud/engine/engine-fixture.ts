@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
-import type { Clock, Timers } from '../../../cloud/engine/engine-context.ts';
+import type { EngineClock } from '../../../cloud/engine/engine-context.ts';
 import { cloudSettings, type CloudSettings } from '../../../cloud/settings.ts';
 
 /** Time that only moves when a test says so; timers fire in order as it moves. */
-export class FakeTime implements Clock, Timers {
+export class FakeTime implements EngineClock {
   private timers = new Map<number, { at: number; callback: () => void }>();
   private nextId = 1;
 
@@ -62,7 +62,6 @@ export async function startEngine(overrides: Record<string, unknown> = {}, time 
     settings,
     log: pino({ level: 'silent' }),
     clock: time,
-    timers: time,
     newId: () => `00000000-0000-4000-8000-${String(++id).padStart(12, '0')}`,
   });
   await engine.start();

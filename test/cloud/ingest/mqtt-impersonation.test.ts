@@ -33,7 +33,7 @@ describe('engine: MQTT ingest refuses a station writing as another, and bad reco
     dir = mkdtempSync(join(tmpdir(), 'hedgerow-impersonation-'));
     const settings = cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: true, url: broker.url, clientId: `hedgerow-cloud-imp-${process.pid}` } });
     let id = 0;
-    engine = new AnalyticsEngine({ settings, log: captured.log, clock: time, timers: time, newId: () => `id-${++id}` });
+    engine = new AnalyticsEngine({ settings, log: captured.log, clock: time, newId: () => `id-${++id}` });
     await engine.start();
     await createFlow(engine);
     await engine.createChannel({ channelName: 'taps' });
