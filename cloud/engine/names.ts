@@ -1,9 +1,9 @@
+import { ATTRIBUTE_NAME } from '../../hardware/core/contract.ts';
 import { InvalidRequestException } from './errors.ts';
 
 /** IoT Analytics resource names: 1..128 of letters, digits and underscores, not starting with `__`. */
 const RESOURCE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
-/** IoT Analytics attribute names (design.md §3); case-insensitive unique within a message. */
-const ATTRIBUTE_NAME = /^[A-Za-z_]([A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9_]*)$/;
+// Attribute names are the contract's ATTRIBUTE_NAME, case-insensitive unique within a message.
 /** AWS's limit on an attribute name's length. */
 export const MAX_ATTRIBUTE_NAME_LENGTH = 255;
 /** Messages nest no deeper than this; deeper payloads are rejected before they reach SQLite or a parser. */

@@ -19,8 +19,8 @@ import { MAX_PAYLOAD_BYTES } from '../settings.ts';
 /** IoT Core's topic limits (design.md §3). */
 export const MAX_TOPIC_BYTES = IOT_CORE.maxTopicBytes;
 export const MAX_TOPIC_LEVELS = IOT_CORE.maxTopicLevels;
-/** batchMode sends at most this many messages per action invocation, as IoT Core did. */
-export const MAX_BATCH_MESSAGES = 100;
+/** batchMode sends at most this many messages per action invocation: one BatchPutMessage's worth, as IoT Core did. */
+export { MAX_BATCH_MESSAGES } from '../model/channels.ts';
 
 export interface ParsedRuleSql {
   topicFilter: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IOT_CORE } from '../../hardware/core/contract.ts';
 import {
   type CustomerManagedS3,
   dataTimes,
@@ -11,8 +12,11 @@ import {
 /** BatchPutMessage takes at most this many messages (design.md §6). */
 export const MAX_BATCH_MESSAGES = 100;
 export const MAX_SAMPLE_MESSAGES = 10;
-/** IoT Analytics' per-message payload limit, checked on the wire before the engine sees the batch. */
-export const MAX_MESSAGE_PAYLOAD_BYTES = 128 * 1024;
+/**
+ * IoT Analytics' per-message payload limit, checked on the wire before the engine sees the batch. It is
+ * IoT Core's payload limit, since IoT Core rules fed channels, so it comes from the wire contract.
+ */
+export const MAX_MESSAGE_PAYLOAD_BYTES = IOT_CORE.maxPayloadBytes;
 
 /** Channel data lives in the engine's own files, so customer-managed S3 is refused with the reason. */
 export const channelStorage = z.strictObject({

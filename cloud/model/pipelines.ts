@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ATTRIBUTE_NAME } from '../../hardware/core/contract.ts';
 import { resourceTimes, arn, blob, channelName, datastoreName, listRequest, nextToken, pipelineName, refused, roleArn, sizedMap, tagList, timestamp } from './common.ts';
 
 /** Pipelines, their ten activities, RunPipelineActivity and reprocessing: requests and responses. */
@@ -6,8 +7,6 @@ import { resourceTimes, arn, blob, channelName, datastoreName, listRequest, next
 export const MAX_RUN_PAYLOADS = 10;
 const MAX_ATTRIBUTES = 50;
 
-/** IoT Analytics attribute names (design.md §3), as cloud/engine/names.ts checks message keys. */
-const ATTRIBUTE_NAME = /^[A-Za-z_]([A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9_]*)$/;
 const activityName = z.string().min(1).max(128);
 /** Stricter than the model's AttributeName (any 1-256 characters): the names must be usable in messages (design.md §3). */
 const attributeName = z
