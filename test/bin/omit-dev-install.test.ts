@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,7 +13,8 @@ import { TEST_KEY } from '../cloud/api/helpers.ts';
  * @aws-sdk/client-iotanalytics, a devDependency, and failed on every installed engine).
  *
  * The install is a copy of the tracked files with node_modules hard-linked from this checkout's, pruned
- * there by `npm prune --omit=dev --offline`: no network, and seconds instead of a full `npm ci`.
+ * there by `npm prune --omit=dev --offline`: no network, and seconds instead of a full `npm ci`. The
+ * shared node_modules is only read (hard links are new names for its files; prune unlinks names).
  */
 
 const REPO = join(import.meta.dirname, '../..');
@@ -59,15 +60,14 @@ function makeProductionInstall(): void {
     mkdirSync(dirname(join(app, file)), { recursive: true });
     copyFileSync(from, join(app, file));
   }
-  const linked = run('cp', ['-al', realModules, join(app, 'node_modules')], REPO);
+  const modules = join(app, 'node_modules');
+  mkdirSync(modules);
+  // Not linked: npm rewrites .package-lock.json in place, which through a hard link would rewrite the
+  // shared one (the copy gets its own file), and vitest's caches come and go while other runs use them.
+  const entries = readdirSync(realModules).filter((name) => name !== '.package-lock.json' && !name.startsWith('.vite') && name !== '.cache');
+  const linked = run('cp', ['-al', '-t', modules, ...entries.map((name) => join(realModules, name))], REPO);
   expect(linked.status, linked.stderr).toBe(0);
-  // npm rewrites node_modules/.package-lock.json in place, which through a hard link would rewrite the
-  // shared one: the copy gets its own file.
-  const lock = join(app, 'node_modules/.package-lock.json');
-  if (existsSync(lock)) {
-    rmSync(lock);
-    copyFileSync(sharedLock, lock);
-  }
+  if (existsSync(sharedLock)) copyFileSync(sharedLock, join(modules, '.package-lock.json'));
   // Only npm's own settings, none inherited from an `npm test` that started us (npm_config_*).
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
   const pruned = run(
