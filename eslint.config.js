@@ -55,6 +55,10 @@ export default tseslint.config(
               group: [`**/${d}/**`, `../${d}/*`, `../../${d}/*`],
               message: `${folder}/ is upstream of ${d}/: imports follow hardware → device → gateway → cloud.`,
             })),
+            // bin/ composes processes from every folder; nothing in the flow may depend on it.
+            ...(flow.includes(folder)
+              ? [{ group: ['**/bin/*', '../bin/*', '../../bin/*', '../../../bin/*'], message: `${folder}/ may not import bin/: bin/ holds the composition roots, which import the layers, never the reverse.` }]
+              : []),
           ],
         },
       ],
