@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../hardware/core/config-file.ts';
 import { runUntilSignal } from '../hardware/core/controller.ts';
-import { createLogger, type LogFormat } from '../hardware/core/logger.ts';
+import { createLogger, LOG_LEVELS, type LogFormat } from '../hardware/core/logger.ts';
 import { deepMerge, loadSettings } from './hedgerow-settings.ts';
 
 interface GlobalOptions {
@@ -45,7 +45,7 @@ export function buildProgram(): Command {
   const program = new Command('hedgerow')
     .description('Hedgerow: weather station, museum box, durable uplink and IoT Analytics-compatible cloud for Raspberry Pis')
     .option('-c, --config <file>', 'YAML or JSON config file (default: none, every key has a default)')
-    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'pretty lines or JSON').choices(['pretty', 'json']))
     .showHelpAfterError('(run with --help for usage)');
 

@@ -18,11 +18,17 @@ const i2cAddress = z.union([
 ]);
 
 /** A duration as seconds (300) or with a unit ("5m", "30s", "1h", "250ms"); the value is milliseconds. */
-export const duration = z.union([z.number().positive().transform((s) => s * 1000), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
+const DURATION_HINT = 'expected seconds, or a number with ms, s, m or h, e.g. "5m"';
+export const duration = z.union([z.number(), z.string()], { error: DURATION_HINT }).transform((value, ctx) => {
+  if (typeof value === 'number') {
+    // Checked here rather than with .positive() in the union, whose failure reads only "Invalid input".
+    if (Number.isFinite(value) && value > 0) return value * 1000;
+    ctx.addIssue({ code: 'custom', message: `a duration must be more than 0 s, e.g. 300 or "5m"` });
+    return z.NEVER;
+  }
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(value.trim());
   if (!match) {
-    ctx.addIssue({ code: 'custom', message: 'expected seconds, or a number with ms, s, m or h, e.g. "5m"' });
+    ctx.addIssue({ code: 'custom', message: DURATION_HINT });
     return z.NEVER;
   }
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];

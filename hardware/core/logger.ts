@@ -6,6 +6,8 @@ import type Pretty from 'pino-pretty';
 const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof Pretty;
 
 export type LogFormat = 'pretty' | 'json';
+/** pino's levels, most verbose first, and `silent`. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /**
  * The process logger. `pretty` (the default) prints one short human line per event, which is what a
@@ -15,6 +17,10 @@ export type LogFormat = 'pretty' | 'json';
 export function createLogger(options: { level?: string; format?: LogFormat } = {}): Logger {
   const level = options.level ?? process.env.HEDGEROW_LOG_LEVEL ?? 'info';
   const format = options.format ?? (process.env.HEDGEROW_LOG_FORMAT === 'json' ? 'json' : 'pretty');
+  // pino's own message for an unknown level ("default level:loud must be included in custom levels") says nothing useful.
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new Error(`the log level "${level}" is not one of ${LOG_LEVELS.join(', ')}; use e.g. --log-level info (or HEDGEROW_LOG_LEVEL=info)`);
+  }
   if (format === 'json') return pino({ level });
   return pino(
     { level },

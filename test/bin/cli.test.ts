@@ -73,6 +73,13 @@ describe('hedgerow CLI', () => {
     expect(out.stderr).toMatch(/nothing was started/);
     expect(out.stderr).toMatch(/station.interval: expected seconds.*\(got "soon"\)/);
     expect(out.stderr).toMatch(/hardware.mode: .*"auto".*"real".*"virtual".*\(got "pi"\)/);
+    const zero = hedgerow(['station', '--interval', '0', '--hardware', 'virtual']);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toMatch(/station.interval: a duration must be more than 0 s/);
+    const loud = hedgerow(['station', '--log-level', 'loud']);
+    expect(loud.status).not.toBe(0);
+    expect(loud.stderr).toMatch(/'loud' is invalid\. Allowed choices are trace, debug, info, warn, error, fatal, silent/);
+    expect(loud.stderr).not.toMatch(/custom levels/);
     const flag = hedgerow(['station', '--interval', '0.2']);
     expect(flag.status).toBe(2);
     expect(flag.stderr).toMatch(/station.interval: .*at least 1 s/);

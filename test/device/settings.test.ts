@@ -45,6 +45,13 @@ describe('station settings', () => {
     expect(found.find((p) => p.startsWith('station.id:'))).toMatch(/letters, digits.*\(got "my station\/1"\)/);
   });
 
+  it('says what a duration must be when it is zero, negative or not a duration, never just "Invalid input"', () => {
+    expect(problems({ station: { interval: 0 } })[0]).toMatch(/^station.interval: a duration must be more than 0 s, e.g. 300 or "5m" \(got 0\)/);
+    expect(problems({ station: { interval: -5 } })[0]).toMatch(/more than 0 s/);
+    expect(problems({ station: { interval: true } })[0]).toMatch(/^station.interval: expected seconds, or a number with ms, s, m or h/);
+    for (const found of [problems({ station: { interval: 0 } }), problems({ station: { interval: true } })]) expect(found.join()).not.toMatch(/Invalid input/);
+  });
+
   it('rejects unknown keys so a typo is not silently ignored', () => {
     expect(problems({ station: { intervall: 60 } })[0]).toMatch(/^station: .*intervall/);
   });
