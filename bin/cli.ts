@@ -69,6 +69,10 @@ export function buildProgram(): Command {
         await runUntilSignal(
           piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud], museum: settings.museum.enabled }),
           log,
+          // One plain line, outside the log, so a newcomer sees where to look without reading log fields.
+          () => {
+            if (cloud.endpoint) process.stdout.write(`hedgerow: running. Weather page ${cloud.endpoint}/  API ${cloud.endpoint} (region ${settings.api.region})  API keys: ${cloud.credentialsAt}  Stop: Ctrl-C\n`);
+          },
         );
       }),
   );

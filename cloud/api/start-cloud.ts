@@ -40,6 +40,8 @@ export interface CloudExtension extends Extension {
   /** The URL the API answers on, once started (http://host:port). */
   readonly endpoint: string;
   readonly accessKeys: readonly AccessKey[];
+  /** Where a user finds the API keys: the config / environment, or the generated file. */
+  readonly credentialsAt: string;
   readonly engine: AnalyticsEngine;
   readonly app: FastifyInstance;
 }
@@ -86,6 +88,7 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
   const { settings, log } = options;
   let endpoint = '';
   let accessKeys: AccessKey[] = [];
+  let credentialsAt = '';
   let engine: AnalyticsEngine | undefined;
   let app: FastifyInstance | undefined;
 
@@ -97,6 +100,9 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
     get accessKeys() {
       return accessKeys;
     },
+    get credentialsAt() {
+      return credentialsAt;
+    },
     get engine() {
       if (!engine) throw new Error('the cloud is not started');
       return engine;
@@ -107,6 +113,9 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
     },
     async start() {
       accessKeys = resolveAccessKeys(settings.api, settings.cloud.dataDir, log, options.env);
+      credentialsAt = accessKeysFrom(settings.api, options.env ?? process.env).length > 0
+        ? 'api.accessKeys / HEDGEROW_ACCESS_KEY_ID'
+        : join(settings.cloud.dataDir, GENERATED_KEYS_FILE);
       const now = options.engine?.clock ? () => options.engine!.clock!.now() : Date.now;
       const contentUrls = createContentUrls({
         key: contentKeyFrom(accessKeys.map((k) => k.secretAccessKey)),

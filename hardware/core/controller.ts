@@ -44,11 +44,12 @@ export class Controller {
  * Runs extensions until SIGINT or SIGTERM (Ctrl-C, systemd's stop), then stops them in reverse.
  * The hardware layer's timers do not hold the process open, so a keep-alive timer does, until the signal.
  */
-export async function runUntilSignal(extensions: readonly Extension[], log: Logger): Promise<void> {
+export async function runUntilSignal(extensions: readonly Extension[], log: Logger, onStarted?: () => void): Promise<void> {
   const controller = new Controller(extensions, log);
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
     await controller.start();
+    onStarted?.();
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -123,6 +123,8 @@ describe('hedgerow CLI', () => {
     expect(out).toMatch(/sensors ok: htu21d, bmp180, air_quality, ds18b20, wind_vane, anemometer, rain_gauge/);
     expect(out).toMatch(/records go to the outbox .*data\/outbox.db/);
     expect(out).toMatch(/IoT Analytics API listening/);
+    // Start-up ends with one plain line: where the page, the API and the keys are.
+    expect(out).toMatch(new RegExp(`^hedgerow: running\\. Weather page http://127\\.0\\.0\\.1:${apiPort}/  API http://127\\.0\\.0\\.1:${apiPort} \\(region eu-west-1\\)  API keys: (data/cloud/api-credentials\\.json|api\\.accessKeys)`, 'm'));
     // The vane is read several times per record even at a 2 s interval, so every record has a direction.
     expect(out).not.toMatch(/demo-1 .* from —°/);
     expect(code).toBe(0);
