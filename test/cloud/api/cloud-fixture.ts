@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTAnalyticsClient } from '@aws-sdk/client-iotanalytics';
+import type { Logger } from 'pino';
 import { apiSettings, type ApiSettings } from '../../../cloud/api/api-settings.ts';
-import { startCloud, type CloudExtension } from '../../../cloud/api/start-cloud.ts';
+import { startCloud, type CloudExtension, type StartCloudOptions } from '../../../cloud/api/start-cloud.ts';
 import { cloudSettings, type CloudSettings } from '../../../cloud/settings.ts';
 import { silentLog, TEST_KEY } from './helpers.ts';
 
@@ -15,13 +16,22 @@ export interface TestCloud {
   stop(): Promise<void>;
 }
 
-export async function startTestCloud(options: { api?: Partial<ApiSettings>; cloud?: Partial<CloudSettings> } = {}): Promise<TestCloud> {
+export interface TestCloudOptions {
+  api?: Partial<ApiSettings>;
+  cloud?: Partial<CloudSettings>;
+  /** Default: silent. */
+  log?: Logger;
+  /** Engine options, e.g. a fake clock. */
+  engine?: StartCloudOptions['engine'];
+}
+
+export async function startTestCloud(options: TestCloudOptions = {}): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cloud-'));
   const settings = {
     cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...options.cloud }),
     api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY], ...options.api }),
   };
-  const cloud = startCloud({ settings, log: silentLog, env: {} });
+  const cloud = startCloud({ settings, log: options.log ?? silentLog, env: {}, ...(options.engine ? { engine: options.engine } : {}) });
   await cloud.start();
   const client = new IoTAnalyticsClient({ endpoint: cloud.endpoint, region: settings.api.region, credentials: { ...TEST_KEY }, maxAttempts: 1 });
   return {

@@ -10,18 +10,16 @@ import {
   CreateDatastoreCommand,
   CreatePipelineCommand,
   GetDatasetContentCommand,
-  IoTAnalyticsClient,
   RunPipelineActivityCommand,
   SampleChannelDataCommand,
   StartPipelineReprocessingCommand,
+  type IoTAnalyticsClient,
 } from '@aws-sdk/client-iotanalytics';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSettings } from '../../../cloud/api/api-settings.ts';
-import { startCloud, type CloudExtension } from '../../../cloud/api/start-cloud.ts';
+import type { CloudExtension } from '../../../cloud/api/start-cloud.ts';
 import { NOT_DECODED } from '../../../cloud/engine/binary-messages.ts';
-import { cloudSettings } from '../../../cloud/settings.ts';
-import { TEST_KEY } from './helpers.ts';
+import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
 
 // Issue 9, defect 3: binary payloads, through the AWS SDK: stored and sampled byte for byte, decoded by a
 // lambda activity, refused with a reason everywhere else.
@@ -37,6 +35,7 @@ const DECODER = `export default (messages) => messages.map((m) =>
 `;
 
 let dir: string;
+let t: TestCloud;
 let cloud: CloudExtension;
 let client: IoTAnalyticsClient;
 const warnings: Array<Record<string, unknown>> = [];
@@ -45,17 +44,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hedgerow-binary-'));
   writeFileSync(join(dir, 'decode_reading.mjs'), DECODER);
   const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) });
-  const settings = {
-    cloud: cloudSettings.parse({ dataDir: join(dir, 'data'), lambdaDir: dir, resourceFiles: [], mqtt: { enabled: false } }),
-    api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY] }),
-  };
-  cloud = startCloud({ settings, log, env: {} });
-  await cloud.start();
-  client = new IoTAnalyticsClient({ endpoint: cloud.endpoint, region: settings.api.region, credentials: { ...TEST_KEY }, maxAttempts: 1 });
+  t = await startTestCloud({ cloud: { lambdaDir: dir }, log });
+  ({ cloud, client } = t);
 });
 afterAll(async () => {
-  client.destroy();
-  await cloud.stop();
+  await t.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   BatchPutMessageCommand,
   CreateChannelCommand,
@@ -12,18 +9,16 @@ import {
   DescribeDatasetCommand,
   GetDatasetContentCommand,
   InvalidRequestException,
-  IoTAnalyticsClient,
   ListDatasetContentsCommand,
   UpdateDatasetCommand,
   type DatasetAction,
+  type IoTAnalyticsClient,
 } from '@aws-sdk/client-iotanalytics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSettings } from '../../../cloud/api/api-settings.ts';
-import { startCloud, type CloudExtension } from '../../../cloud/api/start-cloud.ts';
+import type { CloudExtension } from '../../../cloud/api/start-cloud.ts';
 import { parseCsv } from '../../../cloud/query/csv.ts';
-import { cloudSettings } from '../../../cloud/settings.ts';
 import { FakeTime } from '../engine/engine-fixture.ts';
-import { silentLog, TEST_KEY } from './helpers.ts';
+import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
 
 // Dataset content semantics through the real AWS SDK client: deltaTime windows, GetDatasetContent's
 // default version, and CloudWatch cron schedules with L, W and #. The engine runs on a fake clock that
@@ -33,22 +28,12 @@ const MINUTE = 60_000;
 let time: FakeTime;
 let cloud: CloudExtension;
 let client: IoTAnalyticsClient;
-let dir: string;
+let t: TestCloud;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hedgerow-sdk-datasets-'));
   time = new FakeTime(Math.floor(Date.now() / MINUTE) * MINUTE);
-  cloud = startCloud({
-    settings: {
-      cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false } }),
-      api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY] }),
-    },
-    log: silentLog,
-    env: {},
-    engine: { clock: time },
-  });
-  await cloud.start();
-  client = new IoTAnalyticsClient({ endpoint: cloud.endpoint, region: 'eu-west-1', credentials: { ...TEST_KEY }, maxAttempts: 1 });
+  t = await startTestCloud({ engine: { clock: time } });
+  ({ cloud, client } = t);
   await client.send(new CreateChannelCommand({ channelName: 'ch' }));
   await client.send(new CreateDatastoreCommand({ datastoreName: 'ds' }));
   await client.send(
@@ -60,9 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client.destroy();
-  await cloud.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await t.stop();
 });
 
 async function put(...rows: { id: string; ts: number }[]): Promise<void> {
