@@ -2,21 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
 import { I2cError } from '../../hardware/i2c-bus.ts';
-import type { OutgoingRecord, RecordSink, WeatherRecord } from '../../hardware/core/contract.ts';
+import type { WeatherRecord } from '../../hardware/core/contract.ts';
 import { parseSettings } from '../../hardware/core/config-file.ts';
 import { hardwareSettings, stationSettings } from '../../device/settings.ts';
 import { openStationHardware, type StationHardware } from '../../device/station-hardware.ts';
 import { WeatherStation } from '../../device/weather-station.ts';
+import { MemorySink } from '../fixtures/record-sink.ts';
 
 const log = pino({ level: 'silent' });
 const schema = z.object({ station: stationSettings.prefault({}), hardware: hardwareSettings.prefault({}) });
-
-class MemorySink implements RecordSink {
-  readonly records: OutgoingRecord[] = [];
-  append(batch: readonly OutgoingRecord[]): void {
-    this.records.push(...batch);
-  }
-}
 
 let open: { hardware: StationHardware; station: WeatherStation } | undefined;
 afterEach(async () => {

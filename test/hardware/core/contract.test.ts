@@ -3,7 +3,7 @@ import pino from 'pino';
 import { z } from 'zod';
 import {
   deviceStatus, envelope, IOT_CORE, parseEnvelope, parseTopic, recordProblem, tapRecord, topics, WEATHER_FIELD_TABLE, WEATHER_FIELDS, weatherRecord,
-  type OutgoingRecord, type RecordSink, type WeatherRecord,
+  type WeatherRecord,
 } from '../../../hardware/core/contract.ts';
 import { parseSettings } from '../../../hardware/core/config-file.ts';
 import { buildStatus } from '../../../gateway/status.ts';
@@ -14,16 +14,10 @@ import { openStationHardware, type StationHardware } from '../../../device/stati
 import { WeatherStation } from '../../../device/weather-station.ts';
 import { weatherReading } from '../../bench/fixtures/weather-reading.ts';
 import { weatherDay } from '../../cloud/dashboard/weather-records.ts';
+import { MemorySink } from '../../fixtures/record-sink.ts';
 
 const log = pino({ level: 'silent' });
 const settingsSchema = z.object({ station: stationSettings.prefault({}), hardware: hardwareSettings.prefault({}) });
-
-class MemorySink implements RecordSink {
-  readonly records: OutgoingRecord[] = [];
-  append(batch: readonly OutgoingRecord[]): void {
-    this.records.push(...batch);
-  }
-}
 
 let open: { hardware: StationHardware; station: WeatherStation } | undefined;
 afterEach(async () => {
