@@ -113,14 +113,8 @@ export class Channels {
   }
 
   async batchPut(input: BatchPutMessageRequest): Promise<BatchPutMessageResponse> {
+    // The model's `messages` schema already refuses a messageId given twice in one batch.
     const request = parseRequest(batchSchema, input, 'BatchPutMessage');
-    const ids = new Set<string>();
-    for (const message of request.messages) {
-      if (ids.has(message.messageId)) {
-        throw new InvalidRequestException(`BatchPutMessage: messageId "${message.messageId}" appears twice; messageIds must be unique within a batch.`);
-      }
-      ids.add(message.messageId);
-    }
     const record = await this.get(request.channelName);
     const errors: BatchPutMessageErrorEntry[] = [];
     const valid: { messageId: string; payload: Uint8Array; value: Record<string, unknown> }[] = [];
