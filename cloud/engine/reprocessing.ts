@@ -55,10 +55,8 @@ export class Reprocessing {
   }
 
   async start(input: StartPipelineReprocessingRequest): Promise<StartPipelineReprocessingResponse> {
+    // channelMessages (S3 paths) is refused, with its reason, by the model's schema.
     const request = parseRequest(startSchema, input, 'StartPipelineReprocessing');
-    if (request.channelMessages !== undefined) {
-      throw new InvalidRequestException('StartPipelineReprocessing: channelMessages (S3 paths) are not available here; give startTime and endTime.');
-    }
     const record = await this.pipelines.get(request.pipelineName);
     const start = request.startTime?.getTime();
     const end = request.endTime?.getTime();
