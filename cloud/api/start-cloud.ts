@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Extension } from '../../hardware/core/extension.ts';
 import { AnalyticsEngine, type AnalyticsEngineOptions } from '../engine/analytics-engine.ts';
+import { createSecretFileOnce } from '../engine/secret-file.ts';
 import { weatherPageSettings, type WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
 import { SqliteWeatherSource } from '../dashboard/weather-source.ts';
 import type { CloudSettings } from '../settings.ts';
@@ -60,9 +61,8 @@ export function resolveAccessKeys(api: ApiSettings, dataDir: string, log: Logger
     accessKeyId: `HEDGEROW${randomBytes(6).toString('hex').toUpperCase()}`,
     secretAccessKey: randomBytes(30).toString('base64url'),
   };
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // Two workers starting at once on one data folder must end up with the same key, not the last one written.
+  if (!createSecretFileOnce(file, `${JSON.stringify(generated, null, 2)}\n`)) return resolveAccessKeys(api, dataDir, log, env);
   log.warn({ file, accessKeyId: generated.accessKeyId }, 'no API access key configured: generated one; its secret is in the file');
   return [generated];
 }

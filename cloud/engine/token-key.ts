@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSecretFileOnce } from './secret-file.ts';
 
 /**
  * The secret that signs nextTokens, kept in the data folder: a client paging across a restart keeps
@@ -20,18 +21,7 @@ export function loadTokenKey(dataDir: string): Buffer {
   const file = join(dataDir, TOKEN_KEY_FILE);
   const existing = readKey(file);
   if (existing) return existing;
-  mkdirSync(dataDir, { recursive: true });
-  // Written whole under a temporary name, then linked into place: link fails if another worker got there
-  // first, so no worker ever reads a half-written key, and the first key made is the one all keep.
-  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  writeFileSync(temporary, `${randomBytes(KEY_BYTES).toString('hex')}\n`, { mode: 0o600 });
-  try {
-    linkSync(temporary, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    unlinkSync(temporary);
-  }
+  createSecretFileOnce(file, `${randomBytes(KEY_BYTES).toString('hex')}\n`);
   const key = readKey(file);
   if (!key) throw new Error(badKeyFile(file));
   return key;
