@@ -1,6 +1,6 @@
 import { WEATHER_FIELD_TABLE } from '../../hardware/core/contract.ts';
 import { SERIES_PATHS, SERIES_QUANTITY_NAMES, SERIES_RANGE_NAMES, SERIES_RANGES, type SeriesQuantity, type SeriesRange } from './series-contract.ts';
-import { CHART_SPECS, STATION_CHARTS, type ChartName } from './weather-chart.ts';
+import { chartAttributes, CHART_SPECS, STATION_CHARTS, type ChartName } from './weather-chart.ts';
 import { escapeHtml, type TimeFormat } from './weather-format.ts';
 import { alertsHtml, badge, COMPARE_PATH, dayLine, lastReadingLine, readings, shell, stationPath } from './weather-html.ts';
 import type { WeatherPageSettings } from './weather-page-settings.ts';
@@ -39,8 +39,9 @@ function chartTitle(name: ChartName, range: SeriesRange): string {
 }
 
 function chartBox(name: ChartName, title: string): string {
+  const { unit, lines } = chartAttributes(name);
   return (
-    `<section class="card chart" data-chart="${name}"><h3>${escapeHtml(title)}</h3><div class="plot"></div>` +
+    `<section class="card chart" data-chart="${name}" data-unit="${escapeHtml(unit)}" data-lines="${escapeHtml(JSON.stringify(lines))}"><h3>${escapeHtml(title)}</h3><div class="plot"></div>` +
     '<noscript><p class="nojs">The chart needs JavaScript; the latest readings above and the downloads below work without it.</p></noscript></section>'
   );
 }

@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 import uPlot from 'uplot';
 import type { ComparedSeries, StationSeries } from '../series-contract.ts';
-import { CHART_SPECS, compareColour, type StationChart } from '../weather-chart.ts';
+import type { ChartLine, StationChart } from '../weather-chart.ts';
 
 /**
  * uPlot options and data for each of the page's charts, from the series JSON. Colours come from the
@@ -151,46 +151,55 @@ function base(frame: Frame, theme: Theme, series: uPlot.Series[], y: Partial<uPl
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 const decimals = (digits: number) => (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : v.toFixed(digits));
 
+/** How a chart looks, as the server wrote it on the chart's container (weather-chart.ts). */
+export interface Look {
+  unit: string;
+  lines: ChartLine[];
+}
+
 /** A station chart's options and data, from a station series. */
-export function stationChart(name: StationChart, series: StationSeries, frame: Frame, theme: Theme): { options: uPlot.Options; data: ChartData } {
+export function stationChart(name: StationChart, series: StationSeries, look: Look, frame: Frame, theme: Theme): { options: uPlot.Options; data: ChartData } {
   const col = (key: string): Column => series.columns[key] ?? series.time.map(() => null);
   const from = seconds(series.from);
   const to = seconds(series.to);
   const rows = (columns: Column[]) => alignRows(series.time, columns, series.bucketSeconds, from, to);
-  const c = (k: number) => theme.colour(CHART_SPECS[name].lines[k]!.colour);
-  const unit = CHART_SPECS[name].unit;
+  const c = (k: number) => theme.colour(look.lines[k]?.colour ?? '--text');
+  const label = (k: number) => look.lines[k]?.label ?? '';
+  const dash = (k: number) => (look.lines[k]?.dashed ? { dash: [6, 4] } : {});
+  const unit = look.unit;
   const value = (digits: number) => (u: uPlot, v: number | null) => `${decimals(digits)(u, v)}${v === null || v === undefined ? '' : ` ${unit}`}`;
   switch (name) {
     case 'temperature': {
-      const band = c(1);
       const options = base(frame, theme, [
-        line('air low', band, { width: 1, value: value(1) }),
-        line('air high', band, { width: 1, value: value(1) }),
-        line('air mean', c(0), { value: value(1) }),
-        line('ground mean', c(2), { dash: [6, 4], value: value(1) }),
+        line(label(0), c(0), { width: 1, value: value(1) }),
+        line(label(1), c(1), { width: 1, value: value(1) }),
+        line(label(2), c(2), { value: value(1), ...dash(2) }),
+        line(label(3), c(3), { value: value(1), ...dash(3) }),
       ]);
-      options.bands = [{ series: [2, 1], fill: band }];
+      options.bands = [{ series: [2, 1], fill: c(1) }];
       return { options, data: rows([col('ambient_temperature_min'), col('ambient_temperature_max'), col('ambient_temperature_mean'), col('ground_temperature_mean')]) };
     }
     case 'humidity':
-      return { options: base(frame, theme, [line('humidity', c(0), { value: value(0) })]), data: rows([col('humidity_mean')]) };
+      return { options: base(frame, theme, [line(label(0), c(0), { value: value(0) })]), data: rows([col('humidity_mean')]) };
     case 'pressure':
-      return { options: base(frame, theme, [line('pressure', c(0), { value: value(1) })]), data: rows([col('air_pressure_mean')]) };
+      return { options: base(frame, theme, [line(label(0), c(0), { value: value(1) })]), data: rows([col('air_pressure_mean')]) };
     case 'wind':
       return {
-        options: base(frame, theme, [line('mean wind', c(0), { value: value(0) }), line('strongest gust', c(1), { width: 1.5, value: value(0) })]),
+        options: base(frame, theme, [line(label(0), c(0), { value: value(0) }), line(label(1), c(1), { width: 1.5, value: value(0) })]),
         data: rows([col('wind_speed_mean'), col('wind_gust_speed_max')]),
       };
     case 'wind-direction':
-      return { options: directionOptions(frame, theme, c(0)), data: rows([col('wind_direction_mean')]) };
+      return { options: directionOptions(frame, theme, label(0), c(0)), data: rows([col('wind_direction_mean')]) };
     case 'rain': {
       const rain = series.rain;
       const options = base(frame, theme, [
-        { label: 'rain', stroke: c(0), fill: c(0), width: 0, paths: uPlot.paths.bars!({ size: [0.85, 64], align: 1 }), points: { show: false }, value: (u, v) => `${decimals(1)(u, v)}${v == null ? '' : ' mm'}` },
+        { label: label(0), stroke: c(0), fill: c(0), width: 0, paths: uPlot.paths.bars!({ size: [0.85, 64], align: 1 }), points: { show: false }, value: (u, v) => `${decimals(1)(u, v)}${v == null ? '' : ' mm'}` },
       ]);
       options.scales = { y: { range: (_u, _min, max) => [0, Math.max(1, max ?? 0) * 1.1] } };
       return { options, data: alignRows(rain.time, [rain.mm], rain.bucketSeconds, from, to) };
     }
+    default:
+      throw new Error(`this page has no chart called ${String(name)}`);
   }
 }
 
@@ -201,7 +210,7 @@ const COMPASS16 = ['N', 'NNE', 'NE', 'ENE', 'E', 'ESE', 'SE', 'SSE', 'S', 'SSW',
  * Wind direction as arrows along the time axis, each at the height of the bearing the wind came from
  * and pointing the way it blows; thinned to one arrow per 18 px so they stay apart on a phone.
  */
-function directionOptions(frame: Frame, theme: Theme, colour: string): uPlot.Options {
+function directionOptions(frame: Frame, theme: Theme, label: string, colour: string): uPlot.Options {
   const arrows: uPlot.Series.Points.Show = (u, seriesIdx, idx0, idx1) => {
     const ctx = u.ctx;
     const xs = u.data[0];
@@ -241,7 +250,7 @@ function directionOptions(frame: Frame, theme: Theme, colour: string): uPlot.Opt
   const options = base(
     frame,
     theme,
-    [{ label: 'from', stroke: colour, paths: () => null, points: { show: arrows }, value: (_u, v) => (v == null ? '—' : `${COMPASS16[Math.round((((v % 360) + 360) % 360) / 22.5) % 16]} (${Math.round(v)}°)`) }],
+    [{ label, stroke: colour, paths: () => null, points: { show: arrows }, value: (_u, v) => (v == null ? '—' : `${COMPASS16[Math.round((((v % 360) + 360) % 360) / 22.5) % 16]} (${Math.round(v)}°)`) }],
     { splits: () => [0, 90, 180, 270, 360], values: (_u, splits) => splits.map((s) => COMPASS4[Math.round(s / 90)] ?? '') },
   );
   options.scales = { y: { range: [0, 360] } };
@@ -249,8 +258,9 @@ function directionOptions(frame: Frame, theme: Theme, colour: string): uPlot.Opt
 }
 
 /** The compare chart: one line per station, named in the legend. */
-export function compareChart(series: ComparedSeries, frame: Frame, theme: Theme): { options: uPlot.Options; data: ChartData } {
-  const lines = series.stations.map((s, i) => line(s.stationId, theme.colour(compareColour(i)), { value: (u, v) => `${decimals(1)(u, v)}${v == null ? '' : ` ${series.unit}`}` }));
+export function compareChart(series: ComparedSeries, look: Look, frame: Frame, theme: Theme): { options: uPlot.Options; data: ChartData } {
+  const colour = (i: number) => theme.colour(look.lines[i % Math.max(1, look.lines.length)]?.colour ?? '--text');
+  const lines = series.stations.map((s, i) => line(s.stationId, colour(i), { value: (u, v) => `${decimals(1)(u, v)}${v == null ? '' : ` ${series.unit}`}` }));
   const data = alignRows(series.time, series.stations.map((s) => s.values), series.bucketSeconds, seconds(series.from), seconds(series.to));
   return { options: base(frame, theme, lines), data };
 }

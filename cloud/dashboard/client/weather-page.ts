@@ -2,9 +2,9 @@
 /// <reference lib="dom.iterable" />
 import './weather-page.css';
 import uPlot from 'uplot';
-import { comparedSeries, stationSeries } from '../series-contract.ts';
-import { STATION_CHARTS, type ChartName } from '../weather-chart.ts';
-import { compareChart, readTheme, stationChart, type ChartData, type Frame, type Theme } from './chart-options.ts';
+import type { ComparedSeries, StationSeries } from '../series-contract.ts';
+import type { ChartLine, StationChart } from '../weather-chart.ts';
+import { compareChart, readTheme, stationChart, type ChartData, type Frame, type Look, type Theme } from './chart-options.ts';
 import { enhanceCustomDownload } from './custom-download.ts';
 
 /**
@@ -49,17 +49,40 @@ function problem(boxes: HTMLElement[], message: string): void {
   }
 }
 
-async function load(url: string): Promise<unknown> {
+/**
+ * The series JSON from our own origin, whose routes build it with series-contract.ts's schemas. Only
+ * its outline is checked here: bundling zod would make the script 520 kB instead of 70 kB, a lot for
+ * a phone on a farm's connection, to re-check what the server already parsed.
+ */
+async function load<T extends { time: number[] }>(url: string, key: 'columns' | 'stations'): Promise<T> {
   const response = await fetch(url, { headers: { accept: 'application/json' } });
   if (!response.ok) throw new Error(`the server answered ${response.status}`);
-  return response.json();
+  const json = (await response.json()) as Partial<Record<string, unknown>> | null;
+  if (!json || !Array.isArray(json.time) || typeof json.from !== 'string' || typeof json.to !== 'string' || typeof json[key] !== 'object' || json[key] === null) {
+    throw new Error('the server sent something that is not a series');
+  }
+  return json as unknown as T;
 }
 
-function boxes(root: HTMLElement, names: readonly ChartName[]): Array<{ name: ChartName; box: HTMLElement; plot: HTMLElement }> {
-  return names.flatMap((name) => {
-    const box = root.querySelector<HTMLElement>(`[data-chart="${name}"]`);
-    const plot = box?.querySelector<HTMLElement>('.plot');
-    return box && plot ? [{ name, box, plot }] : [];
+interface Box {
+  name: string;
+  box: HTMLElement;
+  plot: HTMLElement;
+  look: Look;
+}
+
+/** The chart containers the server rendered, each with its lines' colours and labels. */
+function boxes(root: HTMLElement): Box[] {
+  return [...root.querySelectorAll<HTMLElement>('[data-chart]')].flatMap((box) => {
+    const plot = box.querySelector<HTMLElement>('.plot');
+    if (!plot) return [];
+    let lines: ChartLine[] = [];
+    try {
+      lines = JSON.parse(box.dataset.lines ?? '[]') as ChartLine[];
+    } catch {
+      // Drawn in the text colour then; the values are still right.
+    }
+    return [{ name: box.dataset.chart ?? '', box, plot, look: { unit: box.dataset.unit ?? '', lines } }];
   });
 }
 
@@ -69,20 +92,26 @@ async function start(): Promise<void> {
   if (!root) return;
   const theme = readTheme();
   const stationUrl = root.dataset.series;
-  const found = boxes(root, stationUrl ? STATION_CHARTS : ['compare']);
+  const found = boxes(root);
   try {
     if (stationUrl) {
-      const series = stationSeries.parse(await load(stationUrl));
-      for (const { name, box, plot } of found) if (name !== 'compare') drawn.push({ box, plot, build: (f, t) => stationChart(name, series, f, t) });
+      const series = await load<StationSeries>(stationUrl, 'columns');
+      for (const { name, box, plot, look } of found) if (name !== 'compare') drawn.push({ box, plot, build: (f, t) => stationChart(name as StationChart, series, look, f, t) });
     } else {
-      const series = comparedSeries.parse(await load(root.dataset.compare!));
-      for (const { box, plot } of found) drawn.push({ box, plot, build: (f, t) => compareChart(series, f, t) });
+      const series = await load<ComparedSeries>(root.dataset.compare!, 'stations');
+      for (const { box, plot, look } of found) drawn.push({ box, plot, build: (f, t) => compareChart(series, look, f, t) });
     }
   } catch (error) {
     problem(found.map((f) => f.box), `The chart data could not be loaded (${error instanceof Error ? error.message.split('\n')[0] : 'unknown problem'}). Reload the page to try again.`);
     return;
   }
-  for (const item of drawn) draw(item, theme);
+  for (const item of drawn) {
+    try {
+      draw(item, theme);
+    } catch (error) {
+      problem([item.box], `This chart could not be drawn (${error instanceof Error ? error.message : 'unknown problem'}).`);
+    }
+  }
 
   // Only redraw when a chart's width really changed: setSize keeps zoom and hover as they are.
   const observer = new ResizeObserver(() => {
