@@ -165,6 +165,8 @@ describe('the station page in Chromium', () => {
       expect(week.temperature).toBeGreaterThan(day.temperature!);
       expect(await page.locator('a[data-download="json"]').getAttribute('href')).toBe(`${SERIES_PATHS.download('north_field', 'json')}?range=7d`);
       expect(w.seriesRequests.some((u) => u.endsWith(`${SERIES_PATHS.station('north_field')}?range=7d`))).toBe(true);
+      // The README's picture (docs/weather-page.png is a copy): the week's charts.
+      await page.locator('.charts').screenshot({ path: `${ARTIFACTS}/weather-readme.png` });
 
       await Promise.all([page.waitForURL(/range=30d/), page.locator('a[data-range="30d"]').click()]);
       await drawnPoints(page, STATION_CHARTS);
