@@ -174,6 +174,20 @@ describe('the station page in Chromium', () => {
       // A desktop gets a grid of charts, not one column down half the page.
       const boxes = await page.locator('[data-chart]').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().top));
       expect(new Set(boxes).size).toBeLessThan(boxes.length);
+
+      // Hovering shows the values under the cursor in the legend.
+      const over = page.locator('[data-chart="humidity"] .u-over');
+      const box = (await over.boundingBox())!;
+      // (85%: inside the 8 days of data in the 30-day range.)
+      await page.mouse.move(box.x + box.width * 0.85, box.y + box.height / 2);
+      await expect.poll(() => page.locator('[data-chart="humidity"] .u-series:nth-child(2) .u-value').textContent(), { timeout: STEP_MS }).toMatch(/^\d+ %$/);
+
+      // The charts follow the window: each canvas keeps the width of its box as the window narrows.
+      const widths = () => page.locator('[data-chart="humidity"]').evaluate((b) => [b.querySelector('canvas')!.getBoundingClientRect().width, b.querySelector('.plot')!.clientWidth]);
+      const [wide] = await widths();
+      await page.setViewportSize({ width: 480, height: 900 });
+      await expect.poll(async () => { const [canvas, plot] = await widths(); return Math.abs(canvas! - plot!) <= 2 && canvas! < wide! ? 'fits' : `${canvas} in ${plot}`; }, { timeout: STEP_MS }).toBe('fits');
+      expect(await scrollWidth(page)).toBeLessThanOrEqual(480);
     });
   }, TEST_MS);
 
