@@ -141,6 +141,8 @@ function base(frame: Frame, theme: Theme, series: uPlot.Series[], y: Partial<uPl
     width: frame.width,
     height: frame.height,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), frame.timeZone),
+    // Room on the right for half of the last time label ("Dec 2026"), which is centred on its tick.
+    padding: [10, 32, 0, 0],
     cursor: { drag: { x: true, y: false } },
     legend: { show: true, live: true },
     series: [{ label: 'time', value: hoverTime(frame.timeZone) }, ...series],

@@ -215,6 +215,10 @@ describe('the station page in Chromium', () => {
       expect(width).toBeGreaterThan(250);
       expect(width).toBeLessThanOrEqual(360);
       await page.screenshot({ path: `${ARTIFACTS}/weather-station-360.png`, fullPage: true });
+      await page.goto(`${base}/stations/north_field?range=1y`);
+      await drawnPoints(page, STATION_CHARTS);
+      expect(await scrollWidth(page)).toBeLessThanOrEqual(360);
+      await page.locator('.charts').screenshot({ path: `${ARTIFACTS}/weather-charts-360-1y.png` });
     });
   }, TEST_MS);
 
