@@ -27,7 +27,9 @@ const drawn: Drawn[] = [];
 
 function frameOf(plot: HTMLElement): Frame {
   const width = Math.max(240, Math.floor(plot.clientWidth));
-  return { width, height: Math.round(Math.min(320, Math.max(200, width * 0.5))), timeZone: document.body.dataset.timeZone || 'UTC' };
+  // The compare chart has the page to itself, so it may be taller.
+  const tallest = plot.closest('[data-chart="compare"]') ? 480 : 320;
+  return { width, height: Math.round(Math.min(tallest, Math.max(200, width * 0.5))), timeZone: document.body.dataset.timeZone || 'UTC' };
 }
 
 function draw(item: Drawn, theme: Theme): void {

@@ -244,6 +244,8 @@ describe('the station page in Chromium', () => {
       const { compare } = await drawnPoints(page, ['compare']);
       expect(compare).toBe(sent.stations.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0));
       expect(compare).toBeGreaterThan(0);
+      // One chart, the page's whole width (not a lone cell of the grid).
+      expect(await page.locator('[data-chart="compare"] canvas').evaluate((c) => c.getBoundingClientRect().width)).toBeGreaterThan(1100);
       const legend = await page.locator('[data-chart="compare"] .u-legend').textContent();
       for (const id of Object.keys(records)) expect(legend).toContain(id);
       expect(await page.locator('a[data-range="7d"]').getAttribute('aria-current')).toBe('true');
