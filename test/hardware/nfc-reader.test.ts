@@ -1,36 +1,64 @@
 /**
  * The NFC reader and the museum box on the real stack: Debian's pcscd with vsmartcard's vpcd driver,
- * nfc-pcsc, and play-sound running aplay on ALSA's null device. Virtual tags speak vpcd's TCP protocol.
- * pcscd's socket is fixed, so every pcscd-based test of the project lives in this one file.
+ * nfc-pcsc in the reader process, and play-sound running aplay on ALSA's null device. Virtual tags
+ * speak vpcd's TCP protocol. pcscd's socket is fixed, so every pcscd-based test of the project lives
+ * in this one file.
+ *
+ * Every pcsclite call runs in a reader process (ProcessNfcReader), never in this test process, so the
+ * test timeouts (vitest.config.ts: 30 s a test, 60 s a hook) keep firing even when a call hangs; the
+ * afterAll at the end kills any reader process a failed test left.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
 import { PCSCD_MISSING_HINT } from '../../hardware/nfc-diagnostics.ts';
-import { PcscNfcReader, type TagInfo } from '../../hardware/nfc-reader.ts';
+import { ProcessNfcReader, type ProcessNfcReaderOptions } from '../../hardware/nfc-process-reader.ts';
+import type { TagInfo } from '../../hardware/nfc-types.ts';
+import { parseSettings } from '../../hardware/core/config-file.ts';
 import { runBoxAssign } from '../../device/museum-assign.ts';
 import { MuseumBox } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
 import { museumSettings } from '../../device/museum-settings.ts';
 import { ensureBoxSounds } from '../../device/museum-sounds.ts';
+import { hardwareSettings, stationSettings } from '../../device/settings.ts';
+import { openStationHardware } from '../../device/station-hardware.ts';
+import { WeatherStation } from '../../device/weather-station.ts';
 import { HeldSound, writeWav } from '../fixtures/audio-files.ts';
 import { captureLog } from '../fixtures/captured-log.ts';
 import { alive, nextEvent } from '../fixtures/next-event.ts';
+import { MemorySink } from '../fixtures/record-sink.ts';
 import { TapSink } from '../fixtures/tap-sink.ts';
 import { freePortPair, Pcscd } from '../fixtures/pcscd.ts';
 import { VirtualTag } from '../fixtures/virtual-tag.ts';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const quiet = pino({ level: 'silent' });
+const stationSchema = z.object({ station: stationSettings.prefault({}), hardware: hardwareSettings.prefault({}) });
 const READER = 'ACS ACR122U PICC Interface';
 const SLOT0 = `${READER} 00 00`;
 const SLOT1 = `${READER} 00 01`;
 const BUZZER_OFF = 'ff00520000';
+/** For what the reader process reports: it starts through tsx and answers over IPC, so give it time on a loaded machine. */
+const WAIT = { timeout: 10_000 };
 const LED_PLAYING = 'ff00400f0400000000';
 
 let port: number;
 let pcscd: Pcscd;
 let dir: string;
+
+/** Every reader this file starts, so afterAll can kill a reader process a failed test left behind. */
+const readers: ProcessNfcReader[] = [];
+function processReader(options: ProcessNfcReaderOptions): ProcessNfcReader {
+  const reader = new ProcessNfcReader(options);
+  readers.push(reader);
+  return reader;
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hedgerow-pcsc-'));
@@ -40,6 +68,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const reader of readers) {
+    const pid = reader.pid;
+    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+  }
   await pcscd?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -47,12 +79,12 @@ afterAll(async () => {
 /** The next `event` whose payload passes `test`, or a timeout that names what was awaited. */
 const isReadBinary = (apdu: Buffer) => apdu[0] === 0xff && apdu[1] === 0xb0;
 
-describe('PcscNfcReader on pcscd + vpcd', () => {
+describe('the reader process on pcscd + vpcd', () => {
   const captured = captureLog();
-  let reader: PcscNfcReader;
+  let reader: ProcessNfcReader;
 
   beforeAll(async () => {
-    reader = new PcscNfcReader({ log: captured.log, retryMs: 200, noReaderHintMs: 60_000 });
+    reader = processReader({ log: captured.log, retryMs: 200, noReaderHintMs: 60_000 });
     const attached: string[] = [];
     const both = new Promise<void>((resolve) =>
       reader.on('attached', (name) => {
@@ -80,7 +112,7 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
     expect(await info.ndefTexts()).toEqual(['{"id":"347","audio":"violette.wav"}']);
     expect(tag.apdus.filter(isReadBinary).length).toBeGreaterThan(0);
     // vpcd refuses escape commands, so the buzzer goes off over the first tag's connection.
-    await vi.waitFor(() => expect(tag.apdus.map((a) => a.toString('hex'))).toContain(BUZZER_OFF), { timeout: 2000 });
+    await vi.waitFor(() => expect(tag.apdus.map((a) => a.toString('hex'))).toContain(BUZZER_OFF), WAIT);
     const removed = nextEvent<{ uid: string }>(reader, 'removed');
     await tag.remove();
     expect(await removed).toEqual({ reader: SLOT0, uid: '04a224e2c85e80' });
@@ -124,7 +156,7 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
     const detached = nextEvent(reader, 'detached');
     await pcscd.kill();
     await detached;
-    await vi.waitFor(() => expect(captured.text()).toContain(PCSCD_MISSING_HINT), { timeout: 3000 });
+    await vi.waitFor(() => expect(captured.text()).toContain(PCSCD_MISSING_HINT), WAIT);
     const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0);
     await pcscd.start();
     await attached;
@@ -147,7 +179,7 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
 describe('readerName', () => {
   it('uses only the reader it names and closes the others', async () => {
     const captured = captureLog();
-    const reader = new PcscNfcReader({ log: captured.log, readerName: '00 01' });
+    const reader = processReader({ log: captured.log, readerName: '00 01' });
     const attached: string[] = [];
     reader.on('attached', (name) => attached.push(name));
     try {
@@ -175,14 +207,14 @@ describe('no reader at start', () => {
     const modules = join(dir, 'modules');
     writeFileSync(modules, 'pn533_usb 20480 0 - Live 0x0\npn533 40960 1 pn533_usb, Live 0x0\n');
     await pcscd.kill();
-    const reader = new PcscNfcReader({ log: captured.log, retryMs: 150, noReaderHintMs: 300, modulesPath: modules });
+    const reader = processReader({ log: captured.log, retryMs: 150, noReaderHintMs: 300, modulesPath: modules });
     const empty = new Pcscd([]);
     try {
       await reader.start();
-      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining(PCSCD_MISSING_HINT)), { timeout: 2000 });
+      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining(PCSCD_MISSING_HINT)), WAIT);
 
       await empty.start();
-      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining('no NFC reader found yet')), { timeout: 3000 });
+      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining('no NFC reader found yet')), WAIT);
       const hint = captured.problems().find((p) => p.includes('no NFC reader found yet'))!;
       expect(hint).toContain('pn533_usb, pn533 are loaded and hold the ACR122U');
       expect(hint).toContain('/etc/modprobe.d/blacklist-pn533.conf');
@@ -204,7 +236,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
   const sink = new TapSink();
   const spawned: { file: string; pid: number }[] = [];
   let box: MuseumBox;
-  let reader: PcscNfcReader;
+  let reader: ProcessNfcReader;
   let folder: string;
   let unknownSound: string;
   const tags = {} as Record<'a' | 'b' | 'c' | 'stranger' | 'ndefOnly', VirtualTag>;
@@ -233,7 +265,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     );
     const sounds = await ensureBoxSounds(join(dir, 'sounds'));
     unknownSound = sounds.unknown;
-    reader = new PcscNfcReader({ log: captured.log, retryMs: 200 });
+    reader = processReader({ log: captured.log, retryMs: 200 });
     const player = new PlaySoundPlayer({ log: captured.log, device: 'null', onSpawn: (file, pid) => spawned.push({ file, pid: pid! }) });
     box = new MuseumBox({
       boxId: 'school-box',
@@ -274,7 +306,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     const proc = spawned.at(-1)!;
     expect(proc.file).toBe(join(folder, 'story-a.wav'));
     expect(alive(proc.pid)).toBe(true);
-    await vi.waitFor(() => expect(tags.a.apdus.map((a) => a.toString('hex'))).toContain(LED_PLAYING), { timeout: 2000 });
+    await vi.waitFor(() => expect(tags.a.apdus.map((a) => a.toString('hex'))).toContain(LED_PLAYING), WAIT);
 
     const removed = nextEvent(reader, 'removed');
     await tags.a.remove();
@@ -308,7 +340,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     await tags.a.place();
     expect((await playingA).file).toBe(join(folder, 'story-a.wav'));
     expect(await stoppedB).toMatchObject({ objectId: 'coin', outcome: 'stopped' });
-    await vi.waitFor(() => expect(alive(procB.pid)).toBe(false), { timeout: 2000 });
+    await vi.waitFor(() => expect(alive(procB.pid)).toBe(false), WAIT);
     const procA = spawned.at(-1)!;
     expect(procA.file).toBe(join(folder, 'story-a.wav'));
     expect(alive(procA.pid)).toBe(true);
@@ -367,7 +399,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     await tags.ndefOnly.place();
     expect(await playing).toMatchObject({ file: join(folder, 'violette.wav'), objectId: '347' });
     expect(spawned.at(-1)!.file).toBe(join(folder, 'violette.wav'));
-    await vi.waitFor(() => expect(sink.records.at(-1)).toMatchObject({ object_id: '347', event: 'finished' }), { timeout: 3000 });
+    await vi.waitFor(() => expect(sink.records.at(-1)).toMatchObject({ object_id: '347', event: 'finished' }), WAIT);
     const removed = nextEvent(reader, 'removed');
     await tags.ndefOnly.remove();
     await removed;
@@ -425,3 +457,178 @@ describe('hedgerow box assign on the real reader', () => {
     await tag.remove();
   });
 });
+
+describe('a pcsclite call that never returns: the reader process is killed and started again', () => {
+  /** Short enough for a test, long enough that a healthy vpcd call on a loaded machine never reaches it. */
+  const DEADLINE_MS = 3000;
+  const RECOVERY = { timeout: 25_000 };
+
+  async function weatherStation() {
+    const settings = parseSettings(stationSchema, { station: { id: 'beside-the-box', build: 'bme280' }, hardware: { mode: 'virtual' } }, 'test');
+    const hardware = await openStationHardware({ ...settings, log: quiet });
+    const sink = new MemorySink();
+    const station = new WeatherStation({ stationId: 'beside-the-box', intervalMs: 200, sensors: hardware.sensors, sink, log: quiet });
+    await station.start();
+    return { sink, close: async () => (await station.stop(), await hardware.close()) };
+  }
+
+  /** Counts event-loop turns: a blocked main thread would leave it still. */
+  function loopTurns() {
+    const turns = { count: 0 };
+    const timer = setInterval(() => turns.count++, 50);
+    return { turns, stop: () => clearInterval(timer) };
+  }
+
+  async function recovers(reader: ProcessNfcReader, uid: string): Promise<void> {
+    const good = new VirtualTag({ port, uid });
+    const tapped = nextEvent<TagInfo>(reader, 'tag', (tag) => tag.uid === uid, RECOVERY.timeout);
+    // A tag that is there before the new reader process attaches is read then; placed later, at the next poll.
+    await good.place();
+    expect((await tapped).uid).toBe(uid);
+    await good.remove();
+  }
+
+  it('a tag that answers the ATR but never its UID: the station keeps recording, the reader restarts, the next tap is read', { timeout: 60_000 }, async () => {
+    const captured = captureLog();
+    const station = await weatherStation();
+    const loop = loopTurns();
+    const reader = processReader({ log: captured.log, commandDeadlineMs: DEADLINE_MS, restartDelaysMs: [200] });
+    const bad = new VirtualTag({ port, uid: '04deadbeef0001', answers: 'atr-only' });
+    try {
+      const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0, RECOVERY.timeout);
+      await reader.start();
+      await attached;
+      const firstPid = reader.pid!;
+      await bad.place();
+      await vi.waitFor(() => expect(bad.apdus.map((a) => a.toString('hex'))).toContain('ffca000000'), WAIT);
+      const records = station.sink.records.length;
+      const turns = loop.turns.count;
+      await vi.waitFor(
+        () =>
+          expect(captured.problems()).toContain(
+            `NFC reader stopped answering (SCardTransmit hung for 3 s, UID read on ${SLOT0}): restarting the reader process; tags tapped meanwhile are missed`,
+          ),
+        RECOVERY,
+      );
+      // While the call hung, this process went on: the station wrote records and the event loop turned.
+      expect(station.sink.records.length).toBeGreaterThan(records);
+      expect(loop.turns.count).toBeGreaterThan(turns);
+      await vi.waitFor(() => expect(alive(firstPid)).toBe(false), WAIT);
+      await vi.waitFor(() => expect(reader.restarts).toBeGreaterThanOrEqual(1), RECOVERY);
+      await bad.remove();
+      await recovers(reader, '04600d00000001');
+      expect(reader.pid).not.toBe(firstPid);
+    } finally {
+      loop.stop();
+      await bad.remove();
+      await reader.stop();
+      await station.close();
+    }
+  });
+
+  it('an ACR122U whose tag answers nothing: the buzzer SCardControl hangs, the reader restarts, the next tap is read', { timeout: 60_000 }, async () => {
+    const captured = captureLog();
+    const loop = loopTurns();
+    const silent = new VirtualTag({ port, uid: '04deadbeef0002', answers: 'nothing' });
+    // On the reader before it attaches: the buzzer-off escape command goes to the silent tag.
+    await silent.place();
+    const reader = processReader({ log: captured.log, commandDeadlineMs: DEADLINE_MS, restartDelaysMs: [200] });
+    try {
+      await reader.start();
+      const turns = loop.turns.count;
+      await vi.waitFor(
+        () => expect(captured.problems()).toContainEqual(expect.stringContaining(`(SCardControl hung for 3 s, buzzer control on ${SLOT0}): restarting the reader process`)),
+        RECOVERY,
+      );
+      expect(loop.turns.count).toBeGreaterThan(turns);
+      await vi.waitFor(() => expect(reader.restarts).toBeGreaterThanOrEqual(1), RECOVERY);
+      await silent.remove();
+      await recovers(reader, '04600d00000002');
+    } finally {
+      loop.stop();
+      await silent.remove();
+      await reader.stop();
+    }
+  });
+
+  it('stop() kills a reader process wedged in a call instead of waiting for it', { timeout: 60_000 }, async () => {
+    const captured = captureLog();
+    const reader = processReader({ log: captured.log, commandDeadlineMs: 120_000 });
+    const bad = new VirtualTag({ port, uid: '04deadbeef0003', answers: 'atr-only' });
+    try {
+      const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0, RECOVERY.timeout);
+      await reader.start();
+      await attached;
+      const pid = reader.pid!;
+      await bad.place();
+      await vi.waitFor(() => expect(bad.apdus.map((a) => a.toString('hex'))).toContain('ffca000000'), WAIT);
+      await reader.stop();
+      expect(alive(pid)).toBe(false);
+      expect(captured.problems()).toContainEqual(expect.stringContaining('the reader process did not close its reader within 2 s (a pcsclite call hangs); killed it'));
+    } finally {
+      await bad.remove();
+    }
+  });
+});
+
+describe('hedgerow box on SIGINT while its reader process is wedged', () => {
+  /** The hard limit for the box to exit; systemd would SIGKILL after 20 s. */
+  const EXIT_LIMIT_MS = 15_000;
+
+  it('exits promptly, killing the reader process', { timeout: 120_000 }, async () => {
+    const folder = join(dir, 'collections', 'sigint');
+    mkdirSync(folder, { recursive: true });
+    writeWav(join(folder, 'bell.wav'));
+    writeFileSync(join(folder, 'manifest.yaml'), 'objects:\n  - { uid: "04000000000e01", title: Bell, audio: bell.wav }\n');
+    const config = join(dir, 'sigint-box.yaml');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        dataDir: join(dir, 'sigint-data'),
+        museum: { boxId: 'sigint-box', collection: folder, demo: false, reader: { mode: 'real', commandDeadline: '10m' }, audio: { mode: 'virtual' } },
+      }),
+    );
+    const box = spawn(process.execPath, [join(ROOT, 'bin/hedgerow.js'), '--config', config, '--log-format', 'json', 'box', '--no-uplink'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    box.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    box.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => box.once('exit', (code, signal) => resolve({ code, signal })));
+    // The hard timeout: whatever happens, this test does not leave the box running.
+    const killer = setTimeout(() => box.kill('SIGKILL'), 110_000);
+    const bad = new VirtualTag({ port, uid: '04deadbeef0004', answers: 'atr-only' });
+    try {
+      // The first run may build dist/ first.
+      const early = exited.then(({ code, signal }) => {
+        throw new Error(`the box exited (${signal ?? code}) before its reader attached:\n${output.slice(-3000)}`);
+      });
+      await Promise.race([vi.waitFor(() => expect(output).toContain(`NFC reader attached: ${SLOT0}`), { timeout: 90_000, interval: 200 }), early]);
+      early.catch(() => undefined);
+      const children = childrenOf(box.pid!);
+      expect(children.length).toBeGreaterThan(0);
+      await bad.place();
+      await vi.waitFor(() => expect(bad.apdus.map((a) => a.toString('hex'))).toContain('ffca000000'), WAIT);
+      const sent = Date.now();
+      box.kill('SIGINT');
+      const limit = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), EXIT_LIMIT_MS));
+      const result = await Promise.race([exited, limit]);
+      expect(result, `the box did not exit within ${EXIT_LIMIT_MS / 1000} s of SIGINT:\n${output.slice(-3000)}`).toEqual({ code: 0, signal: null });
+      expect(Date.now() - sent).toBeLessThan(EXIT_LIMIT_MS);
+      expect(output).toContain('stopping');
+      expect(output).toContain('did not close its reader within 2 s (a pcsclite call hangs); killed it');
+      for (const pid of children) expect(alive(pid)).toBe(false);
+    } finally {
+      clearTimeout(killer);
+      box.kill('SIGKILL');
+      await bad.remove();
+    }
+  });
+});
+
+/** The pids of a process's children, from /proc. */
+function childrenOf(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return text ? text.split(/\s+/).map(Number) : [];
+}
