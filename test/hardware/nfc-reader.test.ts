@@ -610,12 +610,10 @@ describe('hedgerow box on SIGINT while its reader process is wedged', () => {
       expect(children.length).toBeGreaterThan(0);
       await bad.place();
       await vi.waitFor(() => expect(bad.apdus.map((a) => a.toString('hex'))).toContain('ffca000000'), WAIT);
-      const sent = Date.now();
       box.kill('SIGINT');
       const limit = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), EXIT_LIMIT_MS));
       const result = await Promise.race([exited, limit]);
       expect(result, `the box did not exit within ${EXIT_LIMIT_MS / 1000} s of SIGINT:\n${output.slice(-3000)}`).toEqual({ code: 0, signal: null });
-      expect(Date.now() - sent).toBeLessThan(EXIT_LIMIT_MS);
       expect(output).toContain('stopping');
       expect(output).toContain('did not close its reader within 2 s (a pcsclite call hangs); killed it');
       for (const pid of children) expect(alive(pid)).toBe(false);
