@@ -109,7 +109,8 @@ export class ProcessNfcReader extends EventEmitter<NfcReaderEvents> implements N
     if ((await Promise.race([child.exited, grace])) === 'late') {
       this.options.log.warn(`NFC: the reader process did not close its reader within ${STOP_GRACE_MS / 1000} s (a pcsclite call hangs); killed it`);
       child.process.kill('SIGKILL');
-      await child.exited;
+      // A process in uninterruptible sleep (a USB reader wedged in the kernel) cannot even die: do not wait for ever.
+      await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     }
   }
 
@@ -139,7 +140,11 @@ export class ProcessNfcReader extends EventEmitter<NfcReaderEvents> implements N
     process.once('exit', orphanGuard);
     process_.stderr?.on('data', (chunk: Buffer) => (child.stderr = (child.stderr + chunk.toString()).slice(-STDERR_TAIL)));
     process_.on('message', (raw: unknown) => this.receive(child, raw));
-    process_.on('error', (error) => this.options.log.warn(`NFC: reader process: ${error.message}`));
+    process_.on('error', (error) => {
+      this.options.log.warn(`NFC: reader process: ${error.message}`);
+      // It never started (no pid): no exit event is sure to follow.
+      if (process_.pid === undefined) this.exited(child, error.message);
+    });
     process_.once('exit', (code, signal) => {
       process.off('exit', orphanGuard);
       this.exited(child, signal ?? `code ${code}`);
@@ -274,8 +279,8 @@ export class ProcessNfcReader extends EventEmitter<NfcReaderEvents> implements N
     }
     if (!this.running) return;
     if (!child.killedBecause) {
-      const last = child.stderr.trim().split('\n').at(-1);
-      this.options.log.warn(`NFC: the reader process ended (${how}${last ? `: ${last}` : ''}); restarting it`);
+      const why = stderrReason(child.stderr);
+      this.options.log.warn(`NFC: the reader process ended (${how}${why ? `: ${why}` : ''}); restarting it`);
     }
     if (Date.now() - child.startedAt > STABLE_MS) this.failuresInARow = 0;
     const delays = this.options.restartDelaysMs ?? DEFAULT_RESTART_DELAYS_MS;
@@ -307,6 +312,12 @@ export class ProcessNfcReader extends EventEmitter<NfcReaderEvents> implements N
       this.options.log.error({ err: error }, `NFC: a ${event} listener failed`);
     }
   }
+}
+
+/** The line of a crashed process's stderr that says why: the error line, not Node's version footer. */
+function stderrReason(stderr: string): string | undefined {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !/^Node\.js v/.test(line));
+  return lines.find((line) => /^\w*Error\b/.test(line)) ?? lines.at(-1);
 }
 
 function seconds(ms: number): string {

@@ -1,7 +1,9 @@
 /**
  * The NFC reader behind one interface: tags in and out as typed events. The real one runs on
  * nfc-pcsc and pcscd (ACR122U, ACR1252U or any PC/SC reader); hardware/virtual-nfc-reader.ts taps
- * virtual tags for `npm start` and unit tests. This is the only module that imports nfc-pcsc.
+ * virtual tags for `npm start` and unit tests. This is the only module that imports nfc-pcsc, and it
+ * runs only inside the reader process (hardware/nfc-reader-process.ts): a pcsclite call that never
+ * returns must not block the station, so the box talks to hardware/nfc-process-reader.ts instead.
  *
  * The reader loop must survive whatever is put on the reader and whatever happens to the reader:
  * every nfc-pcsc event handler catches, a tag that leaves mid-read is dropped quietly, a reader that

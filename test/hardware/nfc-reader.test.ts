@@ -8,38 +8,27 @@
  * test timeouts (vitest.config.ts: 30 s a test, 60 s a hook) keep firing even when a call hangs; the
  * afterAll at the end kills any reader process a failed test left.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
 import { PCSCD_MISSING_HINT } from '../../hardware/nfc-diagnostics.ts';
 import { ProcessNfcReader, type ProcessNfcReaderOptions } from '../../hardware/nfc-process-reader.ts';
 import type { TagInfo } from '../../hardware/nfc-types.ts';
-import { parseSettings } from '../../hardware/core/config-file.ts';
 import { runBoxAssign } from '../../device/museum-assign.ts';
 import { MuseumBox } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
 import { museumSettings } from '../../device/museum-settings.ts';
 import { ensureBoxSounds } from '../../device/museum-sounds.ts';
-import { hardwareSettings, stationSettings } from '../../device/settings.ts';
-import { openStationHardware } from '../../device/station-hardware.ts';
-import { WeatherStation } from '../../device/weather-station.ts';
 import { HeldSound, writeWav } from '../fixtures/audio-files.ts';
 import { captureLog } from '../fixtures/captured-log.ts';
 import { alive, nextEvent } from '../fixtures/next-event.ts';
-import { MemorySink } from '../fixtures/record-sink.ts';
 import { TapSink } from '../fixtures/tap-sink.ts';
 import { freePortPair, Pcscd } from '../fixtures/pcscd.ts';
 import { VirtualTag } from '../fixtures/virtual-tag.ts';
+import { describeReaderHangs } from './nfc-reader-hangs.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const quiet = pino({ level: 'silent' });
-const stationSchema = z.object({ station: stationSettings.prefault({}), hardware: hardwareSettings.prefault({}) });
 const READER = 'ACS ACR122U PICC Interface';
 const SLOT0 = `${READER} 00 00`;
 const SLOT1 = `${READER} 00 01`;
@@ -458,175 +447,4 @@ describe('hedgerow box assign on the real reader', () => {
   });
 });
 
-describe('a pcsclite call that never returns: the reader process is killed and started again', () => {
-  /** Short enough for a test, long enough that a healthy vpcd call on a loaded machine never reaches it. */
-  const DEADLINE_MS = 3000;
-  const RECOVERY = { timeout: 25_000 };
-
-  async function weatherStation() {
-    const settings = parseSettings(stationSchema, { station: { id: 'beside-the-box', build: 'bme280' }, hardware: { mode: 'virtual' } }, 'test');
-    const hardware = await openStationHardware({ ...settings, log: quiet });
-    const sink = new MemorySink();
-    const station = new WeatherStation({ stationId: 'beside-the-box', intervalMs: 200, sensors: hardware.sensors, sink, log: quiet });
-    await station.start();
-    return { sink, close: async () => (await station.stop(), await hardware.close()) };
-  }
-
-  /** Counts event-loop turns: a blocked main thread would leave it still. */
-  function loopTurns() {
-    const turns = { count: 0 };
-    const timer = setInterval(() => turns.count++, 50);
-    return { turns, stop: () => clearInterval(timer) };
-  }
-
-  async function recovers(reader: ProcessNfcReader, uid: string): Promise<void> {
-    const good = new VirtualTag({ port, uid });
-    const tapped = nextEvent<TagInfo>(reader, 'tag', (tag) => tag.uid === uid, RECOVERY.timeout);
-    // A tag that is there before the new reader process attaches is read then; placed later, at the next poll.
-    await good.place();
-    expect((await tapped).uid).toBe(uid);
-    await good.remove();
-  }
-
-  it('a tag that answers the ATR but never its UID: the station keeps recording, the reader restarts, the next tap is read', { timeout: 60_000 }, async () => {
-    const captured = captureLog();
-    const station = await weatherStation();
-    const loop = loopTurns();
-    const reader = processReader({ log: captured.log, commandDeadlineMs: DEADLINE_MS, restartDelaysMs: [200] });
-    const bad = new VirtualTag({ port, uid: '04deadbeef0001', answers: 'atr-only' });
-    try {
-      const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0, RECOVERY.timeout);
-      await reader.start();
-      await attached;
-      const firstPid = reader.pid!;
-      await bad.place();
-      await vi.waitFor(() => expect(bad.apdus.map((a) => a.toString('hex'))).toContain('ffca000000'), WAIT);
-      const records = station.sink.records.length;
-      const turns = loop.turns.count;
-      await vi.waitFor(
-        () =>
-          expect(captured.problems()).toContain(
-            `NFC reader stopped answering (SCardTransmit hung for 3 s, UID read on ${SLOT0}): restarting the reader process; tags tapped meanwhile are missed`,
-          ),
-        RECOVERY,
-      );
-      // While the call hung, this process went on: the station wrote records and the event loop turned.
-      expect(station.sink.records.length).toBeGreaterThan(records);
-      expect(loop.turns.count).toBeGreaterThan(turns);
-      await vi.waitFor(() => expect(alive(firstPid)).toBe(false), WAIT);
-      await vi.waitFor(() => expect(reader.restarts).toBeGreaterThanOrEqual(1), RECOVERY);
-      await bad.remove();
-      await recovers(reader, '04600d00000001');
-      expect(reader.pid).not.toBe(firstPid);
-    } finally {
-      loop.stop();
-      await bad.remove();
-      await reader.stop();
-      await station.close();
-    }
-  });
-
-  it('an ACR122U whose tag answers nothing: the buzzer SCardControl hangs, the reader restarts, the next tap is read', { timeout: 60_000 }, async () => {
-    const captured = captureLog();
-    const loop = loopTurns();
-    const silent = new VirtualTag({ port, uid: '04deadbeef0002', answers: 'nothing' });
-    // On the reader before it attaches: the buzzer-off escape command goes to the silent tag.
-    await silent.place();
-    const reader = processReader({ log: captured.log, commandDeadlineMs: DEADLINE_MS, restartDelaysMs: [200] });
-    try {
-      await reader.start();
-      const turns = loop.turns.count;
-      await vi.waitFor(
-        () => expect(captured.problems()).toContainEqual(expect.stringContaining(`(SCardControl hung for 3 s, buzzer control on ${SLOT0}): restarting the reader process`)),
-        RECOVERY,
-      );
-      expect(loop.turns.count).toBeGreaterThan(turns);
-      await vi.waitFor(() => expect(reader.restarts).toBeGreaterThanOrEqual(1), RECOVERY);
-      await silent.remove();
-      await recovers(reader, '04600d00000002');
-    } finally {
-      loop.stop();
-      await silent.remove();
-      await reader.stop();
-    }
-  });
-
-  it('stop() kills a reader process wedged in a call instead of waiting for it', { timeout: 60_000 }, async () => {
-    const captured = captureLog();
-    const reader = processReader({ log: captured.log, commandDeadlineMs: 120_000 });
-    const bad = new VirtualTag({ port, uid: '04deadbeef0003', answers: 'atr-only' });
-    try {
-      const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0, RECOVERY.timeout);
-      await reader.start();
-      await attached;
-      const pid = reader.pid!;
-      await bad.place();
-      await vi.waitFor(() => expect(bad.apdus.map((a) => a.toString('hex'))).toContain('ffca000000'), WAIT);
-      await reader.stop();
-      expect(alive(pid)).toBe(false);
-      expect(captured.problems()).toContainEqual(expect.stringContaining('the reader process did not close its reader within 2 s (a pcsclite call hangs); killed it'));
-    } finally {
-      await bad.remove();
-    }
-  });
-});
-
-describe('hedgerow box on SIGINT while its reader process is wedged', () => {
-  /** The hard limit for the box to exit; systemd would SIGKILL after 20 s. */
-  const EXIT_LIMIT_MS = 15_000;
-
-  it('exits promptly, killing the reader process', { timeout: 120_000 }, async () => {
-    const folder = join(dir, 'collections', 'sigint');
-    mkdirSync(folder, { recursive: true });
-    writeWav(join(folder, 'bell.wav'));
-    writeFileSync(join(folder, 'manifest.yaml'), 'objects:\n  - { uid: "04000000000e01", title: Bell, audio: bell.wav }\n');
-    const config = join(dir, 'sigint-box.yaml');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        dataDir: join(dir, 'sigint-data'),
-        museum: { boxId: 'sigint-box', collection: folder, demo: false, reader: { mode: 'real', commandDeadline: '10m' }, audio: { mode: 'virtual' } },
-      }),
-    );
-    const box = spawn(process.execPath, [join(ROOT, 'bin/hedgerow.js'), '--config', config, '--log-format', 'json', 'box', '--no-uplink'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    box.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    box.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => box.once('exit', (code, signal) => resolve({ code, signal })));
-    // The hard timeout: whatever happens, this test does not leave the box running.
-    const killer = setTimeout(() => box.kill('SIGKILL'), 110_000);
-    const bad = new VirtualTag({ port, uid: '04deadbeef0004', answers: 'atr-only' });
-    try {
-      // The first run may build dist/ first.
-      const early = exited.then(({ code, signal }) => {
-        throw new Error(`the box exited (${signal ?? code}) before its reader attached:\n${output.slice(-3000)}`);
-      });
-      await Promise.race([vi.waitFor(() => expect(output).toContain(`NFC reader attached: ${SLOT0}`), { timeout: 90_000, interval: 200 }), early]);
-      early.catch(() => undefined);
-      const children = childrenOf(box.pid!);
-      expect(children.length).toBeGreaterThan(0);
-      await bad.place();
-      await vi.waitFor(() => expect(bad.apdus.map((a) => a.toString('hex'))).toContain('ffca000000'), WAIT);
-      box.kill('SIGINT');
-      const limit = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), EXIT_LIMIT_MS));
-      const result = await Promise.race([exited, limit]);
-      expect(result, `the box did not exit within ${EXIT_LIMIT_MS / 1000} s of SIGINT:\n${output.slice(-3000)}`).toEqual({ code: 0, signal: null });
-      expect(output).toContain('stopping');
-      expect(output).toContain('did not close its reader within 2 s (a pcsclite call hangs); killed it');
-      for (const pid of children) expect(alive(pid)).toBe(false);
-    } finally {
-      clearTimeout(killer);
-      box.kill('SIGKILL');
-      await bad.remove();
-    }
-  });
-});
-
-/** The pids of a process's children, from /proc. */
-function childrenOf(pid: number): number[] {
-  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-  return text ? text.split(/\s+/).map(Number) : [];
-}
+describeReaderHangs({ port: () => port, slot0: SLOT0, dir: () => dir, processReader });
