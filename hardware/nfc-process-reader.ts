@@ -105,12 +105,11 @@ export class ProcessNfcReader extends EventEmitter<NfcReaderEvents> implements N
     const child = this.child;
     if (!child) return;
     this.send(child, { type: 'stop' });
-    const grace = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), STOP_GRACE_MS).unref());
-    if ((await Promise.race([child.exited, grace])) === 'late') {
+    if (!(await within(child.exited, STOP_GRACE_MS))) {
       this.options.log.warn(`NFC: the reader process did not close its reader within ${STOP_GRACE_MS / 1000} s (a pcsclite call hangs); killed it`);
       child.process.kill('SIGKILL');
       // A process in uninterruptible sleep (a USB reader wedged in the kernel) cannot even die: do not wait for ever.
-      await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+      await within(child.exited, STOP_GRACE_MS);
     }
   }
 
@@ -311,6 +310,17 @@ export class ProcessNfcReader extends EventEmitter<NfcReaderEvents> implements N
     } catch (error) {
       this.options.log.error({ err: error }, `NFC: a ${event} listener failed`);
     }
+  }
+}
+
+/** True when `promise` settles within `ms`; the timer is cleared either way, so it never holds up the process's exit. */
+async function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
