@@ -17,7 +17,7 @@ import { buildDir, distDir, sourceStamp } from './source-stamp.js';
  * Entry points, named by the file's base name: a module run as its own process or worker finds its
  * compiled sibling under that name (cloud/engine/code-location.ts), and lazy import()s become chunks.
  */
-const ENTRY_POINTS = ['bin/cli.ts', 'cloud/storage/sqlite-query-process.ts', 'cloud/engine/activities/lambda-worker.js'];
+const ENTRY_POINTS = ['bin/cli.ts', 'cloud/storage/sqlite-query-process.ts', 'cloud/engine/activities/lambda-worker.js', 'hardware/nfc-reader-process.ts'];
 /** The weather page's browser script and stylesheet, built beside the entries (cloud/dashboard/weather-assets.ts serves them). */
 const BROWSER_BUNDLE = JSON.parse(readFileSync(fileURLToPath(new URL('../cloud/dashboard/client/bundle.json', import.meta.url)), 'utf8'));
 /**
