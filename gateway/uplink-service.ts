@@ -40,6 +40,21 @@ export interface UplinkServiceOptions {
   now?: () => number;
   sleep?: Sleep;
   random?: () => number;
+  /** Told about sessions and deliveries, e.g. Home Assistant discovery (gateway/home-assistant.ts). */
+  observer?: UplinkObserver;
+}
+
+/** What another part may see of the drain: it publishes beside it, never instead of it. */
+export interface UplinkObserver {
+  /** A session came up (after the uplink's own "online" state). */
+  connected(session: UplinkSession): void;
+  /** The session is gone. */
+  disconnected(): void;
+  /**
+   * An envelope is about to be published, its records still in `body`: return what to run after its
+   * PUBACK, or undefined. Called on the drain's hot path, so it must be cheap for envelopes it ignores.
+   */
+  sending(envelope: StampedEnvelope): (() => void) | undefined;
 }
 
 /**
@@ -143,8 +158,10 @@ export class UplinkService implements Extension {
       this.session = session;
       this.setState('online');
       log.info(`uplink connected to ${publicBrokerUrl(settings.url)} with ${connector.kind} (${session.protocol})`);
+      this.options.observer?.connected(session);
       const { refused } = await this.drain(session);
       this.session = undefined;
+      this.options.observer?.disconnected();
       // Stamped envelopes not sent yet stay in the outbox, where the next session re-reads them first.
       this.ready = [];
       this.flushAcks();
@@ -196,6 +213,7 @@ export class UplinkService implements Extension {
       // reads them back from the outbox, so a large window does not hold every record twice.
       const { id, messageId, topic } = envelope;
       this.unpublished.delete(id);
+      const delivered = this.options.observer?.sending(envelope);
       const payload = encodeEnvelope(envelope, this.now());
       envelope.body = '';
       inFlight.add(id);
@@ -207,6 +225,7 @@ export class UplinkService implements Extension {
           inFlight.delete(id);
           inFlightBytes -= size;
           this.queueAck(id);
+          delivered?.();
           this.wake();
         },
         (error: unknown) => {
