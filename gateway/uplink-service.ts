@@ -3,6 +3,7 @@ import type { Extension } from '../hardware/core/extension.ts';
 import { IOT_CORE, topics } from '../hardware/core/contract.ts';
 import { Backoff } from './backoff.ts';
 import { encodeEnvelope } from './envelope.ts';
+import { StationMetrics } from './metrics.ts';
 import type { StampedEnvelope } from './envelope.ts';
 import type { Outbox, StampCursor } from './outbox.ts';
 import { PublishRate, realSleep } from './publish-rate.ts';
@@ -83,12 +84,15 @@ export class UplinkService implements Extension {
   private since: number;
   private lastError: string | null = null;
   private readonly statusTopic: string;
+  /** Publishes and PUBACK times, beside the outbox's own totals; sent in the status message. */
+  readonly metrics: StationMetrics;
 
   constructor(private readonly options: UplinkServiceOptions) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? realSleep;
     this.since = this.now();
     this.statusTopic = topics.status(options.settings.app, options.thing);
+    this.metrics = new StationMetrics({ outbox: options.outbox, state: () => this.state });
   }
 
   async start(): Promise<void> {
@@ -220,8 +224,11 @@ export class UplinkService implements Extension {
       // UTF-16 length: the byte count for the ASCII JSON that records almost always are.
       const size = payload.length;
       inFlightBytes += size;
+      const publishedAt = this.now();
+      this.metrics.published();
       session.publish(topic, payload).then(
         () => {
+          this.metrics.acknowledged(this.now() - publishedAt);
           inFlight.delete(id);
           inFlightBytes -= size;
           this.queueAck(id);
@@ -351,7 +358,9 @@ export class UplinkService implements Extension {
   }
 
   private async publishStatus(session: UplinkSession): Promise<void> {
-    const status = this.status();
+    // Metrics first: status() then reads the outbox at the same moment, so both show the same depth.
+    const metrics = await this.metrics.compact();
+    const status = { ...this.status(), metrics };
     writeStatusFile(this.options.outbox().path, status, this.options.log);
     await session.publish(this.statusTopic, JSON.stringify(status), { retain: true });
   }

@@ -248,5 +248,7 @@ export const deviceStatus = z.object({
   droppedRecords: z.number().int().nonnegative(),
   retriedEnvelopes: z.number().int().nonnegative(),
   lastError: z.string().nullable(),
+  /** The station's metrics (gateway/metrics.ts) as Prometheus name -> value; absent from the last will. */
+  metrics: z.record(z.string(), z.number()).optional(),
 });
 export type DeviceStatus = z.output<typeof deviceStatus>;
