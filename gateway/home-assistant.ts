@@ -201,8 +201,10 @@ export class HomeAssistantDiscovery implements Extension, UplinkObserver {
   private publish(topic: string, payload: string): void {
     const session = this.session;
     if (!session) return;
-    // A lost connection rejects it; the next session publishes the configs and the state again.
-    session.publish(topic, payload, { retain: true }).catch((error: unknown) => {
+    // QoS 0: it takes no slot of the broker's Receive Maximum, which the drain fills (mqtt.js does not
+    // hold publishes back for it, and a broker disconnects a client that exceeds it). A lost connection
+    // loses at most these; the next session publishes the configs and the state again.
+    session.publish(topic, payload, { retain: true, qos: 0 }).catch((error: unknown) => {
       this.options.log.debug({ err: error, topic }, 'home assistant publish did not complete');
     });
   }

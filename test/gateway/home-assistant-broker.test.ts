@@ -3,11 +3,17 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerExtension } from '../../gateway/broker.ts';
 import { createGatewayExtensions } from '../../gateway/gateway.ts';
-import { RAIN_TOTAL_KEY } from '../../gateway/home-assistant.ts';
+import { HomeAssistantDiscovery, RAIN_TOTAL_KEY } from '../../gateway/home-assistant.ts';
+import { homeAssistantSettings } from '../../gateway/home-assistant-settings.ts';
+import { MqttConnector } from '../../gateway/mqtt-uplink.ts';
+import type { UplinkConnector } from '../../gateway/uplink.ts';
+import { UplinkService } from '../../gateway/uplink-service.ts';
 import { brokerSettings, gatewaySettings } from '../../gateway/settings.ts';
 import { Controller } from '../../hardware/core/controller.ts';
 import { topics, WEATHER_FIELDS } from '../../hardware/core/contract.ts';
-import { openTestOutbox, silent, tempDir } from './helpers/gateway-harness.ts';
+import { openTestOutbox, silent, tempDir, testUplinkSettings, weatherBatch } from './helpers/gateway-harness.ts';
+import { Mosquitto } from './helpers/mosquitto.ts';
+import { Collector } from './helpers/subscriber.ts';
 import { mqttSensorDiscovery } from './home-assistant-schema.ts';
 
 // A station with homeAssistant.enabled against the embedded aedes broker, reached through a TCP
@@ -154,5 +160,67 @@ describe('Home Assistant discovery through a real broker', () => {
     const haBefore = ha.messages.length;
     await until(() => watcher.messages.slice(before).some((m) => m.body.state === 'online'), 'the station back online');
     await until(() => ha.messages.slice(haBefore).some((m) => m.topic === topics.weatherLatest(thing) && m.body.ts === t0 + 1000), 'the state again after reconnecting');
+  });
+});
+
+/** Wraps a connector's sessions to track the QoS 1 publishes awaiting PUBACK, as MQTT 5's Receive Maximum counts them. */
+function countingConnector(inner: UplinkConnector): { connector: UplinkConnector; peak: () => number; receiveMaximum: () => number | undefined } {
+  let outstanding = 0;
+  let peak = 0;
+  let receiveMaximum: number | undefined;
+  const connector: UplinkConnector = {
+    kind: inner.kind,
+    async connect(will) {
+      const session = await inner.connect(will);
+      receiveMaximum = session.receiveMaximum;
+      return {
+        receiveMaximum: session.receiveMaximum,
+        protocol: session.protocol,
+        closed: session.closed,
+        end: () => session.end(),
+        publish(topic, payload, options) {
+          if ((options?.qos ?? 1) === 0) return session.publish(topic, payload, options);
+          outstanding += 1;
+          peak = Math.max(peak, outstanding);
+          return session.publish(topic, payload, options).finally(() => (outstanding -= 1));
+        },
+      };
+    },
+  };
+  return { connector, peak: () => peak, receiveMaximum: () => receiveMaximum };
+}
+
+describe('Home Assistant discovery beside a full drain window', () => {
+  it("never adds to the QoS 1 publishes awaiting PUBACK beyond the broker's Receive Maximum", async () => {
+    // Receive Maximum 5: the drain uses 4 slots and the status the fifth. MQTT 5 (4.9) forbids a
+    // client more unacknowledged QoS 1 publishes than that, and mqtt.js does not hold them back, so
+    // nine QoS 1 configs on top would break it (mosquitto tolerates it; other brokers disconnect, 0x93).
+    const broker = await Mosquitto.start({ receiveMaximum: 5 });
+    cleanups.push(() => broker.stop());
+    const temp = tempDir();
+    cleanups.push(temp.remove);
+    const outbox = openTestOutbox(temp.dir);
+    cleanups.push(() => outbox.close());
+    outbox.append(weatherBatch('field-3', 0, 300));
+    const uplink = testUplinkSettings({ url: broker.url, protocolVersion: 5, maxRecordsPerEnvelope: 1 });
+    const counting = countingConnector(new MqttConnector({ settings: uplink, clientId: `ha-window-${process.pid}`, log: silent }));
+    const homeAssistant = new HomeAssistantDiscovery({
+      settings: homeAssistantSettings.parse({ enabled: true }),
+      thing: 'field-3',
+      statusTopic: topics.status('weather', 'field-3'),
+      log: silent,
+    });
+    const service = new UplinkService({ outbox: () => outbox, connector: counting.connector, settings: uplink, thing: 'field-3', log: silent, observer: homeAssistant });
+    const controller = new Controller([service, homeAssistant], silent);
+    const collector = await Collector.start(broker.url, 'dt/weather/+/reading');
+    cleanups.push(() => collector.stop());
+    await controller.start();
+    cleanups.push(() => controller.stop());
+    await collector.until(() => new Set(collector.records().map((r) => r.n)).size === 300);
+    const ha = await subscribe(broker.port, ['homeassistant/#', 'dt/weather/field-3/latest']);
+    await until(() => ha.messages.filter((m) => m.topic.startsWith('homeassistant/')).length === WEATHER_FIELDS.length, 'every discovery config');
+    await until(() => ha.messages.some((m) => m.topic === topics.weatherLatest('field-3') && m.body.ts === 1_700_000_000_000 + 299_000), 'the newest reading as state');
+    expect(counting.receiveMaximum()).toBe(5);
+    expect(counting.peak()).toBeLessThanOrEqual(5);
   });
 });
