@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../bin/hedgerow-settings.ts';
 import { discoveryConfigs, RAIN_TOTAL_KEY } from '../../gateway/home-assistant.ts';
 import { homeAssistantSettings } from '../../gateway/home-assistant-settings.ts';
 import { topics, WEATHER_FIELD_TABLE, WEATHER_FIELDS } from '../../hardware/core/contract.ts';
@@ -43,6 +44,12 @@ describe('Home Assistant discovery configs', () => {
       expect(payload.availability).toEqual([{ topic: statusTopic, value_template: expect.stringContaining("value_json.state == 'online'") }]);
       expect(payload.state_topic).toBe('dt/weather/field-1/latest');
     }
+  });
+
+  it('are off unless the config file turns them on (homeAssistant: in the one settings file)', () => {
+    expect(loadSettings(undefined).homeAssistant).toEqual({ enabled: false, discoveryPrefix: 'homeassistant' });
+    expect(loadSettings(undefined, { homeAssistant: { enabled: true, deviceName: 'Top field' } }).homeAssistant).toMatchObject({ enabled: true, deviceName: 'Top field' });
+    expect(() => loadSettings(undefined, { homeAssistant: { enable: true } })).toThrow(/enable/);
   });
 
   it('go under another discovery prefix when told, and refuse one with wildcards', () => {
