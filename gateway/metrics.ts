@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import type { Counter, Histogram, Registry } from 'prom-client';
 import type { ConnectionState } from '../hardware/core/contract.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -9,11 +9,16 @@ import type { Outbox } from './outbox.ts';
  * SQLite file), read when the metrics are collected; only what nothing else counts is counted here:
  * publishes and the time each waited for its PUBACK. They travel in the retained status message as a
  * compact `{ name: value }` object, since a station on a Pi serves no HTTP.
- *
- * prom-client is loaded with `load()`, after the uplink has come online, not at import: it costs a few
- * hundred milliseconds of start-up (measured 0.3 s here under load; more on a Pi Zero), which a
- * station restarting after a power cut should spend draining, not before its first connection.
  */
+
+// prom-client's index also loads its Pushgateway (http, https), cluster aggregator and process metrics:
+// 80-100 ms here at every station start (0.3 s under load, more on a Pi Zero), which slowed the
+// crash-loop test's 31 gateway starts by 0.8 s each. The station needs four classes, which load in 5 ms.
+const requireLib = createRequire(import.meta.url);
+const Registry = requireLib('prom-client/lib/registry') as typeof PromClient.Registry;
+const Counter = requireLib('prom-client/lib/counter') as typeof PromClient.Counter;
+const Gauge = requireLib('prom-client/lib/gauge') as typeof PromClient.Gauge;
+const Histogram = requireLib('prom-client/lib/histogram') as typeof PromClient.Histogram;
 
 /** PUBACKs take about a millisecond on a LAN and seconds over a congested mobile link. */
 const PUBACK_SECONDS_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10];
@@ -24,17 +29,12 @@ export interface StationMetricsSources {
 }
 
 export class StationMetrics {
-  readonly registry: Registry;
-  private readonly publishes: Counter;
+  readonly registry: PromClient.Registry;
+  private readonly publishes: PromClient.Counter;
   /** Bound to its (empty) label set: observe() then costs about 0.2 µs instead of 1.2 µs, on the drain's per-PUBACK path. */
-  private readonly pubackSeconds: ReturnType<Histogram['labels']>;
+  private readonly pubackSeconds: ReturnType<PromClient.Histogram['labels']>;
 
-  static async load(sources: StationMetricsSources): Promise<StationMetrics> {
-    return new StationMetrics(await import('prom-client'), sources);
-  }
-
-  constructor(client: typeof PromClient, sources: StationMetricsSources) {
-    const { Counter, Gauge, Histogram, Registry } = client;
+  constructor(sources: StationMetricsSources) {
     this.registry = new Registry();
     const registers = [this.registry];
     const stats = () => sources.outbox().stats();

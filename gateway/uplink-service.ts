@@ -84,15 +84,15 @@ export class UplinkService implements Extension {
   private since: number;
   private lastError: string | null = null;
   private readonly statusTopic: string;
-  /** Publishes and PUBACK times, beside the outbox's own totals; sent in the status message. Loaded at start. */
-  private metricsLoad: Promise<StationMetrics | undefined> | undefined;
-  private stationMetrics: StationMetrics | undefined;
+  /** Publishes and PUBACK times, beside the outbox's own totals; sent in the status message. */
+  private readonly metrics: StationMetrics;
 
   constructor(private readonly options: UplinkServiceOptions) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? realSleep;
     this.since = this.now();
     this.statusTopic = topics.status(options.settings.app, options.thing);
+    this.metrics = new StationMetrics({ outbox: options.outbox, state: () => this.state });
   }
 
   async start(): Promise<void> {
@@ -132,16 +132,6 @@ export class UplinkService implements Extension {
     );
   }
 
-  private loadMetrics(): Promise<StationMetrics | undefined> {
-    return StationMetrics.load({ outbox: this.options.outbox, state: () => this.state }).then(
-      (metrics) => (this.stationMetrics = metrics),
-      (error: unknown) => {
-        this.options.log.warn({ err: error }, 'uplink metrics unavailable (prom-client did not load); the status message goes without them');
-        return undefined;
-      },
-    );
-  }
-
   private async run(): Promise<void> {
     const { settings, log, connector } = this.options;
     const backoff = new Backoff(settings.reconnectMin, settings.reconnectMax, this.options.random);
@@ -173,9 +163,6 @@ export class UplinkService implements Extension {
       this.setState('online');
       log.info(`uplink connected to ${publicBrokerUrl(settings.url)} with ${connector.kind} (${session.protocol})`);
       this.options.observer?.connected(session);
-      // prom-client loads once the first connection is up: its few hundred milliseconds of loading
-      // (synchronous, once begun) must not delay that connection; the first drain waits for it.
-      await (this.metricsLoad ??= this.loadMetrics());
       const { refused } = await this.drain(session);
       this.session = undefined;
       this.options.observer?.disconnected();
@@ -238,10 +225,10 @@ export class UplinkService implements Extension {
       const size = payload.length;
       inFlightBytes += size;
       const publishedAt = this.now();
-      this.stationMetrics?.published();
+      this.metrics.published();
       session.publish(topic, payload).then(
         () => {
-          this.stationMetrics?.acknowledged(this.now() - publishedAt);
+          this.metrics.acknowledged(this.now() - publishedAt);
           inFlight.delete(id);
           inFlightBytes -= size;
           this.queueAck(id);
@@ -372,8 +359,8 @@ export class UplinkService implements Extension {
 
   private async publishStatus(session: UplinkSession): Promise<void> {
     // Metrics first: status() then reads the outbox at the same moment, so both show the same depth.
-    const metrics = await this.stationMetrics?.compact();
-    const status = { ...this.status(), ...(metrics ? { metrics } : {}) };
+    const metrics = await this.metrics.compact();
+    const status = { ...this.status(), metrics };
     writeStatusFile(this.options.outbox().path, status, this.options.log);
     await session.publish(this.statusTopic, JSON.stringify(status), { retain: true });
   }
