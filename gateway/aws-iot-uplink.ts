@@ -92,10 +92,10 @@ class AwsIotSession implements UplinkSession {
     });
   }
 
-  publish(topic: string, payload: string | Buffer, options: { retain?: boolean } = {}): Promise<void> {
+  publish(topic: string, payload: string | Buffer, options: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {
     return this.pending.track((resolve, reject) => {
       this.client
-        .publish({ topicName: topic, payload, qos: 1, retain: options.retain ?? false })
+        .publish({ topicName: topic, payload, qos: options.qos ?? 1, retain: options.retain ?? false })
         .then((puback) => {
           const reason = puback?.reasonCode ?? 0;
           if (reason < FIRST_FAILURE_REASON) resolve();

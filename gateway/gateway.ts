@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { topics } from '../hardware/core/contract.ts';
 import { lazyExtension, type Extension } from '../hardware/core/extension.ts';
 import { awsIotConnectorOrNull } from './aws-iot-uplink.ts';
 import type { SdkLoader } from './aws-iot-uplink.ts';
+import { HomeAssistantDiscovery } from './home-assistant.ts';
 import { MqttConnector } from './mqtt-uplink.ts';
 import type { Outbox } from './outbox.ts';
 import { openOutbox } from './outbox-quarantine.ts';
@@ -121,6 +123,9 @@ export function createGatewayExtensions(settings: GatewaySettings, ctx: GatewayC
   if (settings.uplink.enabled) {
     const log = ctx.log.child({ part: 'uplink' });
     const clientId = settings.uplink.clientId ?? `hedgerow-${ctx.thing}`;
+    const homeAssistant = settings.homeAssistant.enabled
+      ? new HomeAssistantDiscovery({ settings: settings.homeAssistant, thing: ctx.thing, statusTopic: topics.status(settings.uplink.app, ctx.thing), log: ctx.log.child({ part: 'home-assistant' }), now: ctx.now })
+      : undefined;
     extensions.push(
       new UplinkService({
         outbox,
@@ -131,8 +136,11 @@ export function createGatewayExtensions(settings: GatewaySettings, ctx: GatewayC
         now: ctx.now,
         sleep: ctx.sleep,
         random: ctx.random,
+        observer: homeAssistant,
       }),
     );
+    // After the uplink, so it stops first and publishes nothing into a closing session.
+    if (homeAssistant) extensions.push(homeAssistant);
   }
   return extensions;
 }

@@ -116,9 +116,9 @@ class MqttSession implements UplinkSession {
     });
   }
 
-  publish(topic: string, payload: string | Buffer, options: { retain?: boolean } = {}): Promise<void> {
+  publish(topic: string, payload: string | Buffer, options: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {
     return this.pending.track((resolve, reject) => {
-      this.client.publish(topic, payload, { qos: 1, retain: options.retain ?? false }, (error) => {
+      this.client.publish(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false }, (error) => {
         if (!error) return resolve();
         const code = (error as { code?: unknown }).code;
         reject(typeof code === 'number' ? new PublishRefusedError(error.message, code) : error);

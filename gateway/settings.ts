@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { IOT_CORE, thingName } from '../hardware/core/contract.ts';
 import { duration } from '../device/settings.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelope.ts';
+import { homeAssistantSettings } from './home-assistant-settings.ts';
 
 /**
  * The gateway's sections of the config file: `outbox:`, `uplink:` and `broker:`. Every key has a
@@ -210,6 +211,8 @@ export const gatewaySettings = z
     outbox: outboxSettings.prefault({}),
     uplink: uplinkSettings.prefault({}),
     broker: brokerSettings.prefault({}),
+    /** Home Assistant MQTT discovery (gateway/home-assistant-settings.ts). Default off. */
+    homeAssistant: homeAssistantSettings.prefault({}),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import type { Extension } from '../hardware/core/extension.ts';
 import { IOT_CORE, topics } from '../hardware/core/contract.ts';
 import { Backoff } from './backoff.ts';
 import { encodeEnvelope } from './envelope.ts';
+import { StationMetrics } from './metrics.ts';
 import type { StampedEnvelope } from './envelope.ts';
 import type { Outbox, StampCursor } from './outbox.ts';
 import { PublishRate, realSleep } from './publish-rate.ts';
@@ -40,6 +41,21 @@ export interface UplinkServiceOptions {
   now?: () => number;
   sleep?: Sleep;
   random?: () => number;
+  /** Told about sessions and deliveries, e.g. Home Assistant discovery (gateway/home-assistant.ts). */
+  observer?: UplinkObserver;
+}
+
+/** What another part may see of the drain: it publishes beside it, never instead of it. */
+export interface UplinkObserver {
+  /** A session came up (after the uplink's own "online" state). */
+  connected(session: UplinkSession): void;
+  /** The session is gone. */
+  disconnected(): void;
+  /**
+   * An envelope is about to be published, its records still in `body`: return what to run after its
+   * PUBACK, or undefined. Called on the drain's hot path, so it must be cheap for envelopes it ignores.
+   */
+  sending(envelope: StampedEnvelope): (() => void) | undefined;
 }
 
 /**
@@ -68,12 +84,15 @@ export class UplinkService implements Extension {
   private since: number;
   private lastError: string | null = null;
   private readonly statusTopic: string;
+  /** Publishes and PUBACK times, beside the outbox's own totals; sent in the status message. */
+  private readonly metrics: StationMetrics;
 
   constructor(private readonly options: UplinkServiceOptions) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? realSleep;
     this.since = this.now();
     this.statusTopic = topics.status(options.settings.app, options.thing);
+    this.metrics = new StationMetrics({ outbox: options.outbox, state: () => this.state });
   }
 
   async start(): Promise<void> {
@@ -143,8 +162,10 @@ export class UplinkService implements Extension {
       this.session = session;
       this.setState('online');
       log.info(`uplink connected to ${publicBrokerUrl(settings.url)} with ${connector.kind} (${session.protocol})`);
+      this.options.observer?.connected(session);
       const { refused } = await this.drain(session);
       this.session = undefined;
+      this.options.observer?.disconnected();
       // Stamped envelopes not sent yet stay in the outbox, where the next session re-reads them first.
       this.ready = [];
       this.flushAcks();
@@ -196,17 +217,22 @@ export class UplinkService implements Extension {
       // reads them back from the outbox, so a large window does not hold every record twice.
       const { id, messageId, topic } = envelope;
       this.unpublished.delete(id);
+      const delivered = this.options.observer?.sending(envelope);
       const payload = encodeEnvelope(envelope, this.now());
       envelope.body = '';
       inFlight.add(id);
       // UTF-16 length: the byte count for the ASCII JSON that records almost always are.
       const size = payload.length;
       inFlightBytes += size;
+      const publishedAt = this.now();
+      this.metrics.published();
       session.publish(topic, payload).then(
         () => {
+          this.metrics.acknowledged(this.now() - publishedAt);
           inFlight.delete(id);
           inFlightBytes -= size;
           this.queueAck(id);
+          delivered?.();
           this.wake();
         },
         (error: unknown) => {
@@ -332,7 +358,9 @@ export class UplinkService implements Extension {
   }
 
   private async publishStatus(session: UplinkSession): Promise<void> {
-    const status = this.status();
+    // Metrics first: status() then reads the outbox at the same moment, so both show the same depth.
+    const metrics = await this.metrics.compact();
+    const status = { ...this.status(), metrics };
     writeStatusFile(this.options.outbox().path, status, this.options.log);
     await session.publish(this.statusTopic, JSON.stringify(status), { retain: true });
   }

@@ -11,9 +11,10 @@ export interface UplinkSession {
   readonly protocol: string;
   /**
    * QoS 1 publish (a string payload is sent as UTF-8). Resolves on a successful PUBACK (reason codes below 0x80, 0x10 "no matching
-   * subscribers" included); rejects on a failing PUBACK or when the connection goes.
+   * subscribers" included); rejects on a failing PUBACK or when the connection goes. With `qos: 0` it resolves once written: such
+   * a publish takes no slot of the broker's Receive Maximum, so a side channel (Home Assistant) cannot overfill the drain's window.
    */
-  publish(topic: string, payload: string | Buffer, options?: { retain?: boolean }): Promise<void>;
+  publish(topic: string, payload: string | Buffer, options?: { retain?: boolean; qos?: 0 | 1 }): Promise<void>;
   /** Settles (never rejects) when the connection is gone, with the reason if there was one. */
   readonly closed: Promise<Error | undefined>;
   /** Closes the connection; pending publishes reject. */

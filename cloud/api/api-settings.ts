@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { metricsSettings } from './metrics-settings.ts';
 
 /**
  * The REST API's part of the config file (`api:`). Every key has a default. Access keys come from this
@@ -43,6 +44,8 @@ export const apiSettings = z
       .object({ key: z.string().min(1).default('public'), value: z.string().min(1).default('true') })
       .strict()
       .prefault({}),
+    /** GET /metrics for Prometheus (cloud/api/metrics-settings.ts). Default on, without a token. */
+    metrics: metricsSettings.prefault({}),
   })
   .strict();
 

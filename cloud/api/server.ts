@@ -11,6 +11,7 @@ import { CONTENT_PATH_PREFIX, type ContentUrls } from './content-urls.ts';
 import { operationTable } from './operation-table.ts';
 import { DEFAULT_SIGNING_NAME, type Operation, type OperationContext } from './operations.ts';
 import { registerWeatherPage, type WeatherPageOptions } from '../dashboard/weather-routes.ts';
+import { registerMetricsRoute } from './metrics-route.ts';
 import { listPublicDatasets, registerPublicRoutes } from './public-routes.ts';
 import { verifyRequest } from './sigv4.ts';
 import { parseQuery, splitUrl, toWire, wireRequestOf } from './wire.ts';
@@ -123,6 +124,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   registerPublicRoutes(app, { engine, contentUrls: options.contentUrls, publicTag: settings.publicTag });
+  registerMetricsRoute(app, { engine, settings: settings.metrics });
   if (options.weatherPage) registerWeatherPage(app, { ...options.weatherPage, downloads: () => listPublicDatasets(engine, settings.publicTag), log, now });
 
   app.setNotFoundHandler(async (request) => {

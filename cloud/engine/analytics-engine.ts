@@ -7,6 +7,7 @@ import { DatasetContents } from './dataset-contents.ts';
 import { DatasetScheduler } from './dataset-scheduler.ts';
 import { Datasets } from './datasets.ts';
 import { Datastores } from './datastores.ts';
+import { EngineMetrics } from './engine-metrics.ts';
 import type * as E from './engine.ts';
 import { systemClock } from '../../hardware/core/clock.ts';
 import type { EngineClock, EngineContext } from './engine-context.ts';
@@ -91,6 +92,8 @@ export class AnalyticsEngine implements E.Engine, Extension {
       clock: o.clock ?? systemClock,
       newId: o.newId ?? randomUUID,
       contentUrl: o.contentUrl ?? defaultContentUrl,
+      // The ingest is built below, and a scrape comes only after start.
+      metrics: new EngineMetrics({ ingestStats: () => ingest.stats() }),
     };
     const lambdas = new LambdaHost({ dir: o.settings.lambdaDir, timeoutMs: o.settings.lambdaTimeoutMs, log: o.log });
     const things = new ThingRegistry(ctx);
@@ -223,6 +226,7 @@ export class AnalyticsEngine implements E.Engine, Extension {
   deleteTopicRule = async (i: { ruleName: string }) => this.p.rules.delete(i);
   listTopicRules = async (i: E.ListRequest) => this.p.rules.list(i);
   ingestStats = () => this.p.ingest.stats();
+  metrics = () => this.p.ctx.metrics;
 
   putThing = async (t: E.Thing) => this.p.things.put(t);
   describeThing = async (i: { thingName: string }) => this.p.things.describe(i);

@@ -127,6 +127,7 @@ export class Channels {
       }
     }
     await this.store(record.name, valid);
+    this.ctx.metrics.batchPut(valid.length, errors.length);
     return { batchPutMessageErrorEntries: errors };
   }
 
@@ -140,6 +141,7 @@ export class Channels {
     const accepted = await this.ctx.store.appendChannelMessages(channelName, messages, arrival);
     const fresh: Record<string, unknown>[] = [];
     for (let i = 0; i < messages.length; i += 1) if (accepted[i]) fresh.push(messages[i]!.value);
+    this.ctx.metrics.stored(channelName, fresh.length, messages.length);
     if (fresh.length > 0) await this.sink.ingest(channelName, fresh, arrival);
     return fresh.length;
   }

@@ -81,6 +81,7 @@ export class DatasetContents {
       scheduleTime,
     };
     await this.ctx.store.putContent(content);
+    this.ctx.metrics.datasetRun(dataset, 'CREATING');
     const run = this.afterDeltaRuns(dataset, definition)
       .then(() => this.execute(content, definition, redo))
       .finally(() => this.running.delete(run));
@@ -156,6 +157,7 @@ export class DatasetContents {
       return;
     }
     await this.ctx.store.putContent(content);
+    this.ctx.metrics.datasetRun(content.datasetName, content.state, ((content.completionTime ?? content.creationTime) - content.creationTime) / 1000);
     await this.prune(content.datasetName);
   }
 

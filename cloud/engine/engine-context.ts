@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../hardware/core/clock.ts';
 import type { ContentUrlBuilder } from './engine.ts';
+import type { EngineMetrics } from './engine-metrics.ts';
 import { InvalidRequestException } from './errors.ts';
 import type { CloudSettings } from '../settings.ts';
 import type { CloudStore, ResourceType, SizeStats } from '../storage/cloud-store.ts';
@@ -20,6 +21,8 @@ export interface EngineContext {
   clock: EngineClock;
   newId: () => string;
   contentUrl: ContentUrlBuilder;
+  /** Prometheus counters (GET /metrics). */
+  metrics: EngineMetrics;
 }
 
 const ARN_TYPES: Readonly<Record<ResourceType, string>> = {

@@ -7,6 +7,7 @@ import type * as datastores from '../model/datastores.ts';
 import type * as pipelines from '../model/pipelines.ts';
 import type * as rules from '../model/topic-rules.ts';
 import type * as things from '../model/things.ts';
+import type { EngineMetrics } from './engine-metrics.ts';
 
 /**
  * The engine's public surface: one method per IoT Analytics 2017-11-27 operation. The request and
@@ -181,6 +182,8 @@ export interface IngestStats {
   duplicates: number;
   /** Ours: envelopes refused because their deviceId is not the topic's thing (a station writing as another); also counted in rejected. */
   impersonations?: number;
+  /** Ours: rejected, split by reason (cloud/engine/engine-metrics.ts REFUSAL_REASONS). */
+  rejectedBy?: Record<string, number>;
   lastRejection?: { topic: string; reason: string; at: Date };
 }
 
@@ -243,6 +246,8 @@ export interface Engine {
   deleteTopicRule(input: TopicRuleByName): Promise<void>;
   listTopicRules(input: ListRequest): Promise<ListTopicRulesResponse>;
   ingestStats(): IngestStats;
+  /** Ours: the Prometheus counters that GET /metrics serves. */
+  metrics(): EngineMetrics;
 
   /** Ours: the registry deviceRegistryEnrich reads; things are also registered when they first publish. */
   putThing(thing: Thing): Promise<void>;

@@ -99,7 +99,8 @@ export class Pipelines implements MessageSink {
     if (missing.length > 0) throw new InvalidRequestException(`${operation}: ${missing.join(' and ')} do not exist; create them before the pipeline.`);
     const steps: ActivityStep[] = [];
     for (const activity of graph.ordered) {
-      const step = compileActivity(activity, { lambdas: this.services.lambdas, things: this.services.things, log: this.ctx.log });
+      const onFailure = (failed: string) => this.ctx.metrics.activityFailed(pipelineName, failed);
+      const step = compileActivity(activity, { lambdas: this.services.lambdas, things: this.services.things, log: this.ctx.log, onFailure });
       if (step) steps.push(step);
     }
     return { name: pipelineName, channelName: graph.channelName, datastoreName: graph.datastoreName, steps };
@@ -181,6 +182,7 @@ export class Pipelines implements MessageSink {
       if (out.length > 0) await this.services.writeDatastore(pipeline.datastoreName, out, arrival);
       return out.length;
     } catch (error) {
+      this.ctx.metrics.batchFailed(pipeline.name);
       this.ctx.log.error({ pipeline: pipeline.name, err: error, dropped: batch.length }, 'pipeline failed on a batch; the raw messages stay in the channel');
       return 0;
     }

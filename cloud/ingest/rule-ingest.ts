@@ -1,6 +1,7 @@
 import type { IngestStats } from '../engine/engine.ts';
 import type { EngineContext } from '../engine/engine-context.ts';
 import type { Channels } from '../engine/channels.ts';
+import type { RefusalReason } from '../engine/engine-metrics.ts';
 import { isEngineError } from '../engine/errors.ts';
 import type { ThingRegistry } from '../engine/thing-registry.ts';
 import { DeviceMismatchError, MAX_BATCH_MESSAGES, payloadMessages, topicMatches } from './topic-rule.ts';
@@ -26,6 +27,7 @@ const MISMATCH_MEMORY = 1_000;
 
 export class RuleIngest {
   private readonly counters: IngestStats & { impersonations: number } = { received: 0, accepted: 0, rejected: 0, duplicates: 0, impersonations: 0 };
+  private readonly rejectedBy: Partial<Record<RefusalReason, number>> = {};
   private lastWarn = -Infinity;
   private suppressed = 0;
   /** Per publishing thing: when its impersonation was last logged, and how many since. */
@@ -39,7 +41,7 @@ export class RuleIngest {
   ) {}
 
   stats(): IngestStats {
-    return { ...this.counters, ...(this.counters.lastRejection ? { lastRejection: { ...this.counters.lastRejection } } : {}) };
+    return { ...this.counters, rejectedBy: { ...this.rejectedBy }, ...(this.counters.lastRejection ? { lastRejection: { ...this.counters.lastRejection } } : {}) };
   }
 
   /** Topic filters the subscriber must hold: the enabled rules' and the status filter. */
@@ -60,7 +62,8 @@ export class RuleIngest {
     } catch (error) {
       if (error instanceof DeviceMismatchError) this.mismatch(topic, error);
       else if (!isEngineError(error)) this.ctx.log.error({ err: error, topic }, 'ingest failed on a message');
-      this.reject(topic, error instanceof Error ? error.message : String(error), error instanceof DeviceMismatchError);
+      const kind = error instanceof DeviceMismatchError ? 'impersonation' : isEngineError(error) ? 'payload' : 'internal';
+      this.reject(topic, error instanceof Error ? error.message : String(error), kind, kind === 'impersonation');
     }
   }
 
@@ -68,7 +71,7 @@ export class RuleIngest {
     for (const action of rule.actions) {
       const batchMode = action.batchMode ?? false;
       const parsed = payloadMessages(payload, batchMode, this.ctx.newId, topic);
-      for (const reason of parsed.rejected) this.reject(topic, reason);
+      for (const reason of parsed.rejected) this.reject(topic, reason, 'record');
       const messages = rule.where ? parsed.messages.filter((m) => rule.where!(m.value)) : parsed.messages;
       if (parsed.deviceId) await this.things.seen(parsed.deviceId, topic.split('/')[1] ?? '');
       for (let i = 0; i < messages.length; i += MAX_BATCH_MESSAGES) {
@@ -87,11 +90,11 @@ export class RuleIngest {
     try {
       body = JSON.parse(payload.toString('utf8'));
     } catch {
-      this.reject(`dt/${app}/${thing}/status`, 'the status payload is not JSON');
+      this.reject(`dt/${app}/${thing}/status`, 'the status payload is not JSON', 'status');
       return;
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      this.reject(`dt/${app}/${thing}/status`, 'the status payload must be a JSON object');
+      this.reject(`dt/${app}/${thing}/status`, 'the status payload must be a JSON object', 'status');
       return;
     }
     // The uplink's status names its thing (hardware/core/contract.ts deviceStatus): another thing's name is one station writing as another.
@@ -99,7 +102,7 @@ export class RuleIngest {
     if (typeof named === 'string' && named !== thing) {
       const error = new DeviceMismatchError(named, thing, "the status payload's thing");
       this.mismatch(`dt/${app}/${thing}/status`, error);
-      this.reject(`dt/${app}/${thing}/status`, error.message, true);
+      this.reject(`dt/${app}/${thing}/status`, error.message, 'impersonation', true);
       return;
     }
     await this.things.report(thing, app, body as Record<string, unknown>);
@@ -125,8 +128,9 @@ export class RuleIngest {
   }
 
   /** `logged`: the caller already logged this rejection its own way, so only count it. */
-  private reject(topic: string, reason: string, logged = false): void {
+  private reject(topic: string, reason: string, kind: RefusalReason, logged = false): void {
     this.counters.rejected += 1;
+    this.rejectedBy[kind] = (this.rejectedBy[kind] ?? 0) + 1;
     const at = this.ctx.clock.now();
     this.counters.lastRejection = { topic, reason, at: new Date(at) };
     if (logged) return;

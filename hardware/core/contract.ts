@@ -44,6 +44,8 @@ export const thingName = z.string().regex(THING_NAME, 'use 1-64 letters, digits,
 
 export const topics = {
   weatherReading: (stationId: string) => `dt/weather/${stationId}/reading`,
+  /** Retained: the newest reading the uplink delivered, for Home Assistant (gateway/home-assistant.ts). */
+  weatherLatest: (stationId: string) => `dt/weather/${stationId}/latest`,
   museumTap: (boxId: string) => `dt/museum/${boxId}/tap`,
   status: (app: string, thing: string) => `dt/${app}/${thing}/status`,
 } as const;
@@ -246,5 +248,7 @@ export const deviceStatus = z.object({
   droppedRecords: z.number().int().nonnegative(),
   retriedEnvelopes: z.number().int().nonnegative(),
   lastError: z.string().nullable(),
+  /** The station's metrics (gateway/metrics.ts) as Prometheus name -> value; absent from the last will. */
+  metrics: z.record(z.string(), z.number()).optional(),
 });
 export type DeviceStatus = z.output<typeof deviceStatus>;

@@ -14,6 +14,8 @@ export interface ActivityContext {
   log: Logger;
   /** Throw activity failures instead of logging them (RunPipelineActivity). */
   strict?: boolean;
+  /** Told when an activity drops messages it failed on (counted in /metrics). */
+  onFailure?: (activity: string) => void;
 }
 
 /**
@@ -36,7 +38,7 @@ export function compileActivity(activity: ParsedActivity, context: ActivityConte
     case 'math':
       return mathStep(activity.name, activity.spec.attribute, activity.spec.math);
     case 'lambda':
-      return lambdaStep(activity.name, activity.spec, context.lambdas, context.log, context.strict);
+      return lambdaStep(activity.name, activity.spec, context.lambdas, context.log, context.strict, context.onFailure);
     case 'deviceRegistryEnrich':
       return enrichStep(activity.name, 'registry', activity.spec, context.things);
     case 'deviceShadowEnrich':

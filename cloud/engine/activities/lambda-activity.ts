@@ -15,6 +15,7 @@ export function lambdaStep(
   host: LambdaHost,
   log: Logger,
   strict = false,
+  onFailure: (activity: string) => void = () => {},
 ): ActivityStep {
   host.resolve(spec.lambdaName);
   return {
@@ -29,6 +30,7 @@ export function lambdaStep(
           out.push(...checkResult(result, name));
         } catch (error) {
           if (strict || !(error instanceof LambdaError)) throw error;
+          onFailure(name);
           log.warn({ activity: name, lambda: spec.lambdaName, dropped: chunk.length, reason: error.message }, 'lambda activity failed; its messages were dropped');
         }
       }

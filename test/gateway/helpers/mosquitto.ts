@@ -20,6 +20,8 @@ export interface MosquittoOptions {
   /** Serve TLS with these server files and require a client certificate signed by `ca`. */
   mtls?: TlsFiles;
   port?: number;
+  /** mosquitto's max_inflight_messages, which it sends MQTT 5 clients as Receive Maximum. Default 0 (no limit). */
+  receiveMaximum?: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -44,7 +46,7 @@ export class Mosquitto {
     const dir = mkdtempSync(join(tmpdir(), 'hedgerow-mosquitto-'));
     const port = options.port ?? (await freePort());
     // Persistence keeps the test subscriber's session (and what was queued for it) across an outage.
-    const lines = ['user root', 'persistence true', `persistence_location ${dir}/`, 'max_queued_messages 1000000', 'max_inflight_messages 0', 'log_dest stderr', 'log_type error', 'per_listener_settings true', `listener ${port} 127.0.0.1`];
+    const lines = ['user root', 'persistence true', `persistence_location ${dir}/`, 'max_queued_messages 1000000', `max_inflight_messages ${options.receiveMaximum ?? 0}`, 'log_dest stderr', 'log_type error', 'per_listener_settings true', `listener ${port} 127.0.0.1`];
     if (options.user) {
       const passwords = join(dir, 'passwd');
       writeFileSync(passwords, '');
