@@ -22,12 +22,16 @@ export const seriesQuery = z.strictObject({ range: seriesRange.default(DEFAULT_S
 
 export const compareQuery = z.strictObject({ quantity: seriesQuantity, range: seriesRange.default(DEFAULT_SERIES_RANGE) });
 
-const instant = (name: string) =>
+/**
+ * A time, or a day. A day as `to` means the end of that day, so ?from=2026-01-01&to=2026-01-31 (what
+ * a date form sends as typed) includes 31 January, as a person means it; a time as `to` is exclusive.
+ */
+const instant = (name: 'from' | 'to') =>
   z
     .union([z.iso.datetime({ offset: true }), z.iso.date()], {
-      error: `${name} is an ISO 8601 time such as 2026-01-31T06:00:00Z, or a date such as 2026-01-31 (midnight UTC)`,
+      error: `${name} is an ISO 8601 time such as 2026-01-31T06:00:00Z, or a date such as 2026-01-31 (${name === 'from' ? 'its midnight' : 'the end of that day'}, UTC)`,
     })
-    .transform((text) => Date.parse(text));
+    .transform((text) => Date.parse(text) + (name === 'to' && !text.includes('T') ? DAY_MS : 0));
 
 export const downloadQuery = z.strictObject({ range: seriesRange.optional(), from: instant('from').optional(), to: instant('to').optional() });
 

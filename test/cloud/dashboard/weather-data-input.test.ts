@@ -66,7 +66,7 @@ const BAD: Array<[string, number, string]> = [
   [`${csv}?from=2024-06-01T00:00:00Z&to=2024-06-01T00:00:00Z`, 400, 'must be before to'],
   [`${csv}?from=0001-01-01T00:00:00Z&to=2024-01-01T00:00:00Z`, 400, 'before 1970'],
   [`${csv}?from=2024-01-01&to=9999-12-31`, 400, 'is in the future; leave to out'],
-  [`${csv}?from=2022-01-01&to=2024-01-01`, 400, 'at most 366 days; this asks for 730'],
+  [`${csv}?from=2022-01-01&to=2024-01-01`, 400, 'at most 366 days; this asks for 731'],
   [`${json}?from=yesterday`, 400, 'from is an ISO 8601 time such as 2026-01-31T06:00:00Z'],
   [`${json}?from=2024-02-30`, 400, 'from is an ISO 8601 time'],
   [`${json}?from=2024-05-01T00:00:00`, 400, 'from is an ISO 8601 time'],

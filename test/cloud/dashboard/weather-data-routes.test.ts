@@ -220,6 +220,10 @@ describe('downloads', () => {
     expect(body.records).toEqual([{ time: new Date(ts).toISOString(), ...fields, ambient_temperature: 1.3 }]);
     const all = JSON.parse((await app!.inject({ url: `${SERIES_PATHS.download('north_field', 'json')}?from=2023-12-31` })).body);
     expect(all.records.map((r: { ambient_temperature: number }) => r.ambient_temperature)).toEqual([1.3, 5, 0]);
+    // A day as `to` includes that day, as a date form sends it: 1 January from its midnight to the next.
+    const day = JSON.parse((await app!.inject({ url: `${SERIES_PATHS.download('north_field', 'json')}?from=2024-01-01&to=2024-01-01` })).body);
+    expect(day).toMatchObject({ from: '2024-01-01T00:00:00.000Z', to: '2024-01-02T00:00:00.000Z' });
+    expect(day.records).toHaveLength(3);
   });
 
   it('refuses a window with more records than a download holds, saying how many days to ask for', async () => {
