@@ -12,6 +12,7 @@ import { operationTable } from './operation-table.ts';
 import { DEFAULT_SIGNING_NAME, type Operation, type OperationContext } from './operations.ts';
 import { registerWeatherPage, type WeatherPageOptions } from '../dashboard/weather-routes.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
+import { registerWeatherData } from '../dashboard/weather-data-routes.ts';
 import { listPublicDatasets, registerPublicRoutes } from './public-routes.ts';
 import { verifyRequest } from './sigv4.ts';
 import { parseQuery, splitUrl, toWire, wireRequestOf } from './wire.ts';
@@ -126,6 +127,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerPublicRoutes(app, { engine, contentUrls: options.contentUrls, publicTag: settings.publicTag });
   registerMetricsRoute(app, { engine, settings: settings.metrics });
   if (options.weatherPage) registerWeatherPage(app, { ...options.weatherPage, downloads: () => listPublicDatasets(engine, settings.publicTag), log, now });
+  if (options.weatherPage) registerWeatherData(app, { ...options.weatherPage, log, now });
 
   app.setNotFoundHandler(async (request) => {
     // Like AWS's front door, an unsigned call learns nothing about which paths exist.

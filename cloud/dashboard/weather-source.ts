@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { WEATHER_FIELDS, type WeatherField } from '../../hardware/core/contract.ts';
 import { sqlIdentifier } from '../query/sql-tokenizer.ts';
+import { SERIES_QUANTITIES, type SeriesQuantity } from './series-contract.ts';
 
 /**
  * Where the weather page reads station data: the weather datastore, read-only. The interface keeps the
@@ -37,12 +38,32 @@ export interface ReadingBucket {
   gustMax: number | null;
 }
 
+/** One bucket of a chart's series: raw (unrounded) aggregates keyed `<quantity>_<aggregate>`, and `rainfall_sum`. */
+export interface SeriesBucket {
+  /** The slice [from + index·bucketMs, from + (index+1)·bucketMs). */
+  index: number;
+  values: Record<string, number | null>;
+}
+
+/** One raw record of a download, as the datastore holds it. */
+export interface StoredRecord {
+  ts: number;
+  values: Record<WeatherField, number | null>;
+  sensors: Record<string, string>;
+}
+
 export interface WeatherSource {
   /** Ids of the stations that ever reported, in order, at most `limit`. */
   stationIds(limit: number): Promise<string[]>;
   latest(stationId: string): Promise<LatestReading | undefined>;
   /** Buckets that hold at least one record with from <= ts < to; empty buckets are left out. */
   buckets(stationId: string, from: number, to: number, bucketMs: number): Promise<ReadingBucket[]>;
+  /** The chart aggregates of `quantities` (plus the rain sum) per bucket with a record in [from, to); empty buckets left out. */
+  series(stationId: string, from: number, to: number, bucketMs: number, quantities: readonly SeriesQuantity[]): Promise<SeriesBucket[]>;
+  /** How many records a station has in [from, to). */
+  countRecords(stationId: string, from: number, to: number): Promise<number>;
+  /** The station's records in [from, to), oldest first, read a slice at a time so a long download holds no lock. */
+  records(stationId: string, from: number, to: number): AsyncIterable<StoredRecord>;
   close(): Promise<void>;
 }
 
@@ -72,6 +93,45 @@ function parseSensors(value: unknown): Record<string, string> {
   } catch {
     return {};
   }
+}
+
+/** Aggregates the series SQL computes per bucket, keyed as the contract's columns. */
+export function seriesAggregates(quantities: readonly SeriesQuantity[]): string[] {
+  return [...quantities.flatMap((q) => SERIES_QUANTITIES[q].map((a) => `${q}_${a}`)), RAIN_SUM];
+}
+export const RAIN_SUM = 'rainfall_sum';
+/** Read slices of a download; a day is 288 records at the usual 5 minutes, 17,280 at the demo's 5 s. */
+const RECORD_SLICE_MS = 86_400_000;
+
+/**
+ * The SQL for one station's series over the weather view: one pass over the (device_id, ts) index.
+ * Wind direction is a vector mean of unit vectors (SQLite's math functions, which better-sqlite3
+ * builds in: SQLITE_ENABLE_MATH_FUNCTIONS), so 350° and 10° average to 0°, not 180°. A vane at rest
+ * points anywhere, so records with no wind add a zero vector; a bucket whose vectors sum to nothing
+ * (all calm, or directions that cancel) has no direction. The sums are taken once, in the inner
+ * query, and turned into an angle per bucket outside it. Exported so the benchmark runs this SQL raw.
+ */
+export function seriesSql(view: string, column: (name: string) => string, quantities: readonly SeriesQuantity[]): string {
+  const inner: string[] = ['CAST((ts - @from) / @bucket AS INTEGER) AS idx'];
+  const outer: string[] = ['idx'];
+  for (const q of quantities) {
+    const c = column(q);
+    for (const aggregate of SERIES_QUANTITIES[q]) {
+      const key = sqlIdentifier(`${q}_${aggregate}`);
+      if (q !== 'wind_direction') {
+        inner.push(`${aggregate === 'mean' ? 'avg' : aggregate}(${c}) AS ${key}`);
+        outer.push(key);
+        continue;
+      }
+      const moving = `(${column('wind_speed')} IS NOT 0)`;
+      inner.push(`sum(sin(radians(${c})) * ${moving}) AS dir_s`, `sum(cos(radians(${c})) * ${moving}) AS dir_c`);
+      outer.push(`CASE WHEN abs(dir_s) + abs(dir_c) > 1e-9 THEN mod(degrees(atan2(dir_s, dir_c)) + 360, 360) END AS ${key}`);
+    }
+  }
+  inner.push(`sum(${column('rainfall')}) AS ${RAIN_SUM}`);
+  outer.push(RAIN_SUM);
+  const buckets = `SELECT ${inner.join(', ')} FROM ${sqlIdentifier(view)} WHERE device_id = @station AND ts >= @from AND ts < @to GROUP BY idx`;
+  return `SELECT ${outer.join(', ')} FROM (${buckets}) ORDER BY idx`;
 }
 
 export class SqliteWeatherSource implements WeatherSource {
@@ -169,6 +229,39 @@ export class SqliteWeatherSource implements WeatherSource {
       windMean: toNumber(r.windMean),
       gustMax: toNumber(r.gustMax),
     }));
+  }
+
+  async series(stationId: string, from: number, to: number, bucketMs: number, quantities: readonly SeriesQuantity[]): Promise<SeriesBucket[]> {
+    const open = this.ready();
+    if (!open) return [];
+    const keys = seriesAggregates(quantities);
+    const rows = open.db
+      .prepare(seriesSql(this.view, (name) => this.column(open.columns, name), quantities))
+      .all({ station: stationId, from, to, bucket: bucketMs }) as Record<string, unknown>[];
+    return rows.map((r) => ({ index: Number(r.idx), values: Object.fromEntries(keys.map((k) => [k, toNumber(r[k])])) }));
+  }
+
+  async countRecords(stationId: string, from: number, to: number): Promise<number> {
+    const open = this.ready();
+    if (!open) return 0;
+    const row = open.db.prepare(`SELECT count(*) AS n FROM ${sqlIdentifier(this.view)} WHERE device_id = ? AND ts >= ? AND ts < ?`).get(stationId, from, to) as { n: number };
+    return row.n;
+  }
+
+  async *records(stationId: string, from: number, to: number): AsyncIterable<StoredRecord> {
+    const open = this.ready();
+    if (!open) return;
+    const selected = [...WEATHER_FIELDS, SENSORS_COLUMN].map((f) => `${this.column(open.columns, f)} AS ${sqlIdentifier(f)}`);
+    const slice = open.db.prepare(`SELECT ts, ${selected.join(', ')} FROM ${sqlIdentifier(this.view)} WHERE device_id = ? AND ts >= ? AND ts < ? ORDER BY ts`);
+    for (let start = from; start < to; start += RECORD_SLICE_MS) {
+      const rows = slice.all(stationId, start, Math.min(to, start + RECORD_SLICE_MS)) as Record<string, unknown>[];
+      for (const row of rows) {
+        const ts = toNumber(row.ts);
+        if (ts === null) continue;
+        const values = Object.fromEntries(WEATHER_FIELDS.map((f) => [f, toNumber(row[f])])) as Record<WeatherField, number | null>;
+        yield { ts, values, sensors: parseSensors(row[SENSORS_COLUMN]) };
+      }
+    }
   }
 
   async close(): Promise<void> {

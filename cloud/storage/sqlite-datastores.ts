@@ -137,7 +137,12 @@ export class SqliteDatastores {
       const c = column(name);
       if (!c) continue;
       // Named by whether the time column was there: once it appears, the (device, time) index follows.
-      const parts = time ? [c, time] : [c];
+      // It also carries the numeric attributes known when it is made (all of them, when they come in the
+      // first batch): a per-device aggregation over time, such as the weather page's year of one
+      // station, then reads only the index, in order, instead of one scattered table row per record
+      // (measured in test/bench/weather-series.bench.ts). Attributes that appear later are read from the table.
+      const covered = time ? [...state.columns.values()].filter((x) => (x.type === 'REAL' || x.type === 'INTEGER') && x.name !== c && x.name !== time).map((x) => x.name) : [];
+      const parts = time ? [c, time, ...covered] : [c];
       const indexName = sqlIdentifier(`${state.table}_${name}${time ? '_by_time' : ''}`);
       this.db.exec(`CREATE INDEX IF NOT EXISTS ${indexName} ON ${table} (${parts.map(sqlIdentifier).join(', ')}) WHERE ${sqlIdentifier(c)} IS NOT NULL`);
     }

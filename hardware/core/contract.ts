@@ -85,17 +85,21 @@ export function parseTopic(topic: string): TopicParts | undefined {
  * - wind speeds 0..500 km/h: the strongest gust measured is 408 km/h.
  * - rainfall 0..2000 mm per record: more than the wettest day on record (1825 mm), for a record that
  *   covers a long interval.
+ *
+ * `decimals` is how finely a figure is worth showing or exporting: what the sensors resolve, not what
+ * float arithmetic leaves. Rain keeps two because a gauge tip is 0.2794 mm: at one decimal every tip
+ * would read 0.3 and a day's total would come out 7 % high.
  */
 export const WEATHER_FIELD_TABLE = {
-  ambient_temperature: { unit: '°C', symbol: '°C', label: 'Air temperature', min: -100, max: 125 },
-  ground_temperature: { unit: '°C', symbol: '°C', label: 'Ground temperature', min: -100, max: 125 },
-  air_quality: { unit: '%', symbol: '%', label: 'Air quality', min: 0, max: 100 },
-  air_pressure: { unit: 'hPa', symbol: 'hPa', label: 'Pressure', min: 300, max: 1100 },
-  humidity: { unit: '%RH', symbol: '%', label: 'Humidity', min: 0, max: 100 },
-  wind_direction: { unit: '°', symbol: '°', label: 'Wind direction', min: 0, max: 360 },
-  wind_speed: { unit: 'km/h', symbol: 'km/h', label: 'Wind', min: 0, max: 500 },
-  wind_gust_speed: { unit: 'km/h', symbol: 'km/h', label: 'Gusts', min: 0, max: 500 },
-  rainfall: { unit: 'mm', symbol: 'mm', label: 'Rain', min: 0, max: 2000 },
+  ambient_temperature: { unit: '°C', symbol: '°C', label: 'Air temperature', min: -100, max: 125, decimals: 1 },
+  ground_temperature: { unit: '°C', symbol: '°C', label: 'Ground temperature', min: -100, max: 125, decimals: 1 },
+  air_quality: { unit: '%', symbol: '%', label: 'Air quality', min: 0, max: 100, decimals: 0 },
+  air_pressure: { unit: 'hPa', symbol: 'hPa', label: 'Pressure', min: 300, max: 1100, decimals: 1 },
+  humidity: { unit: '%RH', symbol: '%', label: 'Humidity', min: 0, max: 100, decimals: 0 },
+  wind_direction: { unit: '°', symbol: '°', label: 'Wind direction', min: 0, max: 360, decimals: 0 },
+  wind_speed: { unit: 'km/h', symbol: 'km/h', label: 'Wind', min: 0, max: 500, decimals: 1 },
+  wind_gust_speed: { unit: 'km/h', symbol: 'km/h', label: 'Gusts', min: 0, max: 500, decimals: 1 },
+  rainfall: { unit: 'mm', symbol: 'mm', label: 'Rain', min: 0, max: 2000, decimals: 2 },
 } as const satisfies Record<string, FieldSpec>;
 
 export interface FieldSpec {
@@ -104,6 +108,8 @@ export interface FieldSpec {
   label: string;
   min: number;
   max: number;
+  /** Decimal places worth showing or exporting (see roundReading). */
+  decimals: number;
 }
 
 export type WeatherField = keyof typeof WEATHER_FIELD_TABLE;
@@ -114,6 +120,13 @@ export const WEATHER_FIELDS = Object.keys(WEATHER_FIELD_TABLE) as WeatherField[]
 export function withSymbol(text: string, field: WeatherField): string {
   const symbol: string = WEATHER_FIELD_TABLE[field].symbol;
   return /^[°%]/.test(symbol) ? `${text}${symbol}` : `${text} ${symbol}`;
+}
+
+/** A reading rounded to its field's `decimals` (half away from zero), never -0: what downloads and charts carry. */
+export function roundReading(field: WeatherField, value: number): number {
+  const scale = 10 ** WEATHER_FIELD_TABLE[field].decimals;
+  const rounded = (Math.sign(value) * Math.round(Math.abs(value) * scale)) / scale;
+  return rounded === 0 ? 0 : rounded;
 }
 
 // ---------- records ----------

@@ -102,10 +102,12 @@ function rawRate(): number {
     db.pragma('synchronous = NORMAL');
     const columns = Object.keys(finalRow(reading(0)));
     const types = columns.map((c) => `"${c}" ${c === 'station' || c === 'device_id' ? 'TEXT' : 'REAL'}`);
-    // The indexes the engine gives this datastore: arrival (retention), ts, and (device_id, ts) partial.
+    // The indexes the engine gives this datastore: arrival (retention), ts, and (device_id, ts) partial,
+    // carrying the numeric attributes (cloud/storage/sqlite-datastores.ts).
+    const numeric = columns.filter((c) => c !== 'station' && c !== 'device_id' && c !== 'ts').map((c) => `"${c}"`);
     db.exec(`CREATE TABLE raw (__arrival INTEGER NOT NULL, __record TEXT NOT NULL, ${types.join(', ')});
       CREATE INDEX raw_arrival ON raw (__arrival); CREATE INDEX raw_ts ON raw (ts);
-      CREATE INDEX raw_device ON raw (device_id, ts) WHERE device_id IS NOT NULL;`);
+      CREATE INDEX raw_device ON raw (device_id, ts, ${numeric.join(', ')}) WHERE device_id IS NOT NULL;`);
     const insert = db.prepare(`INSERT INTO raw VALUES (${['?', '?', ...columns.map(() => '?')].join(', ')})`);
     const rows = Array.from({ length: MESSAGES }, (_, i) => {
       const row = finalRow(reading(i));

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { comparedSeries, SERIES_PATHS, seriesQuantity, seriesRange } from '../../../cloud/dashboard/series-contract.ts';
 import { STATION_CHARTS } from '../../../cloud/dashboard/weather-chart.ts';
@@ -11,6 +11,7 @@ import { SqliteWeatherSource } from '../../../cloud/dashboard/weather-source.ts'
 import type { WeatherRecord } from '../../../hardware/core/contract.ts';
 import { silentLog } from '../api/helpers.ts';
 import { FakeTime, startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
+import { drawnPoints, launchChromium, STEP_MS, TEST_MS } from './chromium.ts';
 import { comparedFromRecords, seriesFromRecords } from './series-fixture.ts';
 import { envelopes, weatherDay } from './weather-records.ts';
 
@@ -21,12 +22,7 @@ import { envelopes, weatherDay } from './weather-records.ts';
  * built separately. Screenshots go to test/artifacts/ (git-ignored).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 const ARTIFACTS = 'test/artifacts';
-/** Hard limits: a test fails, never hangs (Chromium is its own process; these timers run in ours). */
-const TEST_MS = 90_000;
-const STEP_MS = 30_000;
 
 let fixture: EngineFixture;
 let app: FastifyInstance;
@@ -35,7 +31,6 @@ let base: string;
 const records: Record<string, WeatherRecord[]> = {};
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (test/setup.sh does).`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const now = Date.now();
   fixture = await startEngine({ resourceFiles: ['cloud/resources/default.json'] }, new FakeTime(now));
@@ -61,7 +56,7 @@ beforeAll(async () => {
   );
   await app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: STEP_MS });
+  browser = await launchChromium();
 }, TEST_MS);
 
 afterAll(async () => {
@@ -100,16 +95,6 @@ async function open(viewport: { width: number; height: number }, colorScheme: 'l
   return { context, page, problems, seriesRequests };
 }
 
-/** data-points of each chart, once every chart has drawn. */
-async function drawnPoints(page: Page, names: readonly string[]): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const name of names) {
-    const box = page.locator(`[data-chart="${name}"]`);
-    await box.and(page.locator('[data-points]')).waitFor();
-    out[name] = Number(await box.getAttribute('data-points'));
-  }
-  return out;
-}
 
 /** Canvas pixels of a chart close to a colour (as "#rrggbb"): proof that something was painted in it. */
 async function pixelsOf(page: Page, chart: string, hex: string): Promise<number> {

@@ -71,7 +71,7 @@ describe('the weather page in Chromium', () => {
       expect(download.suggestedFilename()).toBe('weather_daily.csv');
       const csv = readFileSync((await download.path())!, 'utf8');
       const [header, ...rows] = csv.trim().split(/\r?\n/);
-      expect(header!.replaceAll('"', '')).toBe('station,day,min_temperature,max_temperature,mean_temperature,total_rain,max_gust');
+      expect(header!.replaceAll('"', '')).toBe('station,day,ambient_temperature_min_c,ambient_temperature_max_c,ambient_temperature_mean_c,rainfall_total_mm,wind_gust_speed_max_kmh');
       expect(rows.some((row) => row.includes('north_field'))).toBe(true);
 
       // Everything the page needed came from the cloud itself.

@@ -1,13 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { apiSettings } from '../../../cloud/api/api-settings.ts';
-import { createContentUrls } from '../../../cloud/api/content-urls.ts';
-import { buildApp } from '../../../cloud/api/server.ts';
 import { weatherPageSettings, type WeatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
-import { SqliteWeatherSource, type WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
+import type { WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import type { WeatherRecord } from '../../../hardware/core/contract.ts';
-import { silentLog, TEST_KEY } from '../api/helpers.ts';
 import { startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
+import { weatherApp } from './weather-app.ts';
 import { ALL_OK, envelopes, weatherDay } from './weather-records.ts';
 
 /** The weather routes on the real engine (SQLite in a temp folder, the ready-made weather resources), through inject(). */
@@ -26,18 +23,9 @@ afterEach(async () => {
 });
 
 async function page(settings: Partial<WeatherPageSettings> = {}, source?: WeatherSource): Promise<FastifyInstance> {
-  const api = apiSettings.parse({ accessKeys: [TEST_KEY] });
-  const parsed = weatherPageSettings.parse({ timeZone: 'UTC', ...settings });
-  app = await buildApp({
-    engine: fixture.engine,
-    settings: api,
-    accessKeys: api.accessKeys,
-    contentUrls: createContentUrls({ key: Buffer.alloc(32, 7), ttlSeconds: 3600, now: () => fixture.time.now() }),
-    log: silentLog,
-    now: () => fixture.time.now(),
-    weatherPage: { settings: parsed, source: source ?? new SqliteWeatherSource({ dataDir: fixture.dir, datastoreName: parsed.datastoreName }) },
-  });
-  return app;
+  const built = await weatherApp(fixture, weatherPageSettings.parse({ timeZone: 'UTC', ...settings }), source);
+  app = built;
+  return built;
 }
 
 async function send(stationId: string, records: WeatherRecord[]): Promise<void> {
@@ -155,6 +143,9 @@ describe('safety', () => {
       },
       latest: async () => undefined,
       buckets: async () => [],
+      series: async () => [],
+      countRecords: async () => 0,
+      records: async function* () {},
       close: async () => undefined,
     };
     const server = await page({}, broken);

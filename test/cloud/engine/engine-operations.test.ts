@@ -148,8 +148,8 @@ describe('engine: default resources', () => {
       expect(datasets).toEqual(['taps_weekly', 'weather_daily']);
       const station = 'station_7';
       const records = [0, 1, 2].map((i) => ({
-        ts: Date.UTC(2024, 5, 1, 10 + i), ambient_temperature: 10 + i, ground_temperature: 9, air_quality: 40, air_pressure: 1012,
-        humidity: 70, wind_direction: 180, wind_speed: 5, wind_gust_speed: 10 + i * 5, rainfall: 0.5, sensors: { bme280: 'ok' },
+        ts: Date.UTC(2024, 5, 1, 10 + i), ambient_temperature: 10.04 + i, ground_temperature: 9, air_quality: 40, air_pressure: 1012,
+        humidity: 70, wind_direction: 180, wind_speed: 5, wind_gust_speed: 10 + i * 5, rainfall: 0.2794, sensors: { bme280: 'ok' },
       }));
       await f.engine.handleMqttMessage(`dt/weather/${station}/reading`, Buffer.from(JSON.stringify({ messageId: 'w1', deviceId: station, seq: 1, sentAt: 1, records })));
       const taps = ['owl', 'owl', 'fox'].map((object_id, i) => ({ ts: Date.UTC(2024, 5, 3, 9, i), uid: '04AABB', object_id, event: 'started', play_duration_ms: null }));
@@ -163,8 +163,8 @@ describe('engine: default resources', () => {
         return readFileSync(file.path, 'utf8').trim().split('\r\n');
       };
       expect(await read('weather_daily')).toEqual([
-        'station,day,min_temperature,max_temperature,mean_temperature,total_rain,max_gust',
-        'station_7,2024-06-01 00:00:00.000,10,12,11,1.5,20',
+        'station,day,ambient_temperature_min_c,ambient_temperature_max_c,ambient_temperature_mean_c,rainfall_total_mm,wind_gust_speed_max_kmh',
+        'station_7,2024-06-01 00:00:00.000,10,12,11,0.84,20',
       ]);
       expect(await read('taps_weekly')).toEqual(['box,week,object_id,taps', 'box_1,2024-06-03 00:00:00.000,owl,2', 'box_1,2024-06-03 00:00:00.000,fox,1']);
       expect(await f.engine.describeThing({ thingName: station })).toMatchObject({ attributes: { app: 'weather' } });

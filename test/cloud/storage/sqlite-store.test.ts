@@ -19,6 +19,8 @@ describe('SQLite datastore indexes', () => {
       const db = new Database(store.datastoreFile, { readonly: true });
       const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
       expect(plan("SELECT * FROM weather WHERE device_id = 's1' AND ts > 5")).toMatch(/USING INDEX __ds_weather_device_id_by_time \(device_id=\? AND ts>\?\)/);
+      // The numeric attributes ride in the (device, time) index, so a per-device aggregation never reads the table.
+      expect(plan("SELECT ts, avg(temp) FROM weather WHERE device_id = 's1' AND ts > 5 GROUP BY ts")).toMatch(/USING COVERING INDEX __ds_weather_device_id_by_time \(device_id=\? AND ts>\?\)/);
       expect(plan("SELECT * FROM weather WHERE field = 'north'")).toMatch(/USING INDEX __ds_weather_field_by_time/);
       expect(plan('SELECT * FROM weather WHERE ts BETWEEN 1 AND 2')).toMatch(/USING INDEX __ds_weather_ts/);
       expect(plan('SELECT device_id, max(temp) FROM weather GROUP BY device_id')).toMatch(/^SCAN __ds_weather( |$)/);
