@@ -45,7 +45,8 @@ export function buildProgram(): Command {
   const program = new Command('hedgerow')
     .description('Hedgerow: weather station, museum box, durable uplink and IoT Analytics-compatible cloud for Raspberry Pis')
     .option('-c, --config <file>', 'YAML or JSON config file (default: none, every key has a default)')
-    .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).default('info'))
+    // No commander default: it would hide HEDGEROW_LOG_LEVEL, which createLogger reads when the flag is absent.
+    .addOption(new Option('--log-level <level>', 'how much to log (default info, or HEDGEROW_LOG_LEVEL)').choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>', 'pretty lines or JSON').choices(['pretty', 'json']))
     .showHelpAfterError('(run with --help for usage)');
 

@@ -17,8 +17,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function hedgerow(args: string[], cwd = tmpdir()) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+function hedgerow(args: string[], cwd = tmpdir(), env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
 }
 
 describe('hedgerow CLI', () => {
@@ -40,6 +40,15 @@ describe('hedgerow CLI', () => {
     expect(out.stdout).toMatch(/^ok\s+bmp180\s+air_pressure \d{3,4}(\.\d+)? hPa$/m);
     expect(out.stdout).toMatch(/^ok\s+anemometer\s+wind_speed [\d.]+ km\/h, wind_gust_speed [\d.]+ km\/h$/m);
     expect(out.stdout).toMatch(/^ok\s+ds18b20\s+ground_temperature/m);
+  });
+
+  it('HEDGEROW_LOG_LEVEL reaches the command\'s logger when --log-level is not given', () => {
+    const quiet = hedgerow(['sensors', '--hardware', 'virtual', '--station-id', 'bench-1'], tmpdir(), { HEDGEROW_LOG_LEVEL: 'warn' });
+    expect(quiet.status).toBe(0);
+    expect(quiet.stdout).toMatch(/^ok\s+htu21d/m);
+    expect(quiet.stdout).not.toMatch(/INFO/);
+    const flag = hedgerow(['--log-level', 'info', 'sensors', '--hardware', 'virtual', '--station-id', 'bench-1'], tmpdir(), { HEDGEROW_LOG_LEVEL: 'warn' });
+    expect(flag.stdout).toMatch(/INFO: hardware: virtual/);
   });
 
   it('`sensors` on real hardware without a bus says what is missing and how to fix it, and exits 1', () => {
