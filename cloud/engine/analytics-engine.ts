@@ -161,13 +161,14 @@ export class AnalyticsEngine implements E.Engine, Extension {
   /**
    * A dataset with no content at all runs now, so its download exists from the first minute rather than
    * after its first schedule (up to 15 minutes for the demo's weather_daily). One whose last run failed
-   * is left to its schedule: it would most likely fail again and hold up the start. Waits for the runs
+   * is left to its schedule: it would most likely fail again and hold up the start; so is one whose
+   * datastore has not seen its attributes yet (no taps so far), which could only fail. Waits for the runs
    * (each bounded by queryTimeoutMs), so content is there when start-up says it is running.
    */
   private async runDatasetsWithoutContent(parts: Parts): Promise<void> {
     for (const record of await parts.datasets.all()) {
       const contents = await parts.ctx.store.listContents(record.name);
-      if (contents.length > 0) continue;
+      if (contents.length > 0 || (await parts.datasets.awaitsData(record.definition))) continue;
       await parts.contents.start(record.name, record.definition, parts.ctx.clock.now());
     }
     await parts.contents.idle();

@@ -19,7 +19,8 @@ const DETAILED_LEVELS: readonly string[] = ['trace', 'debug'];
  * The pretty stream is synchronous: no worker thread, which matters on a 512 MB Pi Zero.
  */
 export function createLogger(options: { level?: string; format?: LogFormat } = {}): Logger {
-  const level = options.level ?? process.env.HEDGEROW_LOG_LEVEL ?? 'info';
+  // An empty variable (HEDGEROW_LOG_LEVEL= in a unit file) means unset.
+  const level = options.level ?? (process.env.HEDGEROW_LOG_LEVEL || 'info');
   const format = options.format ?? (process.env.HEDGEROW_LOG_FORMAT === 'json' ? 'json' : 'pretty');
   // pino's own message for an unknown level ("default level:loud must be included in custom levels") says nothing useful.
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {

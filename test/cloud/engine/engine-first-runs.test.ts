@@ -42,6 +42,12 @@ describe('engine start: datasets without content run once', () => {
       triggers: [{ schedule: { expression: 'rate(1 day)' } }],
     });
     await first.createDataset({ datasetName: 'manual', actions: [{ actionName: 'q', queryAction: { sqlQuery: 'SELECT count(*) AS n FROM ds' } }] });
+    // Over attributes no message has had yet (the demo's taps before the first tap): a run could only fail.
+    await first.createDataset({
+      datasetName: 'no_data_yet',
+      actions: [{ actionName: 'q', queryAction: { sqlQuery: 'SELECT object_id, count(*) AS n FROM ds GROUP BY object_id' } }],
+      triggers: [{ schedule: { expression: 'rate(1 hour)' } }],
+    });
     await first.stop();
     running.length = 0;
 
@@ -54,6 +60,7 @@ describe('engine start: datasets without content run once', () => {
     expect(await rows(second, 'daily')).toEqual([['n'], ['30']]);
     expect(await rows(second, 'manual')).toEqual([['n'], ['30']]);
     expect((await second.listDatasetContents({ datasetName: 'daily' })).datasetContentSummaries).toHaveLength(1);
+    expect((await second.listDatasetContents({ datasetName: 'no_data_yet' })).datasetContentSummaries).toEqual([]);
     // Not yet due by its schedule: a day from the dataset's creation.
     expect(second.nextScheduledRun()).toBeGreaterThan(time.now());
     await second.stop();
