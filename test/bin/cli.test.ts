@@ -30,6 +30,12 @@ describe('hedgerow CLI', () => {
     expect(station.status).toBe(0);
     expect(station.stdout).toMatch(/--hardware <mode>.*virtual, real, or auto/s);
     expect(hedgerow(['sensors', '--help']).stdout).toMatch(/check the wiring/);
+    // Where to look once it runs: the page, the API and the credentials file.
+    const start = hedgerow(['start', '--help']).stdout;
+    expect(start).toMatch(/weather page +http:\/\/127\.0\.0\.1:8780\//);
+    expect(start).toMatch(/API +http:\/\/127\.0\.0\.1:8780 /);
+    expect(start).toMatch(/API keys +data\/cloud\/api-credentials\.json/);
+    expect(start).toMatch(/--host <address>/);
   });
 
   it('`sensors` prints one reading per sensor on virtual hardware', () => {
