@@ -11,7 +11,7 @@ import { DEMO_STATIONS } from '../../bin/demo-stations.ts';
  * `npm start` with no config: three demo stations, a week of backfill, and the virtual weather control.
  * The demo listens on its fixed ports (1883, 8780), which other tests on this machine may hold, so each
  * run gets a network namespace of its own (`unshare -n`, with only loopback up); `demo weather` joins it
- * with nsenter.
+ * with nsenter (network only).
  */
 
 const CLI = join(import.meta.dirname, '../../bin/hedgerow.js');
@@ -27,7 +27,10 @@ interface Run {
 
 /** Starts the demo in its own network namespace; a kill timer ends it even if the test is stuck. */
 function startDemo(cwd: string): Run {
-  const child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" "${CLI}" start --interval 2s`], {
+  // A mount namespace too, with pcscd's socket folder hidden: other tests' virtual readers on this machine's
+  // pcscd must not become the demo museum box's reader (the demo falls back to its virtual one).
+  const hidePcscd = 'if [ -d /run/pcscd ]; then mount -t tmpfs none /run/pcscd; fi';
+  const child = spawn('unshare', ['-n', '-m', 'sh', '-c', `ip link set lo up && ${hidePcscd} && exec "${process.execPath}" "${CLI}" start --interval 2s`], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HEDGEROW_LOG_LEVEL: '', HEDGEROW_LOG_FORMAT: '' },
