@@ -7,7 +7,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../hardware/core/config-file.ts';
 import { runUntilSignal } from '../hardware/core/controller.ts';
 import { createLogger, LOG_LEVELS, type LogFormat } from '../hardware/core/logger.ts';
+import { DEFAULT_API_PORT, DEFAULT_API_REGION, GENERATED_KEYS_FILE } from '../cloud/api/api-settings.ts';
+import { DEFAULT_DATA_DIR } from '../cloud/settings.ts';
+import type { Engine } from '../cloud/engine/engine.ts';
+import { DEMO_INTERVAL_S, DEMO_STATIONS, demoStationSettings } from './demo-stations.ts';
 import { deepMerge, loadSettings } from './hedgerow-settings.ts';
+import { lanAddress, startLine } from './start-line.ts';
+import { VIRTUAL_WEATHER_KEYS } from '../hardware/virtual-weather-command.ts';
 
 interface GlobalOptions {
   config?: string;
@@ -45,7 +51,8 @@ export function buildProgram(): Command {
   const program = new Command('hedgerow')
     .description('Hedgerow: weather station, museum box, durable uplink and IoT Analytics-compatible cloud for Raspberry Pis')
     .option('-c, --config <file>', 'YAML or JSON config file (default: none, every key has a default)')
-    .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).default('info'))
+    // No commander default: it would hide HEDGEROW_LOG_LEVEL, which createLogger reads when the flag is absent.
+    .addOption(new Option('--log-level <level>', 'how much to log (default info, or HEDGEROW_LOG_LEVEL)').choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>', 'pretty lines or JSON').choices(['pretty', 'json']))
     .showHelpAfterError('(run with --help for usage)');
 
@@ -58,22 +65,63 @@ export function buildProgram(): Command {
   stationFlags(
     program
       .command('start')
-      .description('run everything on embedded defaults: broker, cloud engine and API, station (virtual hardware where no I²C bus exists, a record every 5 s), uplink')
-      .action(async (_opts, command: Command) => {
+      .description(
+        `run everything on embedded defaults: broker, cloud engine and API, and three virtual demo stations (${DEMO_STATIONS.map((s) => s.id).join(', ')}) with a week of history, a record every ${DEMO_INTERVAL_S} s; a config file or --station-id runs one station instead`,
+      )
+      .option('--host <address>', 'address the weather page and API listen on (api.host); 0.0.0.0 lets a phone on the same network open the page')
+      .addHelpText(
+        'after',
+        `
+Where to look once it runs (the last start-up line says it again):
+  weather page   http://127.0.0.1:${DEFAULT_API_PORT}/  (api.port; with --host 0.0.0.0 also at this machine's LAN address)
+  API            http://127.0.0.1:${DEFAULT_API_PORT}  (IoT Analytics REST, SigV4, region ${DEFAULT_API_REGION})
+  API keys       ${DEFAULT_DATA_DIR}/${GENERATED_KEYS_FILE}  (generated at the first start; or api.accessKeys / HEDGEROW_ACCESS_KEY_ID)
+Change a demo station's weather while it runs: hedgerow demo weather --station hilltop --set ambient_temperature=-3`,
+      )
+      .action(async (opts: { host?: string }, command: Command) => {
         const { globals, log } = context(command);
-        // The demo samples every 5 s so a newcomer sees records at once; a config file or flag overrides it.
-        const demo = globals.config ? {} : { station: { interval: 5 }, museum: { enabled: true } };
-        const settings = loadSettings(globals.config, deepMerge(demo, overridesFrom(globals)) as Record<string, unknown>);
-        const [{ piExtensions }, { startCloud }] = await Promise.all([import('./pi-runtime.ts'), import('../cloud/api/start-cloud.ts')]);
-        const cloud = startCloud({ settings, log: log.child({ part: 'cloud' }) });
-        await runUntilSignal(
-          piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud], museum: settings.museum.enabled }),
-          log,
-          // One plain line, outside the log, so a newcomer sees where to look without reading log fields.
-          () => {
-            if (cloud.endpoint) process.stdout.write(`hedgerow: running. Weather page ${cloud.endpoint}/  API ${cloud.endpoint} (region ${settings.api.region})  API keys: ${cloud.credentialsAt}  Stop: Ctrl-C\n`);
-          },
+        const demo = !globals.config;
+        const threeStations = demo && globals.stationId === undefined;
+        // The demo records often so a newcomer sees records at once; a config file or flag overrides it.
+        const demoDefaults = demo ? { station: { interval: DEMO_INTERVAL_S }, museum: { enabled: true } } : {};
+        const overrides = deepMerge(deepMerge(demoDefaults, overridesFrom(globals)) as Record<string, unknown>, { api: { host: opts.host } });
+        const settings = loadSettings(globals.config, overrides as Record<string, unknown>);
+        const stations = threeStations ? DEMO_STATIONS.map((station, i) => demoStationSettings(settings, station, i)) : [settings];
+        const [{ piExtensions }, { startCloud }, { backfillDemoWeather }, { VirtualWeather }] = await Promise.all([
+          import('./pi-runtime.ts'),
+          import('../cloud/api/start-cloud.ts'),
+          import('./demo-backfill.ts'),
+          import('../hardware/virtual-weather.ts'),
+        ]);
+        const cloudLog = log.child({ part: 'cloud' });
+        // Virtual stations only: a real one has no model to fill its past from.
+        const backfill = threeStations && settings.hardware.mode !== 'real'
+          ? (engine: Engine) =>
+              backfillDemoWeather(engine, {
+                stations: stations.map((s) => ({ id: s.station.id, weather: new VirtualWeather(s.station.id, s.hardware.virtualWeather) })),
+                dataDir: settings.cloud.dataDir,
+                datastoreName: settings.weatherPage.datastoreName,
+                now: Date.now(),
+                log: cloudLog,
+              }).then(() => undefined)
+          : undefined;
+        const cloud = startCloud({ settings, log: cloudLog, engine: { beforeFirstRuns: backfill } });
+        const extensions = stations.flatMap((s, i) =>
+          piExtensions(s, log, {
+            station: true,
+            uplink: true,
+            broker: i === 0,
+            embeddedBroker: true,
+            afterBroker: i === 0 ? [cloud] : [],
+            museum: i === 0 && s.museum.enabled,
+            labelStation: stations.length > 1,
+          }),
         );
+        await runUntilSignal(extensions, log, () => {
+          if (cloud.endpoint) {
+            process.stdout.write(`${startLine({ endpoint: cloud.endpoint, region: settings.api.region, credentialsAt: cloud.credentialsAt, lanAddress: lanAddress() })}\n`);
+          }
+        });
       }),
   );
 
@@ -206,6 +254,21 @@ export function buildProgram(): Command {
       await applyResources(file, opts.endpoint ?? target.endpoint, target.credentials, { dryRun: opts.dryRun === true, region: target.region });
     });
 
+  program
+    .command('demo')
+    .description('things for the demo that `hedgerow start` runs')
+    .command('weather')
+    .description('change a virtual station\'s weather while it runs, e.g. frost for an alert demo (cmd/weather/<station>/virtual-weather)')
+    .requiredOption('--station <id>', 'the station, e.g. hilltop')
+    .option('--set <key=value>', `a value to hold: ${VIRTUAL_WEATHER_KEYS.join(', ')} (repeat for more)`, (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--clear', 'back to the weather model')
+    .action(async (opts: { station: string; set: string[]; clear?: boolean }, command: Command) => {
+      const { globals } = context(command);
+      const settings = loadSettings(globals.config);
+      const { sendDemoWeather } = await import('./demo-weather.ts');
+      process.stdout.write(`${await sendDemoWeather({ uplink: settings.uplink, stationId: opts.station, sets: opts.set, clear: opts.clear === true })}\n`);
+    });
+
   return program;
 }
 
@@ -218,7 +281,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError'].includes(error.name)) {
+    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'DemoWeatherError'].includes(error.name)) {
       process.stderr.write(`hedgerow: ${error.message}\n`);
       process.exitCode = 1;
       return;

@@ -4,8 +4,10 @@ import { lazyExtension, type Extension } from '../hardware/core/extension.ts';
 import type { MuseumSettings } from '../device/museum-settings.ts';
 import type { HardwareSettings, StationSettings } from '../device/settings.ts';
 import type { WeatherStation } from '../device/weather-station.ts';
+import type { VirtualWeather } from '../hardware/virtual-weather.ts';
 import { createBrokerExtension, createGatewayExtensions, OutboxExtension, outboxPath } from '../gateway/gateway.ts';
-import type { GatewaySettings } from '../gateway/settings.ts';
+import type { BrokerSettings, GatewaySettings, UplinkSettings } from '../gateway/settings.ts';
+import { VirtualWeatherControl } from './virtual-weather-control.ts';
 
 export interface PiSettings extends GatewaySettings {
   dataDir: string;
@@ -19,6 +21,7 @@ export class StationExtension implements Extension {
   readonly name = 'station';
   private close: (() => Promise<void>) | undefined;
   private station: WeatherStation | undefined;
+  private weather: VirtualWeather | undefined;
 
   constructor(
     private readonly settings: PiSettings,
@@ -31,6 +34,7 @@ export class StationExtension implements Extension {
     const [{ openStationHardware }, { WeatherStation }] = await Promise.all([import('../device/station-hardware.ts'), import('../device/weather-station.ts')]);
     const hardware = await openStationHardware({ station: this.settings.station, hardware: this.settings.hardware, log: this.log });
     this.close = () => hardware.close();
+    this.weather = hardware.virtual?.weather;
     const outbox = this.sink();
     this.station = new WeatherStation({
       stationId: this.settings.station.id,
@@ -43,9 +47,15 @@ export class StationExtension implements Extension {
     this.log.info(`records go to the outbox ${outbox.path}`);
   }
 
+  /** The weather model of a virtual station, once started; undefined on real hardware. */
+  get virtualWeather(): VirtualWeather | undefined {
+    return this.weather;
+  }
+
   async stop(): Promise<void> {
     await this.station?.stop();
     await this.close?.();
+    this.weather = undefined;
   }
 }
 
@@ -60,6 +70,10 @@ export interface PiParts {
   afterBroker?: Extension[];
   /** Run the museum box (`hedgerow box`, and `station` / `start` when museum.enabled). */
   museum?: boolean;
+  /** The embedded broker runs in this process, started by this set or an earlier one (default: `broker`). */
+  embeddedBroker?: boolean;
+  /** Several stations in one process (the demo): their log lines name the station. */
+  labelStation?: boolean;
 }
 
 /**
@@ -68,20 +82,39 @@ export interface PiParts {
  * and the record producers last, so nothing is produced before there is somewhere for it to go.
  */
 export function piExtensions(settings: PiSettings, log: Logger, parts: PiParts): Extension[] {
-  const outbox = new OutboxExtension(settings.outbox, outboxPath(settings.outbox, settings.dataDir), log.child({ part: 'outbox' }));
+  const own = parts.labelStation ? log.child({ station: settings.station.id }) : log;
+  const outbox = new OutboxExtension(settings.outbox, outboxPath(settings.outbox, settings.dataDir), own.child({ part: 'outbox' }));
   const sink = () => outbox.outbox;
+  const uplink = { ...settings.uplink, enabled: parts.uplink && settings.uplink.enabled };
   const gateway = createGatewayExtensions(
-    { ...settings, uplink: { ...settings.uplink, enabled: parts.uplink && settings.uplink.enabled } },
-    { log, dataDir: settings.dataDir, thing: settings.station.id, broker: false, outbox: sink },
+    { ...settings, uplink: (parts.embeddedBroker ?? parts.broker) ? towardsEmbeddedBroker(uplink, settings.broker) : uplink },
+    { log: own, dataDir: settings.dataDir, thing: settings.station.id, broker: false, outbox: sink },
   );
+  const station = parts.station ? new StationExtension(settings, sink, own) : undefined;
   return [
     outbox,
     ...(parts.broker ? [createBrokerExtension(settings.broker, log)] : []),
     ...(parts.afterBroker ?? []),
     ...gateway,
-    ...(parts.station ? [new StationExtension(settings, sink, log)] : []),
-    ...(parts.museum ? [museumExtension(settings, sink, log)] : []),
+    ...(station ? [station] : []),
+    // A virtual station with an uplink takes weather changes over MQTT from the same broker.
+    ...(station && uplink.enabled
+      ? [new VirtualWeatherControl({ stationId: settings.station.id, uplink: settings.uplink, weather: () => station.virtualWeather, log: own })]
+      : []),
+    ...(parts.museum ? [museumExtension(settings, sink, own)] : []),
   ];
+}
+
+/**
+ * The embedded broker (aedes) speaks MQTT 3.1.1 only: an uplink sent to it on `auto` would try 5, be
+ * refused ("Unacceptable protocol version") and fall back at every start. Aimed at it, it starts on 3.1.1.
+ */
+function towardsEmbeddedBroker(uplink: UplinkSettings, broker: BrokerSettings): UplinkSettings {
+  if (uplink.protocolVersion !== 'auto') return uplink;
+  const url = new URL(uplink.url);
+  const port = Number(url.port || 1883);
+  const local = ['127.0.0.1', 'localhost', '[::1]', broker.host].includes(url.hostname);
+  return url.protocol === 'mqtt:' && local && port === broker.port ? { ...uplink, protocolVersion: 4 } : uplink;
 }
 
 /** The museum box, built at start: its collection is read (or the demo made) and its reader probed then. */

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { VIRTUAL_SITES } from '../hardware/virtual-site.ts';
 import { THING_NAME, thingName } from '../hardware/core/contract.ts';
 
 /**
@@ -72,6 +73,16 @@ export const hardwareSettings = z
     oneWireRoot: z.string().default('/sys/bus/w1/devices'),
     /** Set false on a build without the ground probe, so it is not reported missing. */
     groundProbe: z.boolean().default(true),
+    /** What a virtual station's simulated weather is modelled on (ignored on real hardware). */
+    virtualWeather: z
+      .object({
+        /** field (open ground), riverside (damp, frost-prone hollow) or hilltop (colder, windier, lower pressure). Default field. */
+        site: z.enum(VIRTUAL_SITES).default('field'),
+        /** Stations with the same region share climate and fronts, as neighbours do. Default: the station id. */
+        region: z.string().min(1).max(64).optional(),
+      })
+      .strict()
+      .prefault({}),
     gpio: z
       .object({
         /** BCM pin numbers; the sysfs base of current kernels is added automatically. */

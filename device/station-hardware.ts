@@ -90,6 +90,7 @@ async function openVirtual(options: HardwareOptions, clock: Clock): Promise<Stat
     stationId: station.id,
     build,
     clock,
+    weather: hardware.virtualWeather,
     addresses: {
       bme280: hardware.bme280Address === 'auto' ? 0x76 : hardware.bme280Address,
       htu21d: hardware.htu21dAddress,
@@ -99,7 +100,7 @@ async function openVirtual(options: HardwareOptions, clock: Clock): Promise<Stat
     },
   });
   await virtual.start();
-  log.info(`hardware: virtual ${build === 'bme280' ? 'BME280 build' : 'Oracle Weather HAT'}, weather simulated for ${station.id}`);
+  log.info(`hardware: virtual ${build === 'bme280' ? 'BME280 build' : 'Oracle Weather HAT'}, weather simulated for ${station.id} (${virtual.weather.site})`);
   const ctx: SensorContext = { bus: virtual.bus, clock, log };
   const sensors = sensorSet(build, ctx, hardware, station.interval, {
     oneWireRoot: virtual.oneWireRoot,

@@ -11,7 +11,7 @@ import { VirtualEdgeInput } from './virtual-edge-input.ts';
 import { VirtualHtu21d } from './virtual-htu21d.ts';
 import { VirtualI2cBus } from './virtual-i2c-bus.ts';
 import { VirtualMcp3427 } from './virtual-mcp3427.ts';
-import { anemometerEdgeRate, rainGaugeTipRate, VirtualWeather } from './virtual-weather.ts';
+import { anemometerEdgeRate, rainGaugeTipRate, VirtualWeather, type VirtualWeatherOptions } from './virtual-weather.ts';
 import { voltageForDirection } from './wind-vane.ts';
 
 /** How often the virtual sensors take on the weather model's values. */
@@ -23,6 +23,8 @@ export interface VirtualStationOptions {
   stationId: string;
   build: StationBuild;
   clock?: Clock;
+  /** The site and region the weather is modelled on. Default: an open field, a region of its own. */
+  weather?: VirtualWeatherOptions;
   addresses?: { bme280?: number; htu21d?: number; bmp180?: number; windVane?: number; airQuality?: number };
 }
 
@@ -48,7 +50,7 @@ export class VirtualStation {
 
   constructor(private readonly options: VirtualStationOptions) {
     this.clock = options.clock ?? systemClock;
-    this.weather = new VirtualWeather(options.stationId);
+    this.weather = new VirtualWeather(options.stationId, options.weather);
     this.bus = new VirtualI2cBus({ name: 'virtual i2c-1' });
     const a = options.addresses ?? {};
     if (options.build === 'bme280') {

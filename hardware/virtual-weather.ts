@@ -1,9 +1,12 @@
 import { edgeRateForKmh } from './anemometer.ts';
 import { tipRateForMmPerHour } from './rain-gauge.ts';
+import { LAPSE_RATE, SITE_PROFILES, type SiteProfile, type VirtualSite } from './virtual-site.ts';
 
 /**
- * Believable weather for virtual stations, as a pure function of time and station id: the same id and
- * instant always give the same weather, and different ids get different climates and fronts. It is a
+ * Believable weather for virtual stations, as a pure function of time, station id and site: the same id
+ * and instant always give the same weather (until an override is set, see override()), and different ids
+ * get different climates and fronts. Stations that share a region share its climate, air masses and
+ * fronts, as neighbours do, and differ by their site (a hollow, a hilltop) and local gusts. It is a
  * mid-latitude, northern-hemisphere sort of place: a daily cycle (coldest near dawn, warmest mid
  * afternoon), a yearly one, and fronts every few days that bring falling pressure, cloud, showers,
  * stronger wind and a wind that backs ahead of them and veers behind.
@@ -24,6 +27,17 @@ const WARMEST_HOUR = 15;
 const GROUND_LAG_HOURS = 3;
 const GROUND_DAMPING = 0.3;
 const PRESSURE_LIMITS = [950, 1050] as const;
+/** The anemometer's gust window (hardware/anemometer.ts GUST_WINDOW_MS), for windOver(). */
+const GUST_WINDOW_MS = 5000;
+/** windOver() samples the fast gust wobble this often: several samples per window, cheap enough for a week of backfill. */
+const WIND_SAMPLE_MS = 1000;
+
+export interface VirtualWeatherOptions {
+  /** Default: an open field. */
+  site?: VirtualSite;
+  /** Stations with the same region share climate and fronts. Default: the station id (a region of its own). */
+  region?: string;
+}
 
 export interface Weather {
   /** Air temperature, °C. */
@@ -67,13 +81,28 @@ interface Climate {
   pollution: number;
 }
 
-export class VirtualWeather {
-  readonly seed: number;
-  private readonly climate: Climate;
+/** The model's quantities a record carries; an override may set any of them. */
+export type WeatherOverride = Partial<Weather>;
 
-  constructor(readonly stationId: string) {
+export class VirtualWeather {
+  /** The station's own seed: local gusts and wobbles. */
+  readonly seed: number;
+  /** The region's seed: climate, air masses and fronts. */
+  readonly regionSeed: number;
+  readonly site: VirtualSite;
+  private readonly climate: Climate;
+  private readonly profile: SiteProfile;
+  private overrides: WeatherOverride = {};
+
+  constructor(
+    readonly stationId: string,
+    options: VirtualWeatherOptions = {},
+  ) {
     this.seed = fnv1a(stationId);
-    const draw = (channel: number, low: number, high: number): number => low + (high - low) * hash01(this.seed, channel, 0);
+    this.regionSeed = options.region === undefined ? this.seed : fnv1a(options.region);
+    this.site = options.site ?? 'field';
+    this.profile = SITE_PROFILES[this.site];
+    const draw = (channel: number, low: number, high: number): number => low + (high - low) * hash01(this.regionSeed, channel, 0);
     this.climate = {
       meanTemperature: draw(1, 7, 13),
       seasonalSwing: draw(2, 5, 8),
@@ -88,50 +117,105 @@ export class VirtualWeather {
     };
   }
 
+  /**
+   * Sets quantities that hold until changed, whatever the model says (a teacher's "now it freezes"); an
+   * empty object clears them. weatherAt() and so every virtual sensor carry them from the next update.
+   */
+  override(values: WeatherOverride): void {
+    this.overrides = { ...values };
+  }
+
+  /** The quantities set by override(), if any. */
+  get overridden(): WeatherOverride {
+    return { ...this.overrides };
+  }
+
   weatherAt(epochMs: number): Weather {
+    return { ...this.modelAt(epochMs), ...this.overrides };
+  }
+
+  /**
+   * The wind an anemometer would report over [startMs, endMs): the mean speed and the gust (the
+   * highest mean over one 5 s window of the epoch grid, as hardware/anemometer.ts counts it), from the
+   * instantaneous speed sampled every second. For records made without running the sensors (backfill).
+   */
+  windOver(startMs: number, endMs: number): { meanKmh: number; gustKmh: number } {
+    const fixed = this.overrides.windSpeedKmh;
+    if (fixed !== undefined) return { meanKmh: fixed, gustKmh: fixed };
+    // The mean wind changes over hours: once per interval is enough; the gust wobble is sampled.
+    const meanWind = this.meanWindAt(startMs / 2 + endMs / 2);
+    let sum = 0;
+    let samples = 0;
+    let windowSum = 0;
+    let windowSamples = 0;
+    let window = Math.floor(startMs / GUST_WINDOW_MS);
+    let gust = 0;
+    for (let t = startMs + WIND_SAMPLE_MS / 2; t < endMs; t += WIND_SAMPLE_MS) {
+      const speed = Math.max(0, meanWind * this.gustFactor(t));
+      const w = Math.floor(t / GUST_WINDOW_MS);
+      if (w !== window) {
+        if (windowSamples * WIND_SAMPLE_MS >= GUST_WINDOW_MS) gust = Math.max(gust, windowSum / windowSamples);
+        window = w;
+        windowSum = 0;
+        windowSamples = 0;
+      }
+      windowSum += speed;
+      windowSamples += 1;
+      sum += speed;
+      samples += 1;
+    }
+    if (windowSamples * WIND_SAMPLE_MS >= GUST_WINDOW_MS) gust = Math.max(gust, windowSum / windowSamples);
+    const meanKmh = samples > 0 ? sum / samples : 0;
+    // As the anemometer: an interval too short to fill a window reports its mean as the gust.
+    return { meanKmh, gustKmh: Math.max(gust, meanKmh) };
+  }
+
+  private modelAt(epochMs: number): Weather {
     const c = this.climate;
+    const site = this.profile;
     const hours = epochMs / HOUR_MS;
     const solarHour = mod(hours + c.solarOffsetHours, DAY_HOURS);
     const front = this.frontEffects(hours);
 
     const airMass = 3 * this.noise(11, hours / 40) - 2.5 * front.behind;
-    const swing = c.dailySwing * (1 - 0.6 * front.cloud);
+    const swing = c.dailySwing * site.swing * (1 - 0.6 * front.cloud);
     const showers = c.showeriness * 4.5 * (front.rain * (1 + 0.9 * this.noise(12, hours * 1.5)) - 0.45);
     const rain = Math.max(0, showers) + this.stormShower(hours, solarHour);
     const wet = Math.min(1, rain);
-    const baseTemperature = c.meanTemperature + c.seasonalSwing * seasonal(hours) + airMass;
-    const temperature = baseTemperature + swing * daily(solarHour) - 1.5 * wet;
+    const baseTemperature = c.meanTemperature + c.seasonalSwing * seasonal(hours) + airMass - LAPSE_RATE * site.elevationM;
+    const meanWind = this.meanWindFrom(solarHour, hours, front.wind);
+    // Cold air pools in a hollow on clear, still nights: most at dawn, none by day or in a wind.
+    const pooling = site.frostPocket * (1 - front.cloud) * Math.max(0, -daily(solarHour)) * Math.max(0, 1 - meanWind / 25);
+    const temperature = baseTemperature + swing * daily(solarHour) - 1.5 * wet - pooling;
 
     // The dew point follows the air mass, not the daily cycle, so RH peaks at dawn and dips mid
     // afternoon; rain brings it up to the air temperature.
-    const depression = (2.5 + 3.5 * (1 - front.cloud) * (0.6 + 0.4 * this.noise(13, hours / 20))) * (1 - 0.9 * wet);
-    const dewPoint = Math.min(temperature, baseTemperature - 0.7 * swing - depression);
+    const depression = site.dryness * (2.5 + 3.5 * (1 - front.cloud) * (0.6 + 0.4 * this.noise(13, hours / 20))) * (1 - 0.9 * wet);
+    const dewPoint = Math.min(temperature, baseTemperature - 0.7 * swing - pooling - depression);
     const humidity = clamp((100 * saturation(dewPoint)) / saturation(temperature), 5, 100);
 
     const groundTemperature =
       c.meanTemperature + 1 + c.seasonalSwing * 0.9 * seasonal(hours - 7 * DAY_HOURS) +
-      0.5 * (3 * this.noise(11, (hours - 24) / 40)) +
-      GROUND_DAMPING * c.dailySwing * daily(mod(solarHour - GROUND_LAG_HOURS, DAY_HOURS));
+      0.5 * (3 * this.noise(11, (hours - 24) / 40)) - LAPSE_RATE * site.elevationM +
+      GROUND_DAMPING * (c.dailySwing * site.swing * daily(mod(solarHour - GROUND_LAG_HOURS, DAY_HOURS)) - pooling);
 
-    const pressure = clamp(
+    const seaLevelPressure = clamp(
       c.basePressure + 9 * this.noise(14, hours / 90) + 3 * this.noise(15, hours / 18) - 24 * front.trough +
         0.6 * Math.cos((2 * Math.PI * (solarHour - 10)) / 12),
       ...PRESSURE_LIMITS,
     );
+    // The barometric formula of the standard atmosphere: a station reports the pressure at its own height.
+    const pressure = seaLevelPressure * (1 - 2.25577e-5 * site.elevationM) ** 5.25588;
 
-    const meanWind =
-      c.baseWindKmh * (0.75 + 0.45 * daylight(solarHour)) * (1 + 0.3 * this.noise(16, hours / 10)) + 24 * front.wind;
-    // Gusts: two fast wobbles (about 8 s and 2.5 s) on top of the mean; lulls never go below calm.
+    const windSpeedKmh = Math.max(0, meanWind * this.gustFactor(epochMs));
+
     const seconds = epochMs / 1000;
-    const gust = this.noise(17, seconds / 8) + 0.5 * this.noise(18, seconds / 2.5);
-    const windSpeedKmh = Math.max(0, meanWind * (1 + c.gustiness * gust));
-
-    const wobble = (18 / (1 + meanWind / 15)) * this.noise(19, seconds / 20);
+    const wobble = (18 / (1 + meanWind / 15)) * this.localNoise(19, seconds / 20);
     const windDirectionDeg = mod(c.prevailingDeg + 80 * this.noise(24, hours / 70) + 40 * this.noise(20, hours / 14) + front.veer + wobble, 360);
 
     const traffic = gaussian(solarHour - 8, 1.5) + 0.8 * gaussian(solarHour - 18, 2);
     const stagnation = 1.6 - Math.min(1, meanWind / 20);
-    const pollution = (c.pollution + 10 * traffic + 3 * this.noise(21, hours / 3)) * stagnation * (1 - 0.5 * wet);
+    const pollution = (c.pollution + 10 * traffic + 3 * this.localNoise(21, hours / 3)) * stagnation * (1 - 0.5 * wet);
     const airQuality = clamp(100 - pollution, 0, 100);
 
     return {
@@ -144,6 +228,28 @@ export class VirtualWeather {
       rainRateMmPerHour: rain,
       airQuality,
     };
+  }
+
+  /** The mean wind (no gusts) at an instant, km/h. */
+  private meanWindAt(epochMs: number): number {
+    const hours = epochMs / HOUR_MS;
+    return this.meanWindFrom(mod(hours + this.climate.solarOffsetHours, DAY_HOURS), hours, this.frontEffects(hours).wind);
+  }
+
+  private meanWindFrom(solarHour: number, hours: number, frontWind: number): number {
+    const c = this.climate;
+    return this.profile.wind * (c.baseWindKmh * (0.75 + 0.45 * daylight(solarHour)) * (1 + 0.3 * this.noise(16, hours / 10)) + 24 * frontWind);
+  }
+
+  /**
+   * Instantaneous speed over the mean: two fast wobbles (about 8 s and 2.5 s) and, now and then, a gust
+   * of a few seconds that lifts the wind by up to half again, as a gust front does. Local to the station.
+   */
+  private gustFactor(epochMs: number): number {
+    const seconds = epochMs / 1000;
+    const wobble = this.localNoise(17, seconds / 8) + 0.5 * this.localNoise(18, seconds / 2.5);
+    const burst = Math.max(0, this.localNoise(25, seconds / 6) - 0.4) * 1.25;
+    return Math.max(0, 1 + this.climate.gustiness * wobble + burst);
   }
 
   /** The fronts that pass between two instants, in time order. */
@@ -159,12 +265,13 @@ export class VirtualWeather {
   }
 
   private front(slot: number): Front | undefined {
-    if (hash01(this.seed, 30, slot) >= FRONT_CHANCE) return undefined;
-    const atHours = (slot + 0.15 + 0.7 * hash01(this.seed, 31, slot)) * FRONT_SLOT_HOURS;
+    const seed = this.regionSeed;
+    if (hash01(seed, 30, slot) >= FRONT_CHANCE) return undefined;
+    const atHours = (slot + 0.15 + 0.7 * hash01(seed, 31, slot)) * FRONT_SLOT_HOURS;
     return {
       atMs: atHours * HOUR_MS,
-      intensity: 0.3 + 0.7 * hash01(this.seed, 32, slot),
-      widthHours: 4 + 6 * hash01(this.seed, 33, slot),
+      intensity: 0.3 + 0.7 * hash01(seed, 32, slot),
+      widthHours: 4 + 6 * hash01(seed, 33, slot),
     };
   }
 
@@ -195,14 +302,14 @@ export class VirtualWeather {
     return chance * 40 * Math.max(0, seasonal(hours)) * gaussian(solarHour - 16, 2.5) * Math.max(0, this.noise(23, hours * 2));
   }
 
-  /** Smooth value noise in [-1, 1], one lattice point per unit of `x`. */
+  /** The region's smooth noise in [-1, 1]: what neighbouring stations share (air masses, pressure, showers). */
   private noise(channel: number, x: number): number {
-    const i = Math.floor(x);
-    const f = x - i;
-    const s = f * f * f * (f * (f * 6 - 15) + 10);
-    const a = hash01(this.seed, channel, i);
-    const b = hash01(this.seed, channel, i + 1);
-    return 2 * (a + (b - a) * s) - 1;
+    return valueNoise(this.regionSeed, channel, x);
+  }
+
+  /** The station's own smooth noise: gusts, the vane's wobble, its street's traffic. */
+  private localNoise(channel: number, x: number): number {
+    return valueNoise(this.seed, channel, x);
   }
 }
 
@@ -251,6 +358,16 @@ function clamp(value: number, low: number, high: number): number {
 
 function mod(value: number, modulus: number): number {
   return ((value % modulus) + modulus) % modulus;
+}
+
+/** Smooth value noise in [-1, 1], one lattice point per unit of `x`. */
+function valueNoise(seed: number, channel: number, x: number): number {
+  const i = Math.floor(x);
+  const f = x - i;
+  const s = f * f * f * (f * (f * 6 - 15) + 10);
+  const a = hash01(seed, channel, i);
+  const b = hash01(seed, channel, i + 1);
+  return 2 * (a + (b - a) * s) - 1;
 }
 
 /** FNV-1a, 32 bit: a station id becomes a seed. */

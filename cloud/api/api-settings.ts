@@ -7,6 +7,8 @@ import { metricsSettings } from './metrics-settings.ts';
  * creates one pair and keeps it in the data folder, so a fresh install still refuses unsigned calls.
  */
 
+/** Where a generated key pair is kept (in cloud.dataDir) when the config and environment give none. */
+export const GENERATED_KEYS_FILE = 'api-credentials.json';
 /** Port the API listens on by default. */
 export const DEFAULT_API_PORT = 8780;
 /** Region clients sign for unless api.region says otherwise; the same default as the engine's ARNs. */

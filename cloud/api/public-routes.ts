@@ -23,7 +23,7 @@ export interface PublicRouteOptions {
 
 export interface PublicDataset {
   datasetName: string;
-  /** Epoch seconds. */
+  /** When its latest succeeded content was made (epoch seconds); absent while it has none. */
   lastUpdateTime?: number;
   csv: string;
 }
@@ -35,6 +35,13 @@ async function isPublicDataset(engine: Engine, publicTag: PublicRouteOptions['pu
   return tags.some((t) => t.key === publicTag.key && t.value === publicTag.value);
 }
 
+/** When the content a download serves ($LATEST_SUCCEEDED) was made, epoch ms: not when the dataset was created or last edited. */
+async function contentMadeAt(engine: Engine, datasetName: string): Promise<number | undefined> {
+  const { datasetContentSummaries = [] } = await engine.listDatasetContents({ datasetName });
+  const succeeded = datasetContentSummaries.find((c) => c.status?.state === 'SUCCEEDED');
+  return (succeeded?.completionTime ?? succeeded?.creationTime)?.getTime();
+}
+
 /** The datasets tagged public, with the path of each one's latest CSV (also the weather page's downloads). */
 export async function listPublicDatasets(engine: Engine, publicTag: PublicRouteOptions['publicTag']): Promise<PublicDataset[]> {
   const datasets: PublicDataset[] = [];
@@ -43,9 +50,10 @@ export async function listPublicDatasets(engine: Engine, publicTag: PublicRouteO
     const page = await engine.listDatasets({ maxResults: LIST_PAGE, nextToken });
     for (const summary of page.datasetSummaries ?? []) {
       if (!summary.datasetName || !(await isPublicDataset(engine, publicTag, summary.datasetName))) continue;
+      const madeAt = await contentMadeAt(engine, summary.datasetName);
       datasets.push({
         datasetName: summary.datasetName,
-        lastUpdateTime: summary.lastUpdateTime ? summary.lastUpdateTime.getTime() / 1000 : undefined,
+        lastUpdateTime: madeAt === undefined ? undefined : madeAt / 1000,
         csv: `${PUBLIC_PREFIX}/${summary.datasetName}/latest.csv`,
       });
     }

@@ -10,7 +10,7 @@ import { createSecretFileOnce } from '../engine/secret-file.ts';
 import { weatherPageSettings, type WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
 import { SqliteWeatherSource } from '../dashboard/weather-source.ts';
 import type { CloudSettings } from '../settings.ts';
-import { accessKeysFrom, type AccessKey, type ApiSettings } from './api-settings.ts';
+import { accessKeysFrom, GENERATED_KEYS_FILE, type AccessKey, type ApiSettings } from './api-settings.ts';
 import { contentKeyFrom, createContentUrls } from './content-urls.ts';
 import { buildApp } from './server.ts';
 
@@ -18,9 +18,6 @@ import { buildApp } from './server.ts';
  * `hedgerow cloud`: the engine and its REST API as one Extension. start() opens the engine, then
  * listens; stop() closes the listener first (no new calls), then the engine.
  */
-
-/** Where a generated key pair is kept when the config and environment give none. */
-export const GENERATED_KEYS_FILE = 'api-credentials.json';
 
 export interface CloudSettingsSections {
   cloud: CloudSettings;

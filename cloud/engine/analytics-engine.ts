@@ -44,6 +44,11 @@ export interface AnalyticsEngineOptions {
   newId?: () => string;
   /** Builds dataURI values; the REST layer passes one that signs. Default: `/content/<dataset>/<version>/<entry>`. */
   contentUrl?: E.ContentUrlBuilder;
+  /**
+   * Runs once the resources exist, before the datasets' first runs and before MQTT ingest starts: data
+   * put in here (the demo's backfill, through batchPutMessage) is in the first content. Default none.
+   */
+  beforeFirstRuns?: (engine: E.Engine) => Promise<void>;
 }
 
 interface Parts {
@@ -125,7 +130,9 @@ export class AnalyticsEngine implements E.Engine, Extension {
       await reprocessing.recover();
       this.parts = parts;
       for (const file of o.settings.resourceFiles) await applyResourceFile(this, file, o.log);
+      await o.beforeFirstRuns?.(this);
       await scheduler.start();
+      await this.runDatasetsWithoutContent(parts);
       await sweeper.start();
       await subscriber?.start();
     } catch (error) {
@@ -152,6 +159,22 @@ export class AnalyticsEngine implements E.Engine, Extension {
     await parts.lambdas.stop();
     await parts.ctx.store.close();
     this.releaseTokenKey?.();
+  }
+
+  /**
+   * A dataset with no content at all runs now, so its download exists from the first minute rather than
+   * after its first schedule (up to 15 minutes for the demo's weather_daily). One whose last run failed
+   * is left to its schedule: it would most likely fail again and hold up the start; so is one whose
+   * datastore has not seen its attributes yet (no taps so far), which could only fail. Waits for the runs
+   * (each bounded by queryTimeoutMs), so content is there when start-up says it is running.
+   */
+  private async runDatasetsWithoutContent(parts: Parts): Promise<void> {
+    for (const record of await parts.datasets.all()) {
+      const contents = await parts.ctx.store.listContents(record.name);
+      if (contents.length > 0 || (await parts.datasets.awaitsData(record.definition))) continue;
+      await parts.contents.start(record.name, record.definition, parts.ctx.clock.now());
+    }
+    await parts.contents.idle();
   }
 
   /** Ours, for tests and shutdown: resolves when running dataset contents and reprocessing have finished. */

@@ -61,9 +61,8 @@ export class Datasets {
     return this.ctx.store.listResources<DatasetDefinition>('dataset');
   }
 
-  /** Everything CreateDataset and UpdateDataset check beyond the shapes: SQL, filters, triggers. */
-  private async check(body: DatasetBody, operation: string): Promise<DatasetDefinition> {
-    const query = body.actions[0]!.queryAction!;
+  /** Why the dataset's SQL would not run against the datastores as they are now, if it would not. */
+  private async queryProblem(query: NonNullable<DatasetBody['actions'][number]['queryAction']>): Promise<string | undefined> {
     const datastores = await this.datastoreNames();
     const deltaTime = query.filters?.[0]?.deltaTime;
     const timeExpression = deltaTime ? translateTimeExpression(deltaTime.timeExpression) : undefined;
@@ -71,7 +70,18 @@ export class Datasets {
       datastores,
       ...(timeExpression ? { deltaTime: { timeExpression, start: 0, end: 1 } } : {}),
     });
-    const problem = await this.ctx.store.checkQuery(translated);
+    return this.ctx.store.checkQuery(translated);
+  }
+
+  /** True while the dataset's SQL names attributes its datastore has not seen yet (no data so far): a run now could only fail. */
+  async awaitsData(definition: DatasetDefinition): Promise<boolean> {
+    const problem = await this.queryProblem(definition.actions[0]!.queryAction!);
+    return problem !== undefined && TOLERATED_AT_CREATE.test(problem);
+  }
+
+  /** Everything CreateDataset and UpdateDataset check beyond the shapes: SQL, filters, triggers. */
+  private async check(body: DatasetBody, operation: string): Promise<DatasetDefinition> {
+    const problem = await this.queryProblem(body.actions[0]!.queryAction!);
     if (problem && !TOLERATED_AT_CREATE.test(problem)) {
       throw new InvalidRequestException(`${operation}: the SQL does not run: ${problem}.`);
     }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { closest, distance } from 'fastest-levenshtein';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 
@@ -26,25 +27,65 @@ export function readConfigFile(path: string): unknown {
   try {
     return parseYaml(text) ?? {};
   } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const at = error.linePos?.[0];
-      throw new ConfigError(path, [`not valid YAML/JSON${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${error.message.split('\n')[0]}`]);
-    }
+    if (error instanceof YAMLParseError) throw new ConfigError(path, [yamlProblem(error, text)]);
     throw error;
   }
+}
+
+/**
+ * One clean sentence for a YAML syntax error: where, what, the line itself, and what to do. The yaml
+ * package's message repeats the location and ends on a colon that introduces a source excerpt.
+ */
+function yamlProblem(error: YAMLParseError, text: string): string {
+  const at = error.linePos?.[0];
+  const what = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '').replace(/[:.\s]+$/, '');
+  const where = at ? ` at line ${at.line}, column ${at.col}` : '';
+  const source = at ? text.split(/\r?\n/)[at.line - 1] : undefined;
+  const shown = source !== undefined && source.trim() !== '' ? ` (the line reads: ${JSON.stringify(source.trimEnd())})` : '';
+  return `not valid YAML/JSON${where}: ${what}${shown}. Fix that line or the one above it: indent with spaces, close every [ { and quote`;
 }
 
 /** Parses raw settings with a zod schema, turning every issue into "key: message (got value)". */
 export function parseSettings<S extends z.ZodType>(schema: S, raw: unknown, source: string): z.output<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const problems = result.error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => unknownKey(schema, issue.path, key));
     const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
     const got = valueAt(raw, issue.path);
-    const shown = got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
-    return `${key}: ${issue.message}${shown}`;
+    // The value the user wrote, never a whole section: that would show defaults they never wrote.
+    const shown = got === undefined || (got !== null && typeof got === 'object') ? '' : ` (got ${JSON.stringify(got)})`;
+    return [`${key}: ${issue.message}${shown}`];
   });
   throw new ConfigError(source, problems);
+}
+
+/** "station: unknown key "intervall"; did you mean "interval"?", with the keys allowed there when none is close. */
+function unknownKey(schema: z.ZodType, path: readonly PropertyKey[], key: string): string {
+  const allowed = keysAt(schema, path);
+  const where = path.length > 0 ? `${path.join('.')}: unknown key` : 'unknown top-level key';
+  const best = allowed.length > 0 ? closest(key, allowed) : undefined;
+  // Close enough to be a typo: a third of the word, and at least two edits for short keys.
+  if (best !== undefined && distance(key.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3))) {
+    return `${where} "${key}"; did you mean "${best}"?`;
+  }
+  return `${where} "${key}"; remove it, or use one of ${allowed.map((k) => `"${k}"`).join(', ')}`;
+}
+
+/** The keys an object schema takes at `path`, looking through defaults, optionals and pipes. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: unknown = schema;
+  for (let depth = 0; ; ) {
+    const def = (node as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+    if (!def) return [];
+    if (def.type === 'object') {
+      const shape = def.shape as Record<string, unknown>;
+      if (depth === path.length) return Object.keys(shape);
+      node = shape[String(path[depth++])];
+    } else if ('innerType' in def) node = def.innerType;
+    else if (def.type === 'pipe') node = def.in;
+    else return [];
+  }
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

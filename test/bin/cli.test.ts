@@ -17,8 +17,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function hedgerow(args: string[], cwd = tmpdir()) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+function hedgerow(args: string[], cwd = tmpdir(), env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
 }
 
 describe('hedgerow CLI', () => {
@@ -30,6 +30,12 @@ describe('hedgerow CLI', () => {
     expect(station.status).toBe(0);
     expect(station.stdout).toMatch(/--hardware <mode>.*virtual, real, or auto/s);
     expect(hedgerow(['sensors', '--help']).stdout).toMatch(/check the wiring/);
+    // Where to look once it runs: the page, the API and the credentials file.
+    const start = hedgerow(['start', '--help']).stdout;
+    expect(start).toMatch(/weather page +http:\/\/127\.0\.0\.1:8780\//);
+    expect(start).toMatch(/API +http:\/\/127\.0\.0\.1:8780 /);
+    expect(start).toMatch(/API keys +data\/cloud\/api-credentials\.json/);
+    expect(start).toMatch(/--host <address>/);
   });
 
   it('`sensors` prints one reading per sensor on virtual hardware', () => {
@@ -40,6 +46,15 @@ describe('hedgerow CLI', () => {
     expect(out.stdout).toMatch(/^ok\s+bmp180\s+air_pressure \d{3,4}(\.\d+)? hPa$/m);
     expect(out.stdout).toMatch(/^ok\s+anemometer\s+wind_speed [\d.]+ km\/h, wind_gust_speed [\d.]+ km\/h$/m);
     expect(out.stdout).toMatch(/^ok\s+ds18b20\s+ground_temperature/m);
+  });
+
+  it('HEDGEROW_LOG_LEVEL reaches the command\'s logger when --log-level is not given', () => {
+    const quiet = hedgerow(['sensors', '--hardware', 'virtual', '--station-id', 'bench-1'], tmpdir(), { HEDGEROW_LOG_LEVEL: 'warn' });
+    expect(quiet.status).toBe(0);
+    expect(quiet.stdout).toMatch(/^ok\s+htu21d/m);
+    expect(quiet.stdout).not.toMatch(/INFO/);
+    const flag = hedgerow(['--log-level', 'info', 'sensors', '--hardware', 'virtual', '--station-id', 'bench-1'], tmpdir(), { HEDGEROW_LOG_LEVEL: 'warn' });
+    expect(flag.stdout).toMatch(/INFO: hardware: virtual/);
   });
 
   it('`sensors` on real hardware without a bus says what is missing and how to fix it, and exits 1', () => {

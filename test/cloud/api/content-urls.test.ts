@@ -35,6 +35,13 @@ async function setup(tags: Array<{ key: string; value: string }> = []) {
     },
     listTagsForResource: (input: { resourceArn: string }) => ({ tags: input.resourceArn === DATASET_ARN ? tags : [] }),
     listDatasets: () => ({ datasetSummaries: [{ datasetName: 'weather_daily', lastUpdateTime: new Date(1_700_000_000_000) }, { datasetName: 'private_notes' }] }),
+    // Newest first: a run that failed after the one the download serves.
+    listDatasetContents: () => ({
+      datasetContentSummaries: [
+        { version: 'v3', status: { state: 'FAILED' }, creationTime: new Date(1_700_000_900_000), completionTime: new Date(1_700_000_901_000) },
+        { version: REF.versionId, status: { state: 'SUCCEEDED' }, creationTime: new Date(1_700_000_480_000), completionTime: new Date(1_700_000_500_000) },
+      ],
+    }),
   };
   const recorder = recordingEngine(answers);
   current = await testApp(recorder.engine);
@@ -89,7 +96,8 @@ describe('public datasets', () => {
   it('lists and serves only datasets tagged public=true, without credentials', async () => {
     const app = await setup([{ key: 'public', value: 'true' }]);
     const list = await app.app.inject({ method: 'GET', url: '/public/datasets' });
-    expect(JSON.parse(list.body)).toEqual({ datasets: [{ datasetName: 'weather_daily', lastUpdateTime: 1_700_000_000, csv: '/public/datasets/weather_daily/latest.csv' }] });
+    // "updated" is when the served content was made, not when the dataset was created (issue 10).
+    expect(JSON.parse(list.body)).toEqual({ datasets: [{ datasetName: 'weather_daily', lastUpdateTime: 1_700_000_500, csv: '/public/datasets/weather_daily/latest.csv' }] });
     const csv = await app.app.inject({ method: 'GET', url: '/public/datasets/weather_daily/latest.csv' });
     expect(csv.statusCode).toBe(200);
     expect(csv.body).toBe(CSV);
