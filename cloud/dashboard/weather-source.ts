@@ -37,12 +37,21 @@ export interface ReadingBucket {
   gustMax: number | null;
 }
 
+/** One record's readings, as the alert engine walks them in time order. */
+export interface TimedReading {
+  /** Epoch ms of the record. */
+  ts: number;
+  values: Record<ReadingField, number | null>;
+}
+
 export interface WeatherSource {
   /** Ids of the stations that ever reported, in order, at most `limit`. */
   stationIds(limit: number): Promise<string[]>;
   latest(stationId: string): Promise<LatestReading | undefined>;
   /** Buckets that hold at least one record with from <= ts < to; empty buckets are left out. */
   buckets(stationId: string, from: number, to: number, bucketMs: number): Promise<ReadingBucket[]>;
+  /** Up to `limit` records with ts > `after`, oldest first (the alert engine resumes from its cursor). */
+  recordsSince(stationId: string, after: number, limit: number): Promise<TimedReading[]>;
   close(): Promise<void>;
 }
 
@@ -169,6 +178,20 @@ export class SqliteWeatherSource implements WeatherSource {
       windMean: toNumber(r.windMean),
       gustMax: toNumber(r.gustMax),
     }));
+  }
+
+  async recordsSince(stationId: string, after: number, limit: number): Promise<TimedReading[]> {
+    const open = this.ready();
+    if (!open) return [];
+    const selected = READING_FIELDS.map((f) => `${this.column(open.columns, f)} AS ${sqlIdentifier(f)}`);
+    const rows = open.db
+      .prepare(`SELECT ts, ${selected.join(', ')} FROM ${sqlIdentifier(this.view)} WHERE device_id = ? AND ts > ? ORDER BY ts LIMIT ?`)
+      .all(stationId, after, limit) as Record<string, unknown>[];
+    return rows.flatMap((row) => {
+      const ts = toNumber(row.ts);
+      if (ts === null) return [];
+      return [{ ts, values: Object.fromEntries(READING_FIELDS.map((f) => [f, toNumber(row[f])])) as Record<ReadingField, number | null> }];
+    });
   }
 
   async close(): Promise<void> {

@@ -153,6 +153,7 @@ describe('safety', () => {
       },
       latest: async () => undefined,
       buckets: async () => [],
+      recordsSince: async () => [],
       close: async () => undefined,
     };
     const server = await page({}, broken);
