@@ -48,6 +48,11 @@ export class AlertDelivery {
     });
   }
 
+  /** Resolves once no delivery is in flight (tests; a retry may still be scheduled). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   /** Waits for deliveries in flight (each ends within timeoutMs) and stops; pending rows stay for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;

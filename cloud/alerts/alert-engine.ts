@@ -107,6 +107,12 @@ export class AlertEngine implements Extension {
     await this.running;
   }
 
+  /** Resolves once no evaluation and no delivery is running (tests). */
+  async idle(): Promise<void> {
+    await this.running;
+    await this.delivery?.idle();
+  }
+
   private schedule(ms: number): void {
     this.timer = this.clock.setTimeout(() => {
       this.evaluateNow()

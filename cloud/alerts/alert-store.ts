@@ -99,10 +99,13 @@ export class AlertStore {
     return rows.map((r) => ({ ...r, event: alertEventSchema.parse(JSON.parse(r.event)) }));
   }
 
-  /** When the next pending delivery falls due, or undefined when none is pending. */
+  /** When the next delivery falls due: the earliest of each destination's oldest pending row; undefined when none is pending. */
   nextDue(destinations: readonly string[]): number | undefined {
     const row = this.db
-      .prepare('SELECT min(next_at) AS at FROM outbox WHERE delivered_at IS NULL AND failed_reason IS NULL AND destination IN (SELECT value FROM json_each(?))')
+      .prepare(
+        `SELECT min(next_at) AS at FROM outbox WHERE seq IN (
+           SELECT min(seq) FROM outbox WHERE delivered_at IS NULL AND failed_reason IS NULL AND destination IN (SELECT value FROM json_each(?)) GROUP BY destination)`,
+      )
       .get(JSON.stringify(destinations)) as { at: number | null };
     return row.at ?? undefined;
   }
