@@ -23,9 +23,14 @@ export const alertThresholds = z.object(thresholdShape).strict();
 export type AlertThresholds = z.output<typeof alertThresholds>;
 
 /** Per-station overrides: any threshold key, nothing else (a typo is an error, not a silent default). */
-const stationOverride = z
-  .object(Object.fromEntries(Object.entries(thresholdShape).map(([k, v]) => [k, v.removeDefault().optional()])) as { [K in keyof typeof thresholdShape]: z.ZodOptional<z.ZodNumber> })
-  .strict();
+const THRESHOLD_KEYS = Object.keys(thresholdShape);
+const stationOverride = z.strictObject(
+  Object.fromEntries(Object.entries(thresholdShape).map(([k, v]) => [k, v.removeDefault().optional()])) as { [K in keyof typeof thresholdShape]: z.ZodOptional<z.ZodNumber> },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}: a station override takes ${THRESHOLD_KEYS.join(', ')}` : undefined,
+  },
+);
 
 const hold = (clearMargin: number, minHoldMinutes: number, unit: string) =>
   z
