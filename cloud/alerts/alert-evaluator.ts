@@ -103,7 +103,7 @@ export function checkSilence(state: StationState, stationId: string, now: number
   if (state.cursor === 0) return [];
   const silentMinutes = (now - state.cursor) / 60_000;
   if (active) {
-    active.worst = Math.max(active.worst, silentMinutes);
+    active.worst = Math.max(active.worst, silentMinutes, active.value);
     return [];
   }
   if (now - state.cursor <= limitMs) return [];
@@ -115,7 +115,10 @@ export function checkSilence(state: StationState, stationId: string, now: number
 /** One record, after the state's cursor: the alerts it starts and ends, in order. */
 export function evaluateRecord(state: StationState, stationId: string, r: TimedReading, rules: EvaluationRules): AlertChange[] {
   const changes = checkSilence(state, stationId, r.ts, rules);
-  if (state.active.offline) changes.push(end(state, 'offline', r.ts));
+  // A backlog after an uplink outage brings records older than the offline alert's start: it ends when
+  // they arrive, never before it began.
+  const offline = state.active.offline;
+  if (offline) changes.push(end(state, 'offline', Math.max(r.ts, offline.startedAt)));
   state.cursor = r.ts;
   changes.push(...frost(state, stationId, r, rules), ...heavyRain(state, stationId, r, rules), ...highWind(state, stationId, r, rules));
   return changes;

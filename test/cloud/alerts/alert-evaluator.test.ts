@@ -90,6 +90,15 @@ describe('alert evaluation', () => {
     expect(gap.map((c) => `${c.type} ${c.alert.kind} ${(c.type === 'start' ? c.alert.startedAt : c.alert.endedAt!) - T0}`)).toEqual([`start offline ${100 * MIN}`, `end offline ${190 * MIN}`]);
   });
 
+  it('ends an offline alert no earlier than it started when a backlog of older records arrives', () => {
+    const { state } = run(10, () => ({}));
+    const r = rules();
+    checkSilence(state, 'field', T0 + 60 * MIN, r);
+    // The station kept sampling; its uplink was down. Its next record is from minute 10.
+    const [ended] = evaluateRecord(state, 'field', { ts: T0 + 10 * MIN, values: calm }, r);
+    expect(ended).toMatchObject({ type: 'end', alert: { kind: 'offline', startedAt: T0 + 39 * MIN, endedAt: T0 + 39 * MIN, worst: 51 } });
+  });
+
   it('marks an alert that started before the notify window as history', () => {
     const state = emptyState();
     const [old] = evaluateRecord(state, 'field', { ts: T0, values: { ...calm, ambient_temperature: -4 } }, { ...rules(), notifyFrom: T0 + 1 });
