@@ -75,7 +75,12 @@ export class AlertEngine implements Extension {
     this.store = new AlertStore(this.options.dataDir);
     this.outputs = [new DatasetOutput(this.options.engine, settings.channelName)];
     if (settings.mqtt.enabled && this.options.mqtt.enabled) {
-      this.outputs.push(new MqttAlertOutput(this.options.mqtt, settings.mqtt.topicPrefix, timeoutMs, (err) => log.warn({ err }, 'alerts MQTT connection error; retrying')));
+      const onError = (err: Error) => log.warn({ err }, 'alerts MQTT connection error; retrying');
+      const onConnect = () => {
+        this.store?.dueNow('mqtt', this.clock.now());
+        this.delivery?.kick();
+      };
+      this.outputs.push(new MqttAlertOutput(this.options.mqtt, settings.mqtt.topicPrefix, timeoutMs, onError, onConnect));
     }
     if (settings.ntfy) this.outputs.push(new NtfyOutput(settings.ntfy, timeoutMs));
     if (settings.webhook) this.outputs.push(new WebhookOutput(settings.webhook, timeoutMs));

@@ -82,7 +82,9 @@ const webhookSettings = z
     /** Where each alert start and end is POSTed as JSON. */
     url: httpUrl('webhook'),
     /** Extra request headers, e.g. { Authorization: "Bearer ..." }. Default: none. */
-    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a header name: letters, digits and -'), z.string()).default({}),
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a header name: letters, digits and -'), z.string().regex(/^[\t\x20-\x7e]*$/, 'a header value: printable ASCII on one line'))
+      .default({}),
     /** With a secret, each request carries X-Hedgerow-Signature: sha256=<hex HMAC-SHA256 of the body>. Default: none. */
     secret: z.string().min(8, 'use a secret of at least 8 characters').optional(),
   })
@@ -119,6 +121,7 @@ export const alertSettings = z
     /** Retained MQTT messages on <topicPrefix>/<stationId>/<kind>, on the engine's broker (cloud.mqtt). Default true. */
     mqtt: z
       .object({
+        /** Whether alerts are published (also needs cloud.mqtt.enabled). Default true. */
         enabled: z.boolean().default(true),
         /** Default dt/alerts. */
         topicPrefix: z.string().regex(/^[^#+]+[^/#+]$/, 'a topic prefix without wildcards or a trailing /').default('dt/alerts'),

@@ -110,6 +110,11 @@ export class AlertStore {
     return row.at ?? undefined;
   }
 
+  /** Makes a destination's waiting deliveries due now (its connection came back). */
+  dueNow(destination: string, now: number): void {
+    this.db.prepare('UPDATE outbox SET next_at = ? WHERE destination = ? AND delivered_at IS NULL AND failed_reason IS NULL AND next_at > ?').run(now, destination, now);
+  }
+
   delivered(seq: number, now: number): void {
     this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?').run(now, seq);
   }

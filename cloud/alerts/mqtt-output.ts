@@ -20,6 +20,8 @@ export class MqttAlertOutput implements AlertOutput {
     private readonly topicPrefix: string,
     private readonly timeoutMs: number,
     onError: (error: Error) => void,
+    /** Called on every (re)connect, so deliveries waiting for the broker go now rather than at their backoff. */
+    onConnect: () => void = () => undefined,
   ) {
     this.client = mqtt.connect(settings.url, {
       clientId: `${settings.clientId}-alerts`,
@@ -29,6 +31,7 @@ export class MqttAlertOutput implements AlertOutput {
       ...(settings.password === undefined ? {} : { password: settings.password }),
     });
     this.client.on('error', onError);
+    this.client.on('connect', onConnect);
   }
 
   topicOf(event: AlertEvent): string {
@@ -40,6 +43,8 @@ export class MqttAlertOutput implements AlertOutput {
   }
 
   async deliver(event: AlertEvent): Promise<DeliveryResult> {
+    // A station id put in by BatchPutMessage may hold what no topic level can: refuse it for good, not forever.
+    if (!/^[^/+#]+$/.test(event.alert.stationId)) return { ok: false, permanent: true, reason: `station id ${JSON.stringify(event.alert.stationId)} cannot be an MQTT topic level` };
     if (!this.client.connected) return { ok: false, permanent: false, reason: 'not connected to the broker' };
     const payload = JSON.stringify({ ...event.alert, headline: event.headline, detail: event.detail });
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -49,20 +50,29 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(): Promise<CloudExtension> {
-  const url = `mqtt://127.0.0.1:${broker.port}`;
+async function start(port = broker.port, alerts: Record<string, unknown> = {}): Promise<CloudExtension> {
+  const url = `mqtt://127.0.0.1:${port}`;
   cloud = startCloud({
     settings: {
       cloud: cloudSettings.parse({ dataDir: dir, mqtt: { url } }),
       api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY] }),
-      alerts: alertSettings.parse({ evaluateEverySeconds: 1, ntfy: { url: ntfy.url }, webhook: { url: hook.url } }),
+      alerts: alertSettings.parse({ evaluateEverySeconds: 1, ntfy: { url: ntfy.url }, webhook: { url: hook.url }, ...alerts }),
     },
     log: silentLog,
     env: {},
   });
   await cloud.start();
-  await cloud.engine.mqttReady();
+  if (port === broker.port) await cloud.engine.mqttReady();
   return cloud;
+}
+
+/** A port nothing listens on yet. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function client(): Promise<mqtt.MqttClient> {
@@ -134,5 +144,39 @@ describe('alerts in the running cloud', () => {
     await until(() => cloud!.alerts!.alertStore.outboxCounts().pending === 0, 'every delivery done');
     const later = await retained('dt/alerts/hill_top/frost');
     expect(later.get('dt/alerts/hill_top/frost')).toMatchObject({ kind: 'frost', headline: 'Frost over', endedAt: thaw[0]!.ts, worst: -2 });
+  });
+
+  it('publishes a waiting alert as soon as the broker comes back, not at the end of its backoff', async () => {
+    const port = await freePort();
+    // The broker is down and the first retry is a minute away: only the reconnect can deliver it in time.
+    const c = await start(port, { delivery: { retryBaseMs: 60_000 } });
+    const now = Date.now();
+    const records = weatherDay({ end: now, hours: 0.5, stepMs: MIN, low: -1, high: -1 }).map((r, i) => ({ messageId: `r${i}`, payload: Buffer.from(JSON.stringify({ ...r, device_id: 'river_bend' })) }));
+    await c.engine.batchPutMessage({ channelName: 'weather_channel', messages: records });
+    await until(() => ntfy.received.length === 1, 'the frost start at ntfy');
+    await until(() => c.alerts!.alertStore.outboxCounts().pending === 1, 'the MQTT delivery waiting for the broker');
+
+    const late = new BrokerExtension(brokerSettings.parse({ port }), silentLog);
+    await late.start();
+    try {
+      const c2 = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+      clients.push(c2);
+      const got: string[] = [];
+      c2.on('message', (topic, _payload, packet) => packet.retain && got.push(topic));
+      await c2.subscribeAsync('dt/alerts/#', { qos: 1 });
+      await until(async () => {
+        if (got.length > 0) return true;
+        await c2.unsubscribeAsync('dt/alerts/#');
+        await c2.subscribeAsync('dt/alerts/#', { qos: 1 });
+        return got.length > 0;
+      }, 'the retained frost alert after the broker came back', 20_000);
+      expect(got[0]).toBe('dt/alerts/river_bend/frost');
+    } finally {
+      for (const cl of clients) await cl.endAsync(true);
+      clients = [];
+      await cloud?.stop();
+      cloud = undefined;
+      await late.stop();
+    }
   });
 });
