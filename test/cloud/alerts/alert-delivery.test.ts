@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlertDelivery } from '../../../cloud/alerts/alert-delivery.ts';
 import { AlertEngine } from '../../../cloud/alerts/alert-engine.ts';
 import { alertSettings } from '../../../cloud/alerts/alert-settings.ts';
+import { AlertStore } from '../../../cloud/alerts/alert-store.ts';
 import { EVENT_HEADER, SIGNATURE_HEADER, signatureOf } from '../../../cloud/alerts/webhook-output.ts';
 import { SqliteWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import type { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
@@ -229,5 +231,21 @@ describe('alert delivery', () => {
     await send('north_field', [{ ...week.at(-1)!, ts: now + 2 * MIN, ambient_temperature: -2, ground_temperature: -1 }]);
     await evaluate(alerts);
     expect(ntfy.received.map((r) => r.headers.title)).toEqual(['north_field: Frost now']);
+  });
+});
+
+describe('retry delays', () => {
+  it('double from retryBaseMs, are capped at retryMaxMs, and are spread by jitter into [half, whole)', () => {
+    const settings = alertSettings.parse({}).delivery;
+    const store = new AlertStore(fixture.dir);
+    try {
+      const at = (random: number) => new AlertDelivery(store, [], fixture.time, settings, pino({ level: 'silent' }), () => random);
+      expect([0, 1, 2, 3].map((n) => at(0.999999).retryDelay(n))).toEqual([5000, 10_000, 20_000, 40_000]);
+      expect(at(0).retryDelay(2)).toBe(10_000);
+      expect(at(0.999999).retryDelay(20)).toBe(900_000);
+      expect(at(0.5).retryDelay(1000)).toBe(675_000);
+    } finally {
+      store.close();
+    }
   });
 });
