@@ -3,12 +3,13 @@ import { systemClock } from '../../hardware/core/clock.ts';
 import type { Extension } from '../../hardware/core/extension.ts';
 import { describeAlert } from '../dashboard/weather-alerts.ts';
 import { timeFormat } from '../dashboard/weather-format.ts';
-import type { WeatherSource } from '../dashboard/weather-source.ts';
+import { SqliteWeatherSource, type WeatherSource } from '../dashboard/weather-source.ts';
+import type { WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { EngineClock } from '../engine/engine-context.ts';
-import type { CloudMqttSettings } from '../settings.ts';
+import type { CloudMqttSettings, CloudSettings } from '../settings.ts';
 import { AlertDelivery } from './alert-delivery.ts';
-import { checkSilence, emptyState, evaluateRecord, type AlertChange, type EvaluationRules } from './alert-evaluator.ts';
+import { checkSilence, emptyState, evaluateRecord, type AlertChange, type EvaluationRules, type StationState } from './alert-evaluator.ts';
 import type { AlertEvent } from './alert-model.ts';
 import type { AlertOutput } from './alert-output.ts';
 import { thresholdsFor, type AlertSettings } from './alert-settings.ts';
@@ -155,7 +156,7 @@ export class AlertEngine implements Extension {
   }
 
   /** Saves one station's progress with its events; true when something was queued. */
-  private commit(stationId: string, state: ReturnType<typeof emptyState>, changes: AlertChange[]): boolean {
+  private commit(stationId: string, state: StationState, changes: AlertChange[]): boolean {
     const queued: QueuedEvent[] = changes.map((change) => {
       const event = this.eventOf(change);
       return { event, destinations: this.outputs.filter((o) => o.wants(event)).map((o) => o.name) };
@@ -174,4 +175,26 @@ export class AlertEngine implements Extension {
     const at = type === 'start' ? alert.startedAt : alert.endedAt!;
     return { eventId: `${alert.id}/${type}`, type, at, alert, ...describeAlert(alert, this.time) };
   }
+}
+
+/** The alert engine of `hedgerow cloud`: the engine's data folder, broker and weather datastore, the page's time zone. */
+export function alertEngineFor(parts: {
+  alerts: AlertSettings;
+  cloud: CloudSettings;
+  page: Pick<WeatherPageSettings, 'datastoreName' | 'timeZone'>;
+  engine: Pick<Engine, 'batchPutMessage'>;
+  log: Logger;
+  clock: EngineClock | undefined;
+}): AlertEngine {
+  const { alerts, cloud, page, engine, log, clock } = parts;
+  return new AlertEngine({
+    settings: alerts,
+    dataDir: cloud.dataDir,
+    source: new SqliteWeatherSource({ dataDir: cloud.dataDir, datastoreName: page.datastoreName }),
+    engine,
+    mqtt: cloud.mqtt,
+    log,
+    ...(clock ? { clock } : {}),
+    ...(page.timeZone ? { timeZone: page.timeZone } : {}),
+  });
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Extension } from '../../hardware/core/extension.ts';
-import { AlertEngine } from '../alerts/alert-engine.ts';
+import { alertEngineFor, type AlertEngine } from '../alerts/alert-engine.ts';
 import { SqliteAlertHistory } from '../alerts/alert-history.ts';
 import type { AlertSettings } from '../alerts/alert-settings.ts';
 import { AnalyticsEngine, type AnalyticsEngineOptions } from '../engine/analytics-engine.ts';
@@ -131,9 +131,9 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
       });
       engine = new AnalyticsEngine({ ...options.engine, settings: settings.cloud, log, contentUrl: (ref) => contentUrls.build(ref) });
       await engine.start();
+      const parsedPage = settings.weatherPage ?? weatherPageSettings.parse({});
+      const page = settings.alerts ? withAlertThresholds(parsedPage, settings.alerts) : parsedPage;
       try {
-        const parsedPage = settings.weatherPage ?? weatherPageSettings.parse({});
-        const page = settings.alerts ? withAlertThresholds(parsedPage, settings.alerts) : parsedPage;
         const weatherPage = {
           settings: page,
           source: new SqliteWeatherSource({ dataDir: settings.cloud.dataDir, datastoreName: page.datastoreName }),
@@ -151,17 +151,7 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
       endpoint = `http://${host}:${address.port}`;
       log.info({ endpoint, accessKeyIds: accessKeys.map((k) => k.accessKeyId) }, 'IoT Analytics API listening');
       if (settings.alerts?.enabled) {
-        const page = settings.weatherPage ?? weatherPageSettings.parse({});
-        alerts = new AlertEngine({
-          settings: settings.alerts,
-          dataDir: settings.cloud.dataDir,
-          source: new SqliteWeatherSource({ dataDir: settings.cloud.dataDir, datastoreName: page.datastoreName }),
-          engine,
-          mqtt: settings.cloud.mqtt,
-          log: log.child({ part: 'alerts' }),
-          ...(options.engine?.clock ? { clock: options.engine.clock } : {}),
-          ...(page.timeZone ? { timeZone: page.timeZone } : {}),
-        });
+        alerts = alertEngineFor({ alerts: settings.alerts, cloud: settings.cloud, page, engine, log: log.child({ part: 'alerts' }), clock: options.engine?.clock });
         await alerts.start();
       }
     },
