@@ -8,7 +8,7 @@
 //
 // Exit codes: 0 built (or already fresh), 1 the sources do not compile, 3 dist/ cannot be written,
 // 4 esbuild is not installed. Only `dependencies` are needed, so it works after `npm ci --omit=dev`.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 import { buildDir, distDir, sourceStamp } from './source-stamp.js';
@@ -17,7 +17,9 @@ import { buildDir, distDir, sourceStamp } from './source-stamp.js';
  * Entry points, named by the file's base name: a module run as its own process or worker finds its
  * compiled sibling under that name (cloud/engine/code-location.ts), and lazy import()s become chunks.
  */
-const ENTRY_POINTS = ['bin/cli.ts', 'cloud/storage/sqlite-query-process.ts', 'cloud/engine/activities/lambda-worker.js'];
+const ENTRY_POINTS = ['bin/cli.ts', 'cloud/storage/sqlite-query-process.ts', 'cloud/engine/activities/lambda-worker.js', 'hardware/nfc-reader-process.ts'];
+/** The weather page's browser script and stylesheet, built beside the entries (cloud/dashboard/weather-assets.ts serves them). */
+const BROWSER_BUNDLE = JSON.parse(readFileSync(fileURLToPath(new URL('../cloud/dashboard/client/bundle.json', import.meta.url)), 'utf8'));
 /**
  * Older builds kept besides the new one, for processes still running from them (they load chunks,
  * workers and child processes from their build later): the newest few, and any started from lately
@@ -106,6 +108,13 @@ for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         // pino names an error by its constructor, and bundling may rename a class that shares a name.
         keepNames: true,
         sourcemap: 'linked',
+        logLevel: 'silent',
+      });
+      await esbuild.build({
+        ...BROWSER_BUNDLE.options,
+        absWorkingDir: root,
+        entryPoints: { [BROWSER_BUNDLE.name]: join(root, BROWSER_BUNDLE.entry) },
+        outdir: temp,
         logLevel: 'silent',
       });
     } catch (error) {

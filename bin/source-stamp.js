@@ -9,7 +9,7 @@ import { join } from 'node:path';
 /** The folders bundled into dist/, and the files beside them that change what esbuild makes. */
 export const SOURCE_FOLDERS = ['bin', 'hardware', 'device', 'gateway', 'cloud'];
 const SOURCE_FILES = ['tsconfig.json'];
-const SOURCE_EXTENSION = /\.(ts|mts|js|mjs|json)$/;
+const SOURCE_EXTENSION = /\.(ts|mts|js|mjs|json|css)$/;
 /** Never sources, wherever they appear. */
 const SKIPPED_FOLDERS = new Set(['node_modules', 'dist']);
 

@@ -10,7 +10,7 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Logger } from 'pino';
 import type { NfcReader, TagInfo } from '../hardware/nfc-reader.ts';
-import { PcscNfcReader } from '../hardware/nfc-reader.ts';
+import { ProcessNfcReader } from '../hardware/nfc-process-reader.ts';
 import { speakToWav } from '../hardware/speech-synth.ts';
 import { VirtualNfcReader } from '../hardware/virtual-nfc-reader.ts';
 import { AUDIO_EXTENSIONS, insideFolder, loadCollection, manifestSchema, saveManifest, type ManifestObject } from './museum-collection.ts';
@@ -138,7 +138,8 @@ async function waitForTap(options: BoxAssignOptions, prompt: Prompt): Promise<Ta
 
 function assignReader(settings: MuseumSettings, log: Logger): NfcReader {
   if (settings.reader.mode === 'virtual') return new VirtualNfcReader({ log, tags: DEMO_TAGS.slice(0, 1), tapEveryMs: VIRTUAL_TAP_MS });
-  return new PcscNfcReader({ log, readerName: settings.reader.name, buzzer: settings.reader.buzzer, led: settings.reader.led });
+  const { name, buzzer, led, commandDeadline } = settings.reader;
+  return new ProcessNfcReader({ log, readerName: name, buzzer, led, commandDeadlineMs: commandDeadline });
 }
 
 async function chooseSound(

@@ -1,7 +1,9 @@
 /**
  * The museum box: tap a tagged object, hear its story. One sound at a time: a new object stops the
  * one playing; the same object again within the re-tap window changes nothing (a tag held at the edge
- * of the field comes and goes several times a second). Taking a tag off lets its sound finish, or
+ * of the field comes and goes several times a second). Nothing but a new object or the stop tag ends a
+ * story: a volume tag moves the mixer while it plays, and an unknown tag's "hmm?" is skipped while a
+ * story plays (the player plays one sound at a time, and a visitor's story matters more than a beep). Taking a tag off lets its sound finish, or
  * stops it if so configured. Each story becomes tap records (started, then finished or stopped with
  * its play time) in the outbox, bound for dt/museum/<boxId>/tap.
  *
@@ -10,6 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { AudioPlayer, PlayHandle, PlayOutcome } from '../hardware/audio-player.ts';
 import { systemClock, type Clock } from '../hardware/core/clock.ts';
@@ -136,12 +139,12 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
       if (seq !== this.tapSeq || !this.running) return;
       meaning = meaningOfNdef(this.collection, texts);
     }
-    if (meaning.kind === 'object') this.playObject(tag.uid, meaning.objectId, meaning.audioFile);
+    if (meaning.kind === 'object') this.playObject(tag.uid, meaning.objectId, meaning.title, meaning.audioFile);
     else if (meaning.kind === 'admin') await this.admin(tag.uid, meaning.action);
     else this.unknown(tag, meaning.reason);
   }
 
-  private playObject(uid: string, objectId: string, file: string): void {
+  private playObject(uid: string, objectId: string, title: string, file: string): void {
     if (!existsSync(file)) {
       this.options.log.error(
         `museum: cannot play object ${objectId} (tag ${uid}): ${file} is missing; copy it into ${this.collection.dir} or assign the tag again with \`hedgerow box assign\``,
@@ -155,13 +158,23 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
     if (previous) this.ended(previous, 'stopped');
     this.record(uid, objectId, 'started', null, playing.startedAt);
     this.options.reader.setLed('playing');
-    this.options.log.info(`museum: tag ${uid} → ${objectId} (${file})`);
+    this.options.log.info(`museum: tap ${uid} → "${title}" (${basename(file)})`);
     this.emit('play', { uid, objectId, file });
     void handle.finished.then((outcome) => this.ended(playing, outcome));
   }
 
-  /** A sound of the box's own (unknown tag, confirm): it interrupts a story like any new sound. */
-  private playBoxSound(file: string): void {
+  /**
+   * A sound of the box's own (unknown tag, confirm), played only when no story is playing: the player
+   * plays one sound at a time, so the beep would end the story. Returns false when skipped.
+   */
+  private playBoxSound(file: string): boolean {
+    if (this.current) return false;
+    this.options.player.play(file);
+    return true;
+  }
+
+  /** A box sound that answers an admin tag (switching collections): it ends the story, as the new collection starts. */
+  private playBoxSoundOverStory(file: string): void {
     const previous = this.current;
     this.current = null;
     this.options.player.play(file);
@@ -190,8 +203,8 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
       tag.kind === 'iso14443-4'
         ? 'a phone or bank card (ISO 14443-4): its UID may change on every tap, so use NTAG213/215/216 stickers for objects'
         : `${reason}; assign it with \`hedgerow box assign\``;
-    this.options.log.info(`museum: unknown tag ${tag.uid}: ${why}`);
-    this.playBoxSound(this.options.sounds.unknown);
+    const skipped = !this.playBoxSound(this.options.sounds.unknown);
+    this.options.log.info(`museum: unknown tag ${tag.uid}: ${why}${skipped ? ' (no "hmm?" sound: a story is playing)' : ''}`);
     this.record(tag.uid, null, 'unknown', null, this.clock.now());
     this.emit('unknown', { uid: tag.uid, reason });
   }
@@ -206,8 +219,9 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
     if (action === 'volume-up' || action === 'volume-down') {
       const step = (this.options.volumeStep ?? DEFAULT_VOLUME_STEP) * (action === 'volume-up' ? 1 : -1);
       this.volume = Math.max(0, Math.min(100, this.volume + step));
+      // The mixer changes the story that is playing at once; the confirm sound only when none plays.
       await player.setVolume(this.volume);
-      this.playBoxSound(this.options.sounds.confirm);
+      log.info(`museum: volume ${this.volume}%${this.playBoxSound(this.options.sounds.confirm) ? '' : ' (the story keeps playing)'}`);
       return;
     }
     const folder =
@@ -222,7 +236,7 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
     try {
       this.collection = await loadCollection(folder);
       log.info(`museum: switched to collection "${this.collection.title}" (${this.collection.objects.length} objects) from ${folder}`);
-      this.playBoxSound(this.options.sounds.confirm);
+      this.playBoxSoundOverStory(this.options.sounds.confirm);
     } catch (error) {
       const detail = error instanceof CollectionError ? error.message : String(error);
       log.error(`museum: admin tag ${uid} (${action}): cannot switch, keeping "${this.collection.title}": ${detail}`);

@@ -24,6 +24,11 @@ export const museumReaderSettings = z
     buzzer: z.boolean().default(false),
     /** Show ready (green) and playing (amber) on the ACR122U LED. */
     led: z.boolean().default(true),
+    /**
+     * How long one reader command (UID read, NDEF page read, buzzer or LED) may take before the reader
+     * process counts as hung and is restarted; tags tapped meanwhile are missed.
+     */
+    commandDeadline: duration.default(5000),
     /** Virtual reader: time between taps. */
     virtualTapEvery: duration.default(20_000),
     /** Virtual reader: how long a tap stays on the reader. */

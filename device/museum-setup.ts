@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { PlaySoundPlayer, type AudioPlayer } from '../hardware/audio-player.ts';
 import type { Clock } from '../hardware/core/clock.ts';
 import { pcscdAnswers, pcscdSocketPath } from '../hardware/nfc-diagnostics.ts';
-import { PcscNfcReader, type NfcReader } from '../hardware/nfc-reader.ts';
+import { ProcessNfcReader } from '../hardware/nfc-process-reader.ts';
+import type { NfcReader } from '../hardware/nfc-types.ts';
 import { RecordingAudioPlayer } from '../hardware/recording-audio-player.ts';
 import { VirtualNfcReader, type VirtualTagSpec } from '../hardware/virtual-nfc-reader.ts';
 import type { RecordSink } from '../hardware/core/contract.ts';
@@ -35,7 +36,7 @@ export async function createNfcReader(settings: MuseumSettings, log: Logger, vir
     real = await pcscdAnswers(pcscdSocketPath());
     if (!real) log.info('museum: pcscd is not running, so the box uses a virtual NFC reader (set museum.reader.mode: real to wait for a real one)');
   }
-  if (real) return new PcscNfcReader({ log, readerName: reader.name, buzzer: reader.buzzer, led: reader.led });
+  if (real) return new ProcessNfcReader({ log, readerName: reader.name, buzzer: reader.buzzer, led: reader.led, commandDeadlineMs: reader.commandDeadline });
   return new VirtualNfcReader({ log, tags: virtualTags, tapEveryMs: reader.virtualTapEvery, holdMs: reader.virtualHold });
 }
 
@@ -57,7 +58,7 @@ export async function createMuseumBox(settings: MuseumSettings, context: MuseumC
   const { log } = context;
   const collection = await openCollection(settings, log);
   const reader = await createNfcReader(settings, log, virtualTagsFor(collection));
-  const player = createAudioPlayer(settings, log, reader instanceof PcscNfcReader, context.clock);
+  const player = createAudioPlayer(settings, log, reader instanceof ProcessNfcReader, context.clock);
   const sounds = await ensureBoxSounds(join(context.dataDir, 'museum-sounds'));
   return new MuseumBox({
     boxId: settings.boxId,

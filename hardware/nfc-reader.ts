@@ -1,7 +1,9 @@
 /**
  * The NFC reader behind one interface: tags in and out as typed events. The real one runs on
  * nfc-pcsc and pcscd (ACR122U, ACR1252U or any PC/SC reader); hardware/virtual-nfc-reader.ts taps
- * virtual tags for `npm start` and unit tests. This is the only module that imports nfc-pcsc.
+ * virtual tags for `npm start` and unit tests. This is the only module that imports nfc-pcsc, and it
+ * runs only inside the reader process (hardware/nfc-reader-process.ts): a pcsclite call that never
+ * returns must not block the station, so the box talks to hardware/nfc-process-reader.ts instead.
  *
  * The reader loop must survive whatever is put on the reader and whatever happens to the reader:
  * every nfc-pcsc event handler catches, a tag that leaves mid-read is dropped quietly, a reader that
@@ -27,6 +29,7 @@ import { decodeNdefMessage, readType2NdefMessage, textRecords, TYPE2_PAGE_SIZE }
 import { InFlight } from './in-flight.ts';
 import { noReaderMessage, pcscdAnswers, pcscdSocketPath, PCSCD_MISSING_HINT } from './nfc-diagnostics.ts';
 import type { NfcReader, NfcReaderEvents, TagInfo, TagKind, TagRemoved } from './nfc-types.ts';
+import type { PcscCall } from './nfc-ipc.ts';
 
 export type { LedState } from './acr-reader-commands.ts';
 export type { NfcReader, NfcReaderEvents, TagInfo, TagKind, TagRemoved } from './nfc-types.ts';
@@ -58,7 +61,12 @@ export interface PcscNfcReaderOptions {
   socketPath?: string | undefined;
   /** Where loaded kernel modules are listed. Default /proc/modules. */
   modulesPath?: string | undefined;
+  /** Told when each pcsclite call starts; the returned function when it settles (the reader process's watchdog). */
+  watch?: PcscCallWatch | undefined;
 }
+
+/** Sees every pcsclite call that can hang, so a watchdog outside this process can give it a deadline. */
+export type PcscCallWatch = (call: PcscCall, what: string, reader: string) => () => void;
 
 interface ReaderState {
   reader: Reader;
@@ -119,7 +127,9 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
       const command = acr122Led(led);
       const withTag = state.reader.card !== null && state.reader.connection !== null;
       if (!withTag && state.escapeRefused) continue;
-      const sent = state.inFlight.run(() => (withTag ? state.reader.transmit(command, 2) : this.escape(state, command)));
+      const sent = withTag
+        ? this.run(state, 'SCardTransmit', 'LED control', () => state.reader.transmit(command, 2))
+        : this.run(state, 'SCardControl', 'LED control', () => this.escape(state, command));
       sent.catch((error: unknown) => {
         // Readers without the escape command enabled, or a tag that just left: the LED is a nicety.
         if (!state.ledFailed) this.options.log.debug(`${state.name}: LED not set (${message(error)}); further LED errors are not logged`);
@@ -207,10 +217,12 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
       if (state.direct) {
         // An escape command held a direct connection when the tag came: reconnect in card mode.
         await state.direct;
-        if (reader.connection) await reader.disconnect();
-        await reader.connect(CONNECT_MODE_CARD);
+        await this.run(state, 'SCardConnect', 'reconnect for the tag', async () => {
+          if (reader.connection) await reader.disconnect();
+          await reader.connect(CONNECT_MODE_CARD);
+        });
       }
-      const answer = await state.inFlight.run(() => reader.transmit(GET_UID, UID_ANSWER_MAX));
+      const answer = await this.run(state, 'SCardTransmit', 'UID read', () => reader.transmit(GET_UID, UID_ANSWER_MAX));
       if (session !== state.session) return;
       const kind: TagKind = card.standard === TAG_ISO_14443_3 ? 'iso14443-3' : 'iso14443-4';
       if (!succeeded(answer) || answer.length < 3) {
@@ -255,7 +267,7 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     try {
       const message = await readType2NdefMessage(async (page, length) => {
         if (session !== state.session) throw new Error('the tag left the reader');
-        return state.inFlight.run(() => state.reader.read(page, length, TYPE2_PAGE_SIZE, READ_PACKET_BYTES));
+        return this.run(state, 'SCardTransmit', 'NDEF read', () => state.reader.read(page, length, TYPE2_PAGE_SIZE, READ_PACKET_BYTES));
       });
       return message ? textRecords(decodeNdefMessage(message)) : [];
     } catch (error) {
@@ -270,13 +282,13 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
     if (this.options.buzzer || state.model === 'other') return;
     try {
       if (state.model === 'acr122') {
-        const answer = await state.inFlight.run(() => this.escape(state, ACR122_BUZZER_OFF));
+        const answer = await this.run(state, 'SCardControl', 'buzzer control', () => this.escape(state, ACR122_BUZZER_OFF));
         if (!succeeded(answer)) throw new Error(`answer ${answer.toString('hex')}`);
       } else {
-        const behavior = acr1252Behavior(await state.inFlight.run(() => this.escape(state, ACR1252_READ_BEHAVIOR)));
+        const behavior = acr1252Behavior(await this.run(state, 'SCardControl', 'buzzer control', () => this.escape(state, ACR1252_READ_BEHAVIOR)));
         if (behavior === null) throw new Error('unexpected answer to "read LED and buzzer behavior"');
         if (behavior & ACR1252_BEHAVIOR_BUZZER_BIT) {
-          await state.inFlight.run(() => this.escape(state, acr1252SetBehavior(behavior & ~ACR1252_BEHAVIOR_BUZZER_BIT)));
+          await this.run(state, 'SCardControl', 'buzzer control', () => this.escape(state, acr1252SetBehavior(behavior & ~ACR1252_BEHAVIOR_BUZZER_BIT)));
         }
       }
       this.options.log.info(`${state.name}: buzzer off (the box plays its own sounds)`);
@@ -295,12 +307,20 @@ export class PcscNfcReader extends EventEmitter<NfcReaderEvents> implements NfcR
   private async buzzerOffOverTag(state: ReaderState): Promise<void> {
     state.buzzerOffPending = false;
     try {
-      const answer = await state.inFlight.run(() => state.reader.transmit(ACR122_BUZZER_OFF, 2));
+      const answer = await this.run(state, 'SCardTransmit', 'buzzer control', () => state.reader.transmit(ACR122_BUZZER_OFF, 2));
       if (!succeeded(answer)) throw new Error(`answer ${answer.toString('hex')}`);
       this.options.log.info(`${state.name}: buzzer off (the box plays its own sounds)`);
     } catch (error) {
       this.options.log.warn(`${state.name}: could not turn the buzzer off (${message(error)}); it will beep on each tag`);
     }
+  }
+
+  /** A pcsclite call: kept in flight for stop(), and shown to the watchdog while it runs. */
+  private run<T>(state: ReaderState, call: PcscCall, what: string, command: () => Promise<T>): Promise<T> {
+    const settled = this.options.watch?.(call, what, state.name);
+    const promise = state.inFlight.run(command);
+    if (settled) promise.then(settled, settled);
+    return promise;
   }
 
   /** An escape command (SCardControl) over the tag's connection, or a direct one when no tag is there. */

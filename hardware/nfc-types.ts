@@ -1,6 +1,7 @@
 /**
  * What every NFC reader implementation reports: tags in and out as typed events. The real reader is in
- * nfc-reader.ts (nfc-pcsc + pcscd), the virtual one in virtual-nfc-reader.ts.
+ * nfc-reader.ts (nfc-pcsc + pcscd), run in a process of its own behind nfc-process-reader.ts; the
+ * virtual one is in virtual-nfc-reader.ts.
  */
 import type { LedState } from './acr-reader-commands.ts';
 

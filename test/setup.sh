@@ -13,6 +13,7 @@ packages=(
   python3 make g++                       # node-gyp builds better-sqlite3, i2c-bus, epoll, pcsclite
   chromium fonts-dejavu-core             # headless browser for the weather page test (playwright-core)
   awscli python3-boto3                   # two more real IoT Analytics clients; botocore's service-2.json for the shape test
+  iproute2 util-linux                    # ip + unshare: the npm start e2e test runs on its default ports in a private network namespace
 )
 
 sudo=''

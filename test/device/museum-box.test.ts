@@ -228,6 +228,48 @@ describe('MuseumBox', () => {
     expect(sink.records).toEqual([]);
   });
 
+  it('turns the volume up mid-story without stopping the story, and skips the confirm sound', async () => {
+    const { player, sink, captured, advance, tap } = await rig({ volume: 50, volumeStep: 10 });
+    await tap(FOSSIL);
+    await advance(1000);
+    await tap(VOLUME_UP);
+    expect(player.volume).toBe(60);
+    expect(player.playing).toBe(join(school, 'fossil.wav'));
+    expect(player.files).toEqual([join(school, 'fossil.wav')]);
+    expect(captured.text()).toContain('museum: volume 60% (the story keeps playing)');
+    await tap('04000000000009', ['{"configure":"volume-down"}']);
+    expect(player.volume).toBe(50);
+    await advance(3000);
+    expect(sink.lines).toEqual([`1000000 ${FOSSIL} fossil started null`, `1004000 ${FOSSIL} fossil finished 4000`]);
+  });
+
+  it('lets the story play on when an unknown tag is tapped: no "hmm?", but the tap is logged and recorded', async () => {
+    const { player, sink, captured, advance, tap } = await rig();
+    await tap(FOSSIL);
+    await advance(1000);
+    await tap('04aabbccddeeff');
+    expect(player.files).toEqual([join(school, 'fossil.wav')]);
+    expect(player.playing).toBe(join(school, 'fossil.wav'));
+    expect(captured.text()).toMatch(/unknown tag 04aabbccddeeff: .*\(no "hmm\?" sound: a story is playing\)/);
+    await advance(3000);
+    expect(sink.lines).toEqual([
+      `1000000 ${FOSSIL} fossil started null`,
+      '1001000 04aabbccddeeff null unknown null',
+      `1004000 ${FOSSIL} fossil finished 4000`,
+    ]);
+    // With the story over, an unknown tag gets its sound again.
+    await tap('04aabbccddeef0');
+    expect(player.files.at(-1)).toBe(sounds.unknown);
+  });
+
+  it("names the object's title and audio file in the log", async () => {
+    const { captured, tap } = await rig();
+    await tap(COIN);
+    await tap('04777777777777', ['{"id":"347","audio":"violette.wav","title":"Violette"}']);
+    expect(captured.text()).toContain(`museum: tap ${COIN} → "Coin" (coin.wav)`);
+    expect(captured.text()).toContain('museum: tap 04777777777777 → "Violette" (violette.wav)');
+  });
+
   it('switches to the next collection with an admin tag, and back round', async () => {
     const { box, player, tap, captured } = await rig();
     await tap(NEXT);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
-import { PcscNfcReader } from '../../hardware/nfc-reader.ts';
+import { ProcessNfcReader } from '../../hardware/nfc-process-reader.ts';
 import { RecordingAudioPlayer } from '../../hardware/recording-audio-player.ts';
 import { VirtualNfcReader } from '../../hardware/virtual-nfc-reader.ts';
 import type { OutgoingRecord, RecordSink, TapRecord } from '../../hardware/core/contract.ts';
@@ -64,7 +64,7 @@ describe('createMuseumBox', () => {
     const { log } = captureLog();
     const real = museumSettings.parse({ reader: { mode: 'real' }, audio: { mode: 'auto', device: 'null' } });
     const reader = await createNfcReader(real, log);
-    expect(reader).toBeInstanceOf(PcscNfcReader);
+    expect(reader).toBeInstanceOf(ProcessNfcReader);
     expect(createAudioPlayer(real, log, true)).toBeInstanceOf(PlaySoundPlayer);
     const virtual = museumSettings.parse({ reader: { mode: 'virtual' } });
     expect(await createNfcReader(virtual, log)).toBeInstanceOf(VirtualNfcReader);

@@ -1,7 +1,12 @@
 /**
  * The NFC reader and the museum box on the real stack: Debian's pcscd with vsmartcard's vpcd driver,
- * nfc-pcsc, and play-sound running aplay on ALSA's null device. Virtual tags speak vpcd's TCP protocol.
- * pcscd's socket is fixed, so every pcscd-based test of the project lives in this one file.
+ * nfc-pcsc in the reader process, and play-sound running aplay on ALSA's null device. Virtual tags
+ * speak vpcd's TCP protocol. pcscd's socket is fixed, so every pcscd-based test of the project lives
+ * in this one file.
+ *
+ * Every pcsclite call runs in a reader process (ProcessNfcReader), never in this test process, so the
+ * test timeouts (vitest.config.ts: 30 s a test, 60 s a hook) keep firing even when a call hangs; the
+ * afterAll at the end kills any reader process a failed test left.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +14,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
 import { PCSCD_MISSING_HINT } from '../../hardware/nfc-diagnostics.ts';
-import { PcscNfcReader, type TagInfo } from '../../hardware/nfc-reader.ts';
+import { ProcessNfcReader, type ProcessNfcReaderOptions } from '../../hardware/nfc-process-reader.ts';
+import type { TagInfo } from '../../hardware/nfc-types.ts';
 import { runBoxAssign } from '../../device/museum-assign.ts';
 import { MuseumBox } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
@@ -21,16 +27,27 @@ import { alive, nextEvent } from '../fixtures/next-event.ts';
 import { TapSink } from '../fixtures/tap-sink.ts';
 import { freePortPair, Pcscd } from '../fixtures/pcscd.ts';
 import { VirtualTag } from '../fixtures/virtual-tag.ts';
+import { describeReaderHangs } from './nfc-reader-hangs.ts';
 
 const READER = 'ACS ACR122U PICC Interface';
 const SLOT0 = `${READER} 00 00`;
 const SLOT1 = `${READER} 00 01`;
 const BUZZER_OFF = 'ff00520000';
+/** For what the reader process reports: it starts through tsx and answers over IPC, so give it time on a loaded machine. */
+const WAIT = { timeout: 10_000 };
 const LED_PLAYING = 'ff00400f0400000000';
 
 let port: number;
 let pcscd: Pcscd;
 let dir: string;
+
+/** Every reader this file starts, so afterAll can kill a reader process a failed test left behind. */
+const readers: ProcessNfcReader[] = [];
+function processReader(options: ProcessNfcReaderOptions): ProcessNfcReader {
+  const reader = new ProcessNfcReader(options);
+  readers.push(reader);
+  return reader;
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hedgerow-pcsc-'));
@@ -40,6 +57,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const reader of readers) {
+    const pid = reader.pid;
+    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+  }
   await pcscd?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -47,12 +68,12 @@ afterAll(async () => {
 /** The next `event` whose payload passes `test`, or a timeout that names what was awaited. */
 const isReadBinary = (apdu: Buffer) => apdu[0] === 0xff && apdu[1] === 0xb0;
 
-describe('PcscNfcReader on pcscd + vpcd', () => {
+describe('the reader process on pcscd + vpcd', () => {
   const captured = captureLog();
-  let reader: PcscNfcReader;
+  let reader: ProcessNfcReader;
 
   beforeAll(async () => {
-    reader = new PcscNfcReader({ log: captured.log, retryMs: 200, noReaderHintMs: 60_000 });
+    reader = processReader({ log: captured.log, retryMs: 200, noReaderHintMs: 60_000 });
     const attached: string[] = [];
     const both = new Promise<void>((resolve) =>
       reader.on('attached', (name) => {
@@ -80,7 +101,7 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
     expect(await info.ndefTexts()).toEqual(['{"id":"347","audio":"violette.wav"}']);
     expect(tag.apdus.filter(isReadBinary).length).toBeGreaterThan(0);
     // vpcd refuses escape commands, so the buzzer goes off over the first tag's connection.
-    await vi.waitFor(() => expect(tag.apdus.map((a) => a.toString('hex'))).toContain(BUZZER_OFF), { timeout: 2000 });
+    await vi.waitFor(() => expect(tag.apdus.map((a) => a.toString('hex'))).toContain(BUZZER_OFF), WAIT);
     const removed = nextEvent<{ uid: string }>(reader, 'removed');
     await tag.remove();
     expect(await removed).toEqual({ reader: SLOT0, uid: '04a224e2c85e80' });
@@ -124,7 +145,7 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
     const detached = nextEvent(reader, 'detached');
     await pcscd.kill();
     await detached;
-    await vi.waitFor(() => expect(captured.text()).toContain(PCSCD_MISSING_HINT), { timeout: 3000 });
+    await vi.waitFor(() => expect(captured.text()).toContain(PCSCD_MISSING_HINT), WAIT);
     const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0);
     await pcscd.start();
     await attached;
@@ -147,7 +168,7 @@ describe('PcscNfcReader on pcscd + vpcd', () => {
 describe('readerName', () => {
   it('uses only the reader it names and closes the others', async () => {
     const captured = captureLog();
-    const reader = new PcscNfcReader({ log: captured.log, readerName: '00 01' });
+    const reader = processReader({ log: captured.log, readerName: '00 01' });
     const attached: string[] = [];
     reader.on('attached', (name) => attached.push(name));
     try {
@@ -175,14 +196,14 @@ describe('no reader at start', () => {
     const modules = join(dir, 'modules');
     writeFileSync(modules, 'pn533_usb 20480 0 - Live 0x0\npn533 40960 1 pn533_usb, Live 0x0\n');
     await pcscd.kill();
-    const reader = new PcscNfcReader({ log: captured.log, retryMs: 150, noReaderHintMs: 300, modulesPath: modules });
+    const reader = processReader({ log: captured.log, retryMs: 150, noReaderHintMs: 300, modulesPath: modules });
     const empty = new Pcscd([]);
     try {
       await reader.start();
-      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining(PCSCD_MISSING_HINT)), { timeout: 2000 });
+      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining(PCSCD_MISSING_HINT)), WAIT);
 
       await empty.start();
-      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining('no NFC reader found yet')), { timeout: 3000 });
+      await vi.waitFor(() => expect(captured.problems()).toContainEqual(expect.stringContaining('no NFC reader found yet')), WAIT);
       const hint = captured.problems().find((p) => p.includes('no NFC reader found yet'))!;
       expect(hint).toContain('pn533_usb, pn533 are loaded and hold the ACR122U');
       expect(hint).toContain('/etc/modprobe.d/blacklist-pn533.conf');
@@ -204,7 +225,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
   const sink = new TapSink();
   const spawned: { file: string; pid: number }[] = [];
   let box: MuseumBox;
-  let reader: PcscNfcReader;
+  let reader: ProcessNfcReader;
   let folder: string;
   let unknownSound: string;
   const tags = {} as Record<'a' | 'b' | 'c' | 'stranger' | 'ndefOnly', VirtualTag>;
@@ -233,7 +254,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     );
     const sounds = await ensureBoxSounds(join(dir, 'sounds'));
     unknownSound = sounds.unknown;
-    reader = new PcscNfcReader({ log: captured.log, retryMs: 200 });
+    reader = processReader({ log: captured.log, retryMs: 200 });
     const player = new PlaySoundPlayer({ log: captured.log, device: 'null', onSpawn: (file, pid) => spawned.push({ file, pid: pid! }) });
     box = new MuseumBox({
       boxId: 'school-box',
@@ -274,7 +295,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     const proc = spawned.at(-1)!;
     expect(proc.file).toBe(join(folder, 'story-a.wav'));
     expect(alive(proc.pid)).toBe(true);
-    await vi.waitFor(() => expect(tags.a.apdus.map((a) => a.toString('hex'))).toContain(LED_PLAYING), { timeout: 2000 });
+    await vi.waitFor(() => expect(tags.a.apdus.map((a) => a.toString('hex'))).toContain(LED_PLAYING), WAIT);
 
     const removed = nextEvent(reader, 'removed');
     await tags.a.remove();
@@ -308,7 +329,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     await tags.a.place();
     expect((await playingA).file).toBe(join(folder, 'story-a.wav'));
     expect(await stoppedB).toMatchObject({ objectId: 'coin', outcome: 'stopped' });
-    await vi.waitFor(() => expect(alive(procB.pid)).toBe(false), { timeout: 2000 });
+    await vi.waitFor(() => expect(alive(procB.pid)).toBe(false), WAIT);
     const procA = spawned.at(-1)!;
     expect(procA.file).toBe(join(folder, 'story-a.wav'));
     expect(alive(procA.pid)).toBe(true);
@@ -367,7 +388,7 @@ describe('museum box end to end: pcscd, nfc-pcsc, play-sound with aplay on ALSA 
     await tags.ndefOnly.place();
     expect(await playing).toMatchObject({ file: join(folder, 'violette.wav'), objectId: '347' });
     expect(spawned.at(-1)!.file).toBe(join(folder, 'violette.wav'));
-    await vi.waitFor(() => expect(sink.records.at(-1)).toMatchObject({ object_id: '347', event: 'finished' }), { timeout: 3000 });
+    await vi.waitFor(() => expect(sink.records.at(-1)).toMatchObject({ object_id: '347', event: 'finished' }), WAIT);
     const removed = nextEvent(reader, 'removed');
     await tags.ndefOnly.remove();
     await removed;
@@ -425,3 +446,5 @@ describe('hedgerow box assign on the real reader', () => {
     await tag.remove();
   });
 });
+
+describeReaderHangs({ port: () => port, slot0: SLOT0, dir: () => dir, processReader });

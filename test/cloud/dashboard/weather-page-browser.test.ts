@@ -57,7 +57,7 @@ describe('the weather page in Chromium', () => {
       expect(await north.locator('.alert.frost').isVisible()).toBe(true);
       await expect(north.locator('.alert.high-wind strong').textContent()).resolves.toBe('High wind over');
       expect(await north.locator('.alert.high-wind').isVisible()).toBe(true);
-      expect(await north.locator('svg.chart').count()).toBe(2);
+      expect(await north.locator('a[href="/stations/north_field"]').count()).toBeGreaterThan(0);
 
       const barn = page.locator('section.station', { has: page.locator('h2', { hasText: 'top_barn' }) });
       expect(await barn.isVisible()).toBe(true);

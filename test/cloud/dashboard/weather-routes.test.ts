@@ -3,13 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiSettings } from '../../../cloud/api/api-settings.ts';
 import { createContentUrls } from '../../../cloud/api/content-urls.ts';
 import { buildApp } from '../../../cloud/api/server.ts';
-import { AlertEngine } from '../../../cloud/alerts/alert-engine.ts';
 import { SqliteAlertHistory } from '../../../cloud/alerts/alert-history.ts';
-import { alertSettings, type AlertThresholds } from '../../../cloud/alerts/alert-settings.ts';
+import type { AlertThresholds } from '../../../cloud/alerts/alert-settings.ts';
 import { weatherPageSettings, withAlertThresholds, type WeatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import { SqliteWeatherSource, type WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import type { WeatherRecord } from '../../../hardware/core/contract.ts';
 import { silentLog, TEST_KEY } from '../api/helpers.ts';
+import { evaluateAlertsOnce } from '../alerts/evaluate-once.ts';
 import { startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
 import { ALL_OK, envelopes, weatherDay } from './weather-records.ts';
 
@@ -33,20 +33,7 @@ async function page(settings: Partial<WeatherPageSettings> = {}, source?: Weathe
   const api = apiSettings.parse({ accessKeys: [TEST_KEY] });
   const { frostAtOrBelowC, heavyRainMmPerHour, heavyRainMmPerDay, highGustKmh, offlineMinutes, ...pageOnly } = settings;
   const thresholds: Partial<AlertThresholds> = { frostAtOrBelowC, heavyRainMmPerHour, heavyRainMmPerDay, highGustKmh, offlineMinutes };
-  const alerts = alertSettings.parse({ mqtt: { enabled: false }, ...Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)) });
-  const evaluator = new AlertEngine({
-    settings: alerts,
-    dataDir: fixture.dir,
-    source: new SqliteWeatherSource({ dataDir: fixture.dir }),
-    engine: fixture.engine,
-    mqtt: fixture.settings.mqtt,
-    log: silentLog,
-    clock: fixture.time,
-    timeZone: 'UTC',
-  });
-  await evaluator.start();
-  await evaluator.evaluateNow();
-  await evaluator.stop();
+  const alerts = await evaluateAlertsOnce(fixture, Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)));
   const parsed = withAlertThresholds(weatherPageSettings.parse({ timeZone: 'UTC', ...pageOnly }), alerts);
   app = await buildApp({
     engine: fixture.engine,
@@ -93,11 +80,13 @@ describe('the weather page', () => {
     const words = text(body);
     expect(words).toContain('north_field live');
     expect(words).toContain('Last reading Sun 31 Dec, 23:57 (3 min ago)');
-    expect(words).toContain('Frost now Temperature down to −0.8 °C since 23:57 (frost alert at 0.0 °C or below)');
-    expect(words).toContain('High wind over Gusts up to 74 km/h from 21:57 to 22:17');
+    expect(words).toContain('Frost now since Sun 31 Dec, 23:57 Temperature down to −0.8 °C since 23:57 (frost alert at 0.0 °C or below)');
+    expect(words).toContain('High wind over since Sun 31 Dec, 21:57, until Sun 31 Dec, 22:17 Gusts up to 74 km/h from 21:57 to 22:17');
     expect(words).toContain('Air temperature −0.8 °C');
     expect(words).toContain('Wind direction SW (225°)');
-    expect(body.match(/<svg /g)).toHaveLength(4);
+    // Each station links to its own page (charts and downloads); the list itself needs no script.
+    expect(body).toContain('<section class="station" id="station-north_field" data-station="north_field"><h2><a href="/stations/north_field">north_field</a>');
+    expect(body).not.toContain('<script');
     const topBarn = words.slice(words.indexOf('top_barn live'));
     expect(topBarn).not.toMatch(/Frost|High wind|Heavy rain/);
   });
@@ -106,7 +95,7 @@ describe('the weather page', () => {
     const now = fixture.time.now();
     await send('wet_meadow', weatherDay({ end: now - 60_000, downpour: { mm: 12, minutesAgo: 0 } }));
     const words = text((await (await page({ heavyRainMmPerHour: 8 })).inject({ url: '/' })).body);
-    expect(words).toMatch(/Heavy rain now Up to 1\d\.\d mm of rain in an hour since \d\d:\d\d \(alert at 8\.0 mm in an hour\)/);
+    expect(words).toMatch(/Heavy rain now since [^)]*? Up to 1\d\.\d mm of rain in an hour since \d\d:\d\d \(alert at 8\.0 mm in an hour\)/);
   });
 
   it('shows a missing sensor as "—" with its status, never as 0, on the page and in the JSON', async () => {
