@@ -3,6 +3,7 @@ import { parseSettings, readConfigFile } from '../hardware/core/config-file.ts';
 import { museumSettings } from '../device/museum-settings.ts';
 import { hardwareSettings, stationSettings } from '../device/settings.ts';
 import { gatewaySettings } from '../gateway/settings.ts';
+import { alertSettings } from '../cloud/alerts/alert-settings.ts';
 import { apiSettings } from '../cloud/api/api-settings.ts';
 import { weatherPageSettings } from '../cloud/dashboard/weather-page-settings.ts';
 import { cloudSettings } from '../cloud/settings.ts';
@@ -21,6 +22,7 @@ export const hedgerowSettings = z
     cloud: cloudSettings.prefault({}),
     api: apiSettings.prefault({}),
     weatherPage: weatherPageSettings.prefault({}),
+    alerts: alertSettings.prefault({}),
     /** Where the SQLite files live (outbox, cloud engine). */
     dataDir: z.string().default('data'),
   })

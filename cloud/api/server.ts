@@ -41,7 +41,7 @@ export interface BuildAppOptions {
   /** The operation table. Default: every IoT Analytics operation. */
   operations?: readonly Operation[];
   /** The farmers' weather page (GET /, /weather, /public/stations.json). Default: not served. */
-  weatherPage?: Pick<WeatherPageOptions, 'source' | 'settings'>;
+  weatherPage?: Pick<WeatherPageOptions, 'source' | 'settings' | 'alerts'>;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {

@@ -5,9 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Extension } from '../../hardware/core/extension.ts';
+import { alertEngineFor, type AlertEngine } from '../alerts/alert-engine.ts';
+import { SqliteAlertHistory } from '../alerts/alert-history.ts';
+import type { AlertSettings } from '../alerts/alert-settings.ts';
 import { AnalyticsEngine, type AnalyticsEngineOptions } from '../engine/analytics-engine.ts';
 import { createSecretFileOnce } from '../engine/secret-file.ts';
-import { weatherPageSettings, type WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
+import { weatherPageSettings, withAlertThresholds, type WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
 import { SqliteWeatherSource } from '../dashboard/weather-source.ts';
 import type { CloudSettings } from '../settings.ts';
 import { accessKeysFrom, GENERATED_KEYS_FILE, type AccessKey, type ApiSettings } from './api-settings.ts';
@@ -24,6 +27,8 @@ export interface CloudSettingsSections {
   api: ApiSettings;
   /** The farmers' weather page. Default: weatherPageSettings' defaults. */
   weatherPage?: WeatherPageSettings;
+  /** Frost, rain, wind and offline alerts. Default: none evaluated (the config file's section is always there). */
+  alerts?: AlertSettings;
 }
 
 export interface StartCloudOptions {
@@ -42,6 +47,7 @@ export interface CloudExtension extends Extension {
   readonly credentialsAt: string;
   readonly engine: AnalyticsEngine;
   readonly app: FastifyInstance;
+  readonly alerts: AlertEngine | undefined;
 }
 
 /** Keys from the config or environment, else a pair generated once and kept (mode 0600) in the data folder. */
@@ -88,6 +94,7 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
   let credentialsAt = '';
   let engine: AnalyticsEngine | undefined;
   let app: FastifyInstance | undefined;
+  let alerts: AlertEngine | undefined;
 
   return {
     name: 'cloud',
@@ -121,9 +128,14 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
       });
       engine = new AnalyticsEngine({ ...options.engine, settings: settings.cloud, log, contentUrl: (ref) => contentUrls.build(ref) });
       await engine.start();
+      const parsedPage = settings.weatherPage ?? weatherPageSettings.parse({});
+      const page = settings.alerts ? withAlertThresholds(parsedPage, settings.alerts) : parsedPage;
       try {
-        const page = settings.weatherPage ?? weatherPageSettings.parse({});
-        const weatherPage = { settings: page, source: new SqliteWeatherSource({ dataDir: settings.cloud.dataDir, datastoreName: page.datastoreName }) };
+        const weatherPage = {
+          settings: page,
+          source: new SqliteWeatherSource({ dataDir: settings.cloud.dataDir, datastoreName: page.datastoreName }),
+          alerts: new SqliteAlertHistory(settings.cloud.dataDir),
+        };
         app = await buildApp({ engine, settings: settings.api, accessKeys, contentUrls, log, now, weatherPage });
         await app.listen({ port: settings.api.port, host: settings.api.host });
       } catch (error) {
@@ -135,8 +147,18 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       endpoint = `http://${host}:${address.port}`;
       log.info({ endpoint, accessKeyIds: accessKeys.map((k) => k.accessKeyId) }, 'IoT Analytics API listening');
+      if (settings.alerts?.enabled) {
+        alerts = alertEngineFor({ alerts: settings.alerts, cloud: settings.cloud, page, engine, log: log.child({ part: 'alerts' }), clock: options.engine?.clock });
+        await alerts.start();
+      }
+    },
+    /** The alert engine, when alerts are on (tests evaluate and read its store). */
+    get alerts() {
+      return alerts;
     },
     async stop() {
+      await alerts?.stop();
+      alerts = undefined;
       await app?.close();
       await engine?.stop();
       app = undefined;

@@ -1,120 +1,93 @@
+import type { Alert, AlertKind } from '../alerts/alert-model.ts';
 import { formatNumber } from './weather-format.ts';
-import type { WeatherPageSettings } from './weather-page-settings.ts';
-import type { DayExtremes } from './weather-summary.ts';
-import type { ReadingField } from './weather-source.ts';
 
 /**
- * Frost, heavy-rain and high-wind alerts for one station, each in plain words a farmer can act on.
- * "now" alerts come from the latest reading (or the last hour, for rain); "last24h" alerts from the
- * day's extremes when nothing is happening now. A missing sensor (null) never raises or clears an
- * alert: it is simply not evidence. Forecasts are out of scope; this is what the station measured.
+ * Alerts in plain words a farmer can act on. The alert engine (cloud/alerts/) decides when an alert
+ * starts and ends; this file only says it, once, for the page and for every notification (ntfy, webhook,
+ * MQTT, the alerts dataset), so the page shows exactly what was sent.
  */
 
-export type AlertKind = 'frost' | 'heavy-rain' | 'high-wind';
+export type { AlertKind };
 
 export interface WeatherAlert {
   kind: AlertKind;
-  /** "now": the latest reading / last hour; "last24h": earlier in the last 24 hours. */
+  /** "now": still active; "last24h": ended within the last 24 hours. */
   when: 'now' | 'last24h';
-  /** The measured value that raised it (°C, mm or km/h) and the threshold it crossed. */
+  /** The measured value that raised it (°C, mm, km/h or minutes) and the threshold it crossed. */
   value: number;
   threshold: number;
   /** One short line, e.g. "Frost now". */
   headline: string;
   /** What was measured and what it means, in plain words. */
   detail: string;
+  /** Epoch ms it started, and ended (null while active). */
+  since: number;
+  until: number | null;
 }
 
-export interface AlertInput {
-  latest: Record<ReadingField, number | null>;
-  day: DayExtremes;
-  rainLastHour: number | null;
-  /** The latest reading is old: "now" becomes "at the last reading". */
-  stale: boolean;
-}
-
-const atOrBelow = (value: number | null, limit: number): value is number => value !== null && value <= limit;
-const atOrAbove = (value: number | null, limit: number): value is number => value !== null && value >= limit;
-const lowest = (...values: Array<number | null>): number => Math.min(...values.filter((v): v is number => v !== null));
 const celsius = (v: number) => `${formatNumber(v)} °C`;
+const mm = (v: number) => `${formatNumber(v)} mm`;
+const kmh = (v: number) => `${formatNumber(v, 0)} km/h`;
 
-function frost(input: AlertInput, s: WeatherPageSettings, time: (ms: number) => string): WeatherAlert | undefined {
-  const limit = s.frostAtOrBelowC;
-  const advice = 'Protect tender plants and young stock, and check water troughs and pipes.';
-  const { ambient_temperature: air, ground_temperature: ground } = input.latest;
-  if (atOrBelow(air, limit) || atOrBelow(ground, limit)) {
-    const parts = [air !== null ? `air ${celsius(air)}` : null, ground !== null ? `ground ${celsius(ground)}` : null].filter(Boolean);
-    const when = input.stale ? 'at the last reading' : 'now';
-    return {
-      kind: 'frost', when: 'now', value: lowest(air, ground), threshold: limit,
-      headline: input.stale ? 'Frost at the last reading' : 'Frost now',
-      detail: `Temperature ${when}: ${parts.join(', ')} (frost alert at ${celsius(limit)} or below). ${advice}`,
-    };
-  }
-  const { airMin, groundMin, airMinAt, groundMinAt } = input.day;
-  if (atOrBelow(airMin, limit) || atOrBelow(groundMin, limit)) {
-    const parts = [
-      atOrBelow(airMin, limit) ? `air down to ${celsius(airMin)} around ${time(airMinAt!)}` : null,
-      atOrBelow(groundMin, limit) ? `ground down to ${celsius(groundMin)} around ${time(groundMinAt!)}` : null,
-    ].filter(Boolean);
-    return {
-      kind: 'frost', when: 'last24h', value: lowest(airMin, groundMin), threshold: limit,
-      headline: 'Frost in the last 24 hours',
-      detail: `It froze in the last 24 hours: ${parts.join('; ')}. Check for frost damage. ${advice}`,
-    };
-  }
-  return undefined;
+const ADVICE: Record<AlertKind, string> = {
+  frost: 'Protect tender plants and young stock, and check water troughs and pipes.',
+  'heavy-rain': 'Watch for waterlogged ground, run-off and flooded gateways.',
+  'high-wind': 'Secure loose sheeting and gates, and take care with high-sided vehicles and spraying.',
+  offline: "Check the station's power and network; its alerts cannot be raised while it is silent.",
+};
+
+const HEADLINES: Record<AlertKind, { active: string; ended: string }> = {
+  frost: { active: 'Frost now', ended: 'Frost over' },
+  'heavy-rain': { active: 'Heavy rain now', ended: 'Heavy rain over' },
+  'high-wind': { active: 'High wind now', ended: 'High wind over' },
+  offline: { active: 'Station offline', ended: 'Station back online' },
+};
+
+function rainLimit(alert: Alert): string {
+  return alert.measure === 'day' ? `alert at ${mm(alert.threshold)} in 24 hours` : `alert at ${mm(alert.threshold)} in an hour`;
 }
 
-function heavyRain(input: AlertInput, s: WeatherPageSettings, time: (ms: number) => string): WeatherAlert | undefined {
-  const advice = 'Watch for waterlogged ground, run-off and flooded gateways.';
-  if (atOrAbove(input.rainLastHour, s.heavyRainMmPerHour) && !input.stale) {
-    return {
-      kind: 'heavy-rain', when: 'now', value: input.rainLastHour, threshold: s.heavyRainMmPerHour,
-      headline: 'Heavy rain now',
-      detail: `${formatNumber(input.rainLastHour)} mm of rain fell in the last hour (alert at ${formatNumber(s.heavyRainMmPerHour)} mm in an hour). ${advice}`,
-    };
+function detailOf(alert: Alert, time: (ms: number) => string): string {
+  const since = time(alert.startedAt);
+  const span = alert.endedAt === null ? `since ${since}` : `from ${since} to ${time(alert.endedAt)}`;
+  const advice = ADVICE[alert.kind];
+  switch (alert.kind) {
+    case 'frost':
+      return alert.endedAt === null
+        ? `Temperature down to ${celsius(alert.worst)} ${span} (frost alert at ${celsius(alert.threshold)} or below). ${advice}`
+        : `It froze ${span}, down to ${celsius(alert.worst)}. Check for frost damage. ${advice}`;
+    case 'heavy-rain': {
+      const amount = alert.measure === 'day' ? `${mm(alert.worst)} of rain in 24 hours` : `Up to ${mm(alert.worst)} of rain in an hour`;
+      return `${amount} ${span} (${rainLimit(alert)}). ${advice}`;
+    }
+    case 'high-wind':
+      return alert.endedAt === null
+        ? `Gusts up to ${kmh(alert.worst)} ${span} (alert at ${kmh(alert.threshold)}). ${advice}`
+        : `Gusts up to ${kmh(alert.worst)} ${span}. Check roofs, fences and trees. ${advice}`;
+    case 'offline': {
+      const lastReading = time(alert.startedAt - alert.threshold * 60_000);
+      return alert.endedAt === null
+        ? `No reading since ${lastReading} (alert after ${formatNumber(alert.threshold, 0)} min without one). ${advice}`
+        : `No readings from ${lastReading} to ${time(alert.endedAt)} (${formatNumber(alert.worst, 0)} min). Alerts are evaluated again from its readings.`;
+    }
   }
-  const wettest = input.day.wettestHour;
-  if (wettest && atOrAbove(wettest.rain, s.heavyRainMmPerHour)) {
-    return {
-      kind: 'heavy-rain', when: 'last24h', value: wettest.rain, threshold: s.heavyRainMmPerHour,
-      headline: 'Heavy rain in the last 24 hours',
-      detail: `${formatNumber(wettest.rain)} mm fell in one hour from ${time(wettest.start)} (alert at ${formatNumber(s.heavyRainMmPerHour)} mm in an hour); ${formatNumber(input.day.rain ?? wettest.rain)} mm in 24 hours. ${advice}`,
-    };
-  }
-  if (atOrAbove(input.day.rain, s.heavyRainMmPerDay)) {
-    return {
-      kind: 'heavy-rain', when: 'last24h', value: input.day.rain, threshold: s.heavyRainMmPerDay,
-      headline: 'Heavy rain in the last 24 hours',
-      detail: `${formatNumber(input.day.rain)} mm of rain fell in the last 24 hours (alert at ${formatNumber(s.heavyRainMmPerDay)} mm in a day). ${advice}`,
-    };
-  }
-  return undefined;
 }
 
-function highWind(input: AlertInput, s: WeatherPageSettings, time: (ms: number) => string): WeatherAlert | undefined {
-  const limit = s.highGustKmh;
-  const advice = 'Secure loose sheeting and gates, and take care with high-sided vehicles and spraying.';
-  const gust = input.latest.wind_gust_speed;
-  if (atOrAbove(gust, limit)) {
-    return {
-      kind: 'high-wind', when: 'now', value: gust, threshold: limit,
-      headline: input.stale ? 'High wind at the last reading' : 'High wind now',
-      detail: `Gusts of ${formatNumber(gust, 0)} km/h ${input.stale ? 'at the last reading' : 'now'} (alert at ${formatNumber(limit, 0)} km/h). ${advice}`,
-    };
-  }
-  const { gustMax, gustMaxAt } = input.day;
-  if (atOrAbove(gustMax, limit)) {
-    return {
-      kind: 'high-wind', when: 'last24h', value: gustMax, threshold: limit,
-      headline: 'High wind in the last 24 hours',
-      detail: `A gust of ${formatNumber(gustMax, 0)} km/h around ${time(gustMaxAt!)} (alert at ${formatNumber(limit, 0)} km/h). Check roofs, fences and trees. ${advice}`,
-    };
-  }
-  return undefined;
+/** Headline and detail of an alert as it stands (active, or ended). */
+export function describeAlert(alert: Alert, time: (ms: number) => string): { headline: string; detail: string } {
+  const headline = HEADLINES[alert.kind][alert.endedAt === null ? 'active' : 'ended'];
+  return { headline, detail: detailOf(alert, time) };
 }
 
-export function alertsFor(input: AlertInput, settings: WeatherPageSettings, time: (ms: number) => string): WeatherAlert[] {
-  return [frost(input, settings, time), heavyRain(input, settings, time), highWind(input, settings, time)].filter((a): a is WeatherAlert => a !== undefined);
+/** The page's view of a stored alert. */
+export function weatherAlert(alert: Alert, time: (ms: number) => string): WeatherAlert {
+  return {
+    kind: alert.kind,
+    when: alert.endedAt === null ? 'now' : 'last24h',
+    value: alert.value,
+    threshold: alert.threshold,
+    ...describeAlert(alert, time),
+    since: alert.startedAt,
+    until: alert.endedAt,
+  };
 }

@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { alertThresholds, type AlertThresholds } from '../alerts/alert-settings.ts';
 
 /**
  * The farmers' weather page's part of the config file (`weatherPage:`). Every key has a default, so the
- * page works with no config at all; the alert thresholds are the ones a farmer is most likely to change.
+ * page works with no config at all. The alert thresholds (frost and wind lines, the footer) are the
+ * `alerts:` section's (cloud/alerts/alert-settings.ts), defined there once: the parsed page settings carry
+ * their defaults, and startCloud lays the configured ones over them (withAlertThresholds).
  */
 
 function isTimeZone(zone: string): boolean {
@@ -26,19 +29,18 @@ export const weatherPageSettings = z
     staleAfterMinutes: z.number().int().min(1).max(7 * 24 * 60).default(30),
     /** A station silent for longer than this is left off the page. Default 30 days. */
     hideAfterDays: z.number().int().min(1).max(3650).default(30),
-    /** Frost alert when the air or ground temperature is at or below this. Default 0 °C. */
-    frostAtOrBelowC: z.number().min(-50).max(10).default(0),
-    /** Heavy-rain alert when the rain in one hour reaches this. Default 10 mm. */
-    heavyRainMmPerHour: z.number().positive().max(500).default(10),
-    /** Heavy-rain alert when the rain in 24 hours reaches this. Default 25 mm. */
-    heavyRainMmPerDay: z.number().positive().max(2000).default(25),
-    /** High-wind alert when a gust reaches this. Default 60 km/h. */
-    highGustKmh: z.number().positive().max(400).default(60),
     /** Most stations shown on the page. Default 50. */
     maxStations: z.number().int().min(1).max(1000).default(50),
     /** The page reloads itself this often (no script needed). Default 300 s; 0 turns it off. */
     refreshSeconds: z.number().int().min(0).max(86_400).default(300),
   })
-  .strict();
+  .strict()
+  .transform((page) => withAlertThresholds(page, alertThresholds.parse({})));
 
 export type WeatherPageSettings = z.output<typeof weatherPageSettings>;
+
+/** The page's settings with the alert thresholds it draws (the default ones: per-station overrides stay in the alerts). */
+export function withAlertThresholds<P extends object>(page: P, thresholds: AlertThresholds): P & AlertThresholds {
+  const { frostAtOrBelowC, heavyRainMmPerHour, heavyRainMmPerDay, highGustKmh, offlineMinutes } = thresholds;
+  return { ...page, frostAtOrBelowC, heavyRainMmPerHour, heavyRainMmPerDay, highGustKmh, offlineMinutes };
+}

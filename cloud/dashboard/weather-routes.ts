@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
+import type { AlertHistory } from '../alerts/alert-history.ts';
 import { DEFAULT_SERIES_RANGE, SERIES_RANGE_NAMES, SERIES_RANGES, seriesQuantity, seriesRange, type SeriesQuantity, type SeriesRange } from './series-contract.ts';
 import { registerWeatherAssets } from './weather-assets.ts';
 import { escapeHtml, timeFormat, type TimeFormat } from './weather-format.ts';
@@ -35,6 +36,8 @@ export interface WeatherPageOptions {
   /** The weather datastore, read-only; closed when the app closes. */
   source: WeatherSource;
   settings: WeatherPageSettings;
+  /** The alert engine's store, read-only; closed when the app closes. Default: no alerts shown. */
+  alerts?: AlertHistory;
   /** The datasets tagged public, for the download links. */
   downloads: () => Promise<PublicDownload[]>;
   log: Logger;
@@ -84,12 +87,15 @@ export function registerWeatherPage(app: FastifyInstance, options: WeatherPageOp
   const now = options.now ?? Date.now;
   const time = timeFormat(settings.timeZone);
 
-  app.addHook('onClose', async () => source.close());
+  app.addHook('onClose', async () => {
+    await source.close();
+    await options.alerts?.close();
+  });
 
   /** The figures, or undefined after answering 503 (as HTML or JSON) when the datastore cannot be read. */
   const snapshot = async (reply: FastifyReply, as: 'html' | 'json'): Promise<WeatherSnapshot | undefined> => {
     try {
-      return await readSnapshot(source, settings, now(), time.clock);
+      return await readSnapshot(source, settings, now(), time.clock, options.alerts);
     } catch (error) {
       log.error({ err: error }, 'weather page: reading the weather datastore failed');
       const message = 'The weather data could not be read just now. Try again in a minute.';

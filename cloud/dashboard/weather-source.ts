@@ -52,6 +52,13 @@ export interface StoredRecord {
   sensors: Record<string, string>;
 }
 
+/** One record's readings, as the alert engine walks them in time order. */
+export interface TimedReading {
+  /** Epoch ms of the record. */
+  ts: number;
+  values: Record<ReadingField, number | null>;
+}
+
 export interface WeatherSource {
   /** Ids of the stations that ever reported, in order, at most `limit`. */
   stationIds(limit: number): Promise<string[]>;
@@ -64,6 +71,8 @@ export interface WeatherSource {
   countRecords(stationId: string, from: number, to: number): Promise<number>;
   /** The station's records in [from, to), oldest first, read a slice at a time so a long download holds no lock. */
   records(stationId: string, from: number, to: number): AsyncIterable<StoredRecord>;
+  /** Up to `limit` records with ts > `after`, oldest first (the alert engine resumes from its cursor). */
+  recordsSince(stationId: string, after: number, limit: number): Promise<TimedReading[]>;
   close(): Promise<void>;
 }
 
@@ -262,6 +271,20 @@ export class SqliteWeatherSource implements WeatherSource {
         yield { ts, values, sensors: parseSensors(row[SENSORS_COLUMN]) };
       }
     }
+  }
+
+  async recordsSince(stationId: string, after: number, limit: number): Promise<TimedReading[]> {
+    const open = this.ready();
+    if (!open) return [];
+    const selected = READING_FIELDS.map((f) => `${this.column(open.columns, f)} AS ${sqlIdentifier(f)}`);
+    const rows = open.db
+      .prepare(`SELECT ts, ${selected.join(', ')} FROM ${sqlIdentifier(this.view)} WHERE device_id = ? AND ts > ? ORDER BY ts LIMIT ?`)
+      .all(stationId, after, limit) as Record<string, unknown>[];
+    return rows.flatMap((row) => {
+      const ts = toNumber(row.ts);
+      if (ts === null) return [];
+      return [{ ts, values: Object.fromEntries(READING_FIELDS.map((f) => [f, toNumber(row[f])])) as Record<ReadingField, number | null> }];
+    });
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,13 @@
-import { alertsFor, type WeatherAlert } from './weather-alerts.ts';
+import type { AlertHistory } from '../alerts/alert-history.ts';
+import { weatherAlert, type WeatherAlert } from './weather-alerts.ts';
 import type { WeatherPageSettings } from './weather-page-settings.ts';
 import type { LatestReading, ReadingBucket, WeatherSource } from './weather-source.ts';
 
 /**
  * What the page shows per station, computed from the datastore: the latest reading and its age, the
  * last 24 hours in 15-minute slices (ending now, so the last four slices are exactly the last hour),
- * the day's extremes and the alerts they raise.
+ * the day's extremes, and its alerts from the alert engine's store (active, and ended in the window), the
+ * same alerts that were sent to ntfy, the webhook and MQTT.
  */
 
 export const WINDOW_MS = 24 * 3600_000;
@@ -91,7 +93,7 @@ export function dayExtremes(slices: ReadingBucket[], from: number): DayExtremes 
   };
 }
 
-export function summarize(latest: LatestReading, buckets: ReadingBucket[], now: number, settings: WeatherPageSettings, formatTime: (ms: number) => string): StationSummary {
+export function summarize(latest: LatestReading, buckets: ReadingBucket[], now: number, settings: WeatherPageSettings, alerts: WeatherAlert[] = []): StationSummary {
   const from = windowStart(now);
   const slices: Array<ReadingBucket | undefined> = new Array<ReadingBucket | undefined>(SLICES).fill(undefined);
   for (const bucket of buckets) if (bucket.index >= 0 && bucket.index < SLICES) slices[bucket.index] = bucket;
@@ -100,12 +102,17 @@ export function summarize(latest: LatestReading, buckets: ReadingBucket[], now: 
   const rainLastHour = sumOf(present.filter((s) => s.index >= SLICES - SLICES_PER_HOUR).map((s) => s.rain));
   const ageMs = Math.max(0, now - latest.ts);
   const stale = ageMs > settings.staleAfterMinutes * 60_000;
-  const alerts = alertsFor({ latest: latest.values, day, rainLastHour, stale }, settings, formatTime);
   return { stationId: latest.stationId, latest, ageMs, stale, from, slices, day, rainLastHour, alerts };
 }
 
-/** Reads every station's figures from the source. */
-export async function readSnapshot(source: WeatherSource, settings: WeatherPageSettings, now: number, formatTime: (ms: number) => string): Promise<WeatherSnapshot> {
+/** Reads every station's figures from the source, and its alerts from the history (none without one). */
+export async function readSnapshot(
+  source: WeatherSource,
+  settings: WeatherPageSettings,
+  now: number,
+  formatTime: (ms: number) => string,
+  history?: AlertHistory,
+): Promise<WeatherSnapshot> {
   const stations: StationSummary[] = [];
   let hidden = 0;
   for (const id of await source.stationIds(settings.maxStations)) {
@@ -116,7 +123,8 @@ export async function readSnapshot(source: WeatherSource, settings: WeatherPageS
       continue;
     }
     const buckets = await source.buckets(id, windowStart(now), now + 1, SLICE_MS);
-    stations.push(summarize(latest, buckets, now, settings, formatTime));
+    const alerts = (await history?.recent(id, windowStart(now))) ?? [];
+    stations.push(summarize(latest, buckets, now, settings, alerts.map((a) => weatherAlert(a, formatTime))));
   }
   return { now, stations, hidden };
 }

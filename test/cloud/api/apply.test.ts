@@ -30,10 +30,10 @@ describe('hedgerow cloud apply', () => {
   it('creates the ready-made resources, then finds them all unchanged', async () => {
     const dry = await apply(DEFAULT_FILE, true);
     expect(dry.report.applied).toBe(false);
-    expect(dry.lines.at(-1)).toBe('10 to create, 0 to update, 0 unchanged.');
+    expect(dry.lines.at(-1)).toBe('14 to create, 0 to update, 0 unchanged.');
 
     const first = await apply(DEFAULT_FILE);
-    expect(Object.values(actions(first.report))).toEqual(Array(10).fill('create'));
+    expect(Object.values(actions(first.report))).toEqual(Array(14).fill('create'));
     expect(first.lines).toContain('  + pipeline weather_pipeline (create)');
     expect(first.lines.at(-1)).toBe('Applied.');
     expect((await t.client.send(new DescribePipelineCommand({ pipelineName: 'weather_pipeline' }))).pipeline?.activities).toHaveLength(4);
@@ -43,8 +43,8 @@ describe('hedgerow cloud apply', () => {
     expect(rule.rule.sql).toBe("SELECT * FROM 'dt/weather/+/reading'");
 
     const second = await apply(DEFAULT_FILE);
-    expect(Object.values(actions(second.report))).toEqual(Array(10).fill('unchanged'));
-    expect(second.lines).toContain('0 to create, 0 to update, 10 unchanged.');
+    expect(Object.values(actions(second.report))).toEqual(Array(14).fill('unchanged'));
+    expect(second.lines).toContain('0 to create, 0 to update, 14 unchanged.');
   });
 
   it('updates only what the file changes, in YAML too, and is idempotent again', async () => {

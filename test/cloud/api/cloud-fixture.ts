@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTAnalyticsClient } from '@aws-sdk/client-iotanalytics';
 import type { Logger } from 'pino';
+import { alertSettings } from '../../../cloud/alerts/alert-settings.ts';
 import { apiSettings, type ApiSettings } from '../../../cloud/api/api-settings.ts';
 import { startCloud, type CloudExtension, type StartCloudOptions } from '../../../cloud/api/start-cloud.ts';
 import { cloudSettings, type CloudSettings } from '../../../cloud/settings.ts';
@@ -23,6 +24,8 @@ export interface TestCloudOptions {
   log?: Logger;
   /** Engine options, e.g. a fake clock. */
   engine?: StartCloudOptions['engine'];
+  /** Alert settings (the alerts: section); default: no alert engine. */
+  alerts?: Record<string, unknown>;
 }
 
 export async function startTestCloud(options: TestCloudOptions = {}): Promise<TestCloud> {
@@ -30,6 +33,7 @@ export async function startTestCloud(options: TestCloudOptions = {}): Promise<Te
   const settings = {
     cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...options.cloud }),
     api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY], ...options.api }),
+    ...(options.alerts ? { alerts: alertSettings.parse({ mqtt: { enabled: false }, ...options.alerts }) } : {}),
   };
   const cloud = startCloud({ settings, log: options.log ?? silentLog, env: {}, ...(options.engine ? { engine: options.engine } : {}) });
   await cloud.start();

@@ -1,80 +1,51 @@
 import { describe, expect, it } from 'vitest';
-import { alertsFor, type AlertInput } from '../../../cloud/dashboard/weather-alerts.ts';
+import type { Alert } from '../../../cloud/alerts/alert-model.ts';
+import { describeAlert, weatherAlert } from '../../../cloud/dashboard/weather-alerts.ts';
 import { compassPoint, escapeHtml, formatAge, formatNumber, timeFormat } from '../../../cloud/dashboard/weather-format.ts';
 import { weatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import type { ReadingBucket, ReadingField } from '../../../cloud/dashboard/weather-source.ts';
-import { dayExtremes, type DayExtremes, SLICE_MS, SLICES, summarize, windowStart } from '../../../cloud/dashboard/weather-summary.ts';
+import { dayExtremes, SLICE_MS, SLICES, summarize, windowStart } from '../../../cloud/dashboard/weather-summary.ts';
 
 const defaults = weatherPageSettings.parse({});
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 const NOW = Date.UTC(2026, 1, 10, 12, 0);
 
 const calm: Record<ReadingField, number | null> = { ambient_temperature: 6, ground_temperature: 7, humidity: 80, air_pressure: 1010, wind_speed: 10, wind_gust_speed: 20, wind_direction: 180, rainfall: 0 };
-const quietDay: DayExtremes = { airMin: 3, groundMin: 4, rain: 1, gustMax: 25, wettestHour: { rain: 0.5, start: NOW - 3600_000 }, airMinAt: NOW - 8 * 3600_000, groundMinAt: NOW - 8 * 3600_000, gustMaxAt: NOW - 3600_000 };
-
-function input(over: Partial<AlertInput> = {}, latest: Partial<typeof calm> = {}, day: Partial<typeof quietDay> = {}): AlertInput {
-  return { latest: { ...calm, ...latest }, day: { ...quietDay, ...day }, rainLastHour: 0.2, stale: false, ...over };
-}
 
 function slice(index: number, over: Partial<ReadingBucket> = {}): ReadingBucket {
   return { index, count: 1, airMin: 5, airMean: 6, groundMin: 6, groundMean: 7, rain: 0, windMean: 8, gustMax: 15, ...over };
 }
 
-describe('weather alerts', () => {
-  it('raises nothing on a quiet day', () => {
-    expect(alertsFor(input(), defaults, clock)).toEqual([]);
+function alert(over: Partial<Alert>): Alert {
+  const startedAt = over.startedAt ?? Date.UTC(2026, 1, 10, 4, 10);
+  return { id: 'x', kind: 'frost', stationId: 'north_field', startedAt, endedAt: null, value: 0, threshold: 0, worst: 0, measure: null, notify: true, ...over };
+}
+
+describe('alerts in plain words', () => {
+  it('says frost now with the coldest value and since when, and once over, from when to when', () => {
+    const active = describeAlert(alert({ worst: -2.04 }), clock);
+    expect(active).toEqual({ headline: 'Frost now', detail: expect.stringContaining('Temperature down to −2.0 °C since 04:10 (frost alert at 0.0 °C or below). Protect tender plants') });
+    const over = describeAlert(alert({ worst: -2.04, endedAt: Date.UTC(2026, 1, 10, 8, 30) }), clock);
+    expect(over.headline).toBe('Frost over');
+    expect(over.detail).toContain('It froze from 04:10 to 08:30, down to −2.0 °C. Check for frost damage.');
   });
 
-  it('says "frost now" when the air or the ground is at or below the limit, naming both values', () => {
-    const [air] = alertsFor(input({}, { ambient_temperature: 0 }), defaults, clock);
-    expect(air).toMatchObject({ kind: 'frost', when: 'now', value: 0, headline: 'Frost now' });
-    expect(air!.detail).toContain('air 0.0 °C, ground 7.0 °C');
-    const [ground] = alertsFor(input({}, { ground_temperature: -1.24 }), defaults, clock);
-    expect(ground).toMatchObject({ kind: 'frost', when: 'now', value: -1.24 });
-    expect(ground!.detail).toContain('ground −1.2 °C');
-    expect(alertsFor(input({}, { ambient_temperature: 0.1 }), defaults, clock)).toEqual([]);
+  it('names which rain total raised a heavy-rain alert', () => {
+    expect(describeAlert(alert({ kind: 'heavy-rain', measure: 'hour', value: 11, worst: 14.2, threshold: 10 }), clock).detail).toContain('Up to 14.2 mm of rain in an hour since 04:10 (alert at 10.0 mm in an hour)');
+    expect(describeAlert(alert({ kind: 'heavy-rain', measure: 'day', value: 25, worst: 31, threshold: 25 }), clock).detail).toContain('31.0 mm of rain in 24 hours since 04:10 (alert at 25.0 mm in 24 hours)');
   });
 
-  it('says frost happened in the last 24 hours, with when, once it has thawed', () => {
-    const [alert] = alertsFor(input({}, {}, { groundMin: -2, groundMinAt: Date.UTC(2026, 1, 10, 5, 30) }), defaults, clock);
-    expect(alert).toMatchObject({ kind: 'frost', when: 'last24h', value: -2, headline: 'Frost in the last 24 hours' });
-    expect(alert!.detail).toContain('ground down to −2.0 °C around 05:30');
-    expect(alert!.detail).not.toContain('air down');
+  it('gives gusts in whole km/h, and an offline station its last reading', () => {
+    expect(describeAlert(alert({ kind: 'high-wind', worst: 74.4, threshold: 60 }), clock)).toMatchObject({ headline: 'High wind now', detail: expect.stringContaining('Gusts up to 74 km/h since 04:10 (alert at 60 km/h)') });
+    const offline = alert({ kind: 'offline', threshold: 30, value: 30, worst: 95, startedAt: Date.UTC(2026, 1, 10, 4, 30), endedAt: Date.UTC(2026, 1, 10, 5, 35) });
+    expect(describeAlert(offline, clock)).toEqual({ headline: 'Station back online', detail: expect.stringContaining('No readings from 04:00 to 05:35 (95 min)') });
+    expect(describeAlert({ ...offline, endedAt: null }, clock).detail).toContain('No reading since 04:00 (alert after 30 min without one)');
   });
 
-  it('never treats a missing sensor as frost (null is not 0)', () => {
-    expect(alertsFor(input({}, { ambient_temperature: null, ground_temperature: null }, { airMin: null, groundMin: null }), defaults, clock)).toEqual([]);
-    const [alert] = alertsFor(input({}, { ambient_temperature: null, ground_temperature: -0.5 }), defaults, clock);
-    expect(alert!.detail).toContain('Temperature now: ground −0.5 °C (');
-  });
-
-  it('raises heavy rain for the last hour, the wettest hour of the day, or the day total', () => {
-    expect(alertsFor(input({ rainLastHour: 10 }), defaults, clock)[0]).toMatchObject({ kind: 'heavy-rain', when: 'now', value: 10, threshold: 10 });
-    const hour = alertsFor(input({}, {}, { wettestHour: { rain: 12.5, start: Date.UTC(2026, 1, 10, 3, 15) }, rain: 14 }), defaults, clock)[0];
-    expect(hour).toMatchObject({ kind: 'heavy-rain', when: 'last24h', value: 12.5 });
-    expect(hour!.detail).toContain('12.5 mm fell in one hour from 03:15');
-    expect(hour!.detail).toContain('14.0 mm in 24 hours');
-    const day = alertsFor(input({}, {}, { rain: 26 }), defaults, clock)[0];
-    expect(day).toMatchObject({ kind: 'heavy-rain', when: 'last24h', value: 26, threshold: 25 });
-    expect(alertsFor(input({ rainLastHour: 9.9 }, {}, { rain: 24.9 }), defaults, clock)).toEqual([]);
-  });
-
-  it('raises high wind from the latest gust, else from the strongest gust of the day', () => {
-    expect(alertsFor(input({}, { wind_gust_speed: 60 }), defaults, clock)[0]).toMatchObject({ kind: 'high-wind', when: 'now', value: 60, headline: 'High wind now' });
-    const day = alertsFor(input({}, {}, { gustMax: 81, gustMaxAt: Date.UTC(2026, 1, 10, 7, 45) }), defaults, clock)[0];
-    expect(day).toMatchObject({ kind: 'high-wind', when: 'last24h', value: 81 });
-    expect(day!.detail).toContain('81 km/h around 07:45');
-  });
-
-  it('uses the configured thresholds', () => {
-    const strict = weatherPageSettings.parse({ frostAtOrBelowC: 2, heavyRainMmPerHour: 4, highGustKmh: 30 });
-    const kinds = alertsFor(input({ rainLastHour: 4 }, { ambient_temperature: 1.5, wind_gust_speed: 31 }), strict, clock).map((a) => [a.kind, a.threshold]);
-    expect(kinds).toEqual([['frost', 2], ['heavy-rain', 4], ['high-wind', 30]]);
-  });
-
-  it('says "at the last reading" for a stale station and drops its last-hour rain', () => {
-    const alerts = alertsFor(input({ stale: true, rainLastHour: 15 }, { ambient_temperature: -3, wind_gust_speed: 70 }), defaults, clock);
-    expect(alerts.map((a) => a.headline)).toEqual(['Frost at the last reading', 'High wind at the last reading']);
+  it('gives the page kind, headline, detail, since and until; "now" while active', () => {
+    const a = alert({ endedAt: NOW });
+    expect(weatherAlert(a, clock)).toMatchObject({ kind: 'frost', when: 'last24h', since: a.startedAt, until: NOW, headline: 'Frost over' });
+    expect(weatherAlert(alert({}), clock)).toMatchObject({ when: 'now', until: null, headline: 'Frost now' });
   });
 });
 
@@ -89,19 +60,19 @@ describe('the 24-hour summary', () => {
 
   it('leaves a figure null when no slice had it, and counts the last four slices as the last hour', () => {
     const latest = { stationId: 's1', ts: NOW - 5 * 60_000, values: { ...calm, rainfall: null }, sensors: { rain_gauge: 'missing' } };
-    const summary = summarize(latest, [slice(SLICES - 5, { rain: 9 }), slice(SLICES - 4, { rain: 1 }), slice(SLICES - 1, { rain: 2, airMin: null, airMean: null })], NOW, defaults, clock);
+    const summary = summarize(latest, [slice(SLICES - 5, { rain: 9 }), slice(SLICES - 4, { rain: 1 }), slice(SLICES - 1, { rain: 2, airMin: null, airMean: null })], NOW, defaults);
     expect(summary.rainLastHour).toBe(3);
     expect(summary.day.rain).toBe(12);
     expect(summary.stale).toBe(false);
-    const dry = summarize(latest, [slice(3, { rain: null, airMin: null, groundMin: null, gustMax: null })], NOW, defaults, clock);
+    const dry = summarize(latest, [slice(3, { rain: null, airMin: null, groundMin: null, gustMax: null })], NOW, defaults);
     expect(dry.day).toMatchObject({ rain: null, airMin: null, groundMin: null, gustMax: null, wettestHour: null });
     expect(dry.rainLastHour).toBeNull();
   });
 
   it('marks a station stale after staleAfterMinutes', () => {
     const latest = { stationId: 's1', ts: NOW - 31 * 60_000, values: calm, sensors: {} };
-    expect(summarize(latest, [], NOW, defaults, clock).stale).toBe(true);
-    expect(summarize({ ...latest, ts: NOW - 30 * 60_000 }, [], NOW, defaults, clock).stale).toBe(false);
+    expect(summarize(latest, [], NOW, defaults).stale).toBe(true);
+    expect(summarize({ ...latest, ts: NOW - 30 * 60_000 }, [], NOW, defaults).stale).toBe(false);
   });
 });
 

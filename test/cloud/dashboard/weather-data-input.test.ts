@@ -110,6 +110,7 @@ describe('bad input', () => {
         throw new Error('SQLITE_IOERR: disk I/O error');
       },
       records: async function* () {},
+      recordsSince: async () => [],
       close: async () => undefined,
     };
     app = await weatherApp(fixture, settings, broken);

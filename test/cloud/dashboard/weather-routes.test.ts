@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { weatherPageSettings, type WeatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
+import { SqliteAlertHistory } from '../../../cloud/alerts/alert-history.ts';
+import type { AlertThresholds } from '../../../cloud/alerts/alert-settings.ts';
+import { weatherPageSettings, withAlertThresholds, type WeatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import type { WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import type { WeatherRecord } from '../../../hardware/core/contract.ts';
+import { evaluateAlertsOnce } from '../alerts/evaluate-once.ts';
 import { startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
 import { weatherApp } from './weather-app.ts';
 import { ALL_OK, envelopes, weatherDay } from './weather-records.ts';
@@ -22,10 +25,14 @@ afterEach(async () => {
   await fixture.close();
 });
 
+/** The page, after one alert evaluation of what the test sent (the thresholds in `settings` go to the alerts). */
 async function page(settings: Partial<WeatherPageSettings> = {}, source?: WeatherSource): Promise<FastifyInstance> {
-  const built = await weatherApp(fixture, weatherPageSettings.parse({ timeZone: 'UTC', ...settings }), source);
-  app = built;
-  return built;
+  const { frostAtOrBelowC, heavyRainMmPerHour, heavyRainMmPerDay, highGustKmh, offlineMinutes, ...pageOnly } = settings;
+  const thresholds: Partial<AlertThresholds> = { frostAtOrBelowC, heavyRainMmPerHour, heavyRainMmPerDay, highGustKmh, offlineMinutes };
+  const alerts = await evaluateAlertsOnce(fixture, Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)));
+  const parsed = withAlertThresholds(weatherPageSettings.parse({ timeZone: 'UTC', ...pageOnly }), alerts);
+  app = await weatherApp(fixture, parsed, source, new SqliteAlertHistory(fixture.dir));
+  return app;
 }
 
 async function send(stationId: string, records: WeatherRecord[]): Promise<void> {
@@ -61,8 +68,8 @@ describe('the weather page', () => {
     const words = text(body);
     expect(words).toContain('north_field live');
     expect(words).toContain('Last reading Sun 31 Dec, 23:57 (3 min ago)');
-    expect(words).toMatch(/Frost now Temperature now: air −0\.8 °C, ground 0\.4 °C \(frost alert at 0\.0 °C or below\)/);
-    expect(words).toMatch(/High wind in the last 24 hours A gust of 74 km\/h around 21:4\d/);
+    expect(words).toContain('Frost now since Sun 31 Dec, 23:57 Temperature down to −0.8 °C since 23:57 (frost alert at 0.0 °C or below)');
+    expect(words).toContain('High wind over since Sun 31 Dec, 21:57, until Sun 31 Dec, 22:17 Gusts up to 74 km/h from 21:57 to 22:17');
     expect(words).toContain('Air temperature −0.8 °C');
     expect(words).toContain('Wind direction SW (225°)');
     // Each station links to its own page (charts and downloads); the list itself needs no script.
@@ -76,7 +83,7 @@ describe('the weather page', () => {
     const now = fixture.time.now();
     await send('wet_meadow', weatherDay({ end: now - 60_000, downpour: { mm: 12, minutesAgo: 0 } }));
     const words = text((await (await page({ heavyRainMmPerHour: 8 })).inject({ url: '/' })).body);
-    expect(words).toMatch(/Heavy rain now 1\d\.\d mm of rain fell in the last hour \(alert at 8\.0 mm in an hour\)/);
+    expect(words).toMatch(/Heavy rain now since [^)]*? Up to 1\d\.\d mm of rain in an hour since \d\d:\d\d \(alert at 8\.0 mm in an hour\)/);
   });
 
   it('shows a missing sensor as "—" with its status, never as 0, on the page and in the JSON', async () => {
@@ -129,7 +136,9 @@ describe('the stations JSON', () => {
     const [station] = json.stations;
     expect(station).toMatchObject({ stationId: 'north_field', ageSeconds: 0, stale: false, last24h: { gustMax: 64 } });
     expect(station.last24h.airMin).toBeLessThanOrEqual(-2.9);
-    expect(station.alerts.map((a: { kind: string; when: string }) => `${a.kind}/${a.when}`)).toEqual(['frost/last24h', 'high-wind/last24h']);
+    // The night's frost (from the first record, 00:10) and the evening's (ended by the latest 2 °C), and the gust.
+    expect(station.alerts.map((a: { kind: string; when: string }) => `${a.kind}/${a.when}`)).toEqual(['frost/last24h', 'frost/last24h', 'high-wind/last24h']);
+    expect(station.alerts[1]).toMatchObject({ until: now, headline: 'Frost over' });
     expect(station.slices).toHaveLength(96);
     expect(station.slices[95].start).toBe(now - 24 * 3600_000 + 1 + 95 * 15 * 60_000);
   });
@@ -146,6 +155,7 @@ describe('safety', () => {
       series: async () => [],
       countRecords: async () => 0,
       records: async function* () {},
+      recordsSince: async () => [],
       close: async () => undefined,
     };
     const server = await page({}, broken);

@@ -4,6 +4,7 @@ import { SERIES_PATHS, SERIES_RANGE_NAMES } from '../../../cloud/dashboard/serie
 import { WEATHER_ASSETS } from '../../../cloud/dashboard/weather-assets.ts';
 import { STATION_CHARTS } from '../../../cloud/dashboard/weather-chart.ts';
 import { timeFormat } from '../../../cloud/dashboard/weather-format.ts';
+import { SqliteAlertHistory } from '../../../cloud/alerts/alert-history.ts';
 import { alertsHtml } from '../../../cloud/dashboard/weather-html.ts';
 import { weatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import { registerWeatherPage } from '../../../cloud/dashboard/weather-routes.ts';
@@ -11,6 +12,7 @@ import { SqliteWeatherSource } from '../../../cloud/dashboard/weather-source.ts'
 import { silentLog } from '../api/helpers.ts';
 import { startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
 import { envelopes, weatherDay } from './weather-records.ts';
+import { evaluateAlertsOnce } from '../alerts/evaluate-once.ts';
 
 /** The station and compare pages' HTML, their error pages and the served assets, on the real engine through inject(). */
 
@@ -22,9 +24,11 @@ beforeEach(async () => {
   const now = fixture.time.now();
   for (const e of envelopes('north_field', weatherDay({ end: now - 60_000, hours: 3, latest: { ambient_temperature: -1.2 } }))) await fixture.engine.handleMqttMessage(e.topic, e.payload);
   for (const e of envelopes('top_barn', weatherDay({ end: now - 60_000, hours: 1 }))) await fixture.engine.handleMqttMessage(e.topic, e.payload);
+  await evaluateAlertsOnce(fixture);
   app = Fastify();
   registerWeatherPage(app, {
     source: new SqliteWeatherSource({ dataDir: fixture.dir }),
+    alerts: new SqliteAlertHistory(fixture.dir),
     settings: weatherPageSettings.parse({ timeZone: 'UTC' }),
     downloads: async () => [],
     log: silentLog,

@@ -141,11 +141,11 @@ describe('engine: tags, logging options and topic rules', () => {
 });
 
 describe('engine: default resources', () => {
-  it('creates the weather and taps resources from cloud/resources/default.json, once', async () => {
+  it('creates the weather, alerts and taps resources from cloud/resources/default.json, once', async () => {
     const f = await startEngine({ resourceFiles: ['cloud/resources/default.json'] });
     try {
       const datasets = (await f.engine.listDatasets({})).datasetSummaries!.map((d) => d.datasetName);
-      expect(datasets).toEqual(['taps_weekly', 'weather_daily']);
+      expect(datasets).toEqual(['taps_weekly', 'weather_alerts', 'weather_daily']);
       const station = 'station_7';
       const records = [0, 1, 2].map((i) => ({
         ts: Date.UTC(2024, 5, 1, 10 + i), ambient_temperature: 10.04 + i, ground_temperature: 9, air_quality: 40, air_pressure: 1012,
@@ -170,7 +170,7 @@ describe('engine: default resources', () => {
       expect(await f.engine.describeThing({ thingName: station })).toMatchObject({ attributes: { app: 'weather' } });
       await f.engine.stop();
       await f.engine.start();
-      expect((await f.engine.listChannels({})).channelSummaries).toHaveLength(2);
+      expect((await f.engine.listChannels({})).channelSummaries).toHaveLength(3);
     } finally {
       await f.close();
     }

@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import type { EngineClock } from '../engine/engine-context.ts';
+import type { AlertOutput, DeliveryResult } from './alert-output.ts';
+import type { DeliverySettings } from './alert-settings.ts';
+import type { AlertStore, OutboxRow } from './alert-store.ts';
+
+/**
+ * Works the outbox: each queued event is delivered at least once to each destination, in order per
+ * destination. A failure that may pass (5xx, 408, 429, a timeout, a refused connection) is retried
+ * after an exponential delay with jitter, capped; any other 4xx is permanent and logged once with its
+ * reason. A row is marked only after its answer, so an engine stopped (or killed) mid-delivery sends it
+ * again on the next start: a repeat is possible, a loss is not.
+ */
+export class AlertDelivery {
+  private timer: unknown;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly store: AlertStore,
+    private readonly outputs: readonly AlertOutput[],
+    private readonly clock: EngineClock,
+    private readonly settings: DeliverySettings,
+    private readonly log: Logger,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  /** Delivers what is due now (new events were queued); called again while running, it runs once more after. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.clock.clearTimeout(this.timer);
+    this.running = this.pump().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      } else this.schedule();
+    });
+  }
+
+  /** Resolves once no delivery is in flight (tests; a retry may still be scheduled). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Waits for deliveries in flight (each ends within timeoutMs) and stops; pending rows stay for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** The delay before retry number `attempt` (0-based): base·2^attempt, capped, times a jitter in [0.5, 1). */
+  retryDelay(attempt: number): number {
+    const exponential = Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 2 ** Math.min(attempt, 30));
+    return Math.round(exponential * (0.5 + this.random() / 2));
+  }
+
+  private names(): string[] {
+    return this.outputs.map((o) => o.name);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const next = this.store.nextDue(this.names());
+    if (next === undefined) return;
+    this.timer = this.clock.setTimeout(() => this.kick(), Math.max(0, next - this.clock.now()));
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const rows = this.store.due(this.clock.now(), this.names());
+      if (rows.length === 0) return;
+      // Destinations in parallel (a slow webhook must not hold up ntfy), each one's rows in order.
+      await Promise.all(rows.map((row) => this.deliverOne(row)));
+    }
+  }
+
+  private async deliverOne(row: OutboxRow): Promise<void> {
+    const output = this.outputs.find((o) => o.name === row.destination)!;
+    let result: DeliveryResult;
+    try {
+      result = await output.deliver(row.event);
+    } catch (error) {
+      result = { ok: false, permanent: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+    const now = this.clock.now();
+    const about = { destination: row.destination, eventId: row.event.eventId, attempt: row.attempts + 1 };
+    if (result.ok) {
+      this.store.delivered(row.seq, now);
+      this.log.info(about, `alert ${row.event.type} delivered to ${row.destination}`);
+    } else if (result.permanent) {
+      this.store.failed(row.seq, result.reason, now);
+      this.log.error({ ...about, reason: result.reason }, `alert ${row.event.type} refused by ${row.destination}, not retried: ${result.reason}; check the ${row.destination} entry in the alerts settings`);
+    } else {
+      const delay = this.retryDelay(row.attempts);
+      this.store.retryAt(row.seq, now + delay, result.reason);
+      this.log.warn({ ...about, reason: result.reason, retryInMs: delay }, `alert ${row.event.type} not delivered to ${row.destination} (${result.reason}); retrying in ${Math.round(delay / 1000)} s`);
+    }
+  }
+}
