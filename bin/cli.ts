@@ -4,7 +4,7 @@
  * so `hedgerow station` on a Pi Zero never loads the cloud engine.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../hardware/core/config-file.ts';
+import { ConfigError, readConfigFile } from '../hardware/core/config-file.ts';
 import { runUntilSignal } from '../hardware/core/controller.ts';
 import { createLogger, LOG_LEVELS, type LogFormat } from '../hardware/core/logger.ts';
 import { DEFAULT_API_PORT, DEFAULT_API_REGION, GENERATED_KEYS_FILE } from '../cloud/api/api-settings.ts';
@@ -47,6 +47,11 @@ function overridesFrom(flags: StationFlags): Record<string, unknown> {
   };
 }
 
+/** A config file's section as an object, or {} when it is absent or not an object (the settings schema reports that). */
+function configSection(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
 export function buildProgram(): Command {
   const program = new Command('hedgerow')
     .description('Hedgerow: weather station, museum box, durable uplink and IoT Analytics-compatible cloud for Raspberry Pis')
@@ -66,7 +71,7 @@ export function buildProgram(): Command {
     program
       .command('start')
       .description(
-        `run everything on embedded defaults: broker, cloud engine and API, and three virtual demo stations (${DEMO_STATIONS.map((s) => s.id).join(', ')}) with a week of history, a record every ${DEMO_INTERVAL_S} s; a config file or --station-id runs one station instead`,
+        `run everything on embedded defaults: broker, cloud engine and API, and three virtual demo stations (${DEMO_STATIONS.map((s) => s.id).join(', ')}) with a week of history, a record every ${DEMO_INTERVAL_S} s; a station id (station.id in the config file, or --station-id) runs that one station instead`,
       )
       .option('--host <address>', 'address the weather page and API listen on (api.host); 0.0.0.0 lets a phone on the same network open the page')
       .addHelpText(
@@ -80,10 +85,14 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
       )
       .action(async (opts: { host?: string }, command: Command) => {
         const { globals, log } = context(command);
-        const demo = !globals.config;
-        const threeStations = demo && globals.stationId === undefined;
-        // The demo records often so a newcomer sees records at once; a config file or flag overrides it.
-        const demoDefaults = demo ? { station: { interval: DEMO_INTERVAL_S }, museum: { enabled: true } } : {};
+        // The demo runs until the user names a station (config file or --station-id): a config file that only
+        // sets alerts, ports or folders keeps the three stations, recording often so a newcomer sees records at once.
+        const file = globals.config ? configSection(readConfigFile(globals.config)) : {};
+        const fileStation = configSection(file.station);
+        const threeStations = globals.stationId === undefined && fileStation.id === undefined;
+        const demoDefaults = threeStations
+          ? { station: { interval: fileStation.interval === undefined ? DEMO_INTERVAL_S : undefined }, museum: { enabled: configSection(file.museum).enabled === undefined ? true : undefined } }
+          : {};
         const overrides = deepMerge(deepMerge(demoDefaults, overridesFrom(globals)) as Record<string, unknown>, { api: { host: opts.host } });
         const settings = loadSettings(globals.config, overrides as Record<string, unknown>);
         const stations = threeStations ? DEMO_STATIONS.map((station, i) => demoStationSettings(settings, station, i)) : [settings];

@@ -5,7 +5,7 @@ import type { HedgerowSettings } from './hedgerow-settings.ts';
 /**
  * `npm start`'s demo: three virtual stations a few kilometres apart, which share a region's fronts and
  * differ by their site, so the page has three charts worth comparing. Each publishes as itself: its own
- * outbox, uplink client id and topic. A config file or --station-id runs one station instead.
+ * outbox, uplink client id and topic. Naming a station (station.id in the config file, or --station-id) runs that one station instead.
  */
 
 export interface DemoStation {

@@ -184,6 +184,8 @@ export function shell(input: ShellInput): string {
     '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width,initial-scale=1">' +
     '<meta name="color-scheme" content="light dark">' +
+    // No icon to fetch: without this every page asks /favicon.ico, which the signed API answers with a 403.
+    '<link rel="icon" href="data:,">' +
     refresh +
     `<title>${escapeHtml(title)}</title><link rel="stylesheet" href="${WEATHER_ASSETS.style}">` +
     (input.script ? `<script defer src="${WEATHER_ASSETS.script}"></script>` : '') +
