@@ -69,6 +69,7 @@ function unknownKey(schema: z.ZodType, path: readonly PropertyKey[], key: string
   if (best !== undefined && distance(key.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3))) {
     return `${where} "${key}"; did you mean "${best}"?`;
   }
+  if (allowed.length === 0) return `${where} "${key}"; remove it`;
   return `${where} "${key}"; remove it, or use one of ${allowed.map((k) => `"${k}"`).join(', ')}`;
 }
 
@@ -82,6 +83,11 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
       const shape = def.shape as Record<string, unknown>;
       if (depth === path.length) return Object.keys(shape);
       node = shape[String(path[depth++])];
+    } else if (def.type === 'record') {
+      // A map such as alerts.stations: any key, each value of one schema.
+      if (depth === path.length) return [];
+      depth++;
+      node = def.valueType;
     } else if ('innerType' in def) node = def.innerType;
     else if (def.type === 'pipe') node = def.in;
     else return [];

@@ -61,13 +61,17 @@ function startDemo(cwd: string): Run {
   };
 }
 
-/** Rows per station in the weather datastore, backfilled (before `since`) and live (at or after it). */
-function rows(cwd: string, since: number): Record<string, { before: number; after: number }> {
+/**
+ * Rows per station in the weather datastore, backfilled and live. Backfilled records sit on the 5-minute
+ * grid; live ones carry the millisecond they were taken. (A time cut-off would race the backfill's own
+ * clock: a 5-minute boundary passing between the test's start and the backfill moved the last record.)
+ */
+function rows(cwd: string): Record<string, { before: number; after: number }> {
   const db = new Database(join(cwd, 'data/cloud/datastores.sqlite'), { readonly: true });
   try {
     const found = db
-      .prepare('SELECT device_id AS id, sum(ts < ?) AS before, sum(ts >= ?) AS after FROM weather_datastore GROUP BY device_id')
-      .all(since, since) as { id: string; before: number; after: number }[];
+      .prepare('SELECT device_id AS id, sum(ts % ? = 0) AS before, sum(ts % ? != 0) AS after FROM weather_datastore GROUP BY device_id')
+      .all(BACKFILL_STEP_MS, BACKFILL_STEP_MS) as { id: string; before: number; after: number }[];
     return Object.fromEntries(found.map((r) => [r.id, { before: r.before, after: r.after }]));
   } finally {
     db.close();
@@ -77,11 +81,10 @@ function rows(cwd: string, since: number): Record<string, { before: number; afte
 describe('npm start: the three-station demo', () => {
   it('backfills a week per station once, keeps it across a restart, and takes a virtual weather change', { timeout: 240_000 }, async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hedgerow-demo-'));
-    const firstStart = Date.now();
     const first = startDemo(cwd);
     await first.waitFor(/^hedgerow: running\. Weather page http:\/\/127\.0\.0\.1:8780\/ {2}API http:\/\/127\.0\.0\.1:8780 \(region eu-west-1\) {2}API keys: data\/cloud\/api-credentials\.json {2}Stop: Ctrl-C$/m, 'start line');
     // The backfill is in the datastore before the start line, and the daily dataset already has content.
-    const atStart = rows(cwd, firstStart);
+    const atStart = rows(cwd);
     for (const id of IDS) expect(atStart[id]?.before, id).toBe(WEEK);
     expect(first.out()).toMatch(/dataset content created \(dataset weather_daily,/);
     for (const id of IDS) await first.waitFor(new RegExp(`${id}: ${id} \\d\\d:\\d\\d:\\d\\dZ {2}air -?\\d`), `record from ${id}`);
@@ -92,7 +95,7 @@ describe('npm start: the three-station demo', () => {
     expect(first.out()).not.toMatch(/"part"|\{"/);
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     expect(await first.stop()).toBe(0);
-    const afterFirst = rows(cwd, firstStart);
+    const afterFirst = rows(cwd);
     for (const id of IDS) expect(afterFirst[id]?.after, `${id}'s live records`).toBeGreaterThanOrEqual(1);
 
     // The second start: the week is there, so nothing is filled in again.
@@ -100,7 +103,7 @@ describe('npm start: the three-station demo', () => {
     const second = startDemo(cwd);
     await second.waitFor(/^hedgerow: running\./m, 'second start line');
     expect(second.out()).not.toMatch(/filled in/);
-    const again = rows(cwd, firstStart);
+    const again = rows(cwd);
     for (const id of IDS) expect(again[id]?.before, id).toBe(WEEK);
 
     // Frost on the riverside, through `hedgerow demo weather` on the demo's own broker.

@@ -156,6 +156,8 @@ async function main(): Promise<void> {
       step(`range ${range}: ${JSON.stringify(await chartsDrawn(page, `range ${range}`))}`);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-station-1280.png'), fullPage: true });
+    // The README's picture of the page (docs/weather-page.png is copied from this one by hand).
+    await page.screenshot({ path: join(ARTIFACTS, 'readme-weather-page.png'), clip: { x: 0, y: 0, width: 1280, height: 1000 } });
 
     // Downloads: CSV and JSON of the shown range, parsed.
     for (const format of ['csv', 'json'] as const) {

@@ -151,13 +151,14 @@ describe('Home Assistant discovery through a real broker', () => {
     // The station's connection drops without a DISCONNECT: the broker sends its last will, and the
     // availability template (state == 'online') turns every sensor unavailable.
     const before = watcher.messages.length;
+    // Counted before the cut: under load the station may be back and have republished before the will is seen.
+    const haBefore = ha.messages.length;
     link.cut();
     await until(() => watcher.messages.slice(before).some((m) => m.body.state === 'offline'), 'the last will on the status topic');
     const will = watcher.messages.slice(before).find((m) => m.body.state === 'offline')!;
     expect(will.body).toMatchObject({ thing, lastError: expect.stringMatching(/without a clean close/) });
 
     // It reconnects by itself and republishes its configs and latest state.
-    const haBefore = ha.messages.length;
     await until(() => watcher.messages.slice(before).some((m) => m.body.state === 'online'), 'the station back online');
     await until(() => ha.messages.slice(haBefore).some((m) => m.topic === topics.weatherLatest(thing) && m.body.ts === t0 + 1000), 'the state again after reconnecting');
   });

@@ -60,7 +60,11 @@ alerts:
 
   it('refuses an unknown key in a station override, naming the path', () => {
     const text = problems('alerts:\n  stations:\n    hill_top: { highGustKph: 90 }\n');
-    expect(text).toContain('alerts.stations.hill_top: unknown key "highGustKph": a station override takes frostAtOrBelowC, heavyRainMmPerHour, heavyRainMmPerDay, highGustKmh, offlineMinutes');
+    expect(text).toContain('alerts.stations.hill_top: unknown key "highGustKph"; did you mean "highGustKmh"?');
+    // Nothing close: the keys an override takes, found through the stations map.
+    expect(problems('alerts:\n  stations:\n    hill_top: { colour: red }\n')).toContain(
+      'alerts.stations.hill_top: unknown key "colour"; remove it, or use one of "frostAtOrBelowC", "heavyRainMmPerHour", "heavyRainMmPerDay", "highGustKmh", "offlineMinutes"',
+    );
   });
 
   it('no longer takes the thresholds under weatherPage: they are defined once, in alerts', () => {
