@@ -99,7 +99,10 @@ export class AlertDelivery {
     const about = { destination: row.destination, eventId: row.event.eventId, attempt: row.attempts + 1 };
     if (result.ok) {
       this.store.delivered(row.seq, now);
-      this.log.info(about, `alert ${row.event.type} delivered to ${row.destination}`);
+      // The dataset takes every alert, the backfilled week's history included: one line each would bury the
+      // start-up, so only what reached people or MQTT is said at info.
+      const level = row.destination === 'dataset' ? 'debug' : 'info';
+      this.log[level](about, `alert ${row.event.type} delivered to ${row.destination}`);
     } else if (result.permanent) {
       this.store.failed(row.seq, result.reason, now);
       this.log.error({ ...about, reason: result.reason }, `alert ${row.event.type} refused by ${row.destination}, not retried: ${result.reason}; check the ${row.destination} entry in the alerts settings`);

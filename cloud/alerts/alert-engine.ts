@@ -87,7 +87,7 @@ export class AlertEngine implements Extension {
     if (settings.webhook) this.outputs.push(new WebhookOutput(settings.webhook, timeoutMs));
     this.delivery = new AlertDelivery(this.store, this.outputs, this.clock, settings.delivery, log, this.options.random);
     this.delivery.start();
-    log.info({ outputs: this.outputs.map((o) => o.name), everySeconds: settings.evaluateEverySeconds }, 'alerts: evaluating station records');
+    log.info({ outputs: this.outputs.map((o) => o.name), everySeconds: settings.evaluateEverySeconds }, 'evaluating station records for alerts');
     this.schedule(0);
   }
 
