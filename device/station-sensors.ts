@@ -39,7 +39,7 @@ export function bme280Sensor(ctx: SensorContext, address: number | undefined): S
 }
 
 export function htu21dSensor(ctx: SensorContext, address: number): StationSensor {
-  const driver = new Htu21d({ bus: ctx.bus, address, clock: ctx.clock });
+  const driver = new Htu21d({ bus: ctx.bus, address, clock: ctx.clock, log: ctx.log });
   return {
     name: 'htu21d',
     fields: ['ambient_temperature', 'humidity'],
