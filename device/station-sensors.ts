@@ -113,8 +113,8 @@ export function groundProbeSensor(root: string, clock: Clock, log: Logger): Stat
   };
 }
 
-export function anemometerSensor(input: EdgeInput, clock: Clock, debounceMs: number): StationSensor {
-  const anemometer = new Anemometer({ input, clock, debounceMs });
+export function anemometerSensor(input: EdgeInput, clock: Clock, debounceMs: number, kmhPerHz: number): StationSensor {
+  const anemometer = new Anemometer({ input, clock, debounceMs, kmhPerHz });
   return {
     name: 'anemometer',
     fields: ['wind_speed', 'wind_gust_speed'],
