@@ -31,6 +31,7 @@ export async function probeSensors(
     }
     const collectMs = options.collectMs ?? 5000;
     print(`${hardware.mode} hardware, ${hardware.build} build; collecting wind and rain for ${collectMs / 1000} s…`);
+    print(`anemometer factor ${format(settings.hardware.gpio.anemometerKmhPerHz)} km/h per closure per second (hardware.gpio.anemometerKmhPerHz)`);
     await clock.sleep(collectMs);
     for (const sensor of hardware.sensors) {
       let problem = opened.get(sensor.name);

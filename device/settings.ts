@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { ARGENT_KMH_PER_HZ, WEATHER_HAT_KMH_PER_HZ } from '../hardware/anemometer.ts';
 import { VIRTUAL_SITES } from '../hardware/virtual-site.ts';
 import { THING_NAME, thingName } from '../hardware/core/contract.ts';
 
@@ -7,6 +8,8 @@ import { THING_NAME, thingName } from '../hardware/core/contract.ts';
  * The station's part of the config file (`station:` and `hardware:`). Every key has a default, so an
  * empty file, or none, runs a station. Units are in the key names or documented beside them.
  */
+
+const ANEMOMETER_FACTOR_HINT = `km/h for one anemometer closure per second, more than 0: ${Math.round(WEATHER_HAT_KMH_PER_HZ * 100) / 100} for the Weather HAT kit, ${ARGENT_KMH_PER_HZ} for SparkFun's (Argent) kit`;
 
 /** An I²C address as 0x76 (YAML reads hex numbers) or "0x76". */
 const i2cAddress = z.union([
@@ -89,6 +92,15 @@ export const hardwareSettings = z
         anemometerPin: z.number().int().min(0).max(53).default(5),
         rainPin: z.number().int().min(0).max(53).default(6),
         windDebounceMs: z.number().min(0).max(100).default(1),
+        /**
+         * km/h for one anemometer closure per second; it differs by kit. Default: the Weather HAT kit's
+         * ≈ 1.2 (2 closures per rotation, 1 rotation/s = 2.4 km/h); SparkFun's (Argent) kit is 2.4.
+         */
+        anemometerKmhPerHz: z
+          .number()
+          .positive({ error: ANEMOMETER_FACTOR_HINT })
+          .max(100, { error: ANEMOMETER_FACTOR_HINT })
+          .default(WEATHER_HAT_KMH_PER_HZ),
         rainDebounceMs: z.number().min(0).max(5000).default(300),
         sysfsRoot: z.string().default('/sys/class/gpio'),
       })

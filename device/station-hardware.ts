@@ -98,6 +98,7 @@ async function openVirtual(options: HardwareOptions, clock: Clock): Promise<Stat
       windVane: hardware.windVaneAddress,
       airQuality: hardware.airQualityAddress,
     },
+    anemometerKmhPerHz: hardware.gpio.anemometerKmhPerHz,
   });
   await virtual.start();
   log.info(`hardware: virtual ${build === 'bme280' ? 'BME280 build' : 'Oracle Weather HAT'}, weather simulated for ${station.id} (${virtual.weather.site})`);
@@ -126,7 +127,7 @@ function sensorSet(
     ...(hardware.groundProbe ? [groundProbeSensor(io.oneWireRoot, ctx.clock, ctx.log)] : []),
     // Several vane readings per record even when the record interval is short (the 5 s demo).
     windVaneSensor(ctx, hardware.windVaneAddress, Math.min(hardware.windVaneSampleInterval, intervalMs / 5)),
-    anemometerSensor(io.anemometer, ctx.clock, hardware.gpio.windDebounceMs),
+    anemometerSensor(io.anemometer, ctx.clock, hardware.gpio.windDebounceMs, hardware.gpio.anemometerKmhPerHz),
     rainGaugeSensor(io.rain, ctx.clock, hardware.gpio.rainDebounceMs),
   ];
 }

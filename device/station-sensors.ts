@@ -39,7 +39,7 @@ export function bme280Sensor(ctx: SensorContext, address: number | undefined): S
 }
 
 export function htu21dSensor(ctx: SensorContext, address: number): StationSensor {
-  const driver = new Htu21d({ bus: ctx.bus, address, clock: ctx.clock });
+  const driver = new Htu21d({ bus: ctx.bus, address, clock: ctx.clock, log: ctx.log });
   return {
     name: 'htu21d',
     fields: ['ambient_temperature', 'humidity'],
@@ -113,8 +113,8 @@ export function groundProbeSensor(root: string, clock: Clock, log: Logger): Stat
   };
 }
 
-export function anemometerSensor(input: EdgeInput, clock: Clock, debounceMs: number): StationSensor {
-  const anemometer = new Anemometer({ input, clock, debounceMs });
+export function anemometerSensor(input: EdgeInput, clock: Clock, debounceMs: number, kmhPerHz: number): StationSensor {
+  const anemometer = new Anemometer({ input, clock, debounceMs, kmhPerHz });
   return {
     name: 'anemometer',
     fields: ['wind_speed', 'wind_gust_speed'],

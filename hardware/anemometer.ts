@@ -4,7 +4,7 @@ import { WIND_DEBOUNCE_MS } from './debouncer.ts';
 import { EdgeCounter } from './edge-counter.ts';
 import type { EdgeInput } from './edge-input.ts';
 
-/** The cup anemometer's reed switch closes twice per turn (design.md §4). */
+/** The Weather HAT kit's cup anemometer: its reed switch closes twice per turn (design.md §4). */
 export const CLOSURES_PER_ROTATION = 2;
 /** Cup radius in metres. */
 export const CUP_RADIUS_M = 0.09;
@@ -12,22 +12,30 @@ export const CUP_RADIUS_M = 0.09;
 export const ANEMOMETER_FACTOR = 1.18;
 /** km/h for one rotation per second: 2π · 0.09 m · 1.18 · 3.6 ≈ 2.402, the datasheet's "2.4 km/h". */
 export const KMH_PER_ROTATION_PER_SECOND = 2 * Math.PI * CUP_RADIUS_M * ANEMOMETER_FACTOR * 3.6;
+/**
+ * km/h for one switch closure per second, which depends on the kit (hardware.gpio.anemometerKmhPerHz):
+ * - the Weather HAT kit, as the Raspberry Pi weather station guide has it: 2 closures per rotation, one
+ *   rotation per second = 2.4 km/h, so ≈ 1.2 km/h per closure per second (the default);
+ * - SparkFun's weather meter sheet (Argent Data Systems anemometer): one closure per second = 2.4 km/h.
+ */
+export const WEATHER_HAT_KMH_PER_HZ = KMH_PER_ROTATION_PER_SECOND / CLOSURES_PER_ROTATION;
+export const ARGENT_KMH_PER_HZ = 2.4;
 /** Gust = the highest mean over a window of this length (WMO uses 3 s; the station's design uses 5 s). */
 export const GUST_WINDOW_MS = 5000;
 
-/** Wind speed in km/h for a switch closure rate in edges per second. */
-export function kmhFromEdgeRate(edgesPerSecond: number): number {
-  return (edgesPerSecond / CLOSURES_PER_ROTATION) * KMH_PER_ROTATION_PER_SECOND;
+/** Wind speed in km/h for a switch closure rate in edges per second, at `kmhPerHz` km/h per closure per second. */
+export function kmhFromEdgeRate(edgesPerSecond: number, kmhPerHz: number = WEATHER_HAT_KMH_PER_HZ): number {
+  return edgesPerSecond * kmhPerHz;
 }
 
 /** Closures per second the anemometer makes at `kmh`; drives the virtual anemometer. */
-export function edgeRateForKmh(kmh: number): number {
-  return (Math.max(0, kmh) / KMH_PER_ROTATION_PER_SECOND) * CLOSURES_PER_ROTATION;
+export function edgeRateForKmh(kmh: number, kmhPerHz: number = WEATHER_HAT_KMH_PER_HZ): number {
+  return Math.max(0, kmh) / kmhPerHz;
 }
 
 /** Mean speed over an interval from its edge count; 0 for an empty interval. */
-export function meanWindKmh(edges: number, intervalMs: number): number {
-  return intervalMs > 0 ? kmhFromEdgeRate(edges / (intervalMs / 1000)) : 0;
+export function meanWindKmh(edges: number, intervalMs: number, kmhPerHz: number = WEATHER_HAT_KMH_PER_HZ): number {
+  return intervalMs > 0 ? kmhFromEdgeRate(edges / (intervalMs / 1000), kmhPerHz) : 0;
 }
 
 /**
@@ -40,7 +48,10 @@ export class GustWindows {
   private count = 0;
   private highest = 0;
 
-  constructor(readonly windowMs: number = GUST_WINDOW_MS) {}
+  constructor(
+    readonly windowMs: number = GUST_WINDOW_MS,
+    readonly kmhPerHz: number = WEATHER_HAT_KMH_PER_HZ,
+  ) {}
 
   add(atMs: number): void {
     const window = Math.floor(atMs / this.windowMs);
@@ -55,7 +66,7 @@ export class GustWindows {
 
   /** The gust speed in km/h: the busiest window's rate. */
   get gustKmh(): number {
-    return kmhFromEdgeRate(this.highest / (this.windowMs / 1000));
+    return kmhFromEdgeRate(this.highest / (this.windowMs / 1000), this.kmhPerHz);
   }
 
   reset(): void {
@@ -66,8 +77,12 @@ export class GustWindows {
 }
 
 /** Gust speed in km/h from edge times (epoch ms, in order) on the fixed window grid. */
-export function gustWindKmh(edgeTimesMs: readonly number[], windowMs: number = GUST_WINDOW_MS): number {
-  const windows = new GustWindows(windowMs);
+export function gustWindKmh(
+  edgeTimesMs: readonly number[],
+  windowMs: number = GUST_WINDOW_MS,
+  kmhPerHz: number = WEATHER_HAT_KMH_PER_HZ,
+): number {
+  const windows = new GustWindows(windowMs, kmhPerHz);
   for (const at of edgeTimesMs) windows.add(at);
   return windows.gustKmh;
 }
@@ -94,6 +109,8 @@ export interface AnemometerOptions {
   debounceMs?: number;
   /** Default 5000 ms. */
   gustWindowMs?: number;
+  /** km/h for one closure per second. Default: the Weather HAT kit's, ≈ 1.2. */
+  kmhPerHz?: number;
 }
 
 /**
@@ -105,11 +122,13 @@ export class Anemometer {
   private readonly clock: Clock;
   private readonly counter: EdgeCounter;
   private readonly gusts: GustWindows;
+  private readonly kmhPerHz: number;
   private intervalStart: number;
 
   constructor(options: AnemometerOptions) {
     this.clock = options.clock ?? systemClock;
-    this.gusts = new GustWindows(options.gustWindowMs ?? GUST_WINDOW_MS);
+    this.kmhPerHz = options.kmhPerHz ?? WEATHER_HAT_KMH_PER_HZ;
+    this.gusts = new GustWindows(options.gustWindowMs ?? GUST_WINDOW_MS, this.kmhPerHz);
     this.counter = new EdgeCounter(options.input, options.debounceMs ?? WIND_DEBOUNCE_MS, (at) => this.gusts.add(at));
     this.intervalStart = this.clock.now();
   }
@@ -126,7 +145,7 @@ export class Anemometer {
   take(): WindSpeed {
     const intervalMs = this.clock.now() - this.intervalStart;
     const { edges, bounces } = this.counter.take();
-    const meanKmh = meanWindKmh(edges, intervalMs);
+    const meanKmh = meanWindKmh(edges, intervalMs, this.kmhPerHz);
     // An interval shorter than a window cannot fill one, so its own mean is the best gust figure.
     const gustKmh = Math.max(this.gusts.gustKmh, meanKmh);
     this.restart();

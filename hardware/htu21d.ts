@@ -3,9 +3,10 @@
  * master mode: trigger a measurement, let go of the bus, read when done (the sensor NACKs its address
  * while it is still measuring). Every reading carries a CRC-8 that is checked.
  */
+import type { Logger } from 'pino';
 import { systemClock } from './core/clock.ts';
 import type { Clock } from './core/clock.ts';
-import { I2cError } from './i2c-bus.ts';
+import { I2cError, hex } from './i2c-bus.ts';
 import type { I2cBus } from './i2c-bus.ts';
 import { dataFault, sensorErrorFrom } from './i2c-sensor-errors.ts';
 
@@ -18,7 +19,12 @@ export const CMD_WRITE_USER_REGISTER = 0xe6;
 export const CMD_READ_USER_REGISTER = 0xe7;
 export const CMD_SOFT_RESET = 0xfe;
 export const FRAME_LENGTH = 3; // MSB, LSB, CRC
-/** The two low bits of a reading are status: bit 1 is 1 for humidity, 0 for temperature. */
+/**
+ * The two low bits of a reading are status: bit 1 is 1 for humidity, 0 for temperature. They are only
+ * masked off, never trusted, as Adafruit's and SparkFun's HTU21D drivers do: the datasheet's own examples
+ * (temperature 0x683A, humidity 0x4E85) have them the other way round, so a chip made to that text would
+ * fail every reading if a mismatch were an error.
+ */
 export const STATUS_MASK = 0x0003;
 export const STATUS_HUMIDITY = 0x0002;
 /** CRC-8 generator x^8 + x^5 + x^4 + 1. */
@@ -52,15 +58,17 @@ export function htu21dCrc8(bytes: Uint8Array): number {
   return crc;
 }
 
-/** The 16-bit signal from a 3-byte frame with its status bits cleared, or what is wrong with the frame. */
-export function decodeFrame(frame: Uint8Array, quantity: Htu21dQuantity): { signal: number } | { problem: string } {
+/**
+ * The 16-bit signal from a 3-byte frame with its status bits cleared, and `mismatch` when those bits name
+ * the other quantity; or what is wrong with the frame (only a CRC error is).
+ */
+export function decodeFrame(frame: Uint8Array, quantity: Htu21dQuantity): { signal: number; mismatch?: string } | { problem: string } {
   const [msb = 0, lsb = 0, crc = 0] = frame;
   if (htu21dCrc8(Uint8Array.of(msb, lsb)) !== crc) return { problem: `CRC error in the ${quantity} reading` };
   const word = (msb << 8) | lsb;
-  if (((word & STATUS_HUMIDITY) !== 0) !== (quantity === 'humidity')) {
-    return { problem: `a ${quantity === 'humidity' ? 'temperature' : 'humidity'} reading came back for ${quantity}` };
-  }
-  return { signal: word & ~STATUS_MASK & 0xffff };
+  const signal = word & ~STATUS_MASK & 0xffff;
+  if (((word & STATUS_HUMIDITY) !== 0) === (quantity === 'humidity')) return { signal };
+  return { signal, mismatch: `the status bits of the ${quantity} reading ${hex(word)} say ${quantity === 'humidity' ? 'temperature' : 'humidity'}` };
 }
 
 /** °C from the temperature signal. */
@@ -86,6 +94,8 @@ export interface Htu21dOptions {
   temperatureCoefficient?: number;
   /** Waits for conversions; tests pass a clock that does not really sleep. Default: the system clock. */
   clock?: Pick<Clock, 'sleep'>;
+  /** Where a status/command mismatch is told, once per driver. Default: not told. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 const SENSOR = 'HTU21D';
@@ -96,13 +106,16 @@ export class Htu21d {
   private readonly bus: I2cBus;
   private readonly coefficient: number;
   private readonly clock: Pick<Clock, 'sleep'>;
+  private readonly log: Pick<Logger, 'warn'> | undefined;
   private opened = false;
+  private mismatchTold = false;
 
   constructor(options: Htu21dOptions) {
     this.bus = options.bus;
     this.address = options.address ?? HTU21D_ADDRESS;
     this.coefficient = options.temperatureCoefficient ?? TEMPERATURE_COEFFICIENT;
     this.clock = options.clock ?? systemClock;
+    this.log = options.log;
   }
 
   /** Soft-resets the sensor, which also shows it answers. */
@@ -142,6 +155,11 @@ export class Htu21d {
     const frame = await this.readWhenReady(quantity);
     const decoded = decodeFrame(frame, quantity);
     if ('problem' in decoded) throw dataFault(SENSOR, this.bus, this.address, decoded.problem, 'check the wiring; replace the sensor if it persists');
+    if (decoded.mismatch !== undefined && !this.mismatchTold) {
+      // Once: a chip that does this does it on every reading, and the reading itself is good.
+      this.mismatchTold = true;
+      this.log?.warn(`${SENSOR} at ${hex(this.address)}: ${decoded.mismatch}; the bits are ignored (some chips and the datasheet's examples set them so), readings are used`);
+    }
     return decoded.signal;
   }
 

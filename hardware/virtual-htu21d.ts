@@ -52,6 +52,7 @@ export class VirtualHtu21d implements VirtualI2cDevice {
   private readonly address: number;
   private conditions: Htu21dReading;
   private fault: VirtualHtu21dFault | null = null;
+  private raw: Partial<Record<Htu21dQuantity, number>> = {};
   private userRegister = USER_REGISTER_DEFAULT;
   private busyUntil = 0;
   private output: Uint8Array | undefined;
@@ -68,6 +69,14 @@ export class VirtualHtu21d implements VirtualI2cDevice {
   /** Sets the conditions: °C and the true (compensated) %RH. */
   set(values: Partial<Htu21dReading>): void {
     this.conditions = { ...this.conditions, ...values };
+  }
+
+  /**
+   * Sends `words` as they are (status bits included, with a good CRC) in place of the conditions, e.g. the
+   * datasheet's examples 0x683A for temperature and 0x4E85 for humidity; `{}` goes back to the conditions.
+   */
+  setRaw(words: Partial<Record<Htu21dQuantity, number>>): void {
+    this.raw = { ...words };
   }
 
   setFault(fault: VirtualHtu21dFault | null): void {
@@ -115,7 +124,7 @@ export class VirtualHtu21d implements VirtualI2cDevice {
     const { temperature, humidity } = this.conditions;
     // The sensing element reads the uncompensated RH; the driver's compensation brings it back.
     const value = quantity === 'temperature' ? temperature : humidity - (25 - temperature) * this.coefficient;
-    const signal = signalFor(quantity, value);
+    const signal = (this.raw[quantity] ?? signalFor(quantity, value)) & 0xffff;
     const word = Uint8Array.of(signal >> 8, signal & 0xff);
     const crc = htu21dCrc8(word) ^ (this.fault === 'bad-crc' ? 0xff : 0);
     this.output = Uint8Array.of(...word, crc);

@@ -26,6 +26,8 @@ export interface VirtualStationOptions {
   /** The site and region the weather is modelled on. Default: an open field, a region of its own. */
   weather?: VirtualWeatherOptions;
   addresses?: { bme280?: number; htu21d?: number; bmp180?: number; windVane?: number; airQuality?: number };
+  /** km/h per anemometer closure per second: the station's setting, so its speeds are the weather's. Default: the Weather HAT kit's. */
+  anemometerKmhPerHz?: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export class VirtualStation {
       this.bus.attach(a.airQuality ?? MCP3427_AIR_QUALITY_ADDRESS, this.airQualityAdc);
     }
     this.bus.attach(a.windVane ?? MCP3427_WIND_VANE_ADDRESS, this.windVaneAdc);
-    this.anemometerInput = new VirtualEdgeInput({ name: 'virtual anemometer', rate: anemometerEdgeRate(this.weather), clock: this.clock });
+    this.anemometerInput = new VirtualEdgeInput({ name: 'virtual anemometer', rate: anemometerEdgeRate(this.weather, options.anemometerKmhPerHz), clock: this.clock });
     this.rainInput = new VirtualEdgeInput({ name: 'virtual rain gauge', rate: rainGaugeTipRate(this.weather), clock: this.clock });
   }
 

@@ -1,4 +1,4 @@
-import { edgeRateForKmh } from './anemometer.ts';
+import { edgeRateForKmh, WEATHER_HAT_KMH_PER_HZ } from './anemometer.ts';
 import { tipRateForMmPerHour } from './rain-gauge.ts';
 import { LAPSE_RATE, SITE_PROFILES, type SiteProfile, type VirtualSite } from './virtual-site.ts';
 
@@ -313,9 +313,12 @@ export class VirtualWeather {
   }
 }
 
-/** Edges per second of the virtual anemometer at any instant, for a VirtualEdgeInput. */
-export function anemometerEdgeRate(weather: VirtualWeather): (atMs: number) => number {
-  return (atMs) => edgeRateForKmh(weather.weatherAt(atMs).windSpeedKmh);
+/**
+ * Edges per second of the virtual anemometer at any instant, for a VirtualEdgeInput. `kmhPerHz` must be
+ * the one the Anemometer reading it uses, or every speed comes out scaled.
+ */
+export function anemometerEdgeRate(weather: VirtualWeather, kmhPerHz: number = WEATHER_HAT_KMH_PER_HZ): (atMs: number) => number {
+  return (atMs) => edgeRateForKmh(weather.weatherAt(atMs).windSpeedKmh, kmhPerHz);
 }
 
 /** Bucket tips per second of the virtual rain gauge at any instant, for a VirtualEdgeInput. */

@@ -48,6 +48,17 @@ describe('hedgerow CLI', () => {
     expect(out.stdout).toMatch(/^ok\s+ds18b20\s+ground_temperature/m);
   });
 
+  it('`sensors` prints the anemometer factor in use: the Weather HAT kit\'s by default, the config\'s when set', () => {
+    const hat = hedgerow(['sensors', '--hardware', 'virtual', '--station-id', 'bench-1']);
+    expect(hat.stdout).toMatch(/^anemometer factor 1\.2 km\/h per closure per second \(hardware\.gpio\.anemometerKmhPerHz\)$/m);
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cli-'));
+    writeFileSync(join(dir, 'argent.yaml'), 'hardware:\n  gpio:\n    anemometerKmhPerHz: 2.4\n');
+    const argent = hedgerow(['--config', join(dir, 'argent.yaml'), 'sensors', '--hardware', 'virtual', '--station-id', 'bench-1']);
+    expect(argent.status).toBe(0);
+    expect(argent.stdout).toMatch(/^anemometer factor 2\.4 km\/h per closure per second \(hardware\.gpio\.anemometerKmhPerHz\)$/m);
+    expect(argent.stdout).toMatch(/^ok\s+anemometer\s+wind_speed [\d.]+ km\/h/m);
+  });
+
   it('HEDGEROW_LOG_LEVEL reaches the command\'s logger when --log-level is not given', () => {
     const quiet = hedgerow(['sensors', '--hardware', 'virtual', '--station-id', 'bench-1'], tmpdir(), { HEDGEROW_LOG_LEVEL: 'warn' });
     expect(quiet.status).toBe(0);

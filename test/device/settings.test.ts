@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, parseSettings, readConfigFile } from '../../hardware/core/config-file.ts';
 import { hardwareSettings, stationSettings } from '../../device/settings.ts';
+import { ARGENT_KMH_PER_HZ, WEATHER_HAT_KMH_PER_HZ } from '../../hardware/anemometer.ts';
 
 const schema = z.object({ station: stationSettings.prefault({}), hardware: hardwareSettings.prefault({}) }).strict();
 
@@ -50,6 +51,17 @@ describe('station settings', () => {
     expect(problems({ station: { interval: -5 } })[0]).toMatch(/more than 0 s/);
     expect(problems({ station: { interval: true } })[0]).toMatch(/^station.interval: expected seconds, or a number with ms, s, m or h/);
     for (const found of [problems({ station: { interval: 0 } }), problems({ station: { interval: true } })]) expect(found.join()).not.toMatch(/Invalid input/);
+  });
+
+  it('takes the anemometer factor per kit: the Weather HAT kit by default, any other when set', () => {
+    expect(parseSettings(schema, {}, 't').hardware.gpio.anemometerKmhPerHz).toBe(WEATHER_HAT_KMH_PER_HZ);
+    expect(WEATHER_HAT_KMH_PER_HZ).toBeCloseTo(1.2, 2);
+    expect(parseSettings(schema, { hardware: { gpio: { anemometerKmhPerHz: ARGENT_KMH_PER_HZ } } }, 't').hardware.gpio.anemometerKmhPerHz).toBe(2.4);
+    for (const bad of [0, -2.4, 1000]) {
+      expect(problems({ hardware: { gpio: { anemometerKmhPerHz: bad } } })).toEqual([
+        `hardware.gpio.anemometerKmhPerHz: km/h for one anemometer closure per second, more than 0: 1.2 for the Weather HAT kit, 2.4 for SparkFun's (Argent) kit (got ${bad})`,
+      ]);
+    }
   });
 
   it('rejects unknown keys so a typo is not silently ignored', () => {

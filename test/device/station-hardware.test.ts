@@ -8,6 +8,7 @@ import { hardwareSettings, stationSettings } from '../../device/settings.ts';
 import { openStationHardware, type StationHardware } from '../../device/station-hardware.ts';
 import { WeatherStation } from '../../device/weather-station.ts';
 import { MemorySink } from '../fixtures/record-sink.ts';
+import { ManualClock } from '../hardware/manual-clock.ts';
 
 const log = pino({ level: 'silent' });
 const schema = z.object({ station: stationSettings.prefault({}), hardware: hardwareSettings.prefault({}) });
@@ -116,6 +117,30 @@ describe('station on virtual hardware through the real drivers', () => {
     r = await s.sample();
     expect(r.sensors.bme280).toMatch(/BMP280 found at 0x76.*use a BME280/);
     expect(r.humidity).toBeNull();
+  });
+});
+
+describe('the anemometer factor setting', () => {
+  it.each([undefined, 2.4])('gives the weather model\'s wind speed on virtual hardware with hardware.gpio.anemometerKmhPerHz %s', async (kmhPerHz) => {
+    const start = Date.UTC(2025, 1, 10, 12);
+    const clock = new ManualClock(start);
+    const raw = { ...virtualHat, hardware: { ...virtualHat.hardware, gpio: kmhPerHz === undefined ? {} : { anemometerKmhPerHz: kmhPerHz } } };
+    const settings = parseSettings(schema, raw, 'test');
+    const hardware = await openStationHardware({ ...settings, log, clock });
+    try {
+      const anemometer = hardware.sensors.find((sensor) => sensor.name === 'anemometer')!;
+      await anemometer.open();
+      clock.advance(10 * 60_000);
+      const { wind_speed: speed } = await anemometer.read();
+      let truth = 0;
+      for (let t = start; t < start + 10 * 60_000; t += 100) truth += hardware.virtual!.weather.weatherAt(t).windSpeedKmh / 6000;
+      expect(truth).toBeGreaterThan(1);
+      // Both sides use the setting: off by its ratio (2×) if only one did.
+      expect(Math.abs(speed! - truth) / truth).toBeLessThan(0.05);
+      await anemometer.close();
+    } finally {
+      await hardware.close();
+    }
   });
 });
 

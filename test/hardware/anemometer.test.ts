@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   Anemometer,
+  ARGENT_KMH_PER_HZ,
   edgeRateForKmh,
   gustWindKmh,
   GustWindows,
   kmhFromEdgeRate,
   KMH_PER_ROTATION_PER_SECOND,
   meanWindKmh,
+  WEATHER_HAT_KMH_PER_HZ,
 } from '../../hardware/anemometer.ts';
 import { VirtualEdgeInput } from '../../hardware/virtual-edge-input.ts';
 import { FakeEdgeInput } from './fake-edge-input.ts';
@@ -27,6 +29,17 @@ describe('anemometer maths', () => {
     expect(edgeRateForKmh(ONE_ROTATION_KMH)).toBeCloseTo(2, 9);
     expect(edgeRateForKmh(kmhFromEdgeRate(17.5))).toBeCloseTo(17.5, 9);
     expect(edgeRateForKmh(-3)).toBe(0);
+  });
+
+  it("uses the kit's factor: 1.2 km/h per closure/s for the Weather HAT kit, 2.4 for SparkFun's (Argent)", () => {
+    // Raspberry Pi guide: 2 closures per rotation, 1 rotation/s = 2.4 km/h. SparkFun sheet: 1 closure/s = 2.4 km/h.
+    expect(WEATHER_HAT_KMH_PER_HZ).toBeCloseTo(ONE_ROTATION_KMH / 2, 12);
+    expect(kmhFromEdgeRate(1)).toBeCloseTo(1.2, 2);
+    expect(kmhFromEdgeRate(1, ARGENT_KMH_PER_HZ)).toBe(2.4);
+    expect(meanWindKmh(60, 60_000, ARGENT_KMH_PER_HZ)).toBeCloseTo(2.4, 12);
+    expect(edgeRateForKmh(24, ARGENT_KMH_PER_HZ)).toBeCloseTo(10, 12);
+    expect(edgeRateForKmh(24)).toBeCloseTo(2 * 10 * (2.4 / ONE_ROTATION_KMH), 12);
+    expect(gustWindKmh([0, 1000, 2000, 3000, 4000], 5000, ARGENT_KMH_PER_HZ)).toBeCloseTo(2.4, 12);
   });
 
   it('gives 0 for an empty interval', () => {
@@ -52,9 +65,13 @@ describe('anemometer maths', () => {
 });
 
 /** An anemometer on a virtual input with edge rate `rate`, started at `startMs` on a manual clock. */
-async function virtualAnemometer(rate: (at: number) => number, startMs = 0): Promise<{ anemometer: Anemometer; clock: ManualClock }> {
+async function virtualAnemometer(
+  rate: (at: number) => number,
+  startMs = 0,
+  kmhPerHz?: number,
+): Promise<{ anemometer: Anemometer; clock: ManualClock }> {
   const clock = new ManualClock(startMs);
-  const anemometer = new Anemometer({ input: new VirtualEdgeInput({ name: 'wind', rate, clock }), clock });
+  const anemometer = new Anemometer({ input: new VirtualEdgeInput({ name: 'wind', rate, clock }), clock, ...(kmhPerHz === undefined ? {} : { kmhPerHz }) });
   await anemometer.start();
   return { anemometer, clock };
 }
@@ -68,6 +85,18 @@ describe('Anemometer', () => {
     expect(wind.intervalMs).toBe(60_000);
     expect(wind.meanKmh).toBeCloseTo(2.4, 2);
     expect(wind.gustKmh).toBeCloseTo(wind.meanKmh, 9);
+    await anemometer.stop();
+  });
+
+  it('counts 2.4 km/h per closure per second with the Argent factor, mean and gust alike', async () => {
+    const start = 1_700_000_000_000;
+    const rate = (at: number): number => (at >= start + 20_000 && at < start + 25_000 ? 20 : 2);
+    const { anemometer, clock } = await virtualAnemometer(rate, start, ARGENT_KMH_PER_HZ);
+    clock.advance(60_000);
+    const wind = anemometer.take();
+    expect(wind.edges).toBe(2 * 55 + 20 * 5);
+    expect(wind.meanKmh).toBeCloseTo((210 / 60) * 2.4, 9);
+    expect(wind.gustKmh).toBeCloseTo(20 * 2.4, 9);
     await anemometer.stop();
   });
 

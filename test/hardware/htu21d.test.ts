@@ -5,6 +5,7 @@ import {
 import { SensorError } from '../../hardware/sensor-error.ts';
 import { VirtualHtu21d } from '../../hardware/virtual-htu21d.ts';
 import { VirtualI2cBus } from '../../hardware/virtual-i2c-bus.ts';
+import { captureLog } from '../fixtures/captured-log.ts';
 import { rejection } from './rejection.ts';
 import { SteppingClock } from './stepping-clock.ts';
 
@@ -21,12 +22,18 @@ describe('HTU21D conversions', () => {
     expect(decodeFrame(Uint8Array.of(0x4e, 0x85, 0x6b), 'temperature')).toEqual({ signal: 0x4e84 });
   });
 
-  it('refuses a frame whose CRC does not match, or that measured the other quantity', () => {
+  it('refuses a frame whose CRC does not match', () => {
     expect(decodeFrame(Uint8Array.of(0x68, 0x3a, 0x7d), 'humidity')).toEqual({ problem: 'CRC error in the humidity reading' });
-    // Bit 1 set marks a humidity word.
-    expect(decodeFrame(Uint8Array.of(0x68, 0x3a, 0x7c), 'temperature')).toEqual({
-      problem: 'a humidity reading came back for temperature',
-    });
+  });
+
+  it("keeps the datasheet's examples, whose status bits name the other quantity, and says so", () => {
+    // Datasheet: temperature 0x683A -> 24.7 °C, humidity 0x4E85 -> 32.3 %RH; bit 1 is set only in the first.
+    const temperature = decodeFrame(Uint8Array.of(0x68, 0x3a, 0x7c), 'temperature');
+    const humidity = decodeFrame(Uint8Array.of(0x4e, 0x85, 0x6b), 'humidity');
+    expect(temperature).toEqual({ signal: 0x6838, mismatch: 'the status bits of the temperature reading 0x683a say humidity' });
+    expect(humidity).toEqual({ signal: 0x4e84, mismatch: 'the status bits of the humidity reading 0x4e85 say temperature' });
+    expect(temperatureFromSignal(0x6838)).toBeCloseTo(24.7, 1);
+    expect(humidityFromSignal(0x4e84)).toBeCloseTo(32.3, 1);
   });
 
   it('applies the datasheet formulas T = -46.85 + 175.72·S/2^16 and RH = -6 + 125·S/2^16', () => {
@@ -104,6 +111,29 @@ describe('Htu21d driver on a virtual bus', () => {
     const err = await sensorError(new Htu21d({ bus, clock: new SteppingClock() }).read());
     expect(err.kind).toBe('missing');
     expect(err.message).toBe('HTU21D not found at 0x40 on /dev/i2c-1: is I²C enabled (sudo raspi-config nonint do_i2c 0)? Check the wiring and the address');
+  });
+
+  it("reads the datasheet's example words from a chip whose status bits disagree, and tells the log once", async () => {
+    const { clock, bus, chip } = setup();
+    const captured = captureLog();
+    const sensor = new Htu21d({ bus, clock, log: captured.log });
+    chip.setRaw({ temperature: 0x683a, humidity: 0x4e85 });
+    const first = await sensor.read();
+    expect(first.temperature).toBeCloseTo(24.69, 2);
+    // 32.34 %RH measured, compensated for 24.69 °C.
+    expect(first.humidity).toBeCloseTo(compensateHumidity(humidityFromSignal(0x4e84), first.temperature), 9);
+    expect(first.humidity).toBeCloseTo(32.3, 1);
+    await sensor.read();
+    await sensor.read();
+    expect(chip.measurements).toBe(6);
+    expect(captured.problems()).toEqual([
+      'HTU21D at 0x40: the status bits of the temperature reading 0x683a say humidity; the bits are ignored (some chips and the datasheet\'s examples set them so), readings are used',
+    ]);
+    chip.setRaw({});
+    chip.set({ temperature: 12, humidity: 61 });
+    const back = await sensor.read();
+    expect(back.temperature).toBeCloseTo(12, 1);
+    expect(back.humidity).toBeCloseTo(61, 1);
   });
 
   it('turns a CRC error into a fault, and reads again once the data is clean', async () => {

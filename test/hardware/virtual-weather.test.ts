@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Anemometer, edgeRateForKmh } from '../../hardware/anemometer.ts';
+import { Anemometer, ARGENT_KMH_PER_HZ, edgeRateForKmh, WEATHER_HAT_KMH_PER_HZ } from '../../hardware/anemometer.ts';
 import { RainGauge, MM_PER_TIP, tipRateForMmPerHour } from '../../hardware/rain-gauge.ts';
 import { VirtualEdgeInput } from '../../hardware/virtual-edge-input.ts';
 import { anemometerEdgeRate, rainGaugeTipRate, VirtualWeather } from '../../hardware/virtual-weather.ts';
@@ -169,6 +169,24 @@ describe('virtual weather driving the edge counters', () => {
     const truth = mean(samples(weather, start, start + 10 * 60_000, 100).map((w) => w.windSpeedKmh));
     expect(Math.abs(reading.meanKmh - truth) / truth).toBeLessThan(0.03);
     expect(reading.gustKmh).toBeGreaterThan(1.1 * reading.meanKmh);
+    await anemometer.stop();
+  });
+
+  it("keeps the weather's speeds with another kit's factor when the anemometer and its virtual input share it", async () => {
+    const weather = new VirtualWeather('station-2');
+    const start = YEAR_START + 40 * DAY + 12 * HOUR;
+    const hat = anemometerEdgeRate(weather);
+    const argent = anemometerEdgeRate(weather, ARGENT_KMH_PER_HZ);
+    // The Argent cups close once per turn, so half as many edges for the same wind.
+    expect(argent(start)).toBeGreaterThan(0);
+    expect(argent(start) / hat(start)).toBeCloseTo(WEATHER_HAT_KMH_PER_HZ / 2.4, 12);
+    const clock = new ManualClock(start);
+    const anemometer = new Anemometer({ input: new VirtualEdgeInput({ name: 'wind', rate: argent, clock }), clock, kmhPerHz: ARGENT_KMH_PER_HZ });
+    await anemometer.start();
+    clock.advance(10 * 60_000);
+    const reading = anemometer.take();
+    const truth = mean(samples(weather, start, start + 10 * 60_000, 100).map((w) => w.windSpeedKmh));
+    expect(Math.abs(reading.meanKmh - truth) / truth).toBeLessThan(0.03);
     await anemometer.stop();
   });
 
