@@ -3,6 +3,14 @@ import type { OutboxStatements } from './outbox-statements.ts';
 /** What append does when a batch would take the queued record bytes past the cap. */
 export type CapPolicy = 'drop-oldest' | 'drop-newest' | 'block';
 
+/**
+ * The smallest nonzero cap: 1 MiB. One record may be up to 100 kB (MAX_RECORD_BYTES) and one IoT Core
+ * envelope 128 kB, so a smaller cap could hold only a few of the largest and drop nearly every record;
+ * 1 MiB still holds about 3,000 weather records of a few hundred bytes (10 days at 5 minutes) and is
+ * nothing on an SD card.
+ */
+export const MIN_CAP_BYTES = 1024 ** 2;
+
 /** Rows read per step when the cap evicts the oldest rows. */
 const EVICT_CHUNK = 500;
 
