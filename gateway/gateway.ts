@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { topics } from '../hardware/core/contract.ts';
 import { lazyExtension, type Extension } from '../hardware/core/extension.ts';
@@ -8,6 +7,7 @@ import type { SdkLoader } from './aws-iot-uplink.ts';
 import { HomeAssistantDiscovery } from './home-assistant.ts';
 import { MqttConnector } from './mqtt-uplink.ts';
 import type { Outbox } from './outbox.ts';
+import { prepareOutboxFolder } from './outbox-path.ts';
 import { openOutbox } from './outbox-quarantine.ts';
 import type { Sleep } from './publish-rate.ts';
 import type { BrokerSettings, GatewaySettings, OutboxSettings, UplinkSettings } from './settings.ts';
@@ -56,7 +56,7 @@ export class OutboxExtension implements Extension {
   }
 
   async start(): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true });
+    prepareOutboxFolder(this.path);
     this.handle = openOutbox({
       path: this.path,
       log: this.log,

@@ -3,13 +3,16 @@ import type { OutboxStatements } from './outbox-statements.ts';
 /** What append does when a batch would take the queued record bytes past the cap. */
 export type CapPolicy = 'drop-oldest' | 'drop-newest' | 'block';
 
+/**
+ * The smallest nonzero cap: 1 MiB. One record may be up to 100 kB (MAX_RECORD_BYTES) and one IoT Core
+ * envelope 128 kB, so a smaller cap could hold only a few of the largest and drop nearly every record;
+ * 1 MiB still holds about 3,000 weather records of a few hundred bytes (10 days at 5 minutes) and is
+ * nothing on an SD card.
+ */
+export const MIN_CAP_BYTES = 1024 ** 2;
+
 /** Rows read per step when the cap evicts the oldest rows. */
 const EVICT_CHUNK = 500;
-
-/** Thrown by append under the `block` policy when the batch does not fit: keep it and retry later. */
-export class OutboxFullError extends Error {
-  readonly code = 'OUTBOX_FULL';
-}
 
 /** One policy's drops in one append, logged after the commit with its time range. */
 export interface DropReport {
@@ -28,27 +31,28 @@ export interface CappedRow {
 
 /**
  * Runs inside the append transaction: makes room for `rows` under `cap.bytes` (0: no cap) by the
- * policy, counting every drop. Returns the rows to insert and what was dropped; throws
- * OutboxFullError under `block`.
+ * policy, counting every drop. Returns the rows to insert, what was dropped and, under `block`,
+ * the rows that must wait (the leading rows that fit go in; the rest keep their order).
  */
 export function applyCap<T extends CappedRow>(
   sql: OutboxStatements,
-  cap: { bytes: number; policy: CapPolicy; path: string },
+  cap: { bytes: number; policy: CapPolicy },
   rows: T[],
-): { accepted: T[]; drops: DropReport[] } {
+): { accepted: T[]; drops: DropReport[]; waiting: T[] } {
   const drops: DropReport[] = [];
-  if (cap.bytes <= 0) return { accepted: rows, drops };
+  if (cap.bytes <= 0) return { accepted: rows, drops, waiting: [] };
+  const queued = sql.queuedBytes();
   const incoming = rows.reduce((sum, row) => sum + row.bytes, 0);
-  const over = sql.queuedBytes() + incoming - cap.bytes;
-  if (over <= 0) return { accepted: rows, drops };
+  const over = queued + incoming - cap.bytes;
+  if (over <= 0) return { accepted: rows, drops, waiting: [] };
   if (cap.policy === 'block') {
-    throw new OutboxFullError(
-      `outbox ${cap.path} is at its cap of ${cap.bytes} bytes (policy block): keep the batch and retry once the uplink drains`,
-    );
+    let fit = 0;
+    for (let room = cap.bytes - queued; fit < rows.length && rows[fit]!.bytes <= room; fit += 1) room -= rows[fit]!.bytes;
+    return { accepted: rows.slice(0, fit), drops, waiting: rows.slice(fit) };
   }
-  if (cap.policy === 'drop-newest') return { accepted: dropNewest(sql, rows, over, drops), drops };
+  if (cap.policy === 'drop-newest') return { accepted: dropNewest(sql, rows, over, drops), drops, waiting: [] };
   const freed = evictOldest(sql, over, drops);
-  return { accepted: freed < over ? dropNewest(sql, rows, over - freed, drops) : rows, drops };
+  return { accepted: freed < over ? dropNewest(sql, rows, over - freed, drops) : rows, drops, waiting: [] };
 }
 
 /** Deletes the oldest never-published rows until `needed` bytes are free. Stamped rows stay: they may be in flight. */

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Outbox } from './outbox.ts';
 import type { OutboxOptions } from './outbox.ts';
 
@@ -27,8 +27,13 @@ export interface Quarantined {
  * a missing folder, a newer schema) are thrown as they are.
  */
 export function openOutbox(options: OpenOutboxOptions, now: () => Date = () => new Date()): Outbox {
+  // Any reader, even a read-only one, rewrites the -shm (SQLite's index of the WAL): its bytes as
+  // found are put back before a damaged file is moved. It is small (32 kB per 4,000 WAL frames).
+  const shm = `${options.path}-shm`;
+  const shmAsFound = existsSync(shm) ? readFileSync(shm) : null;
   const damage = findDamage(options);
   if (damage !== null) {
+    if (shmAsFound) writeFileSync(shm, shmAsFound);
     const quarantined = quarantine(options.path, damage, now());
     options.log.error(
       { quarantine: quarantined },
@@ -39,34 +44,35 @@ export function openOutbox(options: OpenOutboxOptions, now: () => Date = () => n
   return Outbox.open(options);
 }
 
-/** Returns why the file is unusable, or null when it is fine (or does not exist yet). */
+/**
+ * Returns why the file is unusable, or null when it is fine (or does not exist yet). The check opens
+ * it read-only: a read-write handle would checkpoint the WAL into the damaged file on close, so the
+ * file kept aside would not be the file as found and its -wal would be gone.
+ */
 function findDamage(options: OpenOutboxOptions): string | null {
   if (!existsSync(options.path)) return null;
   const check = options.integrityCheck ?? 'full';
-  let outbox: Outbox | undefined;
+  let db: Database.Database | undefined;
   try {
-    outbox = Outbox.open(options);
+    db = new Database(options.path, { readonly: true, fileMustExist: true });
+    // Reads the header and the schema page: a file that is not a database fails here.
+    db.prepare('SELECT count(*) FROM sqlite_master').pluck().get();
     if (check === 'off') return null;
-    const problems = integrityProblems(options.path, check);
+    const problems = integrityProblems(db, check);
     return problems.length === 0 ? null : `${check === 'full' ? 'integrity_check' : 'quick_check'}: ${problems.slice(0, 3).join('; ')}`;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && CORRUPT_CODES.has(code)) return `${code}: ${(error as Error).message}`;
     throw error;
   } finally {
-    outbox?.close();
+    db?.close();
   }
 }
 
-function integrityProblems(path: string, check: 'full' | 'quick'): string[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    const rows = db.pragma(check === 'full' ? 'integrity_check' : 'quick_check', { simple: false }) as Record<string, string>[];
-    const results = rows.map((row) => Object.values(row)[0] ?? '');
-    return results.length === 1 && results[0] === 'ok' ? [] : results;
-  } finally {
-    db.close();
-  }
+function integrityProblems(db: Database.Database, check: 'full' | 'quick'): string[] {
+  const rows = db.pragma(check === 'full' ? 'integrity_check' : 'quick_check', { simple: false }) as Record<string, string>[];
+  const results = rows.map((row) => Object.values(row)[0] ?? '');
+  return results.length === 1 && results[0] === 'ok' ? [] : results;
 }
 
 function quarantine(path: string, reason: string, at: Date): Quarantined {

@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { IOT_CORE, type OutgoingRecord, type RecordSink } from '../hardware/core/contract.ts';
 import { acknowledgeEnvelopes, DEFAULT_KEEP_ACKED_BYTES } from './outbox-acks.ts';
-import { applyCap, OutboxFullError } from './outbox-cap.ts';
+import { applyCap } from './outbox-cap.ts';
 import type { CapPolicy, DropReport } from './outbox-cap.ts';
+import { DEFAULT_HOLD_RECORDS, HeldRecords } from './outbox-hold.ts';
 import { applySchema, checkSchema } from './outbox-schema.ts';
 import { envelopeOverheadBytes, groupRows, MAX_RECORD_BYTES } from './envelope.ts';
 import type { EnvelopePlan, GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
@@ -38,6 +39,8 @@ export interface OutboxOptions {
   capBytes?: number;
   /** What append does at the cap. Default drop-oldest. */
   capPolicy?: CapPolicy;
+  /** Under `block`, most records held in memory while full; past it they are counted as dropped. Default 300. */
+  holdRecords?: number;
   /** Epoch ms clock for ages. Default Date.now. */
   now?: () => number;
   /** messageId generator. Default crypto.randomUUID. */
@@ -65,7 +68,7 @@ export interface OutboxStats {
   sentRecords: number;
   sentEnvelopes: number;
   retriedEnvelopes: number;
-  /** Appends refused by the `block` policy since this handle opened. */
+  /** Appends the `block` policy could not store whole (the rest held or dropped) since this handle opened. */
   refusedBatches: number;
   capBytes: number;
   capPolicy: CapPolicy;
@@ -114,7 +117,6 @@ export class OutboxRecordError extends Error {
   readonly code = 'OUTBOX_BAD_RECORD';
 }
 
-export { OutboxFullError } from './outbox-cap.ts';
 export type { CapPolicy } from './outbox-cap.ts';
 
 interface PreparedRow {
@@ -144,8 +146,9 @@ export class Outbox implements RecordSink {
   /** Rows the last whole chunk held when bytes bounded it: where the next stamp starts looking. */
   private chunkRows = Infinity;
   private refusedBatches = 0;
+  private readonly held: HeldRecords<PreparedRow>;
   private readonly appendListeners = new Set<() => void>();
-  private readonly appendTxn: (rows: PreparedRow[]) => DropReport[];
+  private readonly appendTxn: (rows: PreparedRow[]) => { drops: DropReport[]; waiting: PreparedRow[] };
   private readonly ackTxn: (ids: string) => number;
   private readonly stampTxn: (limits: StampOptions) => StampedEnvelope[];
 
@@ -158,6 +161,7 @@ export class Outbox implements RecordSink {
     this.capBytes = options.capBytes ?? 0;
     this.capPolicy = options.capPolicy ?? 'drop-oldest';
     this.keepAckedBytes = options.keepAckedBytes ?? DEFAULT_KEEP_ACKED_BYTES;
+    this.held = new HeldRecords(options.holdRecords ?? DEFAULT_HOLD_RECORDS, this.log, this.path);
     this.sql = new OutboxStatements(db);
     // Built once: better-sqlite3 wraps the function on every transaction() call.
     const append = db.transaction((rows: PreparedRow[]) => this.insert(rows));
@@ -196,9 +200,14 @@ export class Outbox implements RecordSink {
 
   append(batch: readonly OutgoingRecord[]): void {
     if (batch.length === 0) return;
-    const rows = batch.map((item) => this.prepare(item));
-    const dropped = this.appendTxn(rows);
-    for (const drop of dropped) this.logDrop(drop);
+    const fresh = batch.map((item) => this.prepare(item));
+    // Records held by `block` go first, so the queue keeps their order.
+    const rows = this.held.size > 0 ? [...this.held.take(), ...fresh] : fresh;
+    const { drops, waiting } = this.appendTxn(rows);
+    for (const drop of drops) this.logDrop(drop);
+    if (waiting.length > 0) this.refusedBatches += 1;
+    const lost = this.held.keep(waiting, this.capBytes, rows.length - waiting.length);
+    if (lost > 0) this.sql.addDropped.run(lost);
     for (const listener of this.appendListeners) listener();
   }
 
@@ -308,6 +317,9 @@ export class Outbox implements RecordSink {
 
   close(): void {
     if (!this.db.open) return;
+    // Held records die with the process: count them rather than lose them silently.
+    const lost = this.held.abandon();
+    if (lost > 0) this.sql.addDropped.run(lost);
     // A clean close checkpoints the WAL into the main file, so a copied outbox is self-contained.
     this.db.close();
   }
@@ -417,15 +429,10 @@ export class Outbox implements RecordSink {
   }
 
   /** Runs inside the append transaction. Returns what the cap policy dropped, for logging after commit. */
-  private insert(rows: PreparedRow[]): DropReport[] {
-    try {
-      const { accepted, drops } = applyCap(this.sql, { bytes: this.capBytes, policy: this.capPolicy, path: this.path }, rows);
-      this.insertRows(accepted);
-      return drops;
-    } catch (error) {
-      if (error instanceof OutboxFullError) this.refusedBatches += 1;
-      throw error;
-    }
+  private insert(rows: PreparedRow[]): { drops: DropReport[]; waiting: PreparedRow[] } {
+    const { accepted, drops, waiting } = applyCap(this.sql, { bytes: this.capBytes, policy: this.capPolicy }, rows);
+    this.insertRows(accepted);
+    return { drops, waiting };
   }
 
   private insertRows(rows: PreparedRow[]): void {

@@ -5,6 +5,7 @@ import { IOT_CORE, thingName } from '../hardware/core/contract.ts';
 import { duration } from '../device/settings.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelope.ts';
 import { homeAssistantSettings } from './home-assistant-settings.ts';
+import { MIN_CAP_BYTES } from './outbox-cap.ts';
 
 /**
  * The gateway's sections of the config file: `outbox:`, `uplink:` and `broker:`. Every key has a
@@ -87,8 +88,15 @@ export const outboxSettings = z
     path: z.string().min(1).default('outbox.db'),
     /** NORMAL survives a crash of the process; FULL also a power cut, at a cost per append. Default NORMAL. */
     synchronous: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
-    /** Most bytes of queued record JSON; 0 for no cap. Default 512MB (a week at one record a second needs about 250MB). */
-    capBytes: byteSize.default(512 * 1024 ** 2),
+    /**
+     * Most bytes of queued record JSON; 0 for no cap, else at least 1MiB (MIN_CAP_BYTES: below it nearly
+     * every record would be dropped). Default 512MB (a week at one record a second needs about 250MB).
+     */
+    capBytes: byteSize
+      .refine((bytes) => bytes === 0 || bytes >= MIN_CAP_BYTES, {
+        message: `a cap below 1MiB (${MIN_CAP_BYTES} bytes) drops nearly every record: use 1MiB or more, or 0 for no cap`,
+      })
+      .default(512 * 1024 ** 2),
     /** What happens at the cap. Default drop-oldest. */
     capPolicy: z.enum(['drop-oldest', 'drop-newest', 'block']).default('drop-oldest'),
     /** Check the file when it opens: full (integrity_check), quick (quick_check) or off. Default full. */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openOutbox } from '../../gateway/outbox-quarantine.ts';
 import { Outbox } from '../../gateway/outbox.ts';
@@ -42,6 +43,29 @@ describe('outbox quarantine', () => {
     outbox.append(weatherBatch('station-1', 0, 1));
     expect(outbox.readUnsent({ limit: 1 })[0]!.seq).toBe(1);
     outbox.close();
+  });
+
+  it('checks a file left with its WAL read-only, and keeps the db, -wal and -shm exactly as found', () => {
+    const { dir, path } = filledOutbox();
+    // A power cut with the last commits still in the WAL: the three files copied while a writer holds them.
+    const writer = new Database(path);
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.prepare(`UPDATE state SET value = value + 7 WHERE key = 'dropped_records'`).run();
+    const crashed = join(dir, 'crashed.db');
+    for (const suffix of ['', '-wal', '-shm']) copyFileSync(path + suffix, crashed + suffix);
+    writer.close();
+    const pageSize = 4096;
+    overwrite(crashed, pageSize * 40, pageSize * 3);
+    const found = Object.fromEntries(['', '-wal', '-shm'].map((suffix) => [suffix, readFileSync(crashed + suffix)]));
+    expect(found['-wal']!.length).toBeGreaterThan(0);
+    const outbox = openOutbox({ path: crashed, log: silent }, () => new Date('2026-03-01T12:00:00Z'));
+    outbox.close();
+    const moved = join(dir, 'crashed.db.corrupt-2026-03-01T12-00-00-000Z');
+    expect(readFileSync(moved).equals(found['']!)).toBe(true);
+    expect(existsSync(`${moved}-wal`)).toBe(true);
+    expect(readFileSync(`${moved}-wal`).equals(found['-wal']!)).toBe(true);
+    expect(existsSync(`${moved}-shm`)).toBe(true);
+    expect(readFileSync(`${moved}-shm`).equals(found['-shm']!)).toBe(true);
   });
 
   it('opens a sound file as it is', () => {

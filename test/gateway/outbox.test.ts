@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Outbox, OutboxFullError, OutboxRecordError } from '../../gateway/outbox.ts';
+import { Outbox, OutboxRecordError } from '../../gateway/outbox.ts';
 import type { OutboxOptions } from '../../gateway/outbox.ts';
 import { groupRows } from '../../gateway/envelope.ts';
 import type { OutgoingRecord } from '../../hardware/core/contract.ts';
@@ -291,13 +291,20 @@ describe('Outbox', () => {
       expect(outbox.stats()).toMatchObject({ depth: 4, droppedRecords: 2 });
     });
 
-    it('block refuses the whole batch and stores nothing of it', () => {
+    it('block stores what fits and holds the rest in memory, in order, until room returns', () => {
       const outbox = openOutbox({ capBytes: size * 4, capPolicy: 'block' });
       outbox.append([rec('a', 1_000), rec('a', 1_001), rec('a', 1_002)]);
-      expect(() => outbox.append([rec('a', 1_003), rec('a', 1_004)])).toThrow(OutboxFullError);
-      expect(outbox.stats()).toMatchObject({ depth: 3, droppedRecords: 0, refusedBatches: 1 });
-      outbox.append([rec('a', 1_003)]);
-      expect(outbox.readUnsent({ limit: 10 }).at(-1)).toMatchObject({ ts: 1_003, seq: 4 });
+      outbox.append([rec('a', 1_003), rec('a', 1_004)]);
+      expect(outbox.stats()).toMatchObject({ depth: 4, droppedRecords: 0, refusedBatches: 1 });
+      outbox.ack(outbox.readUnsent({ limit: 2 }).map((row) => row.id));
+      outbox.append([rec('a', 1_005)]);
+      expect(outbox.readUnsent({ limit: 10 }).map((row) => [row.ts, row.seq])).toEqual([
+        [1_002, 3],
+        [1_003, 4],
+        [1_004, 5],
+        [1_005, 6],
+      ]);
+      expect(outbox.stats()).toMatchObject({ depth: 4, droppedRecords: 0 });
     });
   });
 });

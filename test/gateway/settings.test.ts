@@ -27,9 +27,16 @@ describe('gateway settings', () => {
   });
 
   it('reads sizes and durations with units', () => {
-    const settings = gatewaySettings.parse({ outbox: { capBytes: '64KiB' }, uplink: { keepalive: '2m' } });
-    expect(settings.outbox.capBytes).toBe(65_536);
+    const settings = gatewaySettings.parse({ outbox: { capBytes: '64MiB' }, uplink: { keepalive: '2m' } });
+    expect(settings.outbox.capBytes).toBe(64 * 1024 ** 2);
     expect(settings.uplink.keepalive).toBe(120_000);
+  });
+
+  it('refuses an outbox cap so small that nearly every record would be dropped, naming the key', () => {
+    expect(problems({ outbox: { capBytes: 1 } })).toEqual([expect.stringMatching(/^outbox\.capBytes: a cap below 1MiB .*use 1MiB or more, or 0 for no cap/)]);
+    expect(problems({ outbox: { capBytes: '64KiB' } })[0]).toMatch(/^outbox\.capBytes: a cap below 1MiB/);
+    expect(gatewaySettings.parse({ outbox: { capBytes: 0 } }).outbox.capBytes).toBe(0);
+    expect(gatewaySettings.parse({ outbox: { capBytes: '1MiB' } }).outbox.capBytes).toBe(1024 ** 2);
   });
 
   it('names the key and the value for a bad URL', () => {
