@@ -39,7 +39,9 @@ export function mosquittoAcl(engineUser?: string): string {
 
 /** Writes `passwd` (mode 0600) and `acl` into `dir`; returns their paths for password_file and acl_file. */
 export function writeMosquittoFiles(dir: string, input: MosquittoLogins): { passwordFile: string; aclFile: string } {
-  const logins = mosquittoLogins.parse(input);
+  const parsed = mosquittoLogins.safeParse(input);
+  if (!parsed.success) throw new Error(`cannot write the mosquitto logins:\n${z.prettifyError(parsed.error)}`);
+  const logins = parsed.data;
   mkdirSync(dir, { recursive: true });
   const passwordFile = join(dir, 'passwd');
   const aclFile = join(dir, 'acl');
