@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { stationUsername } from './broker-users.ts';
+import { byStation, stationUsername } from './broker-users.ts';
 
 /**
  * Writes a school mosquitto's password file and ACL, so each station logs in as itself and publishes
@@ -16,7 +16,7 @@ const password = z.string().min(8, 'at least 8 characters').regex(/^[^\n\r\0]+$/
 export const mosquittoLogins = z
   .object({
     /** Station id -> password. */
-    stations: z.record(stationUsername, password),
+    stations: byStation(password),
     /** The engine's login: reads every dt/ topic, publishes nothing. */
     engine: z.object({ username: stationUsername, password }).optional(),
   })
@@ -40,7 +40,10 @@ export function mosquittoAcl(engineUser?: string): string {
 /** Writes `passwd` (mode 0600) and `acl` into `dir`; returns their paths for password_file and acl_file. */
 export function writeMosquittoFiles(dir: string, input: MosquittoLogins): { passwordFile: string; aclFile: string } {
   const parsed = mosquittoLogins.safeParse(input);
-  if (!parsed.success) throw new Error(`cannot write the mosquitto logins:\n${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.map(String).join('.')}: ${issue.message}`);
+    throw new Error(`cannot write the mosquitto logins:\n${lines.join('\n')}`);
+  }
   const logins = parsed.data;
   mkdirSync(dir, { recursive: true });
   const passwordFile = join(dir, 'passwd');

@@ -75,13 +75,20 @@ export class BrokerExtension implements Extension {
       this.log.warn({ client: clientId }, `broker refused client ${clientId}: ${reason}`);
     };
     broker.authenticate = (client, user, pass, done) => {
-      const role = authenticateLogin(logins, user, pass);
-      if (typeof role === 'string') {
-        refuse(client.id, role);
-        return done(Object.assign(new Error(role), { returnCode: BAD_CREDENTIALS }), false);
-      }
-      roles.set(client, role);
-      done(null, true);
+      void authenticateLogin(logins, user, pass).then(
+        (role) => {
+          if (typeof role === 'string') {
+            refuse(client.id, role);
+            return done(Object.assign(new Error(role), { returnCode: BAD_CREDENTIALS }), false);
+          }
+          roles.set(client, role);
+          done(null, true);
+        },
+        (error: unknown) => {
+          refuse(client.id, `password check failed (${String(error)})`);
+          done(Object.assign(new Error('password check failed'), { returnCode: BAD_CREDENTIALS }), false);
+        },
+      );
     };
     broker.authorizePublish = (client, packet, done) => {
       // A null client is the broker's own message ($SYS); a will comes with its client.

@@ -75,6 +75,28 @@ function impersonationChecks(broker: () => { url: string; protocolVersion: 4 | 5
     }
   });
 
+  it("publishes a station's will under its own id only", async () => {
+    const { url, protocolVersion } = broker();
+    const subscriber = await subscribe(url, engine, protocolVersion);
+    try {
+      for (const [topic, body] of [['dt/weather/beta/status', 'forged-will'], ['dt/weather/alpha/status', 'alpha-will']]) {
+        const client = mqtt.connect(url, { ...alpha, protocolVersion, reconnectPeriod: 0, clientId: `will-${body}`, will: { topic: topic!, payload: Buffer.from(body!), qos: 1, retain: false } });
+        // Connected, or refused at once (mosquitto may check the will at CONNECT): either way, then gone without a DISCONNECT.
+        await new Promise<void>((resolve) => {
+          client.once('connect', () => resolve());
+          client.once('error', () => resolve());
+          client.once('close', () => resolve());
+        });
+        client.stream.destroy();
+        client.end(true);
+      }
+      await until(() => subscriber.seen.includes('dt/weather/alpha/status alpha-will'), "alpha's own will");
+      expect(subscriber.seen.join('\n')).not.toMatch(/forged/);
+    } finally {
+      await subscriber.stop();
+    }
+  });
+
   it('refuses a wrong password, an unknown user and no login at all', async () => {
     const { url, protocolVersion } = broker();
     expect(await publishOnce(url, { username: 'alpha', password: 'beta-secret-2' }, 'dt/weather/alpha/reading', 'x', protocolVersion)).toBe('bad login');
@@ -106,17 +128,17 @@ describe('embedded aedes broker with broker.users', () => {
     expect(lines().some((line) => /refused client pub-alpha-.*wrong password for alpha/.test(line))).toBe(true);
   });
 
-  it('stores hashes, never passwords, and refuses a password in their place', () => {
+  it('stores hashes, never passwords, and refuses a password in their place', async () => {
     const hash = hashPassword('alpha-secret-1');
     expect(hash).toMatch(/^scrypt\$16384\$8\$1\$/);
     expect(hash).not.toContain('alpha-secret-1');
     expect(hashPassword('alpha-secret-1')).not.toBe(hash);
-    expect(verifyPassword('alpha-secret-1', hash)).toBe(true);
-    expect(verifyPassword('alpha-secret-2', hash)).toBe(false);
+    expect(await verifyPassword('alpha-secret-1', hash)).toBe(true);
+    expect(await verifyPassword('alpha-secret-2', hash)).toBe(false);
     const plain = brokerSettings.safeParse({ users: { alpha: 'alpha-secret-1' } });
     expect(plain.error?.issues[0]?.message).toMatch(/hedgerow broker hash-password/);
     const wildcard = brokerSettings.safeParse({ users: { 'a/+': hash } });
-    expect(wildcard.success).toBe(false);
+    expect(wildcard.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual(['users.a/+: a station id as a username: letters, digits, ".", "_" or "-", at most 64, no "/", "+" or "#"']);
   });
 
   it('lets a network-facing broker run on station logins alone', () => {
