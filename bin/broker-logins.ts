@@ -32,7 +32,7 @@ export function addBrokerLoginCommands(broker: Command): void {
     .command('mosquitto-files')
     .description('write a mosquitto password file and ACL (each station publishes only under dt/<app>/<its id>/) from "id:password" lines on stdin')
     .requiredOption('--dir <dir>', 'folder for passwd and acl, e.g. /etc/mosquitto/hedgerow')
-    .option('--engine-user <name>', 'the line with this name is the engine: it reads dt/# and publishes nothing')
+    .option('--engine-user <name>', 'the line with this name is the engine: it reads dt/# and publishes only its alerts (dt/alerts/#)')
     .action(async (opts: { dir: string; engineUser?: string }) => {
       const { writeMosquittoFiles } = await import('../gateway/broker-mosquitto.ts');
       const stations: Record<string, string> = {};

@@ -17,7 +17,7 @@ export const mosquittoLogins = z
   .object({
     /** Station id -> password. */
     stations: byStation(password),
-    /** The engine's login: reads every dt/ topic, publishes nothing. */
+    /** The engine's login: reads every dt/ topic, publishes only its alerts (dt/alerts/#). */
     engine: z.object({ username: stationUsername, password }).optional(),
   })
   .refine((logins) => !logins.engine || !Object.hasOwn(logins.stations, logins.engine.username), {
@@ -26,14 +26,15 @@ export const mosquittoLogins = z
   });
 export type MosquittoLogins = z.input<typeof mosquittoLogins>;
 
-/** The ACL: any login writes only under its own id; the engine reads all of dt/. */
+/** The ACL: any login writes only under its own id; the engine reads all of dt/ and writes its alerts. */
 export function mosquittoAcl(engineUser?: string): string {
   const lines = [
     '# Written by hedgerow (gateway/broker-mosquitto.ts). Each station logs in with its station id as',
     '# username and may publish only under dt/<app>/<its id>/, its retained status included.',
     'pattern write dt/+/%u/#',
   ];
-  if (engineUser !== undefined) lines.push('', `user ${engineUser}`, 'topic read dt/#');
+  // The engine publishes its retained alerts under dt/alerts/ (alerts.mqtt.topicPrefix's default).
+  if (engineUser !== undefined) lines.push('', `user ${engineUser}`, 'topic read dt/#', 'topic write dt/alerts/#');
   return `${lines.join('\n')}\n`;
 }
 

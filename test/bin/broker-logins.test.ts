@@ -96,7 +96,7 @@ describe('hedgerow broker mosquitto-files', () => {
     const passwd = readFileSync(join(dir, 'passwd'), 'utf8');
     expect(passwd.split('\n').filter(Boolean).map((line) => line.split(':')[0])).toEqual(['alpha', 'beta', 'engine']);
     expect(passwd).not.toMatch(/pass-\d/);
-    expect(readFileSync(join(dir, 'acl'), 'utf8')).toMatch(/^pattern write dt\/\+\/%u\/#\n\nuser engine\ntopic read dt\/#\n$/m);
+    expect(readFileSync(join(dir, 'acl'), 'utf8')).toMatch(/^pattern write dt\/\+\/%u\/#\n\nuser engine\ntopic read dt\/#\ntopic write dt\/alerts\/#\n$/m);
   });
 
   it('names the bad line or field and writes nothing', () => {

@@ -184,6 +184,18 @@ describe('mosquitto with the generated password file and ACL', () => {
     expect(mosquittoAcl('engine')).toMatch(/^pattern write dt\/\+\/%u\/#$/m);
   });
 
+  it('lets the engine publish its alerts, and nothing else', async () => {
+    const subscriber = await subscribe(broker.url, engine, 5);
+    try {
+      expect(await publishOnce(broker.url, engine, 'dt/weather/alpha/reading', 'engine-as-alpha', 5)).toBe('refused');
+      expect(await publishOnce(broker.url, engine, 'dt/alerts/alpha/frost', 'frost', 5)).toBe('acked');
+      await until(() => subscriber.seen.includes('dt/alerts/alpha/frost frost'), 'the alert');
+      expect(subscriber.seen.join('\n')).not.toMatch(/engine-as-alpha/);
+    } finally {
+      await subscriber.stop();
+    }
+  });
+
   it('refuses a login it could not write, naming the field', () => {
     expect(() => writeMosquittoFiles(temp.dir, { stations: { 'a:b': 'long-enough' } })).toThrow(/station id/);
     expect(() => writeMosquittoFiles(temp.dir, { stations: { alpha: 'short' } })).toThrow(/at least 8/);
