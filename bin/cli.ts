@@ -13,6 +13,7 @@ import type { Engine } from '../cloud/engine/engine.ts';
 import { DEMO_INTERVAL_S, DEMO_STATIONS, demoStationSettings } from './demo-stations.ts';
 import { deepMerge, loadSettings } from './hedgerow-settings.ts';
 import { lanAddress, startLine } from './start-line.ts';
+import { addBrokerLoginCommands } from './broker-logins.ts';
 import { VIRTUAL_WEATHER_KEYS } from '../hardware/virtual-weather-command.ts';
 
 interface GlobalOptions {
@@ -158,9 +159,9 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
       await runUntilSignal(piExtensions(settings, log, { station: false, uplink: true, broker: false }), log);
     });
 
-  program
+  const broker = program
     .command('broker')
-    .description('run the embedded MQTT broker alone, e.g. a classroom gateway several Pis publish to (needs broker.username/password off loopback)')
+    .description('run the embedded MQTT broker alone, e.g. a classroom gateway several Pis publish to (needs broker.users or broker.username/password off loopback)')
     .option('--host <address>', 'address to listen on (default 127.0.0.1)')
     .option('--port <n>', 'port (default 1883)')
     .action(async (opts: { host?: string; port?: string }, command: Command) => {
@@ -169,6 +170,7 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
       const { createBrokerExtension } = await import('../gateway/gateway.ts');
       await runUntilSignal([createBrokerExtension(settings.broker, log)], log);
     });
+  addBrokerLoginCommands(broker);
 
   program
     .command('status')

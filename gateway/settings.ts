@@ -5,6 +5,7 @@ import { IOT_CORE, thingName } from '../hardware/core/contract.ts';
 import { duration } from '../device/settings.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelope.ts';
 import { homeAssistantSettings } from './home-assistant-settings.ts';
+import { brokerUsers } from './broker-users.ts';
 import { MIN_CAP_BYTES } from './outbox-cap.ts';
 
 /**
@@ -197,19 +198,25 @@ export const brokerSettings = z
     host: z.string().min(1).default('127.0.0.1'),
     /** 0 picks a free port (tests). Default 1883. */
     port: z.number().int().min(0).max(65_535).default(1883),
+    /** The admin login (the engine, `hedgerow broker` users): may publish and subscribe anywhere. Default none. */
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
+    /**
+     * Each station's own login: station id -> scrypt hash from `hedgerow broker hash-password`. A station
+     * may publish only under dt/<app>/<its id>/…; with any users set, anonymous clients are refused. Default none.
+     */
+    users: brokerUsers.optional(),
   })
   .strict()
   .superRefine((broker, ctx) => {
     if ((broker.username === undefined) !== (broker.password === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['password'], message: 'set both broker.username and broker.password, or neither' });
     }
-    if (!LOOPBACK.test(broker.host) && broker.username === undefined) {
+    if (!LOOPBACK.test(broker.host) && broker.username === undefined && broker.users === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['host'],
-        message: 'a broker reachable from the network needs broker.username and broker.password (or bind it to 127.0.0.1)',
+        message: 'a broker reachable from the network needs broker.username and broker.password, or broker.users with one login per station (or bind it to 127.0.0.1)',
       });
     }
   });

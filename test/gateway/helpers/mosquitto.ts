@@ -19,6 +19,8 @@ export interface MosquittoOptions {
   user?: { username: string; password: string };
   /** Serve TLS with these server files and require a client certificate signed by `ca`. */
   mtls?: TlsFiles;
+  /** Use this password file and ACL (gateway/broker-mosquitto.ts writes them); anonymous clients are refused. */
+  files?: { passwordFile: string; aclFile: string };
   port?: number;
   /** mosquitto's max_inflight_messages, which it sends MQTT 5 clients as Receive Maximum. Default 0 (no limit). */
   receiveMaximum?: number;
@@ -52,6 +54,8 @@ export class Mosquitto {
       writeFileSync(passwords, '');
       execFileSync('mosquitto_passwd', ['-b', passwords, options.user.username, options.user.password]);
       lines.push('allow_anonymous false', `password_file ${passwords}`);
+    } else if (options.files) {
+      lines.push('allow_anonymous false', `password_file ${options.files.passwordFile}`, `acl_file ${options.files.aclFile}`);
     } else {
       lines.push('allow_anonymous true');
     }
