@@ -36,13 +36,13 @@ const IDLE_SETTLE_MS = 3_000;
 const root = resolve(import.meta.dirname, '../..');
 const drainFromSource = process.env.HEDGEROW_FROM_SOURCE === '1';
 
-/** A setting of the systemd unit (NODE_OPTIONS, node's flags), from the line of deploy.sh the unit is written from. */
+/** A setting of the systemd unit (NODE_OPTIONS, node's flags), from the line of deploy/install.sh the unit is written from. */
 /** The hedgerow subcommand measured: the gateway alone by default. */
 const COMMAND = (process.env.WEEK_COMMAND ?? 'gateway').split(' ').filter(Boolean);
 
 function unitSetting(name: 'node_options' | 'node_flags'): string {
-  const line = new RegExp(`^${name}='([^']*)'$`, 'm').exec(readFileSync(join(root, 'deploy.sh'), 'utf8'));
-  if (!line) throw new Error(`deploy.sh has no ${name}='…' line: the bench measures with the unit's settings`);
+  const line = new RegExp(`^${name}='([^']*)'$`, 'm').exec(readFileSync(join(root, 'deploy/install.sh'), 'utf8'));
+  if (!line) throw new Error(`deploy/install.sh has no ${name}='…' line: the bench measures with the unit's settings`);
   return line[1]!;
 }
 const NODE_OPTIONS = process.env.WEEK_NODE_OPTIONS ?? unitSetting('node_options');

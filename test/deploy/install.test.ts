@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Mosquitto } from './gateway/helpers/mosquitto.ts';
-import { Collector } from './gateway/helpers/subscriber.ts';
+import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
+import { Collector } from '../gateway/helpers/subscriber.ts';
 
 function deploy(root: string, ...args: string[]) {
-  return spawnSync('bash', ['deploy.sh', ...args], { env: { ...process.env, HEDGEROW_ROOT: root }, encoding: 'utf8' });
+  return spawnSync('bash', ['deploy.sh', 'install', ...args], { env: { ...process.env, HEDGEROW_ROOT: root }, encoding: 'utf8' });
 }
 
 function freshCard(): string {
@@ -19,7 +19,7 @@ function freshCard(): string {
   return root;
 }
 
-describe('deploy.sh (file steps, in a folder standing in for the SD card)', () => {
+describe('deploy.sh install (file steps, in a folder standing in for the SD card)', () => {
   it('enables I²C, 1-Wire and the pull-ups once, however often it runs', () => {
     const root = freshCard();
     expect(deploy(root, '--build', 'weather-hat', '--station-id', 'north-field').status).toBe(0);
@@ -57,7 +57,7 @@ describe('deploy.sh (file steps, in a folder standing in for the SD card)', () =
     expect(existsSync(join(root, 'opt/hedgerow/bin/build.js'))).toBe(true);
     expect(existsSync(join(root, 'opt/hedgerow/dist'))).toBe(false);
     // On a real Pi (not in this stand-in folder) the build runs as root after npm ci.
-    expect(readFileSync('deploy.sh', 'utf8')).toContain('(cd "$app" && node bin/build.js)');
+    expect(readFileSync('deploy/install.sh', 'utf8')).toContain('(cd "$app" && node bin/build.js)');
   });
 
   it('runs a station with the unit\'s node flags and NODE_OPTIONS: it samples and sends, and node prints no warning', { timeout: 60_000 }, async () => {
@@ -106,5 +106,27 @@ describe('deploy.sh (file steps, in a folder standing in for the SD card)', () =
     const noCard = deploy(mkdtempSync(join(tmpdir(), 'hedgerow-empty-')));
     expect(noCard.status).toBe(1);
     expect(noCard.stderr).toMatch(/no config.txt/);
+  });
+});
+
+describe('deploy.sh (the subcommand dispatcher)', () => {
+  const dispatch = (...args: string[]) => spawnSync('bash', ['deploy.sh', ...args], { encoding: 'utf8' });
+
+  it('names the subcommands when given none, or an old-style option', () => {
+    const none = dispatch();
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/sdcard, pi, cloud, aws or install/);
+    const old = dispatch('--build', 'bme280');
+    expect(old.status).toBe(2);
+    expect(old.stderr).toMatch(/\.\/deploy\.sh install --build bme280/);
+    expect(dispatch('flash').stderr).toMatch(/unknown subcommand 'flash'/);
+  });
+
+  it('prints each subcommand\'s own help from its script', () => {
+    const help = dispatch('install', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^deploy\.sh install: on the Pi itself/);
+    expect(help.stdout).not.toMatch(/^#/m);
+    expect(dispatch('--help').stdout).toMatch(/sdcard BOOT_MOUNT/);
   });
 });

@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# deploy/lib.sh: what every deploy subcommand shares. Sourced, never run.
+#
+# DRY_RUN=1 (set by --dry-run) makes `run` and `write_file` print what they would do and do nothing,
+# so `deploy.sh SUB --dry-run` shows every action a real run would take, in order.
+
+say() { echo "deploy: $*"; }
+# die CODE MESSAGE: a user error (2: bad option, 1: the machine is not as needed) with what to do next.
+die() { local code=$1; shift; echo "deploy.sh: $*" >&2; exit "$code"; }
+
+DRY_RUN="${DRY_RUN:-0}"
+dry() { [ "$DRY_RUN" = 1 ]; }
+
+# run CMD ARGS...: run a command, or under --dry-run print it, shell-quoted, so it can be pasted.
+run() {
+  if dry; then printf '+'; printf ' %q' "$@"; printf '\n'; else "$@"; fi
+}
+
+# write_file PATH MODE < content: write a file atomically (temp file beside it, then rename), or under
+# --dry-run print its path, mode and content.
+write_file() {
+  local path=$1 mode=$2
+  if dry; then
+    echo "+ write $path (mode $mode):"; sed 's/^/|   /'; return 0
+  fi
+  mkdir -p "$(dirname "$path")"
+  local tmp; tmp=$(mktemp "$path.XXXXXX")
+  cat > "$tmp"; chmod "$mode" "$tmp"; mv -f "$tmp" "$path"
+}
+
+# A station id becomes an MQTT topic level, a hostname and a broker login: one rule for all three.
+STATION_ID_RE='^[A-Za-z0-9_-]{1,64}$'
+check_station_id() {
+  [[ "$1" =~ $STATION_ID_RE ]] || die 2 "--station-id must be 1-64 letters, digits, '-' or '_' (it becomes an MQTT topic level), not '$1'"
+}
+
+# usage FILE: print the comment block at the top of a subcommand's script (after the shebang), as its --help.
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$1"; }
