@@ -19,6 +19,7 @@
 # that is how the test suite checks this script without a Pi.
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=deploy/lib.sh
 . "$src/deploy/lib.sh"
 
 # How node runs the service; test/bench/week-outage.bench.ts reads these two lines, so it measures what a
