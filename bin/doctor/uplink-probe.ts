@@ -23,7 +23,8 @@ const UNTRUSTED_SERVER = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|UNABLE_TO_GE
 
 export async function probeUplink(uplink: UplinkSettings, thing: string, log: Logger): Promise<Finding> {
   const url = new URL(uplink.url);
-  const tls = url.protocol === 'mqtts:';
+  // mqtt.js itself turns mqtt:// into TLS when a client certificate and key are set: so does the probe.
+  const tls = url.protocol === 'mqtts:' || (uplink.tls.cert !== undefined && uplink.tls.key !== undefined);
   const host = url.hostname;
   const port = url.port ? Number(url.port) : tls ? 8883 : 1883;
   const where = `${host}:${port}`;
@@ -112,18 +113,29 @@ function tlsFinding(problem: string, where: string, uplink: UplinkSettings): Fin
       fix: uplink.tls.cert ? `uplink.tls.cert (${uplink.tls.cert}) is not signed by a CA the broker trusts, or is not active/attached (IoT Core)` : 'the broker wants a client certificate: set uplink.tls.cert and uplink.tls.key',
     };
   }
-  return { status: 'fail', found: `TLS to ${where} failed: ${problem}`, fix: 'is it a TLS port (8883) and uplink.url mqtts://?' };
+  return {
+    status: 'fail',
+    found: `TLS to ${where} failed: ${problem}`,
+    fix: 'is that the broker\'s TLS port (8883)? With uplink.tls.cert set the uplink speaks TLS even to an mqtt:// URL (mqtt.js does): use mqtts:// and the TLS port',
+  };
 }
 
 function mqttFinding(error: Error & { code?: unknown }, shown: string, uplink: UplinkSettings): Finding {
   const code = typeof error.code === 'number' ? error.code : null;
   const found = `${shown}: the broker refused the MQTT connection (${error.message}${code === null ? '' : `, code ${code}`})`;
-  if (code !== null && BAD_LOGIN.has(code)) {
-    const who = uplink.username === undefined ? 'no user name is set (uplink.username)' : `user ${uplink.username}`;
-    return { status: 'fail', found: `${found}: bad user name or password, ${who}`, fix: 'set uplink.username and uplink.password to this station\'s broker login (the password is the one given at deploy time)' };
+  // mosquitto answers a wrong password with "not authorized" (5, 0x87), not "bad user name or password".
+  const login = code !== null && (BAD_LOGIN.has(code) || (NOT_AUTHORISED.has(code) && uplink.username !== undefined));
+  if (login) {
+    return {
+      status: 'fail',
+      found: `${found}: bad user name or password, user ${uplink.username ?? '(none)'}`,
+      fix: 'set uplink.username and uplink.password to this station\'s broker login (the password given when it was deployed)',
+    };
   }
   if (code !== null && NOT_AUTHORISED.has(code)) {
-    return { status: 'fail', found: `${found}: not authorised`, fix: 'the broker knows the login but refuses it: check its ACL, or the IoT Core policy attached to the certificate' };
+    return uplink.tls.cert === undefined
+      ? { status: 'fail', found: `${found}: the broker wants a login`, fix: 'set uplink.username and uplink.password to this station\'s broker login' }
+      : { status: 'fail', found: `${found}: not authorised`, fix: 'the broker knows the certificate but refuses it: check the IoT Core policy attached to it (deploy.sh aws), or the broker\'s ACL' };
   }
   if (code !== null && BAD_CLIENT_ID.has(code)) {
     return { status: 'fail', found: `${found}: the client id was refused`, fix: 'set uplink.clientId to what the broker expects (IoT Core: the thing name)' };
