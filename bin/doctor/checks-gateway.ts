@@ -1,9 +1,10 @@
-import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { outboxPath } from '../../gateway/gateway.ts';
-import { OutboxPathError, prepareOutboxFolder } from '../../gateway/outbox-path.ts';
-import { readStatus } from '../../gateway/status.ts';
+import { prepareOutboxFolder } from '../../gateway/outbox-path.ts';
+import { findDamage } from '../../gateway/outbox-quarantine.ts';
+import { formatStatus, readStatus, type StatusReport } from '../../gateway/status.ts';
 import { noUser, type Check, type DoctorContext } from './check.ts';
 import { modeString, statOrNull, userMay } from './machine.ts';
 import type { Finding } from './report.ts';
@@ -14,6 +15,8 @@ import { probeUplink } from './uplink-probe.ts';
 /** A certificate that expires sooner than this is worth a warning (IoT Core certificates are rotated by hand). */
 const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
+/** Below this much free disk the outbox folder is worth a warning even with no cap. */
+const MIN_FREE_BYTES = 64 * 1024 ** 2;
 
 export const outboxCheck: Check = {
   id: 'outbox',
@@ -40,23 +43,42 @@ export const outboxCheck: Check = {
     }
     if (!existsSync(path)) return { status: 'ok', found: `${folder} is writable by ${ctx.user.name}; no outbox yet (the station makes ${path} at its first record)`, fixed };
     let report;
+    let damage;
     try {
-      report = readStatus(path, ctx.log);
+      // The check the station runs when it opens the outbox, read-only: a damaged file is only named here.
+      damage = findDamage({ path, log: ctx.log, integrityCheck: ctx.settings.outbox.integrityCheck === 'off' ? 'quick' : ctx.settings.outbox.integrityCheck });
+      report = damage === null ? readStatus(path, ctx.log) : null;
     } catch (error) {
-      const message = error instanceof OutboxPathError ? error.message : (error as Error).message;
-      return { status: 'fail', found: `cannot read the outbox ${path}: ${message}`, fix: 'start the station once: it checks the file and moves a damaged one aside', fixed };
+      return { status: 'fail', found: `cannot read the outbox ${path}: ${(error as Error).message}`, fix: `check the file's owner and mode (ls -l ${path})`, fixed };
     }
-    return outboxFinding(ctx, path, report.outbox, fixed);
+    if (report === null) {
+      return { status: 'fail', found: `the outbox ${path} is damaged (${damage})`, fix: 'restart the station: it moves the damaged file aside (nothing is deleted) and starts a fresh one', fixed };
+    }
+    return outboxFinding(ctx, report, freeBytes(folder), fixed);
   },
 };
 
-function outboxFinding(ctx: DoctorContext, path: string, stats: ReturnType<typeof readStatus>['outbox'], fixed: string[]): Finding {
+function freeBytes(folder: string): number | null {
+  try {
+    const fs = statfsSync(folder);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/** `hedgerow status`'s lines, the share of the cap, and the free disk; a warning for drops, a nearly full cap or disk. */
+function outboxFinding(ctx: DoctorContext, report: StatusReport, free: number | null, fixed: string[]): Finding {
+  const { outbox } = report;
   const cap = ctx.settings.outbox.capBytes;
-  const share = cap === 0 ? 'no cap' : `${Math.round((stats.bytes / cap) * 100)}% of the ${cap}-byte cap`;
-  const oldest = stats.oldestTs === null ? 'empty' : `oldest queued record from ${new Date(stats.oldestTs).toISOString()}`;
-  const found = `${path}: ${stats.depth} records queued, ${stats.bytes} bytes (${share}), ${oldest}, ${stats.droppedRecords} dropped`;
-  if (stats.droppedRecords > 0) return { status: 'warn', found, fix: 'records were dropped at the cap while the uplink was away: check the uplink below, or raise outbox.capBytes', fixed };
-  if (cap > 0 && stats.bytes > cap * 0.8) return { status: 'warn', found, fix: 'the outbox is nearly full: check the uplink below, or raise outbox.capBytes', fixed };
+  const share = cap === 0 ? 'no cap (outbox.capBytes 0)' : `${Math.round((outbox.bytes / cap) * 100)}% of the ${cap}-byte cap`;
+  const disk = free === null ? '' : `, ${Math.round(free / 1024 ** 2)} MiB free on its disk`;
+  const found = `${formatStatus(report).join('; ')}; ${share}${disk}`;
+  if (outbox.droppedRecords > 0) return { status: 'warn', found, fix: 'records were dropped at the cap while the uplink was away: check the uplink below, or raise outbox.capBytes', fixed };
+  if (cap > 0 && outbox.bytes > cap * 0.8) return { status: 'warn', found, fix: 'the outbox is nearly full: check the uplink below, or raise outbox.capBytes', fixed };
+  if (free !== null && free < Math.max(cap - outbox.bytes, MIN_FREE_BYTES)) {
+    return { status: 'warn', found, fix: 'the disk fills before the cap does: free space on the SD card, or lower outbox.capBytes', fixed };
+  }
   return { status: 'ok', found, fixed };
 }
 

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { probeSensors } from '../../device/sensor-probe.ts';
+import { detectGpioBase, PI_GPIO_CHIP_LABELS, sysfsNumber } from '../../hardware/gpio-base.ts';
 import { activeLines, addBootLines, bootLines, configTxtPath, INSTALL_SCRIPT } from './boot-config.ts';
 import { noUser, type Check } from './check.ts';
 import { groupNames, lookUpUser, modeString, statOrNull, userMay } from './machine.ts';
@@ -97,6 +98,21 @@ export const oneWireCheck: Check = {
       return { status: 'fail', found: `no DS18B20 (28-*) in ${folder}`, fix: 'check the probe: data on GPIO 4 with a 4.7 kΩ pull-up to 3.3 V, or set hardware.groundProbe: false' };
     }
     return { status: 'ok', found: `DS18B20 ${probes.join(', ')} in ${folder}` };
+  },
+};
+
+export const gpioCheck: Check = {
+  id: 'gpio',
+  title: 'the GPIO chip of the 40-pin header is found',
+  async run({ machine, settings }) {
+    const root = machine.path(settings.hardware.gpio.sysfsRoot);
+    if (!existsSync(root)) return { status: 'fail', found: `${root} does not exist: the anemometer and rain gauge cannot be read`, fix: 'is this a Raspberry Pi? Raspberry Pi OS kernels have the GPIO sysfs (hardware.gpio.sysfsRoot)' };
+    const { anemometerPin, rainPin } = settings.hardware.gpio;
+    const found = await detectGpioBase(root);
+    if (found.chip === null) {
+      return { status: 'warn', found: `no gpiochip labelled ${PI_GPIO_CHIP_LABELS.join(', ')} in ${root}: base 0 is used, as on kernels before 6.6`, fix: 'on a current Raspberry Pi OS this means an unknown board: tell us its /sys/class/gpio/gpiochip*/label' };
+    }
+    return { status: 'ok', found: `${found.chip} (${found.label}) at base ${found.base}: anemometer BCM ${anemometerPin} is sysfs ${sysfsNumber(anemometerPin, found.base)}, rain gauge BCM ${rainPin} is sysfs ${sysfsNumber(rainPin, found.base)}` };
   },
 };
 

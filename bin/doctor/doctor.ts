@@ -3,7 +3,7 @@ import { ConfigError, readConfigFile } from '../../hardware/core/config-file.ts'
 import { loadSettings } from '../hedgerow-settings.ts';
 import type { Check, DoctorContext } from './check.ts';
 import { tlsFilesCheck, outboxCheck, uplinkCheck } from './checks-gateway.ts';
-import { configTxtCheck, groupsCheck, i2cDeviceCheck, oneWireCheck, sensorsCheck, stationIdCheck } from './checks-station.ts';
+import { configTxtCheck, gpioCheck, groupsCheck, i2cDeviceCheck, oneWireCheck, sensorsCheck, stationIdCheck } from './checks-station.ts';
 import { audioCheck, clockCheck, nfcReaderCheck, unitsCheck } from './checks-system.ts';
 import { createMachine, lookUpUser, type Machine } from './machine.ts';
 import { maskSecrets, type CheckResult, type DoctorReport } from './report.ts';
@@ -20,6 +20,7 @@ export const CHECKS: readonly Check[] = [
   i2cDeviceCheck,
   sensorsCheck,
   oneWireCheck,
+  gpioCheck,
   groupsCheck,
   outboxCheck,
   uplinkCheck,

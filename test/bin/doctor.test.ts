@@ -64,6 +64,12 @@ function fakePi(configTxt: string): FakePi {
   chmodSync(join(root, 'dev/i2c-1'), 0o660);
   if (AS_ROOT) chownSync(join(root, 'dev/i2c-1'), 0, I2C_GID);
   mkdirSync(join(root, 'sys/bus/w1/devices/28-0000075a1b2c'), { recursive: true });
+  // A Pi 4 on kernel 6.6: the header's chip is not the first one, and its base is 512.
+  for (const [chip, label, base] of [['gpiochip504', 'raspberrypi-exp-gpio', '504'], ['gpiochip512', 'pinctrl-bcm2711', '512']] as const) {
+    mkdirSync(join(root, 'sys/class/gpio', chip), { recursive: true });
+    writeFileSync(join(root, 'sys/class/gpio', chip, 'label'), `${label}\n`);
+    writeFileSync(join(root, 'sys/class/gpio', chip, 'base'), `${base}\n`);
+  }
   mkdirSync(join(root, 'etc'));
   writeFileSync(join(root, 'etc/passwd'), `root:x:0:0:root:/root:/bin/bash\nhedgerow:x:${SERVICE_UID}:${SERVICE_GID}::/var/lib/hedgerow:/usr/sbin/nologin\n`);
   writeFileSync(join(root, 'etc/group'), `root:x:0:\nhedgerow:x:${SERVICE_GID}:\ni2c:x:${I2C_GID}:hedgerow\ngpio:x:997:hedgerow\naudio:x:29:hedgerow\n`);
@@ -121,10 +127,12 @@ describe('hedgerow doctor', () => {
     expect(out.stdout).toMatch(/^ok {4}the I²C bus device is there .*dev\/i2c-1 is there and hedgerow may use it$/m);
     expect(out.stdout).toMatch(/^ok {4}the sensors of the configured build answer: .*htu21d ambient_temperature/m);
     expect(out.stdout).toMatch(/^ok {4}the 1-Wire ground probe is listed: DS18B20 28-0000075a1b2c/m);
-    expect(out.stdout).toMatch(/^ok {4}the outbox .*: 1 records queued, \d+ bytes \(0% of the 536870912-byte cap\), oldest queued record from 2026-01-02T03:04:05\.000Z, 0 dropped$/m);
+    // hedgerow status's own lines, then the share of the cap and the free disk.
+    expect(out.stdout).toMatch(/^ok {4}the outbox .*: outbox .*outbox\.db: 1 records queued \(\d+ bytes, oldest \d+ s old\); sent 0 records in 0 envelopes, dropped 0, retried 0 envelopes; uplink: has not run on this outbox; 0% of the 536870912-byte cap, \d+ MiB free on its disk$/m);
+    expect(out.stdout).toMatch(/^ok {4}the GPIO chip of the 40-pin header is found: gpiochip512 \(pinctrl-bcm2711\) at base 512: anemometer BCM 5 is sysfs 517, rain gauge BCM 6 is sysfs 518$/m);
     expect(out.stdout).toMatch(new RegExp(`^ok {4}the uplink reaches its broker .*127\\.0\\.0\\.1:${open.port}: TCP, MQTT CONNACK accepted \\(MQTT 5, client id hedgerow-bench-1-doctor\\)$`, 'm'));
     expect(out.stdout).toMatch(/^skip {2}the systemd units .*systemd does not run this machine/m);
-    expect(out.stdout).toMatch(/^0 failed, 0 warnings, 10 ok, 4 skipped$/m);
+    expect(out.stdout).toMatch(/^0 failed, 0 warnings, 11 ok, 4 skipped$/m);
   });
 
   it('fails on missing config.txt lines and a missing outbox folder; --fix adds the lines under [all] once and makes the folder; a second --fix changes nothing', { timeout: TEST_TIMEOUT_MS }, () => {
@@ -210,7 +218,7 @@ describe('hedgerow doctor', () => {
     expect(out.status).toBe(1);
     expect(out.stdout).toMatch(/^FAIL {2}the config file parses: .*typo\.yaml:$/m);
     expect(out.stdout).toContain('station: unknown key "intervall"; did you mean "interval"?');
-    expect(out.stdout).toMatch(/^1 failed, 0 warnings, 0 ok, 13 skipped$/m);
+    expect(out.stdout).toMatch(/^1 failed, 0 warnings, 0 ok, 14 skipped$/m);
   });
 
   it('--json parses with the schema and holds no password, not even one written into the URL', { timeout: TEST_TIMEOUT_MS }, () => {
@@ -221,7 +229,7 @@ describe('hedgerow doctor', () => {
     expect(status).toBe(0);
     expect(report.ok).toBe(true);
     expect(report.root).toBe(fake.root);
-    expect(report.checks.map((c) => c.id)).toEqual(['config', 'station-id', 'config-txt', 'i2c-device', 'sensors', 'one-wire', 'groups', 'outbox', 'uplink', 'tls-files', 'clock', 'nfc-reader', 'audio', 'units']);
+    expect(report.checks.map((c) => c.id)).toEqual(['config', 'station-id', 'config-txt', 'i2c-device', 'sensors', 'one-wire', 'gpio', 'groups', 'outbox', 'uplink', 'tls-files', 'clock', 'nfc-reader', 'audio', 'units']);
     expect(check(report, 'uplink').status).toBe('ok');
     expect(stdout).not.toContain(BROKER_PASSWORD);
   });
@@ -268,5 +276,57 @@ describe('hedgerow doctor', () => {
     expect(out.stderr).toContain('hedgerow doctor: --fix changes system files: run it as root, sudo hedgerow doctor --fix');
     // Refused before any check ran.
     expect(out.stdout).toBe('');
+  });
+
+  it('names the groups the service user lacks; --fix adds it to them with usermod', { timeout: TEST_TIMEOUT_MS }, () => {
+    const fake = pi('dtparam=i2c_arm=on\ndtoverlay=w1-gpio,gpiopin=4\ngpio=5,6=ip,pu\n');
+    const groups = join(fake.root, 'etc/group');
+    writeFileSync(groups, readFileSync(groups, 'utf8').replace('gpio:x:997:hedgerow', 'gpio:x:997:').replace('audio:x:29:hedgerow', 'audio:x:29:pi'));
+    const config = fake.writeConfig(`uplink:\n  url: ${open.url}\n`);
+    const before = check(doctorJson(['--config', config], fake.root).report, 'groups');
+    expect(before).toMatchObject({ status: 'fail', found: 'hedgerow is not in gpio, audio' });
+    expect(before.fix).toContain('sudo usermod -aG gpio,audio hedgerow');
+
+    const after = hedgerow(['--config', config, 'doctor', '--fix'], fake.root);
+    if (AS_ROOT) {
+      expect(after.stdout).toContain('fixed: added hedgerow to gpio, audio');
+      expect(after.stdout).toMatch(/^ok {4}the service user is in the i2c, gpio, audio groups: hedgerow is in i2c, gpio, audio$/m);
+      expect(readFileSync(groups, 'utf8')).toMatch(/^audio:x:29:pi,hedgerow$/m);
+    } else {
+      // usermod --root needs root to chroot: doctor says so and what to run.
+      expect(after.stdout).toMatch(/FAIL {2}the service user .*usermod could not add hedgerow to gpio, audio/);
+    }
+  });
+
+  it('fails a damaged outbox without touching it, naming the integrity check', { timeout: TEST_TIMEOUT_MS }, () => {
+    const fake = pi('dtparam=i2c_arm=on\ndtoverlay=w1-gpio,gpiopin=4\ngpio=5,6=ip,pu\n');
+    const file = join(fake.dir, 'data/outbox.db');
+    const garbage = Buffer.from('SQLite format 3\u0000'.padEnd(4096, 'x'));
+    writeFileSync(file, garbage);
+    own(file);
+    const config = fake.writeConfig(`uplink:\n  url: ${open.url}\n`);
+    const { status, report } = doctorJson(['--config', config], fake.root);
+    expect(status).toBe(1);
+    const outbox = check(report, 'outbox');
+    expect(outbox.status).toBe('fail');
+    expect(outbox.found).toMatch(new RegExp(`^the outbox ${file.replace(/[.]/g, '\\.')} is damaged \\(SQLITE_(NOTADB|CORRUPT)`));
+    expect(outbox.fix).toMatch(/moves the damaged file aside \(nothing is deleted\)/);
+    expect(readFileSync(file).equals(garbage)).toBe(true);
+  });
+
+  it('for a museum box, names a missing pcscd with its fix, and reports the sound cards aplay lists', { timeout: TEST_TIMEOUT_MS }, () => {
+    const fake = pi('dtparam=i2c_arm=on\ndtoverlay=w1-gpio,gpiopin=4\ngpio=5,6=ip,pu\n');
+    const config = fake.writeConfig(`uplink:\n  url: ${open.url}\nmuseum:\n  enabled: true\n  reader:\n    mode: real\n  audio:\n    mode: real\n`);
+    // pcsc-lite's client honours PCSCLITE_CSOCK_NAME: a socket nobody serves stands for a Pi without pcscd.
+    const socket = join(fake.dir, 'no-pcscd.comm');
+    const out = spawnSync(process.execPath, [CLI, '--config', config, 'doctor', '--json'], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', env: { ...process.env, HEDGEROW_ROOT: fake.root, PCSCLITE_CSOCK_NAME: socket } });
+    const report = doctorReport.parse(JSON.parse(out.stdout));
+    expect(check(report, 'nfc-reader')).toMatchObject({ status: 'fail', found: `nothing answers on pcscd's socket ${socket}` });
+    expect(check(report, 'nfc-reader').fix).toContain('sudo apt install pcscd && sudo systemctl enable --now pcscd.socket');
+    const cards = spawnSync('aplay', ['-l'], { encoding: 'utf8' }).stdout.split('\n').filter((line) => line.startsWith('card ')).length;
+    const audio = check(report, 'audio');
+    if (cards === 0) expect(audio).toMatchObject({ status: 'fail', found: expect.stringMatching(/^aplay -l lists no sound card/) });
+    else expect(audio).toMatchObject({ status: 'ok', found: expect.stringMatching(new RegExp(`^${cards} sound card`)) });
+    expect(out.status).toBe(1);
   });
 });
