@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, readConfigFile } from '../../hardware/core/config-file.ts';
 import { loadSettings } from '../hedgerow-settings.ts';
@@ -31,6 +32,9 @@ export const CHECKS: readonly Check[] = [
   unitsCheck,
 ];
 
+/** The config deploy/install.sh writes and the unit runs with; doctor reads it when --config is not given. */
+export const INSTALLED_CONFIG = '/etc/hedgerow/hedgerow.yaml';
+
 /** The user deploy/install.sh runs the service as. */
 export const DEFAULT_SERVICE_USER = 'hedgerow';
 
@@ -54,14 +58,17 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   if (options.fix && machine.root === '/' && !machine.isRoot) {
     throw new DoctorFixRefused(`--fix changes system files: run it as root, sudo hedgerow${options.configFile ? ` --config ${options.configFile}` : ''} doctor --fix (without --fix it only looks)`);
   }
+  // What the unit runs with: a student who types `sudo hedgerow doctor` means the station's own config.
+  const installed = machine.path(INSTALLED_CONFIG);
+  const configFile = options.configFile ?? (existsSync(installed) ? installed : undefined);
   const results: CheckResult[] = [];
   const config = { id: 'config', title: 'the config file parses' };
   let ctx: DoctorContext;
   try {
-    const settings = loadSettings(options.configFile);
-    const raw = options.configFile ? readConfigFile(options.configFile) : {};
+    const settings = loadSettings(configFile);
+    const raw = configFile ? readConfigFile(configFile) : {};
     ctx = {
-      configFile: options.configFile,
+      configFile,
       raw: raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {},
       settings,
       machine,
@@ -70,12 +77,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       fix: options.fix,
       log: options.log,
     };
-    results.push({ ...config, status: 'ok', found: options.configFile ? `${options.configFile} parses` : 'no --config: every key has its default', fix: null, fixed: [] });
+    const which = configFile === undefined ? `no --config and no ${installed}: every key has its default` : `${configFile}${options.configFile ? '' : ' (the installed config; --config FILE for another)'} parses`;
+    results.push({ ...config, status: 'ok', found: which, fix: null, fixed: [] });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     results.push({ ...config, status: 'fail', found: error.message, fix: 'fix each key named above, then run hedgerow doctor again', fixed: [] });
     for (const check of CHECKS) results.push({ id: check.id, title: check.title, status: 'skip', found: 'not checked: the config file does not parse', fix: null, fixed: [] });
-    return report(options, machine, serviceUser, results);
+    return report(configFile, options.fix, machine, serviceUser, results);
   }
   for (const check of CHECKS) {
     let finding;
@@ -87,11 +95,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     }
     results.push({ id: check.id, title: check.title, status: finding.status, found: maskSecrets(finding.found), fix: finding.fix ? maskSecrets(finding.fix) : null, fixed: finding.fixed ?? [] });
   }
-  return report(options, machine, serviceUser, results);
+  return report(configFile, options.fix, machine, serviceUser, results);
 }
 
-function report(options: DoctorOptions, machine: Machine, serviceUser: string, checks: CheckResult[]): DoctorReport {
-  return { ok: checks.every((c) => c.status !== 'fail'), config: options.configFile ?? null, root: machine.root, serviceUser, fix: options.fix, checks };
+function report(configFile: string | undefined, fix: boolean, machine: Machine, serviceUser: string, checks: CheckResult[]): DoctorReport {
+  return { ok: checks.every((c) => c.status !== 'fail'), config: configFile ?? null, root: machine.root, serviceUser, fix, checks };
 }
 
 const MARK: Record<CheckResult['status'], string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' };

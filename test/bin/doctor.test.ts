@@ -221,6 +221,16 @@ describe('hedgerow doctor', () => {
     expect(out.stdout).toMatch(/^1 failed, 0 warnings, 0 ok, 14 skipped$/m);
   });
 
+  it('without --config reads the installed /etc/hedgerow/hedgerow.yaml, and names it when it does not parse', { timeout: TEST_TIMEOUT_MS }, () => {
+    const fake = pi();
+    mkdirSync(join(fake.root, 'etc/hedgerow'));
+    writeFileSync(join(fake.root, 'etc/hedgerow/hedgerow.yaml'), 'station:\n  id: north field\n');
+    const { status, report } = doctorJson([], fake.root);
+    expect(status).toBe(1);
+    expect(report.config).toBe(join(fake.root, 'etc/hedgerow/hedgerow.yaml'));
+    expect(check(report, 'config')).toMatchObject({ status: 'fail', found: expect.stringContaining('station.id: use 1-64 letters, digits, "-" or "_"') });
+  });
+
   it('--json parses with the schema and holds no password, not even one written into the URL', { timeout: TEST_TIMEOUT_MS }, () => {
     const fake = pi('dtparam=i2c_arm=on\ndtoverlay=w1-gpio,gpiopin=4\ngpio=5,6=ip,pu\n');
     const url = locked.url.replace('mqtt://', `mqtt://${BROKER_USER}:${BROKER_PASSWORD}@`);
