@@ -81,7 +81,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     results.push({ ...config, status: 'ok', found: which, fix: null, fixed: [] });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    results.push({ ...config, status: 'fail', found: error.message, fix: 'fix each key named above, then run hedgerow doctor again', fixed: [] });
+    results.push({ ...config, status: 'fail', found: maskSecrets(error.message), fix: 'fix each key named above, then run hedgerow doctor again', fixed: [] });
     for (const check of CHECKS) results.push({ id: check.id, title: check.title, status: 'skip', found: 'not checked: the config file does not parse', fix: null, fixed: [] });
     return report(configFile, options.fix, machine, serviceUser, results);
   }

@@ -51,10 +51,17 @@ export interface Finding {
   fixed?: string[];
 }
 
-/** Hides the password of a URL and any value after password=/pass:, so no finding leaks a secret. */
+/** Keys whose values are secrets. */
+const SECRET_KEY = '(?:password|passphrase|secret)';
+
+/**
+ * Hides secrets in a finding: a URL's password, the value the settings loader quotes for a secret key
+ * ("uplink.password: … (got 1234)"), a secret in the line a YAML error shows, and PEM private keys.
+ */
 export function maskSecrets(text: string): string {
   return text
     .replace(/(\w+:\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@')
-    .replace(/(password["']?\s*[:=]\s*["']?)[^"'\s,}]+/gi, '$1***')
+    .replace(new RegExp(`(${SECRET_KEY}\\b[^\\n]*?\\(got )[^\\n]*\\)`, 'gi'), '$1***)')
+    .replace(new RegExp(`(the line reads: "\\s*[\\w.-]*${SECRET_KEY}\\s*:)[^\\n]*?"\\)`, 'gi'), '$1 ***")')
     .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '[private key]');
 }

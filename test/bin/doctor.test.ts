@@ -231,6 +231,20 @@ describe('hedgerow doctor', () => {
     expect(check(report, 'config')).toMatchObject({ status: 'fail', found: expect.stringContaining('station.id: use 1-64 letters, digits, "-" or "_"') });
   });
 
+  it('masks a password the settings loader quotes back, as a wrong type or in a YAML line', { timeout: TEST_TIMEOUT_MS }, () => {
+    const fake = pi();
+    const wrongType = join(fake.dir, 'number.yaml');
+    writeFileSync(wrongType, 'uplink:\n  password: 98765432\n');
+    const typed = doctorJson(['--config', wrongType], fake.root);
+    expect(check(typed.report, 'config').found).toContain('uplink.password: Invalid input: expected string, received number (got ***)');
+    expect(typed.stdout).not.toContain('98765432');
+    const badYaml = join(fake.dir, 'colon.yaml');
+    writeFileSync(badYaml, 'uplink:\n  password: horse: battery\n');
+    const yaml = hedgerow(['--config', badYaml, 'doctor'], fake.root);
+    expect(yaml.stdout).toContain('(the line reads: "  password: ***")');
+    expect(yaml.stdout).not.toMatch(/horse|battery/);
+  });
+
   it('--json parses with the schema and holds no password, not even one written into the URL', { timeout: TEST_TIMEOUT_MS }, () => {
     const fake = pi('dtparam=i2c_arm=on\ndtoverlay=w1-gpio,gpiopin=4\ngpio=5,6=ip,pu\n');
     const url = locked.url.replace('mqtt://', `mqtt://${BROKER_USER}:${BROKER_PASSWORD}@`);
