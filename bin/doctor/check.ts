@@ -24,7 +24,7 @@ export interface Check {
   run(ctx: DoctorContext): Promise<Finding>;
 }
 
-export const INSTALL_FIX = 'sudo ./deploy.sh install (it creates the user and adds it to the groups)';
+const INSTALL_FIX = 'sudo ./deploy.sh install (it creates the user and adds it to the groups)';
 
 /** The finding for a check about the service user when there is none. */
 export function noUser(ctx: DoctorContext): Finding {
