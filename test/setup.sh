@@ -14,6 +14,9 @@ packages=(
   chromium fonts-dejavu-core             # headless browser for the weather page test (playwright-core)
   awscli python3-boto3                   # two more real IoT Analytics clients; botocore's service-2.json for the shape test
   iproute2 util-linux                    # ip + unshare: the npm start e2e test runs on its default ports in a private network namespace
+  debootstrap systemd-container          # the stand-in Pi: a Debian root booted with a real systemd (test/deploy/helpers)
+  shellcheck cloud-init                  # deploy.sh's scripts linted; the SD card's user-data checked by cloud-init's own schema
+  openssh-client mtools dosfstools       # deploy.sh pi over SSH; a real FAT boot partition image
 )
 
 sudo=''
@@ -32,5 +35,10 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pcscd.soc
   $sudo systemctl stop pcscd.socket pcscd.service || true
 fi
 
+# The stand-in Pi's root is built (once per machine, ~3 minutes) while npm installs.
+bash test/deploy/helpers/debian-root.sh > /dev/null &
+root_build=$!
+
 echo "setup: installing npm packages (npm ci)"
 npm ci --no-audit --no-fund
+wait "$root_build" || { echo "setup: the Debian root for the deploy tests could not be built (see above)" >&2; exit 1; }
