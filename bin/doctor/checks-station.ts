@@ -39,7 +39,8 @@ export const configTxtCheck: Check = {
       return { status: 'fail', found: `no config.txt in ${machine.path('/boot/firmware')} or ${machine.path('/boot')}`, fix: 'is this a Raspberry Pi OS image? The firmware reads config.txt from the boot partition' };
     }
     const wanted = bootLines().filter((b) => b.build === null || b.build === settings.station.build).map((b) => b.line);
-    const missing = wanted.filter((line) => !activeLines(readFileSync(path, 'utf8')).has(line));
+    const active = activeLines(readFileSync(path, 'utf8'));
+    const missing = wanted.filter((line) => !active.has(line));
     if (missing.length === 0) return { status: 'ok', found: `${path} has ${wanted.join(', ')}` };
     if (fix) {
       return { status: 'warn', found: `${path} lacked ${missing.join(', ')}; added, active after a reboot`, fix: 'reboot to apply: sudo reboot', fixed: addBootLines(path, missing) };
