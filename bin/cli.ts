@@ -196,6 +196,20 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
       }),
   );
 
+  program
+    .command('doctor')
+    .description('check, one step at a time, why a station does not report (config, config.txt, I²C, sensors, 1-Wire, groups, outbox, uplink, certificates, clock, museum box, units), each with its fix')
+    .option('--json', 'one JSON document, for a script or a support ticket (no passwords or keys in it)')
+    .option('--fix', 'apply the safe fixes (config.txt lines, certificate modes, the outbox folder, the groups) and say each; needs root')
+    .action(async (opts: { json?: boolean; fix?: boolean }, command: Command) => {
+      const { globals } = context(command);
+      const { doctorCommand } = await import('./doctor/doctor.ts');
+      // The checks' own log lines would break --json and repeat the findings: none with --json, else warnings only.
+      const log = createLogger({ level: opts.json ? 'silent' : (globals.logLevel ?? 'warn'), format: globals.logFormat });
+      const write = (text: string) => process.stdout.write(text);
+      process.exitCode = await doctorCommand({ configFile: globals.config, json: opts.json === true, fix: opts.fix === true, log, write, warn: (text) => process.stderr.write(text) });
+    });
+
   const box = program
     .command('box')
     .description('run the museum box: tap a tagged object, hear its story; each tap is a record sent like the station\'s')

@@ -49,7 +49,7 @@ export function openOutbox(options: OpenOutboxOptions, now: () => Date = () => n
  * it read-only: a read-write handle would checkpoint the WAL into the damaged file on close, so the
  * file kept aside would not be the file as found and its -wal would be gone.
  */
-function findDamage(options: OpenOutboxOptions): string | null {
+export function findDamage(options: OpenOutboxOptions): string | null {
   if (!existsSync(options.path)) return null;
   const check = options.integrityCheck ?? 'full';
   let db: Database.Database | undefined;

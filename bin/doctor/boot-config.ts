@@ -1,0 +1,69 @@
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../cloud/engine/code-location.ts';
+import type { Machine } from './machine.ts';
+
+/**
+ * config.txt, the Pi firmware's boot config: the lines that turn on I²C, 1-Wire and the GPIO pull-ups.
+ * The list is the one deploy/install.sh adds (its `ensure_line` calls), read from that script, so the
+ * installer and doctor can never disagree about what a station needs.
+ */
+
+/** The installer whose `ensure_line '…'` calls are the list; it sits in every copy of the package. */
+export const INSTALL_SCRIPT = join(PACKAGE_ROOT, 'deploy/install.sh');
+
+export interface BootLine {
+  line: string;
+  /** The station.build the line is for, or null for every build. */
+  build: string | null;
+}
+
+/** Bookworm and later keep config.txt in /boot/firmware, older releases in /boot (as install.sh looks). */
+export function configTxtPath(machine: Machine): string | null {
+  for (const path of ['/boot/firmware/config.txt', '/boot/config.txt']) {
+    if (existsSync(machine.path(path))) return machine.path(path);
+  }
+  return null;
+}
+
+/** The lines install.sh adds, with the build each is for (a line inside `if [ "$build" = X ]`). */
+export function bootLines(script = INSTALL_SCRIPT): BootLine[] {
+  const lines: BootLine[] = [];
+  for (const text of readFileSync(script, 'utf8').split('\n')) {
+    if (text.trimStart().startsWith('#') || text.trimStart().startsWith('ensure_line()')) continue;
+    const line = /\bensure_line '([^']+)'/.exec(text)?.[1];
+    if (line === undefined) continue;
+    lines.push({ line, build: /"\$build" = ([\w-]+)/.exec(text)?.[1] ?? null });
+  }
+  if (lines.length === 0) throw new Error(`found no config.txt lines (ensure_line '…') in ${script}`);
+  return lines;
+}
+
+/** The lines that apply on every Pi: before the first [section] or under [all]. */
+export function activeLines(text: string): Set<string> {
+  const active = new Set<string>();
+  let section = 'all';
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) section = header[1]!.trim().toLowerCase();
+    else if (section === 'all' && line !== '' && !line.startsWith('#')) active.add(line);
+  }
+  return active;
+}
+
+/** The section in force at the end of the file, where an appended line lands. */
+function lastSection(text: string): string {
+  const headers = [...text.matchAll(/^\s*\[(.+)\]\s*$/gm)];
+  return headers.length === 0 ? 'all' : headers.at(-1)![1]!.trim().toLowerCase();
+}
+
+/** Appends the lines under [all] (adding the header when another section is open); says what it did. */
+export function addBootLines(path: string, lines: readonly string[]): string[] {
+  const text = readFileSync(path, 'utf8');
+  let add = text === '' || text.endsWith('\n') ? '' : '\n';
+  if (lastSection(text) !== 'all') add += '[all]\n';
+  add += lines.map((line) => `${line}\n`).join('');
+  appendFileSync(path, add);
+  return lines.map((line) => `added ${line} to ${path} under [all] (reboot to apply: sudo reboot)`);
+}
