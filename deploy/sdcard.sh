@@ -92,6 +92,34 @@ put() {
   dry || say "wrote ${path#"$boot"/}"
 }
 
+# 0. Everything that may refuse is worked out before the card is touched, so a refusal changes nothing.
+card="$boot/hedgerow"
+if [ $layout = trixie ]; then
+  cardfiles "$work/user-data" user-data "$boot/user-data" --hostname "$station_id"
+  if [ -n "$ssid" ]; then
+    cardfiles "$work/network-config" network-config "$boot/network-config" --ssid "$ssid" --pass-file "$pass_file" --country "$country"
+  fi
+else
+  if [ -n "$ssid" ]; then cardfiles "$work/wifi.env" wifi-env --ssid "$ssid" --pass-file "$pass_file" --country "$country"; fi
+  cmdline=$(tr -d '\r\n' < "$boot/cmdline.txt")
+  if [[ "$cmdline" =~ systemd\.run=([^ ]*) ]]; then
+    run_path=${BASH_REMATCH[1]}
+    [ "$(basename "$run_path")" = firstrun.sh ] || die 1 "sdcard: cmdline.txt already runs $run_path at first boot, which is neither Imager's firstrun.sh nor Hedgerow's: take it out of cmdline.txt (or run it from firstrun.sh), then run again"
+  else
+    printf '%s%s\n' "$cmdline" ' systemd.run=/boot/firmware/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target' > "$work/cmdline.txt"
+  fi
+  imager_firstrun=0
+  if [ -f "$boot/firstrun.sh" ] && ! grep -q '^# hedgerow-firstrun' "$boot/firstrun.sh"; then
+    [ ! -e "$card/imager-firstrun.sh" ] || die 1 "sdcard: hedgerow/imager-firstrun.sh is on the card and so is another firstrun.sh: flash the card again"
+    imager_firstrun=1
+  fi
+fi
+config_args=(--id "$station_id" --build "$build" --existing "$card/hedgerow.yaml" --password-out "$work/password")
+[ -z "$uplink" ] || config_args+=(--uplink "$uplink")
+[ -z "$aws_dir" ] || config_args+=(--aws-dir "$aws_dir")
+if dry; then config_args+=(--dry-run); fi
+cardfiles "$work/station.yaml" station-config "${config_args[@]}"
+
 # 1. config.txt: our lines apply to every board, so they belong before any [filter] or under [all].
 config_has() {
   awk -v want="$1" 'BEGIN { all = 1 } { sub(/\r$/, "") } /^\[[^]]*\][[:space:]]*$/ { all = ($0 ~ /^\[all\]/); next }
@@ -111,12 +139,6 @@ config_lines > "$work/config.txt"
 put "$boot/config.txt" 0644 < "$work/config.txt"
 
 # 2. hedgerow/: the station's config and secrets (moved to /etc/hedgerow, mode 0600, at first boot).
-card="$boot/hedgerow"
-config_args=(--id "$station_id" --build "$build" --existing "$card/hedgerow.yaml" --password-out "$work/password")
-[ -z "$uplink" ] || config_args+=(--uplink "$uplink")
-[ -z "$aws_dir" ] || config_args+=(--aws-dir "$aws_dir")
-if dry; then config_args+=(--dry-run); fi
-cardfiles "$work/station.yaml" station-config "${config_args[@]}"
 if [ -n "$uplink" ]; then put "$card/hedgerow.yaml" 0600 "the station config with its broker password" < "$work/station.yaml"
 else put "$card/hedgerow.yaml" 0600 < "$work/station.yaml"; fi
 if [ -n "$aws_dir" ]; then
@@ -154,30 +176,14 @@ fi
 
 # 4. the first-boot hook, in the form this layout runs.
 if [ $layout = trixie ]; then
-  cardfiles "$work/user-data" user-data "$boot/user-data" --hostname "$station_id"
   put "$boot/user-data" 0644 < "$work/user-data"
-  if [ -n "$ssid" ]; then
-    cardfiles "$work/network-config" network-config "$boot/network-config" --ssid "$ssid" --pass-file "$pass_file" --country "$country"
-    put "$boot/network-config" 0644 "the network config with the Wi-Fi key" < "$work/network-config"
-  fi
+  [ -z "$ssid" ] || put "$boot/network-config" 0644 "the network config with the Wi-Fi key" < "$work/network-config"
   # cloud-init runs user-data once per instance id: a card without meta-data gets one.
   if [ ! -f "$boot/meta-data" ]; then printf 'instance-id: hedgerow-%s\n' "$station_id" > "$work/meta-data"; put "$boot/meta-data" 0644 < "$work/meta-data"; fi
 else
-  if [ -n "$ssid" ]; then
-    cardfiles "$work/wifi.env" wifi-env --ssid "$ssid" --pass-file "$pass_file" --country "$country"
-    put "$card/wifi.env" 0600 "the Wi-Fi key" < "$work/wifi.env"
-  fi
-  cmdline=$(tr -d '\r\n' < "$boot/cmdline.txt")
-  hook=' systemd.run=/boot/firmware/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target'
-  if [[ "$cmdline" =~ systemd\.run=([^ ]*) ]]; then
-    run_path=${BASH_REMATCH[1]}
-    [ "$(basename "$run_path")" = firstrun.sh ] || die 1 "sdcard: cmdline.txt already runs $run_path at first boot, which is neither Imager's firstrun.sh nor Hedgerow's: take it out of cmdline.txt (or run it from firstrun.sh), then run again"
-  else
-    printf '%s%s\n' "$cmdline" "$hook" > "$work/cmdline.txt"
-    put "$boot/cmdline.txt" 0644 < "$work/cmdline.txt"
-  fi
-  if [ -f "$boot/firstrun.sh" ] && ! grep -q '^# hedgerow-firstrun' "$boot/firstrun.sh"; then
-    [ ! -e "$card/imager-firstrun.sh" ] || die 1 "sdcard: $card/imager-firstrun.sh exists and so does another firstrun.sh: flash the card again"
+  [ -z "$ssid" ] || put "$card/wifi.env" 0600 "the Wi-Fi key" < "$work/wifi.env"
+  [ ! -f "$work/cmdline.txt" ] || put "$boot/cmdline.txt" 0644 < "$work/cmdline.txt"
+  if [ "$imager_firstrun" = 1 ]; then
     put "$card/imager-firstrun.sh" 0755 < "$boot/firstrun.sh"
     say "kept Imager's firstrun.sh (as hedgerow/imager-firstrun.sh): it runs first"
   fi
