@@ -13,7 +13,7 @@
 #
 # HEDGEROW_ROOT=/some/dir runs every file step inside that folder and skips useradd, chown, apt, npm and
 # systemctl, as install.sh does: that is how the test suite checks it without a Pi.
-set -euo pipefail
+set -Eeuo pipefail   # -E: the ERR trap below fires inside functions too
 card="$(cd "$(dirname "$0")" && pwd)"   # the hedgerow/ folder on the boot partition
 boot="$(dirname "$card")"
 root="${HEDGEROW_ROOT:-}"
@@ -34,7 +34,8 @@ done
 
 exec >>"$boot/hedgerow-firstboot.log" 2>&1
 log() { echo "$(date -u +%FT%TZ) firstboot: $*"; }
-trap 'log "FAILED at line $LINENO (exit $?): see the lines above; fix it and reboot, and this step runs again"' ERR
+on_error() { local rc=$?; log "FAILED at line $1 (exit $rc): see the lines above; fix it and reboot, and this step runs again"; }
+trap 'on_error $LINENO' ERR
 
 if [ -f "$done_marker" ]; then log "already done ($done_marker): nothing to do"; exit 0; fi
 
