@@ -22,12 +22,14 @@
 #   --wifi SSID --wifi-pass-file FILE --wifi-country CC  the Wi-Fi network; FILE holds the passphrase on
 #       one line. Only its hashed key goes on the card; the passphrase is never printed.
 #   --uplink mqtt(s)://HOST[:PORT]  the school's broker. The station logs in as its id with a new random
-#       password, printed once here, with the lines for the engine's operator. Nothing else keeps it.
+#       password, printed once here with the lines for the engine's operator, and kept only in the
+#       station config (on the card, then in /etc/hedgerow on the Pi); no log has it. A second run keeps it.
 #   --aws-thing-dir DIR  AWS IoT Core, from what `./deploy.sh aws` wrote: DIR/uplink.yaml (the uplink
 #       section), cert.pem, key.pem and ca.pem.
 #   --museum  the museum box too (passed to deploy.sh install).
 #   --bundle  an npm cache on the card too, so first boot installs Hedgerow's packages without internet
 #       (apt packages, and Node.js on Bookworm, still need it).
+#   --dry-run  print each change (files and their content, secrets left out) and make none.
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=deploy/lib.sh
@@ -35,6 +37,10 @@ src="$(cd "$(dirname "$0")/.." && pwd)"
 
 boot='' station_id='' build=auto museum=0 bundle=0 ssid='' pass_file='' country='' uplink='' aws_dir=''
 while [ $# -gt 0 ]; do
+  case "$1" in
+    --station-id|--build|--wifi|--wifi-pass-file|--wifi-country|--uplink|--aws-thing-dir)
+      [ $# -ge 2 ] || die 2 "sdcard: $1 needs a value (see ./deploy.sh sdcard --help)" ;;
+  esac
   case "$1" in
     --station-id) station_id="${2:-}"; shift 2 ;;
     --build) build="${2:-}"; shift 2 ;;

@@ -168,6 +168,7 @@ describe('deploy.sh sdcard: what it refuses and what --dry-run shows', () => {
   it('refuses bad options with what to give instead', () => {
     const boot = flashedCard('trixie');
     expect(sdcard(boot).stderr).toMatch(/--station-id is needed/);
+    expect(sdcard(boot, '--station-id').stderr).toMatch(/--station-id needs a value/);
     expect(sdcard(boot, '--station-id', 'a b').stderr).toMatch(/letters, digits/);
     expect(sdcard(boot, '--station-id', 's1', '--wifi', 'Net').stderr).toMatch(/Wi-Fi needs all three/);
     expect(sdcard(boot, '--station-id', 's1', '--uplink', 'mqtt://h', '--aws-thing-dir', boot).stderr).toMatch(/not both/);
