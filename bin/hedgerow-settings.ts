@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseSettings, readConfigFile } from '../hardware/core/config-file.ts';
 import { museumSettings } from '../device/museum-settings.ts';
@@ -33,8 +34,21 @@ export type HedgerowSettings = z.output<typeof hedgerowSettings>;
 /** Settings from an optional file, with command-line overrides laid over it before parsing, so a bad flag gets the same clear error as a bad key. */
 export function loadSettings(file: string | undefined, overrides: Record<string, unknown> = {}): HedgerowSettings {
   const raw = file ? readConfigFile(file) : {};
-  const merged = deepMerge(raw, overrides);
+  const merged = withCloudUnderDataDir(deepMerge(raw, overrides));
   return parseSettings(hedgerowSettings, merged, file ?? 'settings');
+}
+
+/**
+ * `dataDir` moves every data file: the engine's folder follows it (`<dataDir>/cloud`) unless
+ * `cloud.dataDir` is set. Without this, a config with `dataDir: /var/lib/hedgerow` still put the engine's
+ * files in ./data/cloud, under the code's folder, which a hardened unit cannot write.
+ */
+function withCloudUnderDataDir(merged: unknown): unknown {
+  if (merged === null || typeof merged !== 'object' || Array.isArray(merged)) return merged;
+  const { dataDir, cloud } = merged as { dataDir?: unknown; cloud?: unknown };
+  if (typeof dataDir !== 'string' || (cloud !== undefined && (cloud === null || typeof cloud !== 'object' || Array.isArray(cloud)))) return merged;
+  if ((cloud as { dataDir?: unknown } | undefined)?.dataDir !== undefined) return merged;
+  return { ...merged, cloud: { ...(cloud as object | undefined), dataDir: join(dataDir, 'cloud') } };
 }
 
 /** Lays `over` on `base`, key by key; undefined values in `over` leave the base's value. */
