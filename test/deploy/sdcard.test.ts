@@ -105,6 +105,13 @@ describe('deploy.sh sdcard on a Trixie card (cloud-init)', () => {
     expect(cloudInitSchema(join(boot, 'user-data')).status).toBe(0);
   });
 
+  it('takes an empty runcmd: as none', () => {
+    const boot = flashedCard('trixie');
+    writeFileSync(join(boot, 'user-data'), '#cloud-config\nruncmd:\n');
+    expect(sdcard(boot, '--station-id', 's1').status).toBe(0);
+    expect(parse(readFileSync(join(boot, 'user-data'), 'utf8')).runcmd).toEqual([['bash', '/boot/firmware/hedgerow/firstboot.sh', '--now']]);
+  });
+
   it('sets the hostname to the station id when Imager set none', () => {
     const boot = flashedCard('trixie');
     writeFileSync(join(boot, 'user-data'), '');
