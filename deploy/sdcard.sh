@@ -161,8 +161,15 @@ put "$card/station.env" 0644 < "$work/station.env"
 put "$card/firstboot.sh" 0755 < "$src/deploy/firstboot.sh"
 put "$card/hedgerow-firstboot.service" 0644 < "$src/deploy/sdcard/hedgerow-firstboot.service"
 
-# 3. the code, as install.sh copies it (no node_modules, dist, data or .git): first boot installs from it.
-tar -C "$src" --exclude=node_modules --exclude=dist --exclude=data --exclude=.git -cf "$work/src.tar" .
+# 3. the code: first boot installs from it. In a git checkout, the files git would commit (tracked, or new
+# and not ignored), so no build, data, logs or test output go on the card; else as install.sh copies it.
+if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git -C "$src" ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' file; do if [ "$file" != node_modules ] && [ -e "$src/$file" ]; then printf '%s\0' "$file"; fi; done \
+    | tar -C "$src" --null -T - -cf "$work/src.tar"
+else
+  tar -C "$src" --exclude=node_modules --exclude=dist --exclude=data --exclude=.git -cf "$work/src.tar" .
+fi
 mkdir -p "$work/src" && tar -C "$work/src" -xf "$work/src.tar"
 if ! diff -rq "$work/src" "$card/src" >/dev/null 2>&1; then
   changed=$((changed + 1))

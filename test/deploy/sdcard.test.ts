@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { pbkdf2Sync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,23 @@ describe('deploy.sh sdcard on a Trixie card (cloud-init)', () => {
     expect(again.stdout).toMatch(/nothing to change: the card is already prepared for north-field/);
     expect(again.stdout).not.toMatch(/wrote|password, made now/);
     expect(snapshot(boot)).toEqual(before);
+  });
+
+  it('copies the code git would commit: what the tests or a build leave in the checkout stays off the card, and changes nothing', () => {
+    const boot = flashedCard('trixie');
+    expect(sdcard(boot, '--station-id', 's1').status).toBe(0);
+    // An ignored file (test/artifacts/, *.log), as the e2e tests leave one, written between two runs.
+    mkdirSync('test/artifacts', { recursive: true });
+    const junk = join('test/artifacts', `sdcard-test-${process.pid}.log`);
+    writeFileSync(junk, 'test output\n');
+    try {
+      expect(sdcard(boot, '--station-id', 's1').stdout).toMatch(/nothing to change/);
+    } finally {
+      rmSync(junk);
+    }
+    const files = [...snapshot(join(boot, 'hedgerow/src')).keys()];
+    expect(files).toContain('deploy/install.sh');
+    expect(files.filter((file) => /^(node_modules|dist|data|test\/artifacts)(\/|$)/.test(file))).toEqual([]);
   });
 
   it("refuses a user's own user-data that is not #cloud-config, and leaves the card as it was", () => {
