@@ -59,11 +59,7 @@ fi
 ensure_line() {
   grep -qxF "$1" "$config_txt" || { echo "$1" >> "$config_txt"; say "config.txt: added $1"; }
 }
-ensure_line 'dtparam=i2c_arm=on'
-ensure_line 'dtoverlay=w1-gpio,gpiopin=4'
-# The anemometer (BCM 5) and rain gauge (BCM 6) switch to ground: they need the internal pull-ups.
-ensure_line 'gpio=5,6=ip,pu'
-if [ "$build" = weather-hat ]; then ensure_line 'dtoverlay=i2c-rtc,pcf8523'; fi
+while read -r line; do ensure_line "$line"; done < <(pi_config_lines "$build")
 modules="$root/etc/modules"
 mkdir -p "$(dirname "$modules")"; touch "$modules"
 grep -qxF 'i2c-dev' "$modules" || { echo 'i2c-dev' >> "$modules"; say "/etc/modules: added i2c-dev"; }

@@ -36,3 +36,12 @@ check_station_id() {
 
 # usage FILE: print the comment block at the top of a subcommand's script (after the shebang), as its --help.
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$1"; }
+
+# pi_config_lines BUILD: the config.txt lines a station needs, one a line: I²C, the 1-Wire ground probe on
+# BCM 4, the internal pull-ups for the anemometer (BCM 5) and rain gauge (BCM 6), which switch to ground,
+# and the Weather HAT's RTC. install.sh (on the Pi) and sdcard.sh (on the laptop) both add them: one list,
+# so what sdcard.sh puts under [all] is what install.sh finds there at first boot.
+pi_config_lines() {
+  printf '%s\n' 'dtparam=i2c_arm=on' 'dtoverlay=w1-gpio,gpiopin=4' 'gpio=5,6=ip,pu'
+  if [ "${1:-}" = weather-hat ]; then echo 'dtoverlay=i2c-rtc,pcf8523'; fi
+}
