@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../cloud/engine/code-location.ts';
@@ -5,18 +6,12 @@ import type { Machine } from './machine.ts';
 
 /**
  * config.txt, the Pi firmware's boot config: the lines that turn on I²C, 1-Wire and the GPIO pull-ups.
- * The list is the one deploy/install.sh adds (its `ensure_line` calls), read from that script, so the
- * installer and doctor can never disagree about what a station needs.
+ * The list is deploy/lib.sh's `pi_config_lines`, which install.sh and sdcard.sh add, asked of that
+ * script itself, so the installers and doctor can never disagree about what a station needs.
  */
 
-/** The installer whose `ensure_line '…'` calls are the list; it sits in every copy of the package. */
-export const INSTALL_SCRIPT = join(PACKAGE_ROOT, 'deploy/install.sh');
-
-export interface BootLine {
-  line: string;
-  /** The station.build the line is for, or null for every build. */
-  build: string | null;
-}
+/** The shell library whose `pi_config_lines BUILD` prints the list; it sits in every copy of the package. */
+export const INSTALL_SCRIPT = join(PACKAGE_ROOT, 'deploy/lib.sh');
 
 /** Bookworm and later keep config.txt in /boot/firmware, older releases in /boot (as install.sh looks). */
 export function configTxtPath(machine: Machine): string | null {
@@ -26,16 +21,11 @@ export function configTxtPath(machine: Machine): string | null {
   return null;
 }
 
-/** The lines install.sh adds, with the build each is for (a line inside `if [ "$build" = X ]`). */
-export function bootLines(script = INSTALL_SCRIPT): BootLine[] {
-  const lines: BootLine[] = [];
-  for (const text of readFileSync(script, 'utf8').split('\n')) {
-    if (text.trimStart().startsWith('#') || text.trimStart().startsWith('ensure_line()')) continue;
-    const line = /\bensure_line '([^']+)'/.exec(text)?.[1];
-    if (line === undefined) continue;
-    lines.push({ line, build: /"\$build" = ([\w-]+)/.exec(text)?.[1] ?? null });
-  }
-  if (lines.length === 0) throw new Error(`found no config.txt lines (ensure_line '…') in ${script}`);
+/** The lines a station of this build needs, as `pi_config_lines` prints them. */
+export function bootLines(build: string, script = INSTALL_SCRIPT): string[] {
+  const result = spawnSync('bash', ['-c', '. "$1" && pi_config_lines "$2"', 'doctor', script, build], { encoding: 'utf8', timeout: 10_000 });
+  const lines = result.status === 0 ? result.stdout.split('\n').filter(Boolean) : [];
+  if (lines.length === 0) throw new Error(`found no config.txt lines from pi_config_lines in ${script}: ${result.stderr || result.error?.message || 'it printed nothing'}`);
   return lines;
 }
 

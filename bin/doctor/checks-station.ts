@@ -38,7 +38,7 @@ export const configTxtCheck: Check = {
     if (path === null) {
       return { status: 'fail', found: `no config.txt in ${machine.path('/boot/firmware')} or ${machine.path('/boot')}`, fix: 'is this a Raspberry Pi OS image? The firmware reads config.txt from the boot partition' };
     }
-    const wanted = bootLines().filter((b) => b.build === null || b.build === settings.station.build).map((b) => b.line);
+    const wanted = bootLines(settings.station.build);
     const active = activeLines(readFileSync(path, 'utf8'));
     const missing = wanted.filter((line) => !active.has(line));
     if (missing.length === 0) return { status: 'ok', found: `${path} has ${wanted.join(', ')}` };
@@ -47,7 +47,7 @@ export const configTxtCheck: Check = {
     }
     return {
       status: 'fail',
-      found: `${path} lacks ${missing.join(', ')} (the lines ${INSTALL_SCRIPT.split('/').slice(-2).join('/')} adds)`,
+      found: `${path} lacks ${missing.join(', ')} (the lines ${INSTALL_SCRIPT.split('/').slice(-2).join('/')} pi_config_lines lists)`,
       fix: 'sudo hedgerow doctor --fix adds them under [all]; then reboot',
     };
   },
