@@ -39,6 +39,13 @@ async function show(machine: Machine, ...properties: string[]): Promise<Record<s
 
 const journal = (machine: Machine) => must(machine, `journalctl -u ${UNIT} --no-pager -o cat`);
 
+/** The journal once it holds `line`: journald may still be writing what PID 1 and the unit just sent. */
+const journalWith = (machine: Machine, line: string | RegExp) =>
+  until(`the journal to say ${line}`, async () => {
+    const log = await journal(machine);
+    return (typeof line === 'string' ? log.includes(line) : line.test(log)) ? log : undefined;
+  }, 30_000);
+
 /**
  * Boots the stand-in Pi with the data folder bound from the host, installs this checkout with deploy.sh
  * (the host's node_modules instead of npm ci) and starts the station on virtual hardware.
@@ -46,17 +53,19 @@ const journal = (machine: Machine) => must(machine, `journalctl -u ${UNIT} --no-
 async function bootAndInstall(data: string, brokerUrl: string): Promise<Machine> {
   const machine = await Machine.boot({ bindReadOnly: [checkout, modules], bind: [`${data}:/var/lib/hedgerow`] });
   try {
+    // The config and a test drop-in first: install.sh keeps an existing config, and the unit starts with both.
+    await must(
+      machine,
+      `mkdir -p /etc/hedgerow && cat > /etc/hedgerow/hedgerow.yaml <<'EOF'\ndataDir: /var/lib/hedgerow\nstation:\n  id: ${STATION}\n  interval: 2s\nhardware:\n  mode: virtual\nuplink:\n  url: ${brokerUrl}\nEOF`,
+    );
+    // A short watchdog so the test does not wait a minute for it; the runtime reads it from WATCHDOG_USEC.
+    await must(machine, `mkdir -p /etc/systemd/system/${UNIT}.d && printf '[Service]\\nWatchdogSec=10\\nRestartSec=1\\n' > /etc/systemd/system/${UNIT}.d/test.conf`);
+    // PID 1 at debug level logs each notify message it accepts ("Got notification message from PID ...").
+    await must(machine, 'systemd-analyze log-level debug');
     await must(machine, `HEDGEROW_TEST_NODE_MODULES=${modules} bash ${checkout}/deploy.sh install --station-id ${STATION}`, 300_000);
     // Until the release layout (/opt/hedgerow/current -> releases/<id>) is merged, the code is in /opt/hedgerow.
     await must(machine, '[ -e /opt/hedgerow/current ] || ln -s . /opt/hedgerow/current');
-    await must(
-      machine,
-      `cat > /etc/hedgerow/hedgerow.yaml <<'EOF'\ndataDir: /var/lib/hedgerow\nstation:\n  id: ${STATION}\n  interval: 2s\nhardware:\n  mode: virtual\nuplink:\n  url: ${brokerUrl}\nEOF`,
-    );
-    // A short watchdog so the test does not wait a minute for it; the runtime reads it from WATCHDOG_USEC.
-    // PID 1 at debug level logs each notify message it accepts ("Got notification message from PID ...").
-    await must(machine, 'systemd-analyze log-level debug');
-    await must(machine, `mkdir -p /etc/systemd/system/${UNIT}.d && printf '[Service]\\nWatchdogSec=10\\nRestartSec=1\\n' > /etc/systemd/system/${UNIT}.d/test.conf && systemctl daemon-reload`);
+    await must(machine, 'systemctl daemon-reload');
     await must(machine, `systemctl start ${UNIT}`, 180_000);
     return machine;
   } catch (error) {
@@ -112,15 +121,14 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
     const m = machine!;
     const state = await show(m, 'ActiveState', 'SubState', 'Type', 'NotifyAccess', 'User');
     expect(state).toMatchObject({ ActiveState: 'active', SubState: 'running', Type: 'notify', NotifyAccess: 'all', User: 'hedgerow' });
-    // The outbox opened and the sampler started, then READY=1 (from systemd-notify, a child: the race of
-    // its exit is why it waits on the barrier), and only then did the unit leave "start" for "running".
-    const log = await journal(m);
-    const outboxOpen = log.indexOf('records go to the outbox /var/lib/hedgerow/outbox.db');
+    // READY=1 (from systemd-notify, a child: the race of its exit is why it waits on the barrier) is sent once
+    // every part started, the outbox first; only then did the unit leave "start" for "running". Both lines
+    // are PID 1's, so their order in the journal is the order it did them.
+    const log = await journalWith(m, `${UNIT}: Changed start -> running`);
     const ready = log.search(/Got notification message from PID \d+ \(READY=1, STATUS=sampling, a record every 2 s; waiting for the first record\)/);
-    const running = log.indexOf(`${UNIT}: Changed start -> running`);
-    expect(outboxOpen).toBeGreaterThan(-1);
-    expect(ready).toBeGreaterThan(outboxOpen);
-    expect(running).toBeGreaterThan(ready);
+    expect(ready).toBeGreaterThan(-1);
+    expect(log.indexOf(`${UNIT}: Changed start -> running`)).toBeGreaterThan(ready);
+    expect(await journalWith(m, 'records go to the outbox /var/lib/hedgerow/outbox.db')).toBeTruthy();
     expect(log).not.toMatch(/Cannot find unit for notify message/);
     await collector.until(() => collector.records().length >= 2, 90_000);
     expect(collector.records()[0]).toMatchObject({ ambient_temperature: expect.any(Number) });
@@ -136,7 +144,7 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
     const first = Number((await show(m, 'WatchdogTimestampMonotonic')).WatchdogTimestampMonotonic);
     expect(first).toBeGreaterThan(0);
     await until('the watchdog timestamp to advance', async () => (Number((await show(m, 'WatchdogTimestampMonotonic')).WatchdogTimestampMonotonic) > first ? true : undefined));
-    expect(await journal(m)).toMatch(/systemd watchdog: a ping every 5 s while healthy/);
+    expect(await journalWith(m, 'systemd watchdog: a ping every 5 s while healthy')).toBeTruthy();
   });
 
   it('runs as user hedgerow in i2c, gpio and audio, and cannot write /opt or /etc', async () => {
@@ -154,6 +162,10 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
     expect(probe.stdout).toMatch(/touch: cannot touch '\/etc\/hedgerow\/x': Read-only file system/);
     expect(probe.stdout).toMatch(/data-writable/);
     expect(existsSync(join(data, 'probe'))).toBe(true);
+    // The museum box's NFC reader is pcscd's: its socket stays reachable on the read-only /run.
+    const script = `require('net').connect('/run/pcscd/pcscd.comm').on('connect', () => { console.log('pcscd reachable'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(1); })`;
+    const pcscd = await m.exec(`systemd-run --quiet --wait --pipe --unit=hedgerow-probe-pcscd -p User=hedgerow /usr/bin/node --jitless -e "${script}"`, { timeoutMs: 60_000 });
+    expect(pcscd.stdout.trim()).toBe('pcscd reachable');
   });
 
   it('a second deploy.sh install changes no unit and leaves the station running', async () => {
@@ -191,7 +203,7 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
       const now = await show(m, 'MainPID', 'NRestarts', 'ActiveState');
       return Number(now.NRestarts) > Number(before.NRestarts) && now.ActiveState === 'active' && now.MainPID !== '0' ? now : undefined;
     }, 150_000);
-    expect(await journal(m)).toMatch(/hedgerow-station.service: Watchdog timeout/);
+    expect(await journalWith(m, `${UNIT}: Watchdog timeout`)).toBeTruthy();
     await must(m, `kill -9 ${afterHang.MainPID}`);
     const afterKill = await until('a restart after kill -9', async () => {
       const now = await show(m, 'MainPID', 'NRestarts', 'ActiveState');
@@ -208,9 +220,10 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
     await must(m, `systemctl stop ${UNIT}`, 60_000);
     const state = await show(m, 'ActiveState', 'Result', 'ExecMainStatus');
     expect(state).toMatchObject({ ActiveState: 'inactive', Result: 'success', ExecMainStatus: '0' });
-    const log = await journal(m);
+    const exited = `${UNIT}: Main process exited, code=exited, status=0/SUCCESS`;
+    const log = await journalWith(m, exited);
     expect(log).toMatch(/Got notification message from PID \d+ \((?=[^)]*STOPPING=1)(?=[^)]*STATUS=stopping: closing the outbox)/);
-    expect(log.lastIndexOf('STOPPING=1')).toBeLessThan(log.lastIndexOf(`${UNIT}: Main process exited, code=exited, status=0/SUCCESS`));
+    expect(log.lastIndexOf('STOPPING=1')).toBeLessThan(log.lastIndexOf(exited));
     expect(existsSync(join(data, 'outbox.db'))).toBe(true);
     expect(existsSync(join(data, 'outbox.db-wal'))).toBe(false);
   });
@@ -221,7 +234,7 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
     await must(m, `systemctl start ${UNIT}`, 120_000);
     // Records pile up in the outbox while nothing can be sent.
     await until('records queued in the outbox', async () => {
-      const out = await m.exec(`cd /var/lib/hedgerow && runuser -u hedgerow -- node /opt/hedgerow/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml status`, { timeoutMs: 60_000 });
+      const out = await m.exec(`cd /var/lib/hedgerow && runuser -u hedgerow -- node /opt/hedgerow/current/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml status`, { timeoutMs: 60_000 });
       const depth = /(\d+) records? (?:queued|waiting)/.exec(out.stdout);
       return depth && Number(depth[1]) >= 3 ? true : undefined;
     });
