@@ -143,8 +143,10 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
       .action(async (opts: { uplink: boolean }, command: Command) => {
         const { globals, log } = context(command);
         const settings = loadSettings(globals.config, overridesFrom(globals));
-        const { piExtensions } = await import('./pi-runtime.ts');
-        await runUntilSignal(piExtensions(settings, log, { station: true, uplink: opts.uplink, broker: false, museum: settings.museum.enabled }), log);
+        const [{ piExtensions, StationExtension }, { runAsService }] = await Promise.all([import('./pi-runtime.ts'), import('./systemd-service.ts')]);
+        const extensions = piExtensions(settings, log, { station: true, uplink: opts.uplink, broker: false, museum: settings.museum.enabled });
+        const station = extensions.find((extension) => extension instanceof StationExtension)!;
+        await runAsService(extensions, log, station.serviceHealth());
       }),
   );
 
@@ -218,8 +220,8 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
     .action(async (opts: { collection?: string; uplink: boolean }, command: Command) => {
       const { globals, log } = context(command);
       const settings = loadSettings(globals.config, { museum: { collection: opts.collection } });
-      const { piExtensions } = await import('./pi-runtime.ts');
-      await runUntilSignal(piExtensions(settings, log, { station: false, uplink: opts.uplink, broker: false, museum: true }), log);
+      const [{ piExtensions }, { runAsService }] = await Promise.all([import('./pi-runtime.ts'), import('./systemd-service.ts')]);
+      await runAsService(piExtensions(settings, log, { station: false, uplink: opts.uplink, broker: false, museum: true }), log, { started: () => 'museum box: reader up, waiting for a tap' });
     });
 
   box
@@ -261,8 +263,9 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
     .action(async (opts: { port?: string; data?: string }, command: Command) => {
       const { globals, log } = context(command);
       const settings = loadSettings(globals.config, { api: { port: opts.port === undefined ? undefined : Number(opts.port) }, cloud: { dataDir: opts.data } });
-      const { startCloud } = await import('../cloud/api/start-cloud.ts');
-      await runUntilSignal([startCloud({ settings, log })], log);
+      const [{ startCloud }, { runAsService }] = await Promise.all([import('../cloud/api/start-cloud.ts'), import('./systemd-service.ts')]);
+      const engine = startCloud({ settings, log });
+      await runAsService([engine], log, { started: () => `engine up, API listening on ${engine.endpoint ?? '?'}` });
     });
 
   cloud

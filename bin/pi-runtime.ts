@@ -8,6 +8,7 @@ import type { VirtualWeather } from '../hardware/virtual-weather.ts';
 import { createBrokerExtension, createGatewayExtensions, OutboxExtension, outboxPath } from '../gateway/gateway.ts';
 import type { BrokerSettings, GatewaySettings, UplinkSettings } from '../gateway/settings.ts';
 import { VirtualWeatherControl } from './virtual-weather-control.ts';
+import { RecordHealth, type ServiceHealth } from './systemd-service.ts';
 
 export interface PiSettings extends GatewaySettings {
   dataDir: string;
@@ -22,12 +23,16 @@ export class StationExtension implements Extension {
   private close: (() => Promise<void>) | undefined;
   private station: WeatherStation | undefined;
   private weather: VirtualWeather | undefined;
+  /** Records stored lately: what the systemd watchdog's pings depend on. */
+  private readonly health: RecordHealth;
 
   constructor(
     private readonly settings: PiSettings,
     private readonly sink: () => RecordSink & { path: string },
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.health = new RecordHealth(settings.station.interval);
+  }
 
   async start(): Promise<void> {
     // Loaded at start: a process without a station (`hedgerow gateway`, `box`) never holds the drivers or i2c-bus's addon.
@@ -42,9 +47,24 @@ export class StationExtension implements Extension {
       sensors: hardware.sensors,
       sink: outbox,
       log: this.log,
+      onRecord: () => this.health.stored(),
     });
+    this.health.started();
     await this.station.start();
     this.log.info(`records go to the outbox ${outbox.path}`);
+  }
+
+  /** What `hedgerow station` tells systemd: it is healthy while records reach the outbox. */
+  serviceHealth(): ServiceHealth {
+    const every = `a record every ${this.settings.station.interval / 1000} s`;
+    return {
+      started: () => `sampling, ${every}; waiting for the first record`,
+      problem: (now) => this.health.problem(now),
+      status: () => {
+        const at = this.health.lastStoredAt;
+        return at === undefined ? `sampling, ${every}; waiting for the first record` : `sampling, ${every}; last record stored ${new Date(at).toISOString()}`;
+      },
+    };
   }
 
   /** The weather model of a virtual station, once started; undefined on real hardware. */

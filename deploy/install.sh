@@ -12,8 +12,10 @@
 #      the build tools for the native modules, and the audio / PC/SC packages;
 #   3. copies the code to /opt/hedgerow and runs `npm ci --omit=dev` there, which also builds the
 #      plain-JavaScript bundle in dist/ that the service runs (no tsx loader: less memory);
-#   4. writes /etc/hedgerow/hedgerow.yaml (kept if it exists) and a systemd unit running as user hedgerow;
-#   5. enables the unit; a reboot applies the config.txt changes and starts the station.
+#   4. writes /etc/hedgerow/hedgerow.yaml (kept if it exists) and the systemd units of deploy/units/
+#      (hedgerow-station.service; Type=notify with a watchdog, hardened, running as user hedgerow), and
+#      removes the hedgerow.service of an earlier install;
+#   5. enables the units; a reboot applies the config.txt changes and starts the station.
 #
 # HEDGEROW_ROOT=/some/dir runs every file step inside that folder and skips apt, npm and systemctl:
 # that is how the test suite checks this script without a Pi.
@@ -90,61 +92,80 @@ mkdir -p "$app"
 tar -C "$src" --exclude=node_modules --exclude=dist --exclude=data --exclude=.git -cf - . | tar -C "$app" -xf -
 if real; then
   id hedgerow >/dev/null 2>&1 || useradd --system --home /var/lib/hedgerow --groups i2c,gpio,audio hedgerow
-  (cd "$app" && npm ci --omit=dev --no-audit --no-fund)
+  # HEDGEROW_TEST_NODE_MODULES=DIR is for the tests under systemd only (test/deploy/systemd.test.ts): it links
+  # that folder, the host's modules built for this Node, instead of npm ci, which would take minutes.
+  if [ -n "${HEDGEROW_TEST_NODE_MODULES:-}" ]; then ln -sfn "$HEDGEROW_TEST_NODE_MODULES" "$app/node_modules"; else (cd "$app" && npm ci --omit=dev --no-audit --no-fund); fi
   # Built as root: the service's user cannot write /opt/hedgerow, so without a build it would run through tsx.
   # npm ci's prepare has built it already, unless scripts are turned off in npm's config; then this does.
   (cd "$app" && node bin/build.js)
 fi
 
-# 4. config and service
+# 4. config and service. `units` (set above for the role; default the station) names the units to enable.
+# The museum box on a station's Pi runs inside hedgerow-station.service (museum.enabled: true): one process
+# per outbox; hedgerow-museum.service is for a Pi that is only a box.
+read -ra unit_list <<< "${units:-hedgerow-station.service}"
+with_museum=0
+case " ${unit_list[*]} " in *' hedgerow-station.service '*)
+  for i in "${!unit_list[@]}"; do
+    if [ "${unit_list[$i]}" = hedgerow-museum.service ]; then unset 'unit_list[i]'; with_museum=1; fi
+  done ;;
+esac
+units="${unit_list[*]}"
 etc="$root/etc/hedgerow"
 mkdir -p "$etc" "$root/var/lib/hedgerow"
-if [ ! -f "$etc/hedgerow.yaml" ]; then
-  {
-    echo "# Hedgerow station config: every key has a default; see the README's config reference."
-    echo "dataDir: /var/lib/hedgerow"
-    echo "station:"
-    [ -n "$station_id" ] && echo "  id: $station_id"
-    echo "  build: $build"
-    echo "  interval: 5m"
-    echo "hardware:"
-    echo "  mode: real"
-  } > "$etc/hedgerow.yaml"
-  say "wrote $etc/hedgerow.yaml"
-else
-  say "kept existing $etc/hedgerow.yaml"
+case " $units " in *' hedgerow-station.service '*|*' hedgerow-museum.service '*)
+  if [ ! -f "$etc/hedgerow.yaml" ]; then
+    {
+      echo "# Hedgerow station config: every key has a default; see the README's config reference."
+      echo "dataDir: /var/lib/hedgerow"
+      echo "station:"
+      [ -n "$station_id" ] && echo "  id: $station_id"
+      echo "  build: $build"
+      echo "  interval: 5m"
+      echo "hardware:"
+      echo "  mode: real"
+      if [ "$with_museum" = 1 ]; then echo "museum:"; echo "  enabled: true"; fi
+    } > "$etc/hedgerow.yaml"
+    say "wrote $etc/hedgerow.yaml"
+  else
+    say "kept existing $etc/hedgerow.yaml"
+    if [ "$with_museum" = 1 ] && ! grep -qE '^museum:' "$etc/hedgerow.yaml"; then
+      say "the station runs the museum box only with 'museum: {enabled: true}' in $etc/hedgerow.yaml: add it"
+    fi
+  fi ;;
+esac
+# The units from deploy/units/, with node's flags filled in; written only when they differ, so a second run
+# changes nothing. The drop-in hedgerow-.service.d/ hardens every hedgerow-*.service (systemd 250+).
+systemd_dir="$root/etc/systemd/system"
+units_changed=0
+install_unit() {
+  local from=$1 to=$2 text
+  text=$(sed -e "s|@NODE_FLAGS@|$node_flags|g" -e "s|@NODE_OPTIONS@|$node_options|g" "$from")
+  if [ -f "$to" ] && [ "$(cat "$to")" = "$text" ]; then return 0; fi
+  mkdir -p "$(dirname "$to")"
+  printf '%s\n' "$text" > "$to.new" && mv -f "$to.new" "$to"
+  units_changed=1
+  say "wrote $to"
+}
+install_unit "$src/deploy/units/hedgerow-.service.d/hardening.conf" "$systemd_dir/hedgerow-.service.d/hardening.conf"
+for unit in $units; do
+  [ -f "$src/deploy/units/$unit" ] || die 1 "no unit template deploy/units/$unit in $src"
+  install_unit "$src/deploy/units/$unit" "$systemd_dir/$unit"
+done
+# An install before these units had one hedgerow.service: it would start a second station on the same outbox.
+old_unit="$systemd_dir/hedgerow.service"
+if [ -f "$old_unit" ]; then
+  if real; then systemctl disable --now hedgerow.service >/dev/null 2>&1 || true; fi
+  rm -f "$old_unit" "$systemd_dir/multi-user.target.wants/hedgerow.service"
+  units_changed=1
+  say "removed the earlier $old_unit (now ${units// /, })"
 fi
-unit="$root/etc/systemd/system/hedgerow.service"
-mkdir -p "$(dirname "$unit")"
-cat > "$unit" <<UNIT
-[Unit]
-Description=Hedgerow weather station
-After=network-online.target time-sync.target
-Wants=network-online.target
-
-[Service]
-Type=simple
-User=hedgerow
-WorkingDirectory=/opt/hedgerow
-# hedgerow.js runs the build in /opt/hedgerow/dist/ (plain JavaScript) when it matches the sources there,
-# else the sources through tsx, saying so in the journal with the fix (npm run build as root).
-ExecStart=/usr/bin/node $node_flags /opt/hedgerow/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml station
-Restart=always
-RestartSec=5
-# A capped heap keeps a long backlog drain from growing V8's heap to ~130 MB on a 512 MB Pi Zero.
-Environment=NODE_OPTIONS="$node_options"
-# The outbox is a SQLite file: give it time to close cleanly on shutdown.
-TimeoutStopSec=20
-StateDirectory=hedgerow
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-say "wrote $unit"
 
 if real; then
   chown -R hedgerow: /var/lib/hedgerow
-  systemctl daemon-reload
-  systemctl enable hedgerow.service
-  say "done: reboot (sudo reboot) to apply config.txt; the station then starts on every boot. Logs: journalctl -u hedgerow -f"
+  if [ "$units_changed" = 1 ]; then systemctl daemon-reload; fi
+  for unit in $units; do
+    systemctl is-enabled --quiet "$unit" 2>/dev/null || { systemctl enable --quiet "$unit"; say "enabled $unit"; }
+  done
+  say "done: reboot (sudo reboot) to apply config.txt; ${units// /, } then start on every boot. Logs: journalctl -u 'hedgerow-*' -f"
 fi

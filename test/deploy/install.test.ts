@@ -40,7 +40,7 @@ describe('deploy.sh install (file steps, in a folder standing in for the SD card
     const config = parse(readFileSync(join(root, 'etc/hedgerow/hedgerow.yaml'), 'utf8'));
     expect(config.station).toMatchObject({ id: 'school_7', build: 'auto', interval: '5m' });
     expect(config.hardware.mode).toBe('real');
-    const unit = readFileSync(join(root, 'etc/systemd/system/hedgerow.service'), 'utf8');
+    const unit = readFileSync(join(root, 'etc/systemd/system/hedgerow-station.service'), 'utf8');
     expect(unit).toMatch(/ExecStart=.*hedgerow\.js --config \/etc\/hedgerow\/hedgerow.yaml station/);
     expect(unit).toMatch(/WantedBy=multi-user.target/);
     expect(unit).toMatch(/Restart=always/);
@@ -63,8 +63,8 @@ describe('deploy.sh install (file steps, in a folder standing in for the SD card
   it('runs a station with the unit\'s node flags and NODE_OPTIONS: it samples and sends, and node prints no warning', { timeout: 60_000 }, async () => {
     const root = freshCard();
     expect(deploy(root).status).toBe(0);
-    const unit = readFileSync(join(root, 'etc/systemd/system/hedgerow.service'), 'utf8');
-    const flags = /^ExecStart=\/usr\/bin\/node (.*?) ?\/opt\/hedgerow\/bin\/hedgerow\.js /m.exec(unit)![1]!.split(' ').filter(Boolean);
+    const unit = readFileSync(join(root, 'etc/systemd/system/hedgerow-station.service'), 'utf8');
+    const flags = /^ExecStart=\/usr\/bin\/node (.*?) ?\/opt\/hedgerow\/current\/bin\/hedgerow\.js /m.exec(unit)![1]!.split(' ').filter(Boolean);
     const nodeOptions = /^Environment=NODE_OPTIONS="(.*)"$/m.exec(unit)![1]!;
     const broker = await Mosquitto.start();
     const collector = await Collector.start(broker.url, 'dt/weather/deploy-1/reading');

@@ -162,6 +162,8 @@ function run(command: string, args: string[], timeoutMs: number, input?: string)
       clearTimeout(timer);
       resolve({ status, stdout, stderr });
     });
+    // A command that closes its stdin early (systemd-run --pipe, a dead machine's nsenter) must not crash the run.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
