@@ -83,6 +83,10 @@ early() {
 
   install -d "$root/etc/systemd/system"
   install -m 0644 "$card/hedgerow-firstboot.service" "$root/etc/systemd/system/hedgerow-firstboot.service"
+  # install.sh's hardening drop-in (hedgerow-.service.d/) applies to every hedgerow-* unit; this one installs
+  # packages and writes /etc as root, so a same-named link to /dev/null masks it for this unit only.
+  install -d "$root/etc/systemd/system/hedgerow-firstboot.service.d"
+  ln -sfn /dev/null "$root/etc/systemd/system/hedgerow-firstboot.service.d/hardening.conf"
   if real; then
     systemctl enable ssh hedgerow-firstboot.service
     # Under cloud-init the system is up and the network too: install now. Under firstrun.sh the Pi reboots first.
@@ -123,14 +127,14 @@ install_hedgerow() {
   HEDGEROW_ROOT="$root" bash "$card/src/deploy/install.sh" "${args[@]}"
   if real; then
     modprobe i2c-dev 2>/dev/null || true
-    systemctl enable --now hedgerow.service
-    if [ "${env[MUSEUM]:-0}" = 1 ] && [ -f /etc/systemd/system/hedgerow-museum.service ]; then systemctl enable --now hedgerow-museum.service; fi
+    # install.sh enabled the station's unit (it runs the museum box too with --museum): start it now.
+    systemctl start hedgerow-station.service
     systemctl disable hedgerow-firstboot.service
   fi
   touch "$done_marker"
   # The copy and the cache are in /opt/hedgerow now; the card's space is the user's again.
   rm -rf "$card/src" "$card/npm-cache"
-  log "done: station $station_id is running. Check it: sudo -u hedgerow node /opt/hedgerow/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml status (logs: journalctl -u hedgerow -f)"
+  log "done: station $station_id is running. Check it: sudo -u hedgerow node /opt/hedgerow/current/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml status (logs: journalctl -u hedgerow-station -f)"
 }
 
 if [ "$mode" = early ]; then early; else install_hedgerow; fi

@@ -52,7 +52,7 @@ describe.runIf(canBootMachines())('a Trixie card prepared by deploy.sh sdcard, r
     expect(log).toMatch(/hedgerow-firstboot.service installs Hedgerow now/);
     expect(log).toMatch(/done: station trixie-1 is running/);
     expect((await machine.exec('test -f /etc/hedgerow/firstboot.done')).status).toBe(0);
-    expect((await machine.exec('systemctl is-enabled hedgerow.service')).stdout.trim()).toBe('enabled');
+    expect((await machine.exec('systemctl is-enabled hedgerow-station.service')).stdout.trim()).toBe('enabled');
     // cloud-init runs runcmd once per instance: a second pass, as at the next boot, does not run it again.
     await machine.exec('cloud-init modules --mode=final', { timeoutMs: 5 * 60_000 });
     expect(readFileSync(join(boot, 'hedgerow-firstboot.log'), 'utf8').match(/first boot of station/g)).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readlinkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,8 @@ describe("the first boot (firstboot.sh) on a stand-in Pi's root", () => {
     expect(modeOf(join(root, 'etc/hedgerow'))).toBe(0o750);
     expect(existsSync(join(boot, 'hedgerow/hedgerow.yaml'))).toBe(false);
     expect(readFileSync(join(root, 'etc/systemd/system/hedgerow-firstboot.service'), 'utf8')).toMatch(/ExecStart=\/bin\/bash \/boot\/firmware\/hedgerow\/firstboot.sh --install/);
+    // install.sh's hardening drop-in would stop the installer writing /etc: masked for this unit only.
+    expect(readlinkSync(join(root, 'etc/systemd/system/hedgerow-firstboot.service.d/hardening.conf'))).toBe('/dev/null');
 
     const install = firstboot(root, '--install');
     expect(install.status).toBe(0);
@@ -52,7 +54,7 @@ describe("the first boot (firstboot.sh) on a stand-in Pi's root", () => {
     expect(settings.uplink).toMatchObject({ url: 'mqtts://broker.school.example:8883', username: 'north-field', password });
     expect(modeOf(config)).toBe(0o600);
     expect(readFileSync(join(root, 'opt/hedgerow/package.json'), 'utf8')).toMatch(/"name": "hedgerow"/);
-    expect(readFileSync(join(root, 'etc/systemd/system/hedgerow.service'), 'utf8')).toMatch(/--config \/etc\/hedgerow\/hedgerow.yaml station/);
+    expect(readFileSync(join(root, 'etc/systemd/system/hedgerow-station.service'), 'utf8')).toMatch(/--config \/etc\/hedgerow\/hedgerow.yaml station/);
     expect(existsSync(join(boot, 'hedgerow/src'))).toBe(false);
 
     const log = readFileSync(join(boot, 'hedgerow-firstboot.log'), 'utf8');
