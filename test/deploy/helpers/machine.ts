@@ -45,9 +45,10 @@ export interface BootOptions {
   bootTimeoutMs?: number;
 }
 
-// The host's Node.js as the machine's: the binary, npm, and the headers node-gyp builds native modules with
-// (npm's global config here sets nodedir=/usr).
-const HOST_NODE = ['/usr/bin/node', '/usr/lib/node_modules/npm', '/usr/include/node', '/usr/etc/npmrc'];
+// The host's Node.js as the machine's: the binary, npm and its global config, and the headers node-gyp builds
+// native modules with (root's .npmrc in the machine sets nodedir=/usr: node-gyp would download them). The
+// host's CA bundle too: this network's HTTPS goes through a proxy whose CA only the host's bundle has.
+const HOST_NODE = ['/usr/bin/node', '/usr/lib/node_modules/npm', '/usr/include/node', '/usr/etc/npmrc', '/etc/ssl/certs/ca-certificates.crt'];
 
 export class Machine {
   private exited = false;
@@ -66,7 +67,7 @@ export class Machine {
     const root = debianRoot();
     const scratch = mkdtempSync(join(tmpdir(), 'hedgerow-machine-'));
     const sshPort = await freePort();
-    const files: Record<string, string> = { '/etc/ssh/sshd_config.d/hedgerow-test.conf': `Port ${sshPort}\nListenAddress 127.0.0.1\n`, ...options.files };
+    const files: Record<string, string> = { '/etc/ssh/sshd_config.d/hedgerow-test.conf': `Port ${sshPort}\nListenAddress 127.0.0.1\n`, '/root/.npmrc': 'nodedir=/usr\n', ...options.files };
     const args = ['-D', root, '--ephemeral', '--boot', '--register=no', '--keep-unit', '--console=pipe', '--quiet'];
     Object.entries(files).forEach(([path, content], index) => {
       const hostPath = join(scratch, `file-${index}`);
