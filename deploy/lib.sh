@@ -36,3 +36,11 @@ check_station_id() {
 
 # usage FILE: print the comment block at the top of a subcommand's script (after the shebang), as its --help.
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$1"; }
+
+# What a copy of the repository leaves out (deploy.sh pi / cloud over ssh, and install.sh's releases): what
+# npm ci and the build make on the target, data, and git's history. One list for both, so the release id
+# (a hash of the copied files) is the hash of what was copied.
+TREE_SKIP=(node_modules dist data .git)
+TREE_EXCLUDES=()
+for _skip in "${TREE_SKIP[@]}"; do TREE_EXCLUDES+=("--exclude=$_skip"); done
+unset _skip
