@@ -157,7 +157,7 @@ if real; then
   id hedgerow >/dev/null 2>&1 || useradd --system --home /var/lib/hedgerow ${groups:+--groups "${groups%,}"} hedgerow
 fi
 release_id=$(tree_id "$src")
-new_release=$(build_release "$src" "$app" "$release_id")
+build_release "$src" "$app" "$release_id"
 if [ -n "$given_config" ]; then install_given_config "$given_config" "$root/etc/hedgerow/$role_config"; fi
 if [ "$role" = cloud ]; then write_cloud_config "$root/etc/hedgerow/cloud.yaml" "$api_port"; fi
 
@@ -216,4 +216,4 @@ fi
 
 # 5. switch to the new release, restart, check; back to the previous one if the check fails.
 switch_release "$app" "$release_id"
-if real; then restart_and_check "$app" "$release_id" "$new_release"; fi
+if real; then restart_and_check "$app" "$release_id"; fi

@@ -73,6 +73,9 @@ build_release() {
     else
       local cache=()
       if [ -n "${HEDGEROW_NPM_CACHE:-}" ]; then cache=(--offline --cache "$HEDGEROW_NPM_CACHE"); fi
+      # node-gyp builds against the installed Node's headers (Debian's and NodeSource's packages have them)
+      # rather than downloading them: a Pi without Internet builds too.
+      if [ -f /usr/include/node/node_api.h ] && [ -z "${npm_config_nodedir:-}" ]; then export npm_config_nodedir=/usr; fi
       say "npm ci --omit=dev in release $id (builds the native modules: minutes on a Pi)"
       (cd "$partial" && npm ci --omit=dev --no-audit --no-fund "${cache[@]}")
     fi
