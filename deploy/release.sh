@@ -63,6 +63,9 @@ build_release() {
   mkdir -p "$partial"
   # dist/ is built here, never copied: a build matches only the sources beside it.
   tar -C "$src" "${TREE_EXCLUDES[@]}" -cf - . | tar -C "$partial" -xf -
+  # tar gives the release the copied folder's mode, 0700 for a mktemp checkout: the service's user must
+  # read it (systemd's CHDIR into it fails otherwise).
+  chmod 0755 "$partial"; chmod -R go+rX "$partial"
   if real; then
     local key old="$app/releases/$previous_release"
     key=$(deps_key "$partial")
@@ -204,6 +207,9 @@ restart_and_check() {
     return 0
   fi
   local failure=$health_failure back
+  # What the failed release said, before a restart of the old one buries it in the journal.
+  # shellcheck disable=SC2086
+  journalctl -u ${list// / -u } -n 12 --no-pager -o cat 2>/dev/null | sed 's/^/  journal: /' >&2 || true
   if [ -z "$previous_release" ] || [ "$previous_release" = "$id" ]; then
     die 1 "release $id failed its health check: $failure. There is no earlier release to go back to; see $logs"
   fi
