@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# deploy.sh install: on the Pi itself, as root, install Hedgerow from this copy and enable it on boot.
+# deploy.sh install: on the Pi itself, as root, install or upgrade Hedgerow from this copy and enable it on boot.
 #
-#   sudo ./deploy.sh install [--build bme280|weather-hat] [--station-id ID] [--dry-run]
+#   sudo ./deploy.sh install [--role station|cloud] [--build bme280|weather-hat] [--station-id ID] [--museum]
+#                            [--config FILE] [--api-port N] [--health-timeout SECONDS] [--npm-cache DIR]
 #
-# `deploy.sh sdcard` runs this at first boot, and `deploy.sh pi` runs it over SSH.
+# `deploy.sh sdcard` runs this at first boot, and `deploy.sh pi` / `deploy.sh cloud` run it over SSH.
 #
-# What it does, each step idempotent (running it twice changes nothing the second time):
-#   1. enables I²C, the 1-Wire ground probe and the GPIO pull-ups for the anemometer and rain gauge
-#      in config.txt (and the PCF8523 RTC overlay for the Oracle Weather HAT);
-#   2. installs Node.js 20 or newer (Debian's on Trixie; NodeSource's on Bookworm, which ships 18),
-#      the build tools for the native modules, and the audio / PC/SC packages;
-#   3. copies the code to /opt/hedgerow and runs `npm ci --omit=dev` there, which also builds the
-#      plain-JavaScript bundle in dist/ that the service runs (no tsx loader: less memory);
-#   4. writes /etc/hedgerow/hedgerow.yaml (kept if it exists) and the systemd units of deploy/units/
-#      (hedgerow-station.service; Type=notify with a watchdog, hardened, running as user hedgerow), and
-#      removes the hedgerow.service of an earlier install;
-#   5. enables the units; a reboot applies the config.txt changes and starts the station.
+# What it does, each step idempotent (running it twice changes nothing the second time, and says so):
+#   1. enables I²C and the 1-Wire ground probe (with `raspi-config nonint` where it exists, else in
+#      config.txt), the GPIO pull-ups for the anemometer and rain gauge (and the PCF8523 RTC overlay for the
+#      Oracle Weather HAT); with --museum blacklists the pn533 modules that would take the ACR122U reader;
+#   2. installs what is missing of Node.js 20 or newer (Debian's on Trixie; NodeSource's on Bookworm, which
+#      ships 18), the build tools for the native modules, and the audio / PC/SC packages;
+#   3. puts the code in a new release, /opt/hedgerow/releases/<id> (the id is the version and a hash of the
+#      copied files: the same tree is the same release), and runs `npm ci --omit=dev` there, which builds the
+#      native modules and the plain-JavaScript bundle in dist/ the service runs; an unchanged
+#      package-lock.json reuses the previous release's modules instead;
+#   4. writes /etc/hedgerow/hedgerow.yaml (kept if it exists; --config FILE replaces it) and the systemd
+#      units of deploy/units/ (hedgerow-station.service, or hedgerow-cloud.service; Type=notify with a
+#      watchdog, hardened by one drop-in, running as user hedgerow), and removes the hedgerow.service of
+#      an earlier install;
+#   5. points /opt/hedgerow/current at the new release, restarts the units and checks their health: a
+#      station must make a new record (`hedgerow status`), the engine (--role cloud) must answer on its
+#      port, within --health-timeout (default 420 s: a station records every 5 minutes). If the check
+#      fails it points `current` back at the previous release, restarts that, and exits 1 saying so.
+#      The last 3 releases are kept. Data (/var/lib/hedgerow) and config (/etc/hedgerow) are never in a
+#      release, so an upgrade or a rollback keeps the outbox and the config.
+#
+# --role cloud installs the engine instead (channels, datasets, the farmers' page: `hedgerow cloud`) with
+# its config in /etc/hedgerow/cloud.yaml and its files in /var/lib/hedgerow/cloud, where it makes its API
+# keys (api-credentials.json) on its first start and keeps them.
 #
 # HEDGEROW_ROOT=/some/dir runs every file step inside that folder and skips apt, npm and systemctl:
-# that is how the test suite checks this script without a Pi.
+# that is how the test suite checks this script without a Pi. --npm-cache DIR (or HEDGEROW_NPM_CACHE=DIR)
+# runs npm ci --offline on that npm cache: a Pi with no Internet, or the tests' copy of the host's cache.
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=deploy/lib.sh
@@ -36,10 +51,21 @@ node_flags='--jitless --no-expose-wasm'
 root="${HEDGEROW_ROOT:-}"
 build=auto
 station_id=''
+role=station
+museum=0
+given_config=''
+api_port=8780
+health_timeout=420
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --station-id) station_id="$2"; shift 2 ;;
+    --role) role="$2"; shift 2 ;;
+    --museum) museum=1; shift ;;
+    --config) given_config="$2"; shift 2 ;;
+    --api-port) api_port="$2"; shift 2 ;;
+    --health-timeout) health_timeout="$2"; shift 2 ;;
+    --npm-cache) export HEDGEROW_NPM_CACHE="$2"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h|--help) usage "$0"; exit 0 ;;
     *) die 2 "install: unknown option $1 (see ./deploy.sh install --help)" ;;
@@ -47,32 +73,69 @@ while [ $# -gt 0 ]; do
 done
 case "$build" in auto|bme280|weather-hat) ;; *) echo "deploy.sh: --build must be auto, bme280 or weather-hat, not '$build'" >&2; exit 2 ;; esac
 if [ -n "$station_id" ]; then check_station_id "$station_id"; fi
+case "$role" in station|cloud) ;; *) die 2 "--role must be station or cloud, not '$role'" ;; esac
+if ! [[ "$api_port" =~ ^[0-9]{1,5}$ ]] || [ "$api_port" -lt 1 ] || [ "$api_port" -gt 65535 ]; then die 2 "--api-port must be a port number (1-65535), not '$api_port'"; fi
+[[ "$health_timeout" =~ ^[0-9]{1,5}$ ]] || die 2 "--health-timeout must be whole seconds, not '$health_timeout'"
+if [ -n "$given_config" ] && [ ! -f "$given_config" ]; then die 2 "--config: no file $given_config"; fi
+# shellcheck source=deploy/release.sh
+. "$src/deploy/release.sh"
+
+# The units this role runs; block 4 installs and enables them, block 5 restarts and checks them.
+case "$role" in
+  station) units='hedgerow-station.service'; role_config=hedgerow.yaml; if [ "$museum" = 1 ]; then units="$units hedgerow-museum.service"; fi ;;
+  cloud) units='hedgerow-cloud.service'; role_config=cloud.yaml ;;
+esac
 
 real() { [ -z "$root" ]; }
 
 if real && [ "$(id -u)" != 0 ]; then echo "deploy.sh: run it as root: sudo $0 $*" >&2; exit 1; fi
 
-# 1. config.txt: Bookworm and later keep it in /boot/firmware, older releases in /boot.
-config_txt="$root/boot/firmware/config.txt"
-[ -f "$config_txt" ] || config_txt="$root/boot/config.txt"
-if [ ! -f "$config_txt" ]; then
-  echo "deploy.sh: no config.txt in /boot/firmware or /boot: is this a Raspberry Pi OS image?" >&2; exit 1
+# 1. config.txt: Bookworm and later keep it in /boot/firmware, older releases in /boot. A cloud server has none.
+if [ "$role" = station ]; then
+  config_txt="$root/boot/firmware/config.txt"
+  [ -f "$config_txt" ] || config_txt="$root/boot/config.txt"
+  if [ ! -f "$config_txt" ]; then
+    echo "deploy.sh: no config.txt in /boot/firmware or /boot: is this a Raspberry Pi OS image? (an engine server: --role cloud)" >&2; exit 1
+  fi
+  ensure_line() {
+    grep -qxF "$1" "$config_txt" || { echo "$1" >> "$config_txt"; say "config.txt: added $1"; }
+  }
+  # raspi-config also turns I²C on at once (no reboot), so a first install's health check finds the bus.
+  # It writes its own dtparam line; ensure_line then finds it there and adds no second one.
+  if real && command -v raspi-config >/dev/null; then
+    raspi-config nonint do_i2c 0
+    raspi-config nonint do_onewire 0
+  fi
+  while read -r line; do ensure_line "$line"; done < <(pi_config_lines "$build")
+  modules="$root/etc/modules"
+  mkdir -p "$(dirname "$modules")"; touch "$modules"
+  grep -qxF 'i2c-dev' "$modules" || { echo 'i2c-dev' >> "$modules"; say "/etc/modules: added i2c-dev"; }
+  # Linux's NFC modules claim an ACR122U before pcscd can; the museum box reads it through pcscd.
+  if [ "$museum" = 1 ]; then
+    blacklist="$root/etc/modprobe.d/hedgerow-acr122u.conf"
+    wanted=$'# Hedgerow museum box: the ACR122U reader belongs to pcscd, not to the kernel\'s NFC stack.\nblacklist pn533_usb\nblacklist pn533\nblacklist nfc'
+    if [ "$(cat "$blacklist" 2>/dev/null)" != "$wanted" ]; then
+      mkdir -p "$(dirname "$blacklist")"; printf '%s\n' "$wanted" > "$blacklist"; say "wrote $blacklist (pn533 blacklisted for the ACR122U)"
+      if real && grep -qE '^pn533' /proc/modules; then modprobe -r pn533_usb pn533 nfc || say "pn533 is in use: reboot to free the reader"; fi
+    fi
+  fi
 fi
-ensure_line() {
-  grep -qxF "$1" "$config_txt" || { echo "$1" >> "$config_txt"; say "config.txt: added $1"; }
-}
-while read -r line; do ensure_line "$line"; done < <(pi_config_lines "$build")
-modules="$root/etc/modules"
-mkdir -p "$(dirname "$modules")"; touch "$modules"
-grep -qxF 'i2c-dev' "$modules" || { echo 'i2c-dev' >> "$modules"; say "/etc/modules: added i2c-dev"; }
 
-# 2. packages and Node.js
+# 2. packages and Node.js: only what is missing, so a second run needs no network.
 if real; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends ca-certificates curl git python3 make g++ i2c-tools \
-    libpcsclite-dev pcscd mpg123 alsa-utils espeak-ng >/dev/null
+  packages=(ca-certificates curl git python3 make g++)
+  if [ "$role" = station ]; then packages+=(i2c-tools libpcsclite-dev pcscd mpg123 alsa-utils espeak-ng); fi
+  missing=()
+  for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
   node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "${#missing[@]}" -gt 0 ] || [ "$node_major" -lt 20 ]; then apt-get update -qq; fi
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]}"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
   if [ "$node_major" -lt 20 ]; then
     if apt-cache policy nodejs | grep -qE 'Candidate: (2[0-9]|[3-9][0-9])\.'; then
       apt-get install -y -qq nodejs npm >/dev/null
@@ -85,20 +148,16 @@ if real; then
   say "node $(node --version)"
 fi
 
-# 3. the code
+# 3. the code: a release per tree, built beside the running one (deploy/release.sh).
 app="$root/opt/hedgerow"
-mkdir -p "$app"
-# dist/ is built on the Pi (by npm ci's prepare script), never copied: a build matches only the sources beside it.
-tar -C "$src" --exclude=node_modules --exclude=dist --exclude=data --exclude=.git -cf - . | tar -C "$app" -xf -
 if real; then
-  id hedgerow >/dev/null 2>&1 || useradd --system --home /var/lib/hedgerow --groups i2c,gpio,audio hedgerow
-  # HEDGEROW_TEST_NODE_MODULES=DIR is for the tests under systemd only (test/deploy/systemd.test.ts): it links
-  # that folder, the host's modules built for this Node, instead of npm ci, which would take minutes.
-  if [ -n "${HEDGEROW_TEST_NODE_MODULES:-}" ]; then ln -sfn "$HEDGEROW_TEST_NODE_MODULES" "$app/node_modules"; else (cd "$app" && npm ci --omit=dev --no-audit --no-fund); fi
-  # Built as root: the service's user cannot write /opt/hedgerow, so without a build it would run through tsx.
-  # npm ci's prepare has built it already, unless scripts are turned off in npm's config; then this does.
-  (cd "$app" && node bin/build.js)
+  groups=$(for g in i2c gpio audio; do getent group "$g" >/dev/null && printf '%s,' "$g"; done)
+  id hedgerow >/dev/null 2>&1 || useradd --system --home /var/lib/hedgerow ${groups:+--groups "${groups%,}"} hedgerow
 fi
+release_id=$(tree_id "$src")
+build_release "$src" "$app" "$release_id"
+if [ -n "$given_config" ]; then install_given_config "$given_config" "$root/etc/hedgerow/$role_config"; fi
+if [ "$role" = cloud ]; then write_cloud_config "$root/etc/hedgerow/cloud.yaml" "$api_port"; fi
 
 # 4. config and service. `units` (set above for the role; default the station) names the units to enable.
 # The museum box on a station's Pi runs inside hedgerow-station.service (museum.enabled: true): one process
@@ -169,3 +228,7 @@ if real; then
   done
   say "done: reboot (sudo reboot) to apply config.txt; ${units// /, } then start on every boot. Logs: journalctl -u 'hedgerow-*' -f"
 fi
+
+# 5. switch to the new release, restart, check; back to the previous one if the check fails.
+switch_release "$app" "$release_id"
+if real; then restart_and_check "$app" "$release_id"; fi

@@ -45,3 +45,11 @@ pi_config_lines() {
   printf '%s\n' 'dtparam=i2c_arm=on' 'dtoverlay=w1-gpio,gpiopin=4' 'gpio=5,6=ip,pu'
   if [ "${1:-}" = weather-hat ]; then echo 'dtoverlay=i2c-rtc,pcf8523'; fi
 }
+
+# What a copy of the repository leaves out (deploy.sh pi / cloud over ssh, and install.sh's releases): what
+# npm ci and the build make on the target, data, and git's history. One list for both, so the release id
+# (a hash of the copied files) is the hash of what was copied.
+TREE_SKIP=(node_modules dist data .git)
+TREE_EXCLUDES=()
+for _skip in "${TREE_SKIP[@]}"; do TREE_EXCLUDES+=("--exclude=$_skip"); done
+unset _skip

@@ -45,7 +45,7 @@ describe('deploy.sh install (file steps, in a folder standing in for the SD card
     expect(unit).toMatch(/WantedBy=multi-user.target/);
     expect(unit).toMatch(/Restart=always/);
     expect(unit).toMatch(/Environment=NODE_OPTIONS="--max-old-space-size=64 --max-semi-space-size=1"/);
-    expect(readFileSync(join(root, 'opt/hedgerow/package.json'), 'utf8')).toMatch(/"name": "hedgerow"/);
+    expect(readFileSync(join(root, 'opt/hedgerow/current/package.json'), 'utf8')).toMatch(/"name": "hedgerow"/);
   });
 
   it('copies the code but not dist/ (a build matches only the sources it was made from: npm ci on the Pi makes it)', () => {
@@ -54,10 +54,10 @@ describe('deploy.sh install (file steps, in a folder standing in for the SD card
     expect(existsSync('dist')).toBe(true);
     const root = freshCard();
     expect(deploy(root).status).toBe(0);
-    expect(existsSync(join(root, 'opt/hedgerow/bin/build.js'))).toBe(true);
-    expect(existsSync(join(root, 'opt/hedgerow/dist'))).toBe(false);
+    expect(existsSync(join(root, 'opt/hedgerow/current/bin/build.js'))).toBe(true);
+    expect(existsSync(join(root, 'opt/hedgerow/current/dist'))).toBe(false);
     // On a real Pi (not in this stand-in folder) the build runs as root after npm ci.
-    expect(readFileSync('deploy/install.sh', 'utf8')).toContain('(cd "$app" && node bin/build.js)');
+    expect(readFileSync('deploy/release.sh', 'utf8')).toContain('(cd "$partial" && node bin/build.js');
   });
 
   it('runs a station with the unit\'s node flags and NODE_OPTIONS: it samples and sends, and node prints no warning', { timeout: 60_000 }, async () => {

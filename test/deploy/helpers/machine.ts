@@ -148,7 +148,8 @@ function leaderOf(nspawnPid: number): number {
   return 0;
 }
 
-function run(command: string, args: string[], timeoutMs: number, input?: string): Promise<Result> {
+/** Runs a command in a child process, killed after timeoutMs. */
+export function run(command: string, args: string[], timeoutMs: number, input?: string): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
