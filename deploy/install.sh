@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deploy.sh install: on the Pi itself, as root, install or upgrade Hedgerow from this copy and enable it on boot.
 #
-#   sudo ./deploy.sh install [--role station|cloud] [--build bme280|weather-hat] [--station-id ID] [--museum]
+#   sudo ./deploy.sh install [--role station|museum|cloud] [--build bme280|weather-hat] [--station-id ID] [--museum]
 #                            [--config FILE] [--api-port N] [--health-timeout SECONDS] [--npm-cache DIR]
 #
 # `deploy.sh sdcard` runs this at first boot, and `deploy.sh pi` / `deploy.sh cloud` run it over SSH.
@@ -27,6 +27,8 @@
 #      The last 3 releases are kept. Data (/var/lib/hedgerow) and config (/etc/hedgerow) are never in a
 #      release, so an upgrade or a rollback keeps the outbox and the config.
 #
+# --role museum is a Pi that is only a museum box (hedgerow-museum.service); a station with --museum runs
+# the box inside its own unit, one process per outbox.
 # --role cloud installs the engine instead (channels, datasets, the farmers' page: `hedgerow cloud`) with
 # its config in /etc/hedgerow/cloud.yaml and its files in /var/lib/hedgerow/cloud, where it makes its API
 # keys (api-credentials.json) on its first start and keeps them.
@@ -73,7 +75,8 @@ while [ $# -gt 0 ]; do
 done
 case "$build" in auto|bme280|weather-hat) ;; *) echo "deploy.sh: --build must be auto, bme280 or weather-hat, not '$build'" >&2; exit 2 ;; esac
 if [ -n "$station_id" ]; then check_station_id "$station_id"; fi
-case "$role" in station|cloud) ;; *) die 2 "--role must be station or cloud, not '$role'" ;; esac
+case "$role" in station|museum|cloud) ;; *) die 2 "--role must be station, museum (a Pi that is only a museum box) or cloud, not '$role'" ;; esac
+if [ "$role" = museum ]; then museum=1; fi
 if ! [[ "$api_port" =~ ^[0-9]{1,5}$ ]] || [ "$api_port" -lt 1 ] || [ "$api_port" -gt 65535 ]; then die 2 "--api-port must be a port number (1-65535), not '$api_port'"; fi
 [[ "$health_timeout" =~ ^[0-9]{1,5}$ ]] || die 2 "--health-timeout must be whole seconds, not '$health_timeout'"
 if [ -n "$given_config" ] && [ ! -f "$given_config" ]; then die 2 "--config: no file $given_config"; fi
@@ -83,6 +86,7 @@ if [ -n "$given_config" ] && [ ! -f "$given_config" ]; then die 2 "--config: no 
 # The units this role runs; block 4 installs and enables them, block 5 restarts and checks them.
 case "$role" in
   station) units='hedgerow-station.service'; role_config=hedgerow.yaml; if [ "$museum" = 1 ]; then units="$units hedgerow-museum.service"; fi ;;
+  museum) units='hedgerow-museum.service'; role_config=hedgerow.yaml ;;
   cloud) units='hedgerow-cloud.service'; role_config=cloud.yaml ;;
 esac
 
@@ -91,7 +95,7 @@ real() { [ -z "$root" ]; }
 if real && [ "$(id -u)" != 0 ]; then echo "deploy.sh: run it as root: sudo $0 $*" >&2; exit 1; fi
 
 # 1. config.txt: Bookworm and later keep it in /boot/firmware, older releases in /boot. A cloud server has none.
-if [ "$role" = station ]; then
+if [ "$role" != cloud ]; then
   config_txt="$root/boot/firmware/config.txt"
   [ -f "$config_txt" ] || config_txt="$root/boot/config.txt"
   if [ ! -f "$config_txt" ]; then
@@ -125,7 +129,7 @@ fi
 if real; then
   export DEBIAN_FRONTEND=noninteractive
   packages=(ca-certificates curl git python3 make g++)
-  if [ "$role" = station ]; then packages+=(i2c-tools libpcsclite-dev pcscd mpg123 alsa-utils espeak-ng); fi
+  if [ "$role" != cloud ]; then packages+=(i2c-tools libpcsclite-dev pcscd mpg123 alsa-utils espeak-ng); fi
   missing=()
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")

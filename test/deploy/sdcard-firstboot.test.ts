@@ -53,7 +53,7 @@ describe("the first boot (firstboot.sh) on a stand-in Pi's root", () => {
     expect(settings.station.id).toBe('north-field');
     expect(settings.uplink).toMatchObject({ url: 'mqtts://broker.school.example:8883', username: 'north-field', password });
     expect(modeOf(config)).toBe(0o600);
-    expect(readFileSync(join(root, 'opt/hedgerow/package.json'), 'utf8')).toMatch(/"name": "hedgerow"/);
+    expect(readFileSync(join(root, 'opt/hedgerow/current/package.json'), 'utf8')).toMatch(/"name": "hedgerow"/);
     expect(readFileSync(join(root, 'etc/systemd/system/hedgerow-station.service'), 'utf8')).toMatch(/--config \/etc\/hedgerow\/hedgerow.yaml station/);
     expect(existsSync(join(boot, 'hedgerow/src'))).toBe(false);
 

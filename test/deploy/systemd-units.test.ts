@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-function install(root: string, units?: string) {
-  const env = { ...process.env, HEDGEROW_ROOT: root, ...(units === undefined ? {} : { units }) };
-  return spawnSync('bash', ['deploy.sh', 'install'], { env, encoding: 'utf8' });
+function install(root: string, ...args: string[]) {
+  return spawnSync('bash', ['deploy.sh', 'install', ...args], { env: { ...process.env, HEDGEROW_ROOT: root }, encoding: 'utf8' });
 }
 
 function freshCard(): string {
@@ -40,12 +39,12 @@ describe('deploy.sh install: the systemd units', () => {
 
   it('a station with the museum runs both in the station unit (museum.enabled: true), one process per outbox', () => {
     const root = freshCard();
-    const run = install(root, 'hedgerow-station.service hedgerow-museum.service');
+    const run = install(root, '--museum');
     expect(run.status).toBe(0);
     expect(existsSync(join(systemd(root), 'hedgerow-museum.service'))).toBe(false);
     expect(parse(readFileSync(join(root, 'etc/hedgerow/hedgerow.yaml'), 'utf8')).museum).toEqual({ enabled: true });
     const museumOnly = freshCard();
-    expect(install(museumOnly, 'hedgerow-museum.service').status).toBe(0);
+    expect(install(museumOnly, '--role', 'museum').status).toBe(0);
     expect(readFileSync(join(systemd(museumOnly), 'hedgerow-museum.service'), 'utf8')).toMatch(/\/bin\/hedgerow\.js --config \/etc\/hedgerow\/hedgerow\.yaml box$/m);
   });
 
@@ -66,10 +65,10 @@ describe('deploy.sh install: the systemd units', () => {
     expect(statSync(unit).mtimeMs).toBe(written);
   });
 
-  it('refuses a unit it has no template for, naming it', () => {
-    const run = install(freshCard(), 'hedgerow-weather.service');
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/no unit template deploy\/units\/hedgerow-weather\.service/);
+  it('refuses an unknown role, naming the ones there are', () => {
+    const run = install(freshCard(), '--role', 'weather');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--role must be station, museum .* or cloud, not 'weather'/);
   });
 
   it('install.sh passes shellcheck -x', () => {
