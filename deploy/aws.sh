@@ -176,8 +176,16 @@ IFS=: read -r _ partition _ _ account _ <<<"$thing_arn"
 # 2. The certificate: the one DIR already holds for this thing, or a new one.
 mkdir -p "$out"
 record="$out/$RECORD_FILE"
-cert_arn=''
+cert_arn='' endpoint=''
+# Written as soon as the certificate exists, so a run that fails later leaves it for the next run to reuse.
+write_record() {
+  python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2])), indent=2))' \
+    thingName "$thing" thingArn "$thing_arn" certificateId "$cert_id" certificateArn "$cert_arn" \
+    policyName "$policy_name" region "$region" endpoint "$endpoint" | write_file "$record" 0644
+}
 if [ -f "$record" ] && [ -f "$cert_file" ] && [ -f "$key_file" ] && [ "$(field "$record" thingName)" = "$thing" ]; then
+  made_in=$(field "$record" region)
+  [ "$made_in" = "$region" ] || die 1 "aws: $out holds a certificate of $made_in, and things and certificates are per region: run with --region $made_in, or pick another --out for $region"
   cert_id=$(field "$record" certificateId)
   described=$(iot describe-certificate --certificate-id "$cert_id") || {
     [ $? = 3 ] || exit 1
@@ -198,6 +206,7 @@ if [ -z "$cert_arn" ]; then
   cert_arn=$(field "$keys" certificateArn)
   cert_id=$(field "$keys" certificateId)
   rm -f "$keys"
+  write_record
   say "certificate $cert_id created and active; key in $key_file (mode 0600)"
 fi
 
@@ -228,8 +237,6 @@ endpoint_json=$(iot describe-endpoint --endpoint-type iot:Data-ATS)
 endpoint=$(field - endpointAddress <<<"$endpoint_json")
 write_file "$out/$CA_FILE" 0644 < "$AMAZON_ROOT_CA"
 uplink_yaml "$endpoint" | write_file "$out/uplink.yaml" 0644
-python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2])), indent=2))' \
-  thingName "$thing" thingArn "$thing_arn" certificateId "$cert_id" certificateArn "$cert_arn" \
-  policyName "$policy_name" region "$region" endpoint "$endpoint" | write_file "$record" 0644
+write_record
 say "wrote $out: uplink.yaml, $thing.cert.pem, $thing.private.key, $CA_FILE, $RECORD_FILE"
 say "next: ./deploy.sh sdcard BOOT_MOUNT --station-id $thing --aws-thing-dir $out (or deploy.sh pi ... --aws-thing-dir $out)"

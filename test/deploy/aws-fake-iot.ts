@@ -107,6 +107,8 @@ export class FakeIot {
   /** Output-shape problems of answers sent (empty when every answer fits the model). */
   readonly answerProblems: string[] = [];
   readonly state: State = { things: new Map(), certificates: new Map(), policies: new Map(), attachedPolicies: new Set(), thingPrincipals: new Set() };
+  /** Operations that fail once, the next time they are called, with an error the CLI does not retry. */
+  readonly failOnce = new Set<string>();
   readonly region = 'eu-west-1';
   readonly endpointAddress = 'a1b2c3example-ats.iot.eu-west-1.amazonaws.com';
   private readonly model = loadIotModel();
@@ -230,6 +232,10 @@ export class FakeIot {
       body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
     };
     this.requests.push(request);
+    if (this.failOnce.delete(route.operation)) {
+      send(400, { message: 'stand-in failure' }, 'InvalidRequestException');
+      return;
+    }
     const values = route.pattern.exec(url.pathname)!.slice(1);
     const answer = this.handlers[route.operation]!(this.params(route.operation, route.names, values), request);
     const output = this.model.operations[route.operation]!.output?.shape;

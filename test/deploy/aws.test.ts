@@ -104,6 +104,34 @@ describe('deploy.sh aws against a stand-in IoT control plane', () => {
     expect(fake.answerProblems).toEqual([]);
   });
 
+  it('a run that fails after the certificate was made keeps it, and the next run uses it instead of making another', TIMEOUT, async () => {
+    fake = await new FakeIot().start();
+    fake.failOnce.add('GetPolicy');
+    const home = workdir();
+    const failed = await provision(home);
+    expect(failed.run.code).toBe(1);
+    expect(failed.run.stderr).toMatch(/'aws iot get-policy' failed: .*InvalidRequestException/);
+    expect(fake.state.certificates.size).toBe(1);
+
+    const again = await provision(home);
+    expect(again.run.code).toBe(0);
+    expect(again.run.stdout).toMatch(/certificate c0+1 in .*: reusing it/);
+    expect(fake.state.certificates.size).toBe(1);
+    expect(fake.state.thingPrincipals).toEqual(new Set([`north-field -> arn:aws:iot:eu-west-1:${ACCOUNT}:cert/${[...fake.state.certificates.keys()][0]}`]));
+  });
+
+  it('refuses to reuse a folder made for another region', TIMEOUT, async () => {
+    fake = await new FakeIot().start();
+    const home = workdir();
+    expect((await provision(home)).run.code).toBe(0);
+    fake.requests.length = 0;
+    const out = join(home, 'thing');
+    const other = await deployAws(['--thing', 'north-field', '--region', 'us-east-1', '--out', out, '--endpoint-url', fake.url], awsEnv(home));
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/holds a certificate of eu-west-1.*--region eu-west-1.*another --out/);
+    expect(fake.operations()).not.toContain('CreateKeysAndCertificate');
+  });
+
   it('refuses a policy of the same name with another document, and replaces it only with --update-policy', TIMEOUT, async () => {
     fake = await new FakeIot().start();
     const someoneElses = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] });
