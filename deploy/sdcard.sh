@@ -148,7 +148,8 @@ put "$boot/config.txt" 0644 < "$work/config.txt"
 if [ -n "$uplink" ]; then put "$card/hedgerow.yaml" 0600 "the station config with its broker password" < "$work/station.yaml"
 else put "$card/hedgerow.yaml" 0600 < "$work/station.yaml"; fi
 if [ -n "$aws_dir" ]; then
-  for pem in cert.pem key.pem ca.pem; do put "$card/aws/$pem" 0600 "$([ $pem = key.pem ] && echo 'the private key' || echo "$pem")" < "$aws_dir/$pem"; done
+  cardfiles "$work/aws-sources" aws-sources --aws-dir "$aws_dir"
+  while read -r pem from; do put "$card/aws/$pem" 0600 "$([ "$pem" = key.pem ] && echo 'the private key' || echo "$pem")" < "$from"; done < "$work/aws-sources"
 fi
 {
   echo "STATION_ID=$station_id"

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 // deploy/sdcard/card-files.mjs: the YAML files deploy/sdcard.sh puts on a boot partition, made with the
 // `yaml` package so a user's own user-data and network-config are merged (their keys and comments kept),
 // never rewritten by sed. Run by sdcard.sh on the laptop (which has Node to run the repo); each command
@@ -118,16 +119,34 @@ function brokerUplink(url, id, existing, dryRun) {
   return { uplink: { url, username: id, password }, password: dryRun ? undefined : password };
 }
 
-function awsUplink(dir) {
-  for (const name of ['uplink.yaml', ...Object.values(AWS_FILES)]) {
-    if (!existsSync(`${dir}/${name}`)) throw new Refusal(`--aws-thing-dir ${dir} has no ${name}: give the folder that ./deploy.sh aws --thing NAME wrote`);
-  }
+/**
+ * The certificate, key and CA in a `./deploy.sh aws` folder: the files uplink.yaml's tls paths name
+ * (NAME.cert.pem, NAME.private.key, AmazonRootCA1.pem), or cert.pem, key.pem and ca.pem beside it.
+ */
+function awsSources(dir) {
+  if (!existsSync(`${dir}/uplink.yaml`)) throw new Refusal(`--aws-thing-dir ${dir} has no uplink.yaml: give the folder that ./deploy.sh aws --thing NAME wrote`);
   const fragment = parse(readFileSync(`${dir}/uplink.yaml`, 'utf8')) ?? {};
   const uplink = fragment.uplink ?? fragment;
   if (typeof uplink !== 'object' || typeof uplink.url !== 'string') throw new Refusal(`${dir}/uplink.yaml has no uplink.url: make it again with ./deploy.sh aws`);
+  const sources = {};
+  for (const [key, name] of Object.entries(AWS_FILES)) {
+    const named = typeof uplink.tls?.[key] === 'string' ? `${dir}/${basename(uplink.tls[key])}` : undefined;
+    sources[key] = named !== undefined && existsSync(named) ? named : `${dir}/${name}`;
+    if (!existsSync(sources[key])) throw new Refusal(`--aws-thing-dir ${dir} has no ${key} file (${named === undefined ? name : basename(named)}): give the folder that ./deploy.sh aws --thing NAME wrote`);
+  }
+  return { uplink, sources };
+}
+
+function awsUplink(dir) {
+  const { uplink } = awsSources(dir);
   // The paths are where firstboot.sh puts the files on the Pi, whatever the laptop's were.
   const tls = { ...uplink.tls, ...Object.fromEntries(Object.entries(AWS_FILES).map(([key, name]) => [key, `${AWS_ON_PI}/${name}`])) };
   return { ...uplink, tls };
+}
+
+/** `aws-sources --aws-dir DIR`: one `NAME SOURCE` line per file the card carries as aws/NAME. */
+function awsSourceLines(dir) {
+  return Object.entries(awsSources(dir).sources).map(([key, source]) => `${AWS_FILES[key]} ${source}\n`).join('');
 }
 
 function stationConfig(opts) {
@@ -167,6 +186,7 @@ try {
     'network-config': () => networkConfig(file, values.ssid, values['pass-file'], values.country),
     'wifi-env': () => wifiEnv(values.ssid, values['pass-file'], values.country),
     'station-config': () => stationConfig(values),
+    'aws-sources': () => awsSourceLines(values['aws-dir']),
   }[command];
   if (out === undefined) throw new Refusal(`card-files.mjs: unknown command '${command}'`);
   process.stdout.write(out());

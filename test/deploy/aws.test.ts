@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,6 +85,22 @@ describe('deploy.sh aws against a stand-in IoT control plane', () => {
     });
     const record = JSON.parse(readFileSync(join(out, 'aws-thing.json'), 'utf8')) as Record<string, string>;
     expect(record).toMatchObject({ thingName: 'north-field', certificateArn: certArn, policyName: 'hedgerow-station', region: 'eu-west-1', endpoint: fake.endpointAddress });
+
+    // The hand-off: deploy.sh sdcard takes the folder as written here, onto a Trixie card.
+    const boot = join(home, 'bootfs');
+    mkdirSync(boot);
+    writeFileSync(join(boot, 'config.txt'), '[all]\n');
+    writeFileSync(join(boot, 'cmdline.txt'), 'console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 rootwait\n');
+    writeFileSync(join(boot, 'user-data'), '#cloud-config\nhostname: raspberrypi\n');
+    writeFileSync(join(boot, 'meta-data'), 'instance-id: rpi\n');
+    const card = spawnSync('bash', ['deploy.sh', 'sdcard', boot, '--station-id', 'north-field', '--aws-thing-dir', out], { encoding: 'utf8', timeout: 120_000 });
+    expect(card.stderr).toBe('');
+    expect(card.status).toBe(0);
+    expect(readFileSync(join(boot, 'hedgerow/aws/key.pem'))).toEqual(readFileSync(key));
+    expect(readFileSync(join(boot, 'hedgerow/aws/cert.pem'))).toEqual(readFileSync(join(out, 'north-field.cert.pem')));
+    expect(readFileSync(join(boot, 'hedgerow/aws/ca.pem'))).toEqual(readFileSync(join(out, 'AmazonRootCA1.pem')));
+    const station = parse(readFileSync(join(boot, 'hedgerow/hedgerow.yaml'), 'utf8')) as { uplink: Record<string, unknown> };
+    expect(station.uplink).toMatchObject({ url: `mqtts://${fake.endpointAddress}:8883`, clientId: 'north-field', profile: 'iot-core', tls: { cert: '/etc/hedgerow/aws/cert.pem', key: '/etc/hedgerow/aws/key.pem', ca: '/etc/hedgerow/aws/ca.pem' } });
   });
 
   it('a second run reuses the thing, the certificate in its folder and the policy, and says so', TIMEOUT, async () => {
