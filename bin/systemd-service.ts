@@ -79,6 +79,7 @@ export async function runAsService(extensions: readonly Extension[], log: Logger
   const interval = watchdogIntervalMs(process.env);
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
+  let stopped: Promise<void> | undefined;
   let lastStatus = '';
   const ping = () => {
     const problem = health.problem?.(Date.now());
@@ -92,7 +93,7 @@ export async function runAsService(extensions: readonly Extension[], log: Logger
   const stop = () => {
     stopping = true;
     clearInterval(timer);
-    void notifier.send(['STOPPING=1', '--status=stopping: closing the outbox']);
+    stopped = notifier.send(['STOPPING=1', '--status=stopping: closing the outbox']);
   };
   try {
     await runUntilSignal(extensions, log, () => {
@@ -111,6 +112,9 @@ export async function runAsService(extensions: readonly Extension[], log: Logger
     clearInterval(timer);
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
+    // Not before systemd has it: once the main process exits, systemd kills what is left in the unit's
+    // cgroup, a systemd-notify still on its way included, and STOPPING=1 was sometimes never seen.
+    await stopped;
   }
 }
 

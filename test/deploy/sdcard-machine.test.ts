@@ -69,7 +69,7 @@ describe.runIf(canBootMachines())('a card prepared by deploy.sh sdcard, first-bo
       expect(install.status, `${install.stderr}\n${log.slice(-3000)}`).toBe(0);
       expect(log).toMatch(/done: station machine-1 is running/);
       expect(log).not.toContain(/^ {4}machine-1:(\S+)$/m.exec(stdout)![1]!);
-      expect((await machine.exec('systemctl is-enabled hedgerow.service')).stdout.trim()).toBe('enabled');
+      expect((await machine.exec('systemctl is-enabled hedgerow-station.service')).stdout.trim()).toBe('enabled');
       expect((await machine.exec('systemctl is-enabled hedgerow-firstboot.service')).stdout.trim()).toBe('disabled');
       await collector.until(() => collector.records().length >= 1, 120_000);
       expect(collector.records()[0]).toMatchObject({ ambient_temperature: expect.any(Number) });

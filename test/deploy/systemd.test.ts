@@ -180,8 +180,11 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
   it('all three units pass systemd-analyze verify, with their exposure scores', async () => {
     const m = machine!;
     // The museum and cloud units as install.sh writes them (file steps only, into a scratch root), beside the station's.
-    await must(m, `mkdir -p /tmp/units/boot/firmware && touch /tmp/units/boot/firmware/config.txt && HEDGEROW_ROOT=/tmp/units units='hedgerow-museum.service hedgerow-cloud.service' bash ${checkout}/deploy.sh install`);
-    await must(m, 'cp /tmp/units/etc/systemd/system/hedgerow-museum.service /tmp/units/etc/systemd/system/hedgerow-cloud.service /etc/systemd/system/ && systemctl daemon-reload');
+    for (const role of ['museum', 'cloud']) {
+      await must(m, `mkdir -p /tmp/${role}/boot/firmware && touch /tmp/${role}/boot/firmware/config.txt && HEDGEROW_ROOT=/tmp/${role} bash ${checkout}/deploy.sh install --role ${role}`);
+      await must(m, `cp /tmp/${role}/etc/systemd/system/hedgerow-${role}.service /etc/systemd/system/`);
+    }
+    await must(m, 'systemctl daemon-reload');
     for (const unit of [UNIT, 'hedgerow-museum.service', 'hedgerow-cloud.service']) {
       const verify = await m.exec(`systemd-analyze verify ${unit}`);
       expect(verify.status, verify.stderr).toBe(0);
