@@ -134,7 +134,7 @@ install_hedgerow() {
   touch "$done_marker"
   # The copy and the cache are in /opt/hedgerow now; the card's space is the user's again.
   rm -rf "$card/src" "$card/npm-cache"
-  log "done: station $station_id is running. Check it: sudo -u hedgerow node /opt/hedgerow/current/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml status (logs: journalctl -u hedgerow-station -f)"
+  log "done: station $station_id is running. Check it: sudo -u hedgerow hedgerow status (logs: journalctl -u hedgerow-station -f)"
 }
 
 if [ "$mode" = early ]; then early; else install_hedgerow; fi

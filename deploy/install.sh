@@ -162,6 +162,15 @@ release_id=$(tree_id "$src")
 build_release "$src" "$app" "$release_id"
 if [ -n "$given_config" ]; then install_given_config "$given_config" "$root/etc/hedgerow/$role_config"; fi
 if [ "$role" = cloud ]; then write_cloud_config "$root/etc/hedgerow/cloud.yaml" "$api_port"; fi
+# `hedgerow` on the PATH: the running release with this role's config, unless --config is given.
+launcher="$root/usr/local/bin/hedgerow"
+launcher_text="#!/bin/sh
+# Written by deploy.sh install: hedgerow from the running release, with /etc/hedgerow/$role_config unless --config is given.
+case \" \$* \" in *' --config '*|*' --config='*) exec /usr/bin/node /opt/hedgerow/current/bin/hedgerow.js \"\$@\" ;; esac
+exec /usr/bin/node /opt/hedgerow/current/bin/hedgerow.js --config /etc/hedgerow/$role_config \"\$@\""
+if [ "$(cat "$launcher" 2>/dev/null)" != "$launcher_text" ]; then
+  mkdir -p "$(dirname "$launcher")"; printf '%s\n' "$launcher_text" > "$launcher"; chmod 0755 "$launcher"; say "wrote $launcher"
+fi
 
 # 4. config and service. `units` (set above for the role; default the station) names the units to enable.
 # The museum box on a station's Pi runs inside hedgerow-station.service (museum.enabled: true): one process

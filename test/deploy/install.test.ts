@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +85,17 @@ describe('deploy.sh install (file steps, in a folder standing in for the SD card
     expect(station.exitCode).toBe(0);
     expect(collector.records()[0]).toMatchObject({ ambient_temperature: expect.any(Number) });
     expect(stderr).toBe('');
+  });
+
+  it('puts hedgerow on the PATH: the running release with the installed config, unless --config is given', () => {
+    const root = freshCard();
+    expect(deploy(root, '--station-id', 'x').status).toBe(0);
+    const launcher = join(root, 'usr/local/bin/hedgerow');
+    expect(statSync(launcher).mode & 0o777).toBe(0o755);
+    const text = readFileSync(launcher, 'utf8');
+    expect(text).toMatch(/^exec \/usr\/bin\/node \/opt\/hedgerow\/current\/bin\/hedgerow\.js --config \/etc\/hedgerow\/hedgerow\.yaml "\$@"$/m);
+    expect(spawnSync('sh', ['-n', launcher]).status).toBe(0);
+    expect(deploy(root, '--station-id', 'x').stdout).not.toContain('usr/local/bin/hedgerow');
   });
 
   it('keeps a config the user edited', () => {

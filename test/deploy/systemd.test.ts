@@ -237,7 +237,7 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
     await must(m, `systemctl start ${UNIT}`, 120_000);
     // Records pile up in the outbox while nothing can be sent.
     await until('records queued in the outbox', async () => {
-      const out = await m.exec(`cd /var/lib/hedgerow && runuser -u hedgerow -- node /opt/hedgerow/current/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml status`, { timeoutMs: 60_000 });
+      const out = await m.exec(`cd /var/lib/hedgerow && runuser -u hedgerow -- hedgerow status`, { timeoutMs: 60_000 });
       const depth = /(\d+) records? (?:queued|waiting)/.exec(out.stdout);
       return depth && Number(depth[1]) >= 3 ? true : undefined;
     });
