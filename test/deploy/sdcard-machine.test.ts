@@ -75,7 +75,7 @@ describe.runIf(canBootMachines())('a card prepared by deploy.sh sdcard, first-bo
       expect(collector.records()[0]).toMatchObject({ ambient_temperature: expect.any(Number) });
       expect((await machine.exec('ps -o user= -C node')).stdout).toMatch(/^hedgerow/m);
       // The README's check, as the student types it on the Pi.
-      const status = await machine.exec('cd /tmp && sudo -u hedgerow node /opt/hedgerow/current/bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml status', { timeoutMs: 120_000 });
+      const status = await machine.exec('cd /tmp && sudo -u hedgerow hedgerow status', { timeoutMs: 120_000 });
       expect(status.status, status.stderr).toBe(0);
       expect(status.stdout).toMatch(/sent [1-9]\d* records/);
     } finally {
