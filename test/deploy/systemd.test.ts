@@ -14,6 +14,9 @@ const UNIT = 'hedgerow-station.service';
 const STATION = 'sysd-1';
 const checkout = process.cwd();
 const modules = realpathSync(join(checkout, 'node_modules'));
+// Where the host's node_modules appear in the machine: a fixed path outside /tmp, since the units'
+// PrivateTmp hides a checkout under /tmp (CI's clone was one) from the service.
+const MODULES_IN_MACHINE = '/opt/hedgerow-test-node-modules';
 
 /** Polls `probe` until it returns a value, failing with `what` after timeoutMs (no timing is asserted). */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
@@ -51,7 +54,7 @@ const journalWith = (machine: Machine, line: string | RegExp) =>
  * (the host's node_modules instead of npm ci) and starts the station on virtual hardware.
  */
 async function bootAndInstall(data: string, brokerUrl: string): Promise<Machine> {
-  const machine = await Machine.boot({ bindReadOnly: [checkout, modules], bind: [`${data}:/var/lib/hedgerow`] });
+  const machine = await Machine.boot({ bindReadOnly: [checkout, `${modules}:${MODULES_IN_MACHINE}`], bind: [`${data}:/var/lib/hedgerow`] });
   try {
     // The config and a test drop-in first: install.sh keeps an existing config, and the unit starts with both.
     await must(
@@ -62,7 +65,7 @@ async function bootAndInstall(data: string, brokerUrl: string): Promise<Machine>
     await must(machine, `mkdir -p /etc/systemd/system/${UNIT}.d && printf '[Service]\\nWatchdogSec=10\\nRestartSec=1\\n' > /etc/systemd/system/${UNIT}.d/test.conf`);
     // PID 1 at debug level logs each notify message it accepts ("Got notification message from PID ...").
     await must(machine, 'systemd-analyze log-level debug');
-    await must(machine, `HEDGEROW_TEST_NODE_MODULES=${modules} bash ${checkout}/deploy.sh install --station-id ${STATION}`, 300_000);
+    await must(machine, `HEDGEROW_TEST_NODE_MODULES=${MODULES_IN_MACHINE} bash ${checkout}/deploy.sh install --station-id ${STATION}`, 300_000);
     // Until the release layout (/opt/hedgerow/current -> releases/<id>) is merged, the code is in /opt/hedgerow.
     await must(machine, '[ -e /opt/hedgerow/current ] || ln -s . /opt/hedgerow/current');
     await must(machine, 'systemctl daemon-reload');
@@ -171,7 +174,7 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
   it('a second deploy.sh install changes no unit and leaves the station running', async () => {
     const m = machine!;
     const before = (await show(m, 'MainPID')).MainPID;
-    const again = await must(m, `HEDGEROW_TEST_NODE_MODULES=${modules} bash ${checkout}/deploy.sh install --station-id ${STATION}`, 300_000);
+    const again = await must(m, `HEDGEROW_TEST_NODE_MODULES=${MODULES_IN_MACHINE} bash ${checkout}/deploy.sh install --station-id ${STATION}`, 300_000);
     expect(again).not.toMatch(/wrote \/etc\/systemd|enabled hedgerow|removed/);
     expect(again).toMatch(/kept existing \/etc\/hedgerow\/hedgerow.yaml/);
     expect((await show(m, 'MainPID', 'ActiveState'))).toMatchObject({ MainPID: before, ActiveState: 'active' });

@@ -39,7 +39,7 @@ export interface BootOptions {
   files?: Record<string, string>;
   /** Host folders or files bound read-write into the machine at the same path. */
   bind?: string[];
-  /** Host folders or files bound read-only at the same path. */
+  /** Host folders or files bound read-only: at the same path, or SRC:DEST. */
   bindReadOnly?: string[];
   /** How long boot may take before the test fails. */
   bootTimeoutMs?: number;
