@@ -15,8 +15,9 @@ const STATION = 'sysd-1';
 const checkout = process.cwd();
 const modules = realpathSync(join(checkout, 'node_modules'));
 // Where the host's node_modules appear in the machine: a fixed path outside /tmp, since the units'
-// PrivateTmp hides a checkout under /tmp (CI's clone was one) from the service.
-const MODULES_IN_MACHINE = '/opt/hedgerow-test-node-modules';
+// PrivateTmp hides a checkout under /tmp (CI's clone was one) from the service. Its last part must be
+// node_modules: packages find their siblings (esbuild its binary) by Node's node_modules lookup.
+const MODULES_IN_MACHINE = '/opt/hedgerow-test/node_modules';
 
 /** Polls `probe` until it returns a value, failing with `what` after timeoutMs (no timing is asserted). */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
