@@ -36,7 +36,7 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid: number = process
 
 /** Sends notify messages through systemd-notify, one at a time and in order; a no-op outside systemd. */
 export class SystemdNotifier {
-  private queue: Promise<void> = Promise.resolve();
+  private queue: Promise<boolean> = Promise.resolve(true);
   private warned = false;
 
   constructor(
@@ -48,14 +48,17 @@ export class SystemdNotifier {
     return Boolean(this.env.NOTIFY_SOCKET);
   }
 
-  /** systemd-notify with these arguments (e.g. --ready, --status=TEXT, WATCHDOG=1); resolves once it is done. */
-  send(args: readonly string[]): Promise<void> {
-    if (!this.active) return Promise.resolve();
+  /**
+   * systemd-notify with these arguments (e.g. --ready, --status=TEXT, WATCHDOG=1); resolves once it is done:
+   * true when the tool succeeded, which (waiting on its barrier) means PID 1 has read the message.
+   */
+  send(args: readonly string[]): Promise<boolean> {
+    if (!this.active) return Promise.resolve(false);
     this.queue = this.queue.then(() => this.run(args));
     return this.queue;
   }
 
-  private run(args: readonly string[]): Promise<void> {
+  private run(args: readonly string[]): Promise<boolean> {
     return new Promise((resolve) => {
       // A kill timer: a barrier PID 1 never answers must not pile up processes.
       execFile('systemd-notify', [...args], { env: this.env, timeout: 20_000 }, (error, _stdout, stderr) => {
@@ -64,7 +67,7 @@ export class SystemdNotifier {
           this.warned = true;
           this.log.warn(`systemd-notify ${args.join(' ')} failed: ${stderr.trim() || error.message}. Fix: install systemd (it provides systemd-notify)`);
         }
-        resolve();
+        resolve(!error);
       });
     });
   }
@@ -79,7 +82,7 @@ export async function runAsService(extensions: readonly Extension[], log: Logger
   const interval = watchdogIntervalMs(process.env);
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
-  let stopped: Promise<void> | undefined;
+  let stopped: Promise<unknown> | undefined;
   let lastStatus = '';
   const ping = () => {
     const problem = health.problem?.(Date.now());
@@ -93,7 +96,7 @@ export async function runAsService(extensions: readonly Extension[], log: Logger
   const stop = () => {
     stopping = true;
     clearInterval(timer);
-    stopped = notifier.send(['STOPPING=1', '--status=stopping: closing the outbox']);
+    stopped = notifier.send(['STOPPING=1', '--status=stopping: closing the outbox']).then((told) => told && log.info('systemd has STOPPING=1'));
   };
   try {
     await runUntilSignal(extensions, log, () => {
