@@ -17,6 +17,7 @@ packages=(
   debootstrap systemd-container          # the stand-in Pi: a Debian root booted with a real systemd (test/deploy/helpers)
   shellcheck cloud-init                  # deploy.sh's scripts linted; the SD card's user-data checked by cloud-init's own schema
   openssh-client mtools dosfstools       # deploy.sh pi over SSH; a real FAT boot partition image
+  postgresql                             # the cloud engine on PostgreSQL (test/cloud/helpers/postgres.ts starts its own cluster)
 )
 
 sudo=''

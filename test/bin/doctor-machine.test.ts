@@ -5,7 +5,7 @@ import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doctorReport, type DoctorReport } from '../../bin/doctor/report.ts';
-import { canBootMachines, Machine } from '../deploy/helpers/machine.ts';
+import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from '../deploy/helpers/machine.ts';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -20,7 +20,7 @@ Restart=always
 WantedBy=multi-user.target
 `;
 
-describe.runIf(canBootMachines())('hedgerow doctor under a real systemd', () => {
+describe.runIf(canBootMachines())('hedgerow doctor under a real systemd', { timeout: MACHINE_TEST_TIMEOUT_MS }, () => {
   let machine: Machine;
   let broker: Mosquitto;
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { canBootMachines, debianRoot, Machine } from './helpers/machine.ts';
+import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, debianRoot, Machine } from './helpers/machine.ts';
 
 // The stand-in Pi itself: if this fails, every deploy test under systemd fails for the same reason.
-describe.runIf(canBootMachines())('the stand-in Pi (debootstrapped Debian under systemd-nspawn)', () => {
+describe.runIf(canBootMachines())('the stand-in Pi (debootstrapped Debian under systemd-nspawn)', { timeout: MACHINE_TEST_TIMEOUT_MS }, () => {
   let machine: Machine;
   beforeAll(async () => {
     machine = await Machine.boot();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
-import { canBootMachines, Machine } from './helpers/machine.ts';
+import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
 import { changedTree, deployFrom, npmCacheCopy, sshOptions, testKey } from './helpers/remote-deploy.ts';
 
 // deploy.sh pi against the stand-in Pi's sshd: one machine, one full install (npm ci builds the native
@@ -13,7 +13,7 @@ import { changedTree, deployFrom, npmCacheCopy, sshOptions, testKey } from './he
 const STATION = 'remote-1';
 const STATUS = 'cd /opt/hedgerow/current && runuser -u hedgerow -- node bin/hedgerow.js --config /etc/hedgerow/hedgerow.yaml status';
 
-describe.runIf(canBootMachines())('deploy.sh pi over SSH to a booted stand-in Pi', () => {
+describe.runIf(canBootMachines())('deploy.sh pi over SSH to a booted stand-in Pi', { timeout: MACHINE_TEST_TIMEOUT_MS }, () => {
   let machine: Machine;
   let broker: Mosquitto;
   let collector: Collector;

@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canBootMachines, Machine } from './helpers/machine.ts';
+import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
 import { flashedCard, IMAGER_USER_DATA, sdcard } from './sdcard-card.ts';
 
 // A Trixie card prepared by deploy.sh sdcard, read by a real cloud-init (Debian's) from the card bound in
 // at /boot/firmware, as Raspberry Pi OS Trixie reads it (NoCloud, seeded from the boot partition): its
 // runcmd starts Hedgerow's first boot, under a real systemd.
-describe.runIf(canBootMachines())('a Trixie card prepared by deploy.sh sdcard, run by cloud-init', () => {
+describe.runIf(canBootMachines())('a Trixie card prepared by deploy.sh sdcard, run by cloud-init', { timeout: MACHINE_TEST_TIMEOUT_MS }, () => {
   let machine: Machine;
   let boot: string;
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto, freePort } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
-import { canBootMachines, Machine } from './helpers/machine.ts';
+import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
 import { flashedCard, sdcard } from './sdcard-card.ts';
 
 // A Bookworm card prepared on the "laptop" (this host), bound into the stand-in Pi as its /boot/firmware,
@@ -14,7 +14,7 @@ import { flashedCard, sdcard } from './sdcard-card.ts';
 // logging in to a mosquitto on the host with the login deploy.sh sdcard made for it.
 const ENGINE_PASSWORD = 'engine-test-password';
 
-describe.runIf(canBootMachines())('a card prepared by deploy.sh sdcard, first-booted under systemd', () => {
+describe.runIf(canBootMachines())('a card prepared by deploy.sh sdcard, first-booted under systemd', { timeout: MACHINE_TEST_TIMEOUT_MS }, () => {
   let machine: Machine;
   let broker: Mosquitto;
   let boot: string;

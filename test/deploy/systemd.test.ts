@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
-import { canBootMachines, Machine } from './helpers/machine.ts';
+import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
 
 const UNIT = 'hedgerow-station.service';
 const STATION = 'sysd-1';
@@ -99,7 +99,7 @@ async function powerCut(data: string): Promise<void> {
   }, 60_000);
 }
 
-describe.runIf(canBootMachines())('the station unit under a real systemd (deploy.sh install in the stand-in Pi)', () => {
+describe.runIf(canBootMachines())('the station unit under a real systemd (deploy.sh install in the stand-in Pi)', { timeout: MACHINE_TEST_TIMEOUT_MS }, () => {
   let broker: Mosquitto;
   let collector: Collector;
   let data: string;

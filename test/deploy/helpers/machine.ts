@@ -23,6 +23,12 @@ export function debianRoot(): string {
   return built.stdout.trim();
 }
 
+/**
+ * The default for a test in a machine suite. Each command in a machine can take a minute on a busy 2-core host,
+ * so the global 30 s would fail a test that is only slow (CI once timed out "systemctl stop" this way).
+ */
+export const MACHINE_TEST_TIMEOUT_MS = 4 * 60_000;
+
 /** True when this machine can boot one: debootstrap and systemd-nspawn installed (test/setup.sh does it). */
 export function canBootMachines(): boolean {
   return ['debootstrap', 'systemd-nspawn'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
