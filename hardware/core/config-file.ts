@@ -54,10 +54,29 @@ export function parseSettings<S extends z.ZodType>(schema: S, raw: unknown, sour
     const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
     const got = valueAt(raw, issue.path);
     // The value the user wrote, never a whole section: that would show defaults they never wrote.
-    const shown = got === undefined || (got !== null && typeof got === 'object') ? '' : ` (got ${JSON.stringify(got)})`;
+    const shown = got === undefined || (got !== null && typeof got === 'object') ? '' : ` (got ${shownValue(issue.path, got)})`;
     return [`${key}: ${issue.message}${shown}`];
   });
   throw new ConfigError(source, problems);
+}
+
+/** Key names whose values are secrets: a config error shows their length, never the value. */
+const SECRET_KEY = /(pass(word)?|passwd|secret|token|apikey|accesskey|secretaccesskey|privatekey|credentials?)$/i;
+
+/**
+ * The value as the error shows it. A config error goes to the terminal and the journal, which other
+ * people read: a secret is shown by its length, and a URL's password (postgres://user:pw@host) as ***.
+ */
+function shownValue(path: readonly PropertyKey[], got: unknown): string {
+  const last = path.length > 0 ? String(path[path.length - 1]) : '';
+  if (typeof got === 'string' && SECRET_KEY.test(last.replace(/[_-]/g, ''))) return `a secret of ${got.length} characters, not shown`;
+  if (typeof got === 'string') return JSON.stringify(maskUrlPassword(got));
+  return JSON.stringify(got);
+}
+
+/** `scheme://user:password@host...` with the password replaced by ***; any other text unchanged. */
+export function maskUrlPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, '$1***@');
 }
 
 /** "station: unknown key "intervall"; did you mean "interval"?", with the keys allowed there when none is close. */

@@ -48,3 +48,19 @@ describe('config errors say what is wrong once, and what to do', () => {
     expect(problemsOf(() => parseSettings(hedgerowSettings, { hardware: { mode: 'pi' } }, 's'))).toEqual([expect.stringMatching(/^hardware\.mode: .*\(got "pi"\)$/)]);
   });
 });
+
+describe('config errors never show a secret', () => {
+  it('a too-short secret access key is named by its length, not its value', () => {
+    const problems = problemsOf(() => parseSettings(hedgerowSettings, { api: { accessKeys: [{ accessKeyId: 'AKIDSCHOOL', secretAccessKey: 'hunter2-short' }] } }, 'hedgerow.yaml'));
+    const problem = problems.find((p) => p.includes('secretAccessKey'));
+    expect(problem).toMatch(/secretAccessKey: use at least 16 characters.*\(got a secret of 13 characters, not shown\)/);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('the password inside a URL becomes ***, the rest of the URL stays for the user to fix', async () => {
+    const { z } = await import('zod');
+    const schema = z.object({ storage: z.string().regex(/^sqlite$/, 'use sqlite') });
+    const [problem] = problemsOf(() => parseSettings(schema, { storage: 'postgres://engine:s3cr3t@db.school:5432/hedgerow' }, 'cloud.yaml'));
+    expect(problem).toBe('storage: use sqlite (got "postgres://engine:***@db.school:5432/hedgerow")');
+  });
+});
