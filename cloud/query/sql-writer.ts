@@ -41,6 +41,8 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export class SqlWriter {
   readonly params: string[] = [];
   readonly used = new Set<string>();
+  /** Placeholder column names → the names SQLite would give (see TranslatedQuery.columnNames). */
+  readonly columnNames: Record<string, string> = {};
   /** Written from_unixtime(x) → x, so date functions over it can read epoch seconds directly. */
   private readonly epoch = new Map<string, string>();
   private readonly datastores: Map<string, string>;
@@ -118,7 +120,9 @@ export class SqlWriter {
     if (c.as != null) return `${sql} AS ${this.attribute(c.as)}`;
     if (!this.dialect.sqliteColumnNames || expr.type === 'column_ref' || expr.type === 'star') return sql;
     // The CSV header is one for every backend: SQLite's, which names an expression by its SQL text.
-    return `${sql} AS ${this.dialect.identifier(new SqlWriter(SQLITE, this.parsed, this.options).expr(expr))}`;
+    const placeholder = `__hc${Object.keys(this.columnNames).length + 1}`;
+    this.columnNames[placeholder] = new SqlWriter(SQLITE, this.parsed, this.options).expr(expr);
+    return `${sql} AS ${this.dialect.identifier(placeholder)}`;
   }
 
   private orderBy(items: unknown[]): string {

@@ -10,7 +10,7 @@ import { HELPER_SCHEMA } from '../query/postgres-dialect.ts';
 const S = HELPER_SCHEMA;
 
 /** Bumped when a definition below changes, so every worker's prepare() replaces them once. */
-export const QUERY_FUNCTIONS_VERSION = 1;
+export const QUERY_FUNCTIONS_VERSION = 2;
 
 const sql = (name: string, args: string, returns: string, body: string, volatility = 'IMMUTABLE') =>
   `CREATE OR REPLACE FUNCTION ${S}.${name}(${args}) RETURNS ${returns} LANGUAGE sql ${volatility} PARALLEL SAFE AS $f$ ${body} $f$`;
@@ -68,11 +68,14 @@ export const QUERY_FUNCTIONS: readonly string[] = [
   sql('int', 'x boolean', 'bigint', 'SELECT CASE WHEN x THEN 1 WHEN NOT x THEN 0 END'),
   sql('int', 'x text', 'bigint', 'SELECT trunc(x::double precision)::bigint'),
   sql('imod', 'a double precision, b double precision', 'bigint', 'SELECT trunc(a)::bigint % NULLIF(trunc(b)::bigint, 0)'),
-  sql('mod', 'a double precision, b double precision', 'double precision', 'SELECT mod(a::numeric, NULLIF(b::numeric, 0))::double precision'),
+  // The binary value in decimal, to 33 digits (glibc's printf), where float8::numeric keeps only 15.
+  sql('exact', 'x double precision', 'numeric', `SELECT to_char(x, '9.${'9'.repeat(32)}EEEE')::numeric`),
+  // SQLite's mod() is C's fmod() of the binary values, whose result is exact.
+  sql('mod', 'a double precision, b double precision', 'double precision', `SELECT mod(${S}.exact(a), NULLIF(${S}.exact(b), 0))::double precision`),
   // SQLite's round(): half away from zero on the exact binary value (2.675 is 2.67499..., so 2.67); round(x) adds 0.5 and truncates.
   sql('round', 'x double precision', 'double precision', 'SELECT CASE WHEN abs(x) > 4503599627370496 THEN x ELSE trunc(x + CASE WHEN x < 0 THEN -0.5 ELSE 0.5 END) END'),
   sql('round', 'x double precision, n integer', 'double precision', `SELECT CASE WHEN n <= 0 THEN ${S}.round(x) WHEN abs(x) > 4503599627370496 THEN x
-    ELSE round(to_char(x, '9.${'9'.repeat(32)}EEEE')::numeric, n)::double precision END`),
+    ELSE round(${S}.exact(x), n)::double precision END`),
   // NULL where PostgreSQL raises an error and SQLite gives NULL.
   sql('sqrt', 'x double precision', 'double precision', 'SELECT CASE WHEN x < 0 THEN NULL ELSE sqrt(x) END'),
   sql('ln', 'x double precision', 'double precision', 'SELECT CASE WHEN x <= 0 THEN NULL ELSE ln(x) END'),

@@ -144,7 +144,7 @@ export class PostgresQueries {
           if (!named) {
             // pg-cursor keeps the row description on its result; its types do not show it.
             const fields = (cursor as unknown as { _result: { fields: { name: string }[] } })._result.fields;
-            onColumns(fields.map((f) => f.name));
+            onColumns(fields.map((f) => query.columnNames?.[f.name] ?? f.name));
             named = true;
           }
           for (const row of rows) onRow(row);
