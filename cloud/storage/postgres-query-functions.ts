@@ -10,7 +10,7 @@ import { HELPER_SCHEMA } from '../query/postgres-dialect.ts';
 const S = HELPER_SCHEMA;
 
 /** Bumped when a definition below changes, so every worker's prepare() replaces them once. */
-export const QUERY_FUNCTIONS_VERSION = 2;
+export const QUERY_FUNCTIONS_VERSION = 3;
 
 const sql = (name: string, args: string, returns: string, body: string, volatility = 'IMMUTABLE') =>
   `CREATE OR REPLACE FUNCTION ${S}.${name}(${args}) RETURNS ${returns} LANGUAGE sql ${volatility} PARALLEL SAFE AS $f$ ${body} $f$`;
@@ -113,8 +113,18 @@ export const QUERY_FUNCTIONS: readonly string[] = [
   sql('url_parameter', 'u text, name text', 'text', `SELECT split_part(pair, '=', 2) FROM unnest(string_to_array(${S}.url_query(u), '&')) AS pair
     WHERE split_part(pair, '=', 1) = name LIMIT 1`),
   // sum() and avg() as SQLite 3.43+ computes them: Kahan-Babuska-Neumaier summation, so 0.1 + 0.2 + 0.3 is 0.6.
-  sql('kbn_step', 'state double precision[], x double precision', 'double precision[]', `SELECT CASE WHEN x IS NULL THEN state
-    ELSE ARRAY[state[1] + x, state[2] + CASE WHEN abs(state[1]) > abs(x) THEN (state[1] - (state[1] + x)) + x ELSE (x - (state[1] + x)) + state[1] END, state[3] + 1] END`),
+  // plpgsql updates the state array in place: four times as fast here as an SQL function building a new one per row.
+  plpgsql('kbn_step', 'state double precision[], x double precision', 'double precision[]', `
+    DECLARE s double precision; t double precision;
+    BEGIN
+      IF x IS NULL THEN RETURN state; END IF;
+      s := state[1];
+      t := s + x;
+      IF abs(s) > abs(x) THEN state[2] := state[2] + ((s - t) + x); ELSE state[2] := state[2] + ((x - t) + s); END IF;
+      state[1] := t;
+      state[3] := state[3] + 1;
+      RETURN state;
+    END`),
   sql('kbn_sum', 'state double precision[]', 'double precision', 'SELECT CASE WHEN state[3] = 0 THEN NULL ELSE state[1] + state[2] END'),
   sql('kbn_avg', 'state double precision[]', 'double precision', 'SELECT CASE WHEN state[3] = 0 THEN NULL ELSE (state[1] + state[2]) / state[3] END'),
   `DROP AGGREGATE IF EXISTS ${S}.sum(double precision)`,

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { translateDatasetSql } from '../../../cloud/query/dataset-sql.ts';
 import { POSTGRES } from '../../../cloud/query/postgres-dialect.ts';
 import type { TranslatedQuery } from '../../../cloud/query/query-types.ts';
-import { sqlIdentifier } from '../../../cloud/query/sql-tokenizer.ts';
 import { PostgresQueries } from '../../../cloud/storage/postgres-query.ts';
 import { SqliteDatastores } from '../../../cloud/storage/sqlite-datastores.ts';
 import { SqliteQueryRunner } from '../../../cloud/storage/sqlite-query-runner.ts';
+import { createPostgresDatastore, type PostgresColumn } from '../helpers/postgres-datastore.ts';
 import { Postgres } from '../helpers/postgres.ts';
 
 // Issue 12: dataset SQL on PostgreSQL gives the CSV SQLite gives, byte for byte, over the same records;
@@ -40,19 +40,7 @@ function records(): { record: Record<string, unknown>; arrival: number }[] {
   return out;
 }
 
-/** Contract 6's layout, built by hand: the full record as jsonb plus typed columns, read through a view like SQLite's. */
-async function postgresDatastore(pool: pg.Pool, name: string, rows: ReturnType<typeof records>, columns: [string, string][]): Promise<void> {
-  const table = sqlIdentifier(`__ds_${name}`);
-  await pool.query(`CREATE TABLE ${table} (__arrival bigint NOT NULL, __record jsonb NOT NULL, ${columns.map(([c, t]) => `${sqlIdentifier(c)} ${t}`).join(', ')})`);
-  for (const row of rows) {
-    const values = columns.map(([c, t]) => (t === 'jsonb' ? JSON.stringify(row.record[c]) : row.record[c]) ?? null);
-    await pool.query(`INSERT INTO ${table} VALUES ($1, $2, ${columns.map((_, i) => `$${i + 3}`).join(', ')})`, [row.arrival, JSON.stringify(row.record), ...values]);
-  }
-  const dt = `date_trunc('day', TIMESTAMP '1970-01-01 00:00:00' + __arrival * INTERVAL '1 millisecond') AS __dt`;
-  await pool.query(`CREATE VIEW ${sqlIdentifier(name)} AS SELECT ${[...columns.map(([c]) => sqlIdentifier(c)), dt].join(', ')} FROM ${table}`);
-}
-
-const WEATHER_COLUMNS: [string, string][] = [
+const WEATHER_COLUMNS: PostgresColumn[] = [
   ['device_id', 'text'], ['ts', 'double precision'], ['ambient_temperature', 'double precision'], ['rainfall', 'double precision'],
   ['humidity', 'double precision'], ['ok', 'boolean'], ['note', 'text'], ['sensors', 'jsonb'],
 ];
@@ -77,7 +65,7 @@ beforeAll(async () => {
   datastores.insert('weather', records());
   datastores.close();
   sqlite = new SqliteQueryRunner(join(dir, 'datastores.sqlite'), { concurrency: 1, ...caps });
-  await postgresDatastore(pool, 'weather', records(), WEATHER_COLUMNS);
+  await createPostgresDatastore(pool, 'weather', WEATHER_COLUMNS, records());
 }, 180_000);
 
 afterAll(async () => {
