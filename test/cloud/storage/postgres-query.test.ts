@@ -133,6 +133,14 @@ describe('where PostgreSQL differs (documented in the README)', () => {
     expect(await queries.rows(q, { timeoutMs: 10_000, maxRows: 10 })).toEqual({ columns: ['sensors'], rows: [['{"ai":2,"wind":1}']] });
   });
 
+  it('attribute names are matched exactly (SQLite ignores their case), and a month added at a month end stays in the month', async () => {
+    expect(await queries.check(translated('SELECT HUMIDITY FROM weather'))).toMatch(/^no such column: "HUMIDITY"/);
+    const q = translated("SELECT date_add('month', 1, TIMESTAMP '2024-01-31 12:00:00') AS pg, TIMESTAMP '2024-01-31 12:00:00' + INTERVAL '1' MONTH AS too FROM weather LIMIT 1");
+    expect((await queries.rows(q, { timeoutMs: 10_000, maxRows: 1 })).rows).toEqual([['2024-02-29 12:00:00.000', '2024-02-29 12:00:00.000']]);
+    const onSqlite = await csvOn('sqlite', "SELECT date_add('month', 1, TIMESTAMP '2024-01-31 12:00:00') AS sqlite, HUMIDITY FROM weather LIMIT 1");
+    expect(onSqlite).toMatch(/^sqlite,humidity\r\n2024-03-02 12:00:00\.000,/);
+  });
+
   it('a column neither grouped nor aggregated is refused at check, as Presto refuses it (SQLite takes any row\'s value)', async () => {
     const q = translateDatasetSql('SELECT device_id, ts FROM weather GROUP BY device_id', { datastores: ['weather'], dialect: POSTGRES });
     expect(await queries.check(q)).toMatch(/column "weather\.ts" must appear in the GROUP BY clause/);
