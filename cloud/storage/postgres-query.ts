@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { HELPER_SCHEMA } from '../query/postgres-dialect.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
@@ -7,6 +7,8 @@ import { QUERY_FUNCTIONS, QUERY_FUNCTIONS_VERSION } from './postgres-query-funct
 import { CsvResultFile, timedOut } from './query-output.ts';
 import { pgQueryTypes } from './postgres-query-types.ts';
 import { QueryError } from './sqlite-query-runner.ts';
+
+const { Client } = pg;
 
 /**
  * Dataset SQL on PostgreSQL (written by cloud/query/postgres-dialect.ts): checked with EXPLAIN, run in a
@@ -28,10 +30,16 @@ interface Running {
   pid: number;
   stopped: boolean;
   overran: boolean;
+  /** Settles when the query has ended, however it ended. */
+  ended: Promise<void>;
 }
 
+/** How often cancelAll() asks again, and for how long at most. */
+const CANCEL_RETRY_MS = 100;
+const CANCEL_TRIES = 100;
+
 /** What a PostgreSQL error says to the user, in SQLite's words where the engine reads them (no such column). */
-function reason(error: unknown, running: Running, timeoutMs: number): string {
+function reason(error: unknown, running: Pick<Running, 'stopped' | 'overran'>, timeoutMs: number): string {
   const e = error as { code?: string; message?: string; hint?: string };
   if (running.stopped) return STOPPED;
   if (running.overran || (e.code === '57014' && /statement timeout/.test(e.message ?? ''))) return timedOut(timeoutMs);
@@ -81,7 +89,7 @@ export class PostgresQueries {
       await client.query({ text: `EXPLAIN ${query.sql}`, values: query.params });
       return undefined;
     } catch (error) {
-      return reason(error, { pid: 0, stopped: false, overran: false }, 0);
+      return reason(error, { stopped: false, overran: false }, 0);
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
@@ -116,21 +124,43 @@ export class PostgresQueries {
     return { columns, rows };
   }
 
-  /** Cancels every query running now; each fails with "the query process ended". */
+  /**
+   * Cancels every query running now; each fails with "the query process ended". PostgreSQL drops a cancel
+   * that arrives while the backend waits for the cursor's next message, so it is sent again until they end.
+   */
   async cancelAll(): Promise<void> {
     const running = [...this.running];
     for (const r of running) r.stopped = true;
-    if (running.length > 0) await this.pool.query('SELECT pg_cancel_backend(pid) FROM unnest($1::integer[]) AS pid', [running.map((r) => r.pid)]);
+    for (let tries = 0; tries < CANCEL_TRIES; tries += 1) {
+      const left = running.filter((r) => this.running.has(r));
+      if (left.length === 0) return;
+      await this.cancel(left.map((r) => r.pid));
+      await Promise.race([Promise.all(left.map((r) => r.ended)), new Promise((resolve) => setTimeout(resolve, CANCEL_RETRY_MS))]);
+    }
+  }
+
+  /** On a connection of its own: with every pooled one running a query, the pool would make it wait for them. */
+  private async cancel(pids: number[]): Promise<void> {
+    const client = new Client(this.pool.options);
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT pg_cancel_backend(pid) FROM unnest($1::integer[]) AS pid', [pids]);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** Runs the query read-only, handing over the column names and then each row; the error is the user's reason. */
   private async stream(query: TranslatedQuery, timeoutMs: number, onColumns: (names: string[]) => void, onRow: (row: unknown[]) => void): Promise<void> {
     const client = await this.pool.connect();
-    const running: Running = { pid: (client as unknown as { processID: number }).processID, stopped: false, overran: false };
+    let end = (): void => undefined;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const running: Running = { pid: (client as unknown as { processID: number }).processID, stopped: false, overran: false, ended };
     this.running.add(running);
     const watchdog = setTimeout(() => {
       running.overran = true;
-      void this.pool.query('SELECT pg_cancel_backend($1)', [running.pid]).catch(() => undefined);
+      void this.cancel([running.pid]).catch(() => undefined);
     }, timeoutMs + WATCHDOG_GRACE_MS);
     let broken: Error | undefined;
     try {
@@ -140,6 +170,7 @@ export class PostgresQueries {
       try {
         let named = false;
         for (;;) {
+          if (running.stopped) throw new QueryError(STOPPED);
           const rows = await cursor.read(BATCH);
           if (!named) {
             // pg-cursor keeps the row description on its result; its types do not show it.
@@ -162,6 +193,7 @@ export class PostgresQueries {
     } finally {
       clearTimeout(watchdog);
       this.running.delete(running);
+      end();
       client.release(broken);
     }
   }

@@ -186,14 +186,19 @@ describe('PostgresQueries fails as the SQLite runner does', () => {
     await expect(capped.run(translated('SELECT * FROM weather'), outFile(), 10_000)).rejects.toThrow(/more than 2,048 bytes, the cap.*raise cloud\.queryResultMaxBytes/);
   });
 
-  it('cancelAll ends a running query ("the query process ended") and the next query runs', async () => {
-    const running = queries.run(translated(SLOW), outFile(), 120_000);
-    const failed = running.then(() => 'finished', (e: Error) => e.message);
-    while ((await runningQueries()) === 0) await new Promise((r) => setTimeout(r, 50));
-    await queries.cancelAll();
-    expect(await failed).toMatch(/query process ended/);
-    expect(await runningQueries()).toBe(0);
-    expect(await csvOn('postgres', 'SELECT count(*) AS n FROM weather')).toBe('n\r\n240\r\n');
+  it('cancelAll ends a running query ("the query process ended"), even with every pooled connection busy, and the next query runs', async () => {
+    const busy = new pg.Pool({ connectionString: pool.options.connectionString, max: 1 });
+    const onBusy = new PostgresQueries(busy, caps);
+    try {
+      const failed = onBusy.run(translated(SLOW), outFile(), 120_000).then(() => 'finished', (e: Error) => e.message);
+      while ((await runningQueries()) === 0) await new Promise((r) => setTimeout(r, 50));
+      await onBusy.cancelAll();
+      expect(await failed).toMatch(/query process ended/);
+      expect(await runningQueries()).toBe(0);
+      expect((await onBusy.rows(translated('SELECT count(*) AS n FROM weather'), { timeoutMs: 10_000, maxRows: 1 })).rows).toEqual([[240]]);
+    } finally {
+      await busy.end();
+    }
   });
 
   it('runs read-only, whatever SQL reaches it', async () => {
