@@ -10,7 +10,7 @@ import { HELPER_SCHEMA } from '../query/postgres-dialect.ts';
 const S = HELPER_SCHEMA;
 
 /** Bumped when a definition below changes, so every worker's prepare() replaces them once. */
-export const QUERY_FUNCTIONS_VERSION = 3;
+export const QUERY_FUNCTIONS_VERSION = 4;
 
 const sql = (name: string, args: string, returns: string, body: string, volatility = 'IMMUTABLE') =>
   `CREATE OR REPLACE FUNCTION ${S}.${name}(${args}) RETURNS ${returns} LANGUAGE sql ${volatility} PARALLEL SAFE AS $f$ ${body} $f$`;
@@ -127,10 +127,8 @@ export const QUERY_FUNCTIONS: readonly string[] = [
     END`),
   sql('kbn_sum', 'state double precision[]', 'double precision', 'SELECT CASE WHEN state[3] = 0 THEN NULL ELSE state[1] + state[2] END'),
   sql('kbn_avg', 'state double precision[]', 'double precision', 'SELECT CASE WHEN state[3] = 0 THEN NULL ELSE (state[1] + state[2]) / state[3] END'),
-  `DROP AGGREGATE IF EXISTS ${S}.sum(double precision)`,
-  `CREATE AGGREGATE ${S}.sum(double precision) (SFUNC = ${S}.kbn_step, STYPE = double precision[], FINALFUNC = ${S}.kbn_sum, INITCOND = '{0,0,0}', PARALLEL = SAFE)`,
-  `DROP AGGREGATE IF EXISTS ${S}.avg(double precision)`,
-  `CREATE AGGREGATE ${S}.avg(double precision) (SFUNC = ${S}.kbn_step, STYPE = double precision[], FINALFUNC = ${S}.kbn_avg, INITCOND = '{0,0,0}', PARALLEL = SAFE)`,
+  `CREATE OR REPLACE AGGREGATE ${S}.sum(double precision) (SFUNC = ${S}.kbn_step, STYPE = double precision[], FINALFUNC = ${S}.kbn_sum, INITCOND = '{0,0,0}', PARALLEL = SAFE)`,
+  `CREATE OR REPLACE AGGREGATE ${S}.avg(double precision) (SFUNC = ${S}.kbn_step, STYPE = double precision[], FINALFUNC = ${S}.kbn_avg, INITCOND = '{0,0,0}', PARALLEL = SAFE)`,
   // approx_percentile as SQLite's helper: exact, the sorted value at round(p * (n - 1)).
   // state[1] is p, the values follow; appending to the state in plpgsql is in place, not a copy per row.
   plpgsql('percentile_step', 'state double precision[], x double precision, p double precision', 'double precision[]', `
@@ -142,7 +140,6 @@ export const QUERY_FUNCTIONS: readonly string[] = [
     END`),
   sql('percentile_final', 'state double precision[]', 'double precision', `SELECT CASE WHEN cardinality(state) < 2 THEN NULL
     ELSE (SELECT v FROM unnest(state[2:]) AS v ORDER BY v OFFSET floor(state[1] * (cardinality(state) - 2) + 0.5)::bigint LIMIT 1) END`),
-  `DROP AGGREGATE IF EXISTS ${S}.approx_percentile(double precision, double precision)`,
-  `CREATE AGGREGATE ${S}.approx_percentile(double precision, double precision) (SFUNC = ${S}.percentile_step, STYPE = double precision[],
+  `CREATE OR REPLACE AGGREGATE ${S}.approx_percentile(double precision, double precision) (SFUNC = ${S}.percentile_step, STYPE = double precision[],
     FINALFUNC = ${S}.percentile_final, INITCOND = '{}', PARALLEL = SAFE)`,
 ];
