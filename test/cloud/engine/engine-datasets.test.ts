@@ -4,9 +4,8 @@ import { parseCsv } from '../../../cloud/query/csv.ts';
 import type { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { InvalidRequestException, ResourceNotFoundException } from '../../../cloud/engine/errors.ts';
 import { BACKENDS } from '../query/sql-backends.ts';
-import { Postgres } from '../helpers/postgres.ts';
-import { PostgresQueryStore } from '../helpers/postgres-query-store.ts';
-import { createFlow, message, startEngine as startEngineOn, type EngineFixture, type StoreFactory } from './engine-fixture.ts';
+import { storesByBackend } from '../helpers/postgres-query-store.ts';
+import { createFlow, message, startEngine as startEngineOn, type EngineFixture } from './engine-fixture.ts';
 
 const HOUR = 3600_000;
 
@@ -29,19 +28,12 @@ async function put(engine: AnalyticsEngine, ...readings: { id: string; station: 
 const query = (sqlQuery: string, extra: Record<string, unknown> = {}) => ({ actions: [{ actionName: 'q', queryAction: { sqlQuery, ...extra } }] });
 
 // One PostgreSQL server for the file, a fresh database per engine.
-let server: Promise<Postgres> | undefined;
-afterAll(async () => (await server)?.stop());
-const stores: Record<(typeof BACKENDS)[number], StoreFactory | undefined> = {
-  SQLite: undefined,
-  PostgreSQL: async (settings) => {
-    const url = await (await (server ??= Postgres.start())).createDatabase('engine');
-    return new PostgresQueryStore(settings.dataDir, url, { concurrency: settings.queryConcurrency, maxRows: settings.queryResultMaxRows, maxBytes: settings.queryResultMaxBytes });
-  },
-};
+const stores = storesByBackend();
+afterAll(() => stores.stop());
 
 describe.each(BACKENDS)('engine: datasets on %s', (backend) => {
   let f: EngineFixture;
-  const startEngine = (overrides: Record<string, unknown>) => startEngineOn(overrides, undefined, stores[backend]);
+  const startEngine = (overrides: Record<string, unknown>) => startEngineOn(overrides, undefined, stores.store(backend));
   beforeEach(async () => {
     f = await startEngine({ queryTimeoutMs: 20_000 });
     await createFlow(f.engine);

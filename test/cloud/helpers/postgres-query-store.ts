@@ -2,10 +2,12 @@ import pg from 'pg';
 import { POSTGRES } from '../../../cloud/query/postgres-dialect.ts';
 import type { TranslatedQuery } from '../../../cloud/query/query-types.ts';
 import { sqlIdentifier } from '../../../cloud/query/sql-tokenizer.ts';
-import type { DatastoreIndexes, DatastoreRowIn, QueryResult } from '../../../cloud/storage/cloud-store.ts';
+import type { CloudSettings } from '../../../cloud/settings.ts';
+import type { CloudStore, DatastoreIndexes, DatastoreRowIn, QueryResult } from '../../../cloud/storage/cloud-store.ts';
 import { PostgresQueries } from '../../../cloud/storage/postgres-query.ts';
 import { SqliteStore } from '../../../cloud/storage/sqlite-store.ts';
 import type { QueryRunnerOptions } from '../../../cloud/storage/sqlite-query-runner.ts';
+import { Postgres } from './postgres.ts';
 
 /**
  * The engine with dataset SQL on PostgreSQL, for the dataset suites, until pg-store's PostgresStore is
@@ -121,4 +123,20 @@ export class PostgresQueryStore extends SqliteStore {
     if (!this.pgQueries) throw new Error('the store is not open');
     return this.pgQueries.run(query, outFile, timeoutMs);
   }
+}
+
+/** Engine stores per backend (undefined: the engine's own SQLite store); PostgreSQL on one server per test file. */
+export function storesByBackend(): { store(backend: 'SQLite' | 'PostgreSQL'): ((settings: CloudSettings) => Promise<CloudStore>) | undefined; stop(): Promise<void> } {
+  let server: Promise<Postgres> | undefined;
+  return {
+    store: (backend) =>
+      backend === 'SQLite'
+        ? undefined
+        : async (settings) => {
+            const url = await (await (server ??= Postgres.start())).createDatabase('engine');
+            const caps = { concurrency: settings.queryConcurrency, maxRows: settings.queryResultMaxRows, maxBytes: settings.queryResultMaxBytes };
+            return new PostgresQueryStore(settings.dataDir, url, caps);
+          },
+    stop: async () => (await server)?.stop(),
+  };
 }
