@@ -124,10 +124,12 @@ export class DatasetContents {
     try {
       const query = definition.actions[0]!.queryAction!;
       const window = await this.window(content, definition, redo);
+      const dialect = this.ctx.store.sqlDialect;
       const translated = translateDatasetSql(query.sqlQuery, {
         datastores: await this.datastoreNames(),
+        dialect,
         ...(window
-          ? { deltaTime: { timeExpression: translateTimeExpression(window.deltaTime.timeExpression), start: window.start, end: window.end } }
+          ? { deltaTime: { timeExpression: translateTimeExpression(window.deltaTime.timeExpression, dialect), start: window.start, end: window.end } }
           : {}),
       });
       mkdirSync(folder, { recursive: true });

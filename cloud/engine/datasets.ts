@@ -65,9 +65,11 @@ export class Datasets {
   private async queryProblem(query: NonNullable<DatasetBody['actions'][number]['queryAction']>): Promise<string | undefined> {
     const datastores = await this.datastoreNames();
     const deltaTime = query.filters?.[0]?.deltaTime;
-    const timeExpression = deltaTime ? translateTimeExpression(deltaTime.timeExpression) : undefined;
+    const dialect = this.ctx.store.sqlDialect;
+    const timeExpression = deltaTime ? translateTimeExpression(deltaTime.timeExpression, dialect) : undefined;
     const translated = translateDatasetSql(query.sqlQuery, {
       datastores,
+      dialect,
       ...(timeExpression ? { deltaTime: { timeExpression, start: 0, end: 1 } } : {}),
     });
     return this.ctx.store.checkQuery(translated);

@@ -57,7 +57,8 @@ function translate(sql: string, options: DatasetSqlOptions): TranslatedQuery {
     ...(delta ? { window: { timeExpression: delta.timeExpression, start: TIMESTAMP_TEXT(delta.start), end: TIMESTAMP_TEXT(delta.end) } } : {}),
   });
   const translated = writer.select(parsed.ast);
-  return { sql: translated, params: writer.params, datastores: [...writer.used] };
+  const renamed = Object.keys(writer.columnNames).length > 0 ? { columnNames: writer.columnNames } : {};
+  return { sql: translated, params: writer.params, datastores: [...writer.used], ...renamed };
 }
 
 /** Translates a deltaTime timeExpression: an expression over a datastore's attributes, no subqueries. */

@@ -6,4 +6,9 @@ export interface TranslatedQuery {
   params: (string | number)[];
   /** Datastores the query reads. */
   datastores: string[];
+  /**
+   * Result columns the backend is to rename: an expression without AS is named by its SQLite text, which
+   * PostgreSQL would cut at 63 bytes, so there it is written AS a placeholder and renamed from this map.
+   */
+  columnNames?: Record<string, string>;
 }

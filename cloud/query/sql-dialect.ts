@@ -7,6 +7,8 @@ import type { FunctionArgs } from './sql-functions.ts';
  */
 export interface Dialect {
   readonly name: string;
+  /** Name a select-list expression without AS by SQLite's spelling of it, as SQLite does (PostgreSQL would say "count"). */
+  readonly sqliteColumnNames: boolean;
   /** A name, always quoted so keywords and case survive. */
   identifier(name: string): string;
   string(text: string): string;
@@ -26,4 +28,12 @@ export interface Dialect {
   limit(limit: string | undefined, offset: string | undefined): string;
   /** CURRENT_DATE, CURRENT_TIMESTAMP / LOCALTIMESTAMP / now(). */
   current(what: 'date' | 'timestamp'): string;
+  /** The `index`-th (1-based) positional parameter of TranslatedQuery.params. */
+  parameter(index: number): string;
+  /** A binary operator of the checked list (=, /, %, ||, LIKE, ...); `right` may carry `ESCAPE x`. */
+  binary(op: string, left: string, right: string): string;
+  /** Where NULLs go when ORDER BY does not say: appended to the sort key (SQLite puts them first when ascending). */
+  nullsOrder(descending: boolean): string;
+  /** A `(SELECT ...)` in FROM; `ordinal` numbers them in the query, for a backend that needs a name for each. */
+  derivedTable(sql: string, alias: string | undefined, ordinal: number): string;
 }

@@ -203,7 +203,8 @@ export const CAST_TYPES: Readonly<Record<string, (x: string) => string>> = {
   date: (x) => `date(${x})`, timestamp: (x) => `strftime('${TIMESTAMP_FORMAT}', ${x})`,
 };
 
-export function translateCall(name: string, args: FunctionArgs): string {
+/** The allowlist's entry for a call, checked against its argument count; every dialect asks this first. */
+export function allowedCall(name: string, args: FunctionArgs): FunctionSpec {
   const spec = SQL_FUNCTIONS[name];
   if (!spec) fail(`function ${name}() is not supported; the Presto functions dataset SQL can call are listed in cloud/query/sql-functions.ts`);
   const count = args.sql.length;
@@ -211,5 +212,9 @@ export function translateCall(name: string, args: FunctionArgs): string {
     const wanted = spec!.min === spec!.max ? `${spec!.min}` : `${spec!.min} to ${spec!.max}`;
     fail(`${name}() takes ${wanted} argument(s), not ${count}`);
   }
-  return spec!.translate(args, name);
+  return spec!;
+}
+
+export function translateCall(name: string, args: FunctionArgs): string {
+  return allowedCall(name, args).translate(args, name);
 }

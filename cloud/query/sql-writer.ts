@@ -1,5 +1,6 @@
 import type { Dialect } from './sql-dialect.ts';
 import type { FunctionArgs } from './sql-functions.ts';
+import { SQLITE } from './sqlite-dialect.ts';
 import { fail, isStringPlaceholder, type AstNode, type ParsedSql } from './sql-parse.ts';
 
 /**
@@ -40,9 +41,13 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export class SqlWriter {
   readonly params: string[] = [];
   readonly used = new Set<string>();
+  /** Placeholder column names → the names SQLite would give (see TranslatedQuery.columnNames). */
+  readonly columnNames: Record<string, string> = {};
   /** Written from_unixtime(x) → x, so date functions over it can read epoch seconds directly. */
   private readonly epoch = new Map<string, string>();
   private readonly datastores: Map<string, string>;
+  /** Subqueries in FROM written so far. */
+  private derived = 0;
 
   constructor(private readonly dialect: Dialect, private readonly parsed: ParsedSql, private readonly options: WriterOptions) {
     this.datastores = new Map(options.datastores.map((d) => [d.toLowerCase(), d]));
@@ -112,7 +117,12 @@ export class SqlWriter {
   private column(c: AstNode): string {
     const expr = obj(c.expr)!;
     const sql = this.expr(expr);
-    return c.as == null ? sql : `${sql} AS ${this.attribute(c.as)}`;
+    if (c.as != null) return `${sql} AS ${this.attribute(c.as)}`;
+    if (!this.dialect.sqliteColumnNames || expr.type === 'column_ref' || expr.type === 'star') return sql;
+    // The CSV header is one for every backend: SQLite's, which names an expression by its SQL text.
+    const placeholder = `__hc${Object.keys(this.columnNames).length + 1}`;
+    this.columnNames[placeholder] = new SqlWriter(SQLITE, this.parsed, this.options).expr(expr);
+    return `${sql} AS ${this.dialect.identifier(placeholder)}`;
   }
 
   private orderBy(items: unknown[]): string {
@@ -120,7 +130,7 @@ export class SqlWriter {
       .map((item) => {
         const o = obj(item)!;
         const direction = o.type === 'DESC' ? ' DESC' : o.type === 'ASC' ? ' ASC' : '';
-        const nulls = typeof o.nulls === 'string' ? ` ${o.nulls.toUpperCase() === 'NULLS FIRST' ? 'NULLS FIRST' : 'NULLS LAST'}` : '';
+        const nulls = typeof o.nulls === 'string' ? ` ${o.nulls.toUpperCase() === 'NULLS FIRST' ? 'NULLS FIRST' : 'NULLS LAST'}` : this.dialect.nullsOrder(o.type === 'DESC');
         return `${this.expr(o.expr)}${direction}${nulls}`;
       })
       .join(', ');
@@ -133,7 +143,7 @@ export class SqlWriter {
         onlyKnown(f, FROM_KEYS);
         let source: string;
         const sub = obj(obj(f.expr)?.ast);
-        if (sub) source = `(${this.select(sub)})${f.as == null ? '' : ` AS ${this.attribute(f.as)}`}`;
+        if (sub) source = this.dialect.derivedTable(this.select(sub), f.as == null ? undefined : this.attribute(f.as), (this.derived += 1));
         else if (typeof f.table === 'string') source = this.datastore(f);
         else fail('FROM and JOIN take a datastore name or a (SELECT ...) subquery');
         if (index === 0) return source!;
@@ -160,7 +170,8 @@ export class SqlWriter {
     if (!window) return this.dialect.identifier(name!) + (alias === undefined ? '' : ` AS ${alias}`);
     this.params.push(window.start, window.end);
     const te = window.timeExpression;
-    return `(SELECT * FROM ${this.dialect.identifier(name!)} WHERE (${te}) >= ? AND (${te}) < ?) AS ${alias ?? this.dialect.identifier(name!)}`;
+    const [start, end] = [this.dialect.parameter(this.params.length - 1), this.dialect.parameter(this.params.length)];
+    return `(SELECT * FROM ${this.dialect.identifier(name!)} WHERE (${te}) >= ${start} AND (${te}) < ${end}) AS ${alias ?? this.dialect.identifier(name!)}`;
   }
 
   /** One expression; `nested` puts a binary expression in parentheses, so SQLite's precedence never decides. */
@@ -246,9 +257,9 @@ export class SqlWriter {
     if (!BINARY.has(op)) fail(`the operator ${op} is not supported`);
     const escape = obj(obj(right?.escape)?.value);
     if ((op === 'LIKE' || op === 'NOT LIKE') && escape) {
-      return `${this.expr(n.left, true)} ${op} ${this.dialect.string(this.literal(right!.value))} ESCAPE ${this.expr(escape)}`;
+      return this.dialect.binary(op, this.expr(n.left, true), `${this.dialect.string(this.literal(right!.value))} ESCAPE ${this.expr(escape)}`);
     }
-    return `${this.expr(n.left, true)} ${op} ${this.expr(n.right, true)}`;
+    return this.dialect.binary(op, this.expr(n.left, true), this.expr(n.right, true));
   }
 
   private inList(right: AstNode | undefined): string {

@@ -8,6 +8,7 @@ const INTERVAL_UNITS = ['second', 'minute', 'hour', 'day', 'month', 'year'];
 /** SQLite: timestamps are 'YYYY-MM-DD HH:MM:SS.SSS' text (UTC), which sorts and compares correctly. */
 export const SQLITE: Dialect = {
   name: 'SQLite',
+  sqliteColumnNames: false,
   identifier: sqlIdentifier,
   string: sqlString,
   call: translateCall,
@@ -33,4 +34,8 @@ export const SQLITE: Dialect = {
   // SQLite has no OFFSET without LIMIT; -1 is its "no limit".
   limit: (limit, offset) => `LIMIT ${limit ?? -1}${offset === undefined ? '' : ` OFFSET ${offset}`}`,
   current: (what) => (what === 'date' ? "date('now')" : `strftime('${TIMESTAMP_FORMAT}', 'now')`),
+  parameter: () => '?',
+  binary: (op, left, right) => `${left} ${op} ${right}`,
+  nullsOrder: () => '',
+  derivedTable: (sql, alias) => `(${sql})${alias === undefined ? '' : ` AS ${alias}`}`,
 };

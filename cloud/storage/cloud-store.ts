@@ -1,5 +1,6 @@
 import type { DatasetContentState, ReprocessingStatus, Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
+import type { Dialect } from '../query/sql-dialect.ts';
 
 /**
  * Everything the engine keeps, behind one interface so a server backend (PostgreSQL) can replace the
@@ -132,6 +133,8 @@ export interface CloudStore {
   insertDatastoreRows(datastore: string, rows: readonly DatastoreRowIn[]): Promise<void>;
   datastoreStats(datastore: string, withSize: boolean): Promise<SizeStats>;
   expireDatastoreRows(datastore: string, before: number): Promise<number>;
+  /** How dataset SQL is written for this backend (cloud/query/sqlite-dialect.ts, postgres-dialect.ts): translate with it. */
+  readonly sqlDialect: Dialect;
   /** Prepares a translated query without running it: undefined if SQLite accepts it, else SQLite's reason. */
   checkQuery(query: TranslatedQuery): Promise<string | undefined>;
   /** Stops queries that are running (they fail); used when the engine shuts down. */

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { csvRow } from '../query/csv.ts';
+import { CsvResultFile } from './query-output.ts';
 import { registerQueryFunctions } from './sqlite-query-functions.ts';
 
 /**
@@ -21,14 +20,6 @@ interface QueryRequest {
   maxBytes: number;
 }
 
-/** A result cap was reached; says which and how to raise it. */
-function capReached(what: string, limit: number, key: string): Error {
-  return new Error(`the result has more than ${limit.toLocaleString('en-US')} ${what}, the cap, and was stopped; narrow the query (WHERE, GROUP BY or LIMIT) or raise cloud.${key}`);
-}
-
-/** Bytes of CSV gathered before one write. */
-const WRITE_CHUNK = 256 * 1024;
-
 const connections = new Map<string, Database.Database>();
 
 function connection(file: string): Database.Database {
@@ -47,37 +38,16 @@ function run(request: QueryRequest): { columns: string[]; rowCount: number } {
   if (!statement.reader || !statement.readonly) throw new Error('only a SELECT that reads data can run');
   statement.raw(true);
   const columns = statement.columns().map((c) => c.name);
-  const partial = `${request.outFile}.partial`;
-  const fd = openSync(partial, 'w');
-  let rowCount = 0;
-  let written = 0;
-  // Counts bytes before they reach the file, so a runaway query never writes past the cap.
-  const flush = (buffer: string) => {
-    const bytes = Buffer.byteLength(buffer);
-    if (written + bytes > request.maxBytes) throw capReached('bytes', request.maxBytes, 'queryResultMaxBytes');
-    writeSync(fd, buffer);
-    written += bytes;
-  };
+  const file = new CsvResultFile(request.outFile, request);
   try {
-    let buffer = csvRow(columns);
-    for (const row of statement.iterate(...request.params) as Iterable<unknown[]>) {
-      rowCount += 1;
-      if (rowCount > request.maxRows) throw capReached('rows', request.maxRows, 'queryResultMaxRows');
-      buffer += csvRow(row);
-      if (buffer.length >= WRITE_CHUNK) {
-        flush(buffer);
-        buffer = '';
-      }
-    }
-    flush(buffer);
+    file.header(columns);
+    for (const row of statement.iterate(...request.params) as Iterable<unknown[]>) file.row(row);
+    file.finish();
   } catch (error) {
-    closeSync(fd);
-    rmSync(partial, { force: true });
+    file.abort();
     throw error;
   }
-  closeSync(fd);
-  renameSync(partial, request.outFile);
-  return { columns, rowCount };
+  return { columns, rowCount: file.rowCount };
 }
 
 process.on('message', (request: QueryRequest) => {

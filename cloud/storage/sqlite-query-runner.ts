@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { forkTarget } from '../engine/code-location.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import type { QueryResult } from './cloud-store.ts';
+import { timedOut } from './query-output.ts';
 
 /**
  * Runs dataset queries in long-lived child processes, up to `concurrency` at once (one query per
@@ -138,7 +139,7 @@ export class SqliteQueryRunner {
     const reply = await new Promise<Reply>((resolve) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        resolve({ id, ok: false, error: `the query ran longer than ${timeoutMs} ms and was stopped; narrow it (WHERE on time) or raise cloud.queryTimeoutMs` });
+        resolve({ id, ok: false, error: timedOut(timeoutMs) });
         this.kill(slot, child);
         rmSync(`${outFile}.partial`, { force: true });
       }, timeoutMs);

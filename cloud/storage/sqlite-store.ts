@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
+import { SQLITE } from '../query/sqlite-dialect.ts';
 import type {
   ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreRowIn, QueryResult, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
@@ -135,6 +136,7 @@ export class SqliteStore implements CloudStore {
   async expireDatastoreRows(datastore: string, before: number): Promise<number> {
     return this.ds.expire(datastore, before);
   }
+  readonly sqlDialect = SQLITE;
   async checkQuery(query: TranslatedQuery): Promise<string | undefined> {
     try {
       const statement = this.checker!.prepare(query.sql);

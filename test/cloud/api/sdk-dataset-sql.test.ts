@@ -9,13 +9,35 @@ import {
   InvalidRequestException,
 } from '@aws-sdk/client-iotanalytics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Postgres } from '../helpers/postgres.ts';
+import { PostgresQueryStore } from '../helpers/postgres-query-store.ts';
+import { BACKENDS } from '../query/sql-backends.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
 
-// Issue 9 through the real AWS SDK client: dataset SQL the allowlist refuses, and the result cap.
+// Issue 9 through the real AWS SDK client: dataset SQL the allowlist refuses, and the result cap; on both
+// backends (issue 12), with one expected CSV.
 
-let t: TestCloud;
-beforeAll(async () => {
-  t = await startTestCloud({ cloud: { queryResultMaxRows: 5 } });
+// One PostgreSQL server for the file; each backend's cloud gets its own store.
+let server: Postgres | undefined;
+afterAll(async () => server?.stop());
+
+async function cloudOn(backend: (typeof BACKENDS)[number]): Promise<TestCloud> {
+  const cloud = { queryResultMaxRows: 5 };
+  if (backend === 'SQLite') return startTestCloud({ cloud });
+  server ??= await Postgres.start();
+  const storeDir = mkdtempSync(join(tmpdir(), 'hedgerow-sdk-pg-'));
+  const store = new PostgresQueryStore(storeDir, await server.createDatabase('sdk'), { concurrency: 2, maxRows: 5, maxBytes: 256 * 1024 * 1024 });
+  const t = await startTestCloud({ cloud, engine: { store } });
+  return { ...t, stop: async () => {
+    await t.stop();
+    rmSync(storeDir, { recursive: true, force: true });
+  } };
+}
+
+async function fill(t: TestCloud): Promise<void> {
   await t.client.send(new CreateChannelCommand({ channelName: 'readings' }));
   await t.client.send(new CreateDatastoreCommand({ datastoreName: 'readings_store' }));
   await t.client.send(
@@ -30,15 +52,19 @@ beforeAll(async () => {
   const messages = Array.from({ length: 8 }, (_, i) => ({ messageId: `m${i}`, payload: Buffer.from(JSON.stringify({ n: i, temp: 10 + i })) }));
   await t.client.send(new BatchPutMessageCommand({ channelName: 'readings', messages }));
   await t.cloud.engine.idle();
-});
-afterAll(async () => {
-  await t.stop();
-});
+}
 
 const dataset = (datasetName: string, sqlQuery: string) =>
   new CreateDatasetCommand({ datasetName, actions: [{ actionName: 'query', queryAction: { sqlQuery } }] });
 
-describe('dataset SQL through the AWS SDK', () => {
+describe.each(BACKENDS)('dataset SQL through the AWS SDK on %s', (backend) => {
+  let t: TestCloud;
+  beforeAll(async () => {
+    t = await cloudOn(backend);
+    await fill(t);
+  });
+  afterAll(async () => t?.stop());
+
   it('refuses a double-quoted function name that is not on the allowlist, as it refuses the plain one', async () => {
     for (const sql of [`SELECT "randomblob"(8), "printf"('%s', 'x') FROM readings_store`, `SELECT "load_extension"('/tmp/x') FROM readings_store`]) {
       const error = await t.client.send(dataset('quoted', sql)).then(

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../../cloud/query/csv.ts';
 import type { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { InvalidRequestException, ResourceNotFoundException } from '../../../cloud/engine/errors.ts';
-import { createFlow, message, startEngine, type EngineFixture } from './engine-fixture.ts';
+import { BACKENDS } from '../query/sql-backends.ts';
+import { storesByBackend } from '../helpers/postgres-query-store.ts';
+import { createFlow, message, startEngine as startEngineOn, type EngineFixture } from './engine-fixture.ts';
 
 const HOUR = 3600_000;
 
@@ -25,8 +27,13 @@ async function put(engine: AnalyticsEngine, ...readings: { id: string; station: 
 
 const query = (sqlQuery: string, extra: Record<string, unknown> = {}) => ({ actions: [{ actionName: 'q', queryAction: { sqlQuery, ...extra } }] });
 
-describe('engine: datasets', () => {
+// One PostgreSQL server for the file, a fresh database per engine.
+const stores = storesByBackend();
+afterAll(() => stores.stop());
+
+describe.each(BACKENDS)('engine: datasets on %s', (backend) => {
   let f: EngineFixture;
+  const startEngine = (overrides: Record<string, unknown>) => startEngineOn(overrides, undefined, stores.store(backend));
   beforeEach(async () => {
     f = await startEngine({ queryTimeoutMs: 20_000 });
     await createFlow(f.engine);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseCsv } from '../../../cloud/query/csv.ts';
+import { storesByBackend } from '../helpers/postgres-query-store.ts';
+import { BACKENDS } from '../query/sql-backends.ts';
 import { createFlow, FakeTime, message, startEngine, type EngineFixture } from './engine-fixture.ts';
 
 // deltaTime windows as AWS's user guide words them: with offsetSeconds -180 and a 15-minute schedule,
@@ -11,11 +13,8 @@ const MINUTE = 60_000;
 const at = (hhmmss: string) => Date.parse(`2024-01-01T${hhmmss}Z`);
 
 let f: EngineFixture;
-beforeEach(async () => {
-  f = await startEngine({ queryTimeoutMs: 20_000 }, new FakeTime(at('10:00:00')));
-  await createFlow(f.engine);
-});
-afterEach(async () => f.close());
+const stores = storesByBackend();
+afterAll(() => stores.stop());
 
 async function put(...stamps: string[]): Promise<void> {
   await f.engine.batchPutMessage({ channelName: 'ch', messages: stamps.map((s) => message(`m${s}`, { ts: at(s), label: s })) });
@@ -51,7 +50,13 @@ const deltaDataset = (datasetName: string, offsetSeconds: number, triggers: Arra
 
 const fifteenMinutes = [{ schedule: { expression: 'cron(0/15 * * * ? *)' } }];
 
-describe('deltaTime windows', () => {
+describe.each(BACKENDS)('deltaTime windows on %s', (backend) => {
+  beforeEach(async () => {
+    f = await startEngine({ queryTimeoutMs: 20_000 }, new FakeTime(at('10:00:00')), stores.store(backend));
+    await createFlow(f.engine);
+  });
+  afterEach(async () => f.close());
+
   it('end at the scheduled time plus offsetSeconds, so late data falls into the next window', async () => {
     await f.engine.createDataset(deltaDataset('delta', -180, fifteenMinutes));
     await scheduledAt('10:15:00');
@@ -87,7 +92,10 @@ describe('deltaTime windows', () => {
     await f.engine.updateDataset({ datasetName, ...settings });
     await scheduledAt('11:15:00');
     await f.time.advance(15 * MINUTE); // 11:15: [10:12, 11:12)
-    expect(await windows('delta')).toEqual([[], ['FAILED'], ['10:12:30', '10:40:00', '10:50:00', '10:57:00']]);
+    // The 10:15 run came before any data: SQLite reads the unknown "label" and "ts" as strings and returns no
+    // rows; PostgreSQL says "no such column" (a documented difference, README "Dataset SQL on PostgreSQL").
+    const beforeData = backend === 'SQLite' ? [] : ['FAILED'];
+    expect(await windows('delta')).toEqual([beforeData, ['FAILED'], ['10:12:30', '10:40:00', '10:50:00', '10:57:00']]);
   });
 
   it('a manual CreateDatasetContent ends its window at the moment it is asked plus the offset; a redo keeps its window', async () => {

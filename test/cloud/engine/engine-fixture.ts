@@ -5,6 +5,7 @@ import pino from 'pino';
 import { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import type { EngineClock } from '../../../cloud/engine/engine-context.ts';
 import { cloudSettings, type CloudSettings } from '../../../cloud/settings.ts';
+import type { CloudStore } from '../../../cloud/storage/cloud-store.ts';
 
 /** Time that only moves when a test says so; timers fire in order as it moves. */
 export class FakeTime implements EngineClock {
@@ -54,11 +55,15 @@ export interface EngineFixture {
   close(): Promise<void>;
 }
 
-export async function startEngine(overrides: Record<string, unknown> = {}, time = new FakeTime()): Promise<EngineFixture> {
+/** Makes the store for an engine (default: the engine's own SQLite store in its folder). */
+export type StoreFactory = (settings: CloudSettings) => Promise<CloudStore>;
+
+export async function startEngine(overrides: Record<string, unknown> = {}, time = new FakeTime(), storage?: StoreFactory): Promise<EngineFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'hedgerow-engine-'));
   const settings = cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...overrides });
   let id = 0;
   const engine = new AnalyticsEngine({
+    ...(storage ? { store: await storage(settings) } : {}),
     settings,
     log: pino({ level: 'silent' }),
     clock: time,

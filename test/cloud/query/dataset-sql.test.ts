@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidRequestException } from '../../../cloud/engine/errors.ts';
 import { translateDatasetSql, translateTimeExpression } from '../../../cloud/query/dataset-sql.ts';
+import { BACKENDS, openBackend, stopBackends, type SqlBackend, type TableSpec } from './sql-backends.ts';
 
 const datastores = ['weather', 'taps'];
 const translate = (sql: string) => translateDatasetSql(sql, { datastores });
@@ -65,26 +65,33 @@ describe('dataset SQL: what is refused', () => {
   });
 });
 
-describe('dataset SQL on SQLite gives Presto results', () => {
-  let db: Database.Database;
-  const run = (sql: string) => {
-    const q = translate(sql);
-    return db.prepare(q.sql).all(...q.params) as Record<string, unknown>[];
-  };
-  const t0 = Date.UTC(2024, 0, 3, 13, 45, 30, 250); // a Wednesday
+const t0 = Date.UTC(2024, 0, 3, 13, 45, 30, 250); // a Wednesday
+const tables: TableSpec[] = [
+  {
+    name: 'weather',
+    columns: [['device_id', 'text'], ['ts', 'real'], ['temp', 'real'], ['rain', 'real'], ['sensors', 'json']],
+    rows: [
+      ['s1', t0, 10, 0.2, '{"bme280":"ok"}'],
+      ['s1', t0 + 3600_000, 14, 0.4, '{"bme280":"ok"}'],
+      ['s2', t0 + 86400_000, 20, null, '{"bme280":"missing"}'],
+    ],
+  },
+  { name: 'taps', columns: [['device_id', 'text'], ['ts', 'real'], ['object_id', 'text']], rows: [] },
+];
 
-  beforeAll(() => {
-    db = new Database(':memory:');
-    db.exec('CREATE TABLE weather (device_id TEXT, ts REAL, temp REAL, rain REAL, sensors TEXT); CREATE TABLE taps (device_id TEXT, ts REAL, object_id TEXT)');
-    const insert = db.prepare('INSERT INTO weather VALUES (?, ?, ?, ?, ?)');
-    insert.run('s1', t0, 10, 0.2, '{"bme280":"ok"}');
-    insert.run('s1', t0 + 3600_000, 14, 0.4, '{"bme280":"ok"}');
-    insert.run('s2', t0 + 86400_000, 20, null, '{"bme280":"missing"}');
+afterAll(() => stopBackends());
+
+describe.each(BACKENDS)('dataset SQL on %s gives Presto results', (backend) => {
+  let b: SqlBackend;
+  const run = (sql: string) => b.run(sql);
+
+  beforeAll(async () => {
+    b = await openBackend(backend, tables);
   });
-  afterAll(() => db.close());
+  afterAll(() => b?.close());
 
-  it('from_unixtime and date_trunc give Presto timestamps', () => {
-    const [row] = run(`SELECT from_unixtime(ts / 1000) AS t, date_trunc('hour', from_unixtime(ts / 1000)) AS h,
+  it('from_unixtime and date_trunc give Presto timestamps', async () => {
+    const [row] = await run(`SELECT from_unixtime(ts / 1000) AS t, date_trunc('hour', from_unixtime(ts / 1000)) AS h,
       date_trunc('day', from_unixtime(ts / 1000)) AS d, date_trunc('week', from_unixtime(ts / 1000)) AS w,
       date_trunc('month', from_unixtime(ts / 1000)) AS m, date_trunc('quarter', from_unixtime(ts / 1000)) AS q,
       date_trunc('year', from_unixtime(ts / 1000)) AS y FROM weather WHERE temp = 10`);
@@ -94,8 +101,8 @@ describe('dataset SQL on SQLite gives Presto results', () => {
     });
   });
 
-  it('groups a daily summary per station', () => {
-    const rows = run(`SELECT device_id, date_trunc('day', from_unixtime(ts / 1000)) AS day, min(temp) AS lo, max(temp) AS hi,
+  it('groups a daily summary per station', async () => {
+    const rows = await run(`SELECT device_id, date_trunc('day', from_unixtime(ts / 1000)) AS day, min(temp) AS lo, max(temp) AS hi,
       avg(temp) AS mean, sum(rain) AS rain FROM weather GROUP BY 1, 2 ORDER BY 1, 2`);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ device_id: 's1', day: '2024-01-03 00:00:00.000', lo: 10, hi: 14, mean: 12 });
@@ -103,37 +110,37 @@ describe('dataset SQL on SQLite gives Presto results', () => {
     expect(rows[1]).toMatchObject({ device_id: 's2', day: '2024-01-04 00:00:00.000', rain: null });
   });
 
-  it('extracts date parts, casts and formats', () => {
-    const [row] = run(`SELECT year(from_unixtime(ts / 1000)) AS y, month(from_unixtime(ts / 1000)) AS mo, day(from_unixtime(ts / 1000)) AS d,
+  it('extracts date parts, casts and formats', async () => {
+    const [row] = await run(`SELECT year(from_unixtime(ts / 1000)) AS y, month(from_unixtime(ts / 1000)) AS mo, day(from_unixtime(ts / 1000)) AS d,
       hour(from_unixtime(ts / 1000)) AS h, extract(minute FROM from_unixtime(ts / 1000)) AS mi, day_of_week(from_unixtime(ts / 1000)) AS dow,
       CAST(temp AS bigint) AS i, CAST(temp AS varchar) AS s, date_format(from_unixtime(ts / 1000), '%Y/%m/%d %H:%i') AS f,
       to_unixtime(from_unixtime(ts / 1000)) AS back FROM weather WHERE temp = 10`);
     expect(row).toEqual({ y: 2024, mo: 1, d: 3, h: 13, mi: 45, dow: 3, i: 10, s: '10.0', f: '2024/01/03 13:45', back: t0 / 1000 });
   });
 
-  it('supports interval arithmetic, date_add and date_diff', () => {
-    const [row] = run(`SELECT from_unixtime(ts / 1000) - INTERVAL '1' DAY AS yesterday, date_add('hour', 2, from_unixtime(ts / 1000)) AS later,
+  it('supports interval arithmetic, date_add and date_diff', async () => {
+    const [row] = await run(`SELECT from_unixtime(ts / 1000) - INTERVAL '1' DAY AS yesterday, date_add('hour', 2, from_unixtime(ts / 1000)) AS later,
       date_diff('hour', from_unixtime(ts / 1000), date_add('day', 1, from_unixtime(ts / 1000))) AS hours FROM weather WHERE temp = 10`);
     expect(row).toEqual({ yesterday: '2024-01-02 13:45:30.250', later: '2024-01-03 15:45:30.250', hours: 24 });
   });
 
-  it('reads nested attributes with json_extract_scalar and conditionals', () => {
-    const rows = run(`SELECT device_id, json_extract_scalar(sensors, '$.bme280') AS bme, if(temp > 12, 'warm', 'cold') AS feel,
+  it('reads nested attributes with json_extract_scalar and conditionals', async () => {
+    const rows = await run(`SELECT device_id, json_extract_scalar(sensors, '$.bme280') AS bme, if(temp > 12, 'warm', 'cold') AS feel,
       coalesce(rain, 0) AS r, count_if(temp > 12) OVER () AS warm_rows FROM weather ORDER BY ts`);
     expect(rows.map((r) => [r.bme, r.feel, r.r])).toEqual([['ok', 'cold', 0.2], ['ok', 'warm', 0.4], ['missing', 'warm', 0]]);
   });
 
-  it('computes sample and population standard deviation', () => {
-    const [row] = run('SELECT stddev(temp) AS s, stddev_pop(temp) AS p, variance(temp) AS v FROM weather');
+  it('computes sample and population standard deviation', async () => {
+    const [row] = await run('SELECT stddev(temp) AS s, stddev_pop(temp) AS p, variance(temp) AS v FROM weather');
     expect(row!.s).toBeCloseTo(5.033, 3);
     expect(row!.p).toBeCloseTo(4.110, 3);
     expect(row!.v).toBeCloseTo(25.333, 3);
   });
 
-  it('wraps datastores in the deltaTime window, start inclusive and end exclusive', () => {
-    const timeExpression = translateTimeExpression('from_unixtime(ts / 1000)');
-    const q = translateDatasetSql('SELECT temp FROM weather w ORDER BY w.temp', { datastores, deltaTime: { timeExpression, start: t0, end: t0 + 3600_000 } });
-    expect(db.prepare(q.sql).all(...q.params)).toEqual([{ temp: 10 }]);
+  it('wraps datastores in the deltaTime window, start inclusive and end exclusive', async () => {
+    const timeExpression = translateTimeExpression('from_unixtime(ts / 1000)', b.dialect);
+    const rows = await b.run('SELECT temp FROM weather w ORDER BY w.temp', { datastores, deltaTime: { timeExpression, start: t0, end: t0 + 3600_000 } });
+    expect(rows).toEqual([{ temp: 10 }]);
   });
 
   it('refuses a timeExpression that is a query', () => {
