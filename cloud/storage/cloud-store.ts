@@ -1,5 +1,6 @@
 import type { DatasetContentState, ReprocessingStatus, Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
+import type { Dialect } from '../query/sql-dialect.ts';
 
 /**
  * Everything the engine keeps, behind one interface so a server backend (PostgreSQL) can replace the
@@ -95,6 +96,12 @@ export interface QueryResult {
   rowCount: number;
 }
 
+/** A small result read whole (CloudStore.queryRows): one array per row, in `columns` order. */
+export interface QueryRows {
+  columns: string[];
+  rows: unknown[][];
+}
+
 export interface CloudStore {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -132,12 +139,22 @@ export interface CloudStore {
   insertDatastoreRows(datastore: string, rows: readonly DatastoreRowIn[]): Promise<void>;
   datastoreStats(datastore: string, withSize: boolean): Promise<SizeStats>;
   expireDatastoreRows(datastore: string, before: number): Promise<number>;
+  /** How dataset SQL is written for this backend (cloud/query/sqlite-dialect.ts, postgres-dialect.ts): translate with it. */
+  readonly sqlDialect: Dialect;
   /** Prepares a translated query without running it: undefined if SQLite accepts it, else SQLite's reason. */
   checkQuery(query: TranslatedQuery): Promise<string | undefined>;
   /** Stops queries that are running (they fail); used when the engine shuts down. */
   cancelQueries(): Promise<void>;
   /** Runs a checked, translated dataset query read-only with a time limit, writing CSV to `outFile`. */
   runQuery(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult>;
+  /**
+   * Runs a translated read-only query on the datastores (the same views dataset SQL reads) and returns
+   * its rows, for readers of small results such as the weather page. Read-only; stopped after
+   * `timeoutMs` and refused past `maxRows` rows, each with a reason that says what to change; a query
+   * the backend rejects fails with the backend's reason. It must not block the caller's event loop
+   * (the SQLite store runs it in a query process). Numbers come back as numbers, strings as strings.
+   */
+  queryRows(query: TranslatedQuery, options: { timeoutMs: number; maxRows: number }): Promise<QueryRows>;
 
   putContent(record: ContentRecord): Promise<void>;
   getContent(datasetName: string, versionId: string): Promise<ContentRecord | undefined>;
