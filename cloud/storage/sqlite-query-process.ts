@@ -29,16 +29,6 @@ function capReached(what: string, limit: number, key: string): Error {
 /** Bytes of CSV gathered before one write. */
 const WRITE_CHUNK = 256 * 1024;
 
-/** CloudStore.queryRows: the rows are sent back, at most maxRows of them, instead of written as CSV. */
-interface RowsRequest {
-  id: number;
-  file: string;
-  sql: string;
-  params: (string | number)[];
-  rows: true;
-  maxRows: number;
-}
-
 const connections = new Map<string, Database.Database>();
 
 function connection(file: string): Database.Database {
@@ -50,6 +40,29 @@ function connection(file: string): Database.Database {
     connections.set(file, db);
   }
   return db;
+}
+
+/** CloudStore.queryRows: the rows are sent back, at most maxRows of them, instead of written as CSV. */
+interface RowsRequest {
+  id: number;
+  file: string;
+  sql: string;
+  params: (string | number)[];
+  rows: true;
+  maxRows: number;
+}
+
+/** A small result read whole (the weather page's); the caller's cap says how small. */
+function rows(request: RowsRequest): { columns: string[]; rows: unknown[][] } {
+  const statement = connection(request.file).prepare(request.sql);
+  if (!statement.reader || !statement.readonly) throw new Error('only a SELECT that reads data can run');
+  statement.raw(true);
+  const result: unknown[][] = [];
+  for (const row of statement.iterate(...request.params) as Iterable<unknown[]>) {
+    if (result.length === request.maxRows) throw new Error(`the result has more than ${request.maxRows.toLocaleString('en-US')} rows, the cap, and was stopped; narrow the query (a shorter time range)`);
+    result.push(row);
+  }
+  return { columns: statement.columns().map((c) => c.name), rows: result };
 }
 
 function run(request: QueryRequest): { columns: string[]; rowCount: number } {
@@ -88,19 +101,6 @@ function run(request: QueryRequest): { columns: string[]; rowCount: number } {
   closeSync(fd);
   renameSync(partial, request.outFile);
   return { columns, rowCount };
-}
-
-/** A small result read whole (the weather page's); the caller's cap says how small. */
-function rows(request: RowsRequest): { columns: string[]; rows: unknown[][] } {
-  const statement = connection(request.file).prepare(request.sql);
-  if (!statement.reader || !statement.readonly) throw new Error('only a SELECT that reads data can run');
-  statement.raw(true);
-  const result: unknown[][] = [];
-  for (const row of statement.iterate(...request.params) as Iterable<unknown[]>) {
-    if (result.length === request.maxRows) throw new Error(`the result has more than ${request.maxRows.toLocaleString('en-US')} rows, the cap, and was stopped; narrow the query (a shorter time range)`);
-    result.push(row);
-  }
-  return { columns: statement.columns().map((c) => c.name), rows: result };
 }
 
 process.on('message', (request: QueryRequest | RowsRequest) => {
