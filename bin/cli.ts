@@ -109,7 +109,8 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
           ? (engine: Engine) =>
               backfillDemoWeather(engine, {
                 stations: stations.map((s) => ({ id: s.station.id, weather: new VirtualWeather(s.station.id, s.hardware.virtualWeather) })),
-                dataDir: settings.cloud.dataDir,
+                // Called from the engine's start, when cloud.engine and its store exist.
+                store: cloud.engine.store,
                 datastoreName: settings.weatherPage.datastoreName,
                 now: Date.now(),
                 log: cloudLog,

@@ -4,7 +4,7 @@ import { MM_PER_TIP, rainMm } from '../hardware/rain-gauge.ts';
 import type { VirtualWeather } from '../hardware/virtual-weather.ts';
 import { vectorMeanDirection } from '../hardware/wind-vane.ts';
 import type { Engine } from '../cloud/engine/engine.ts';
-import { SqliteWeatherSource } from '../cloud/dashboard/weather-source.ts';
+import { StoreWeatherSource, type StoreWeatherSourceOptions } from '../cloud/dashboard/weather-source.ts';
 
 /**
  * A week of history for the demo's virtual stations at their first start, so the page's charts and
@@ -36,8 +36,8 @@ export interface BackfillStation {
 
 export interface BackfillOptions {
   stations: readonly BackfillStation[];
-  /** The engine's data folder (cloud.dataDir), where the weather datastore is read to see who has records. */
-  dataDir: string;
+  /** The engine's store (AnalyticsEngine.store), where the weather datastore is read to see who has records. */
+  store: StoreWeatherSourceOptions['store'];
   datastoreName: string;
   now: number;
   log: Logger;
@@ -46,7 +46,7 @@ export interface BackfillOptions {
 /** Backfills every station without records; returns how many records each got (0: it had records). */
 export async function backfillDemoWeather(engine: Engine, options: BackfillOptions): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  const source = new SqliteWeatherSource({ dataDir: options.dataDir, datastoreName: options.datastoreName });
+  const source = new StoreWeatherSource({ store: options.store, datastoreName: options.datastoreName });
   try {
     for (const station of options.stations) {
       if ((await source.latest(station.id)) !== undefined) {

@@ -3,7 +3,7 @@ import { systemClock } from '../../hardware/core/clock.ts';
 import type { Extension } from '../../hardware/core/extension.ts';
 import { describeAlert } from '../dashboard/weather-alerts.ts';
 import { timeFormat } from '../dashboard/weather-format.ts';
-import { SqliteWeatherSource, type WeatherSource } from '../dashboard/weather-source.ts';
+import { StoreWeatherSource, type StoreWeatherSourceOptions, type WeatherSource } from '../dashboard/weather-source.ts';
 import type { WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { EngineClock } from '../engine/engine-context.ts';
@@ -183,14 +183,16 @@ export function alertEngineFor(parts: {
   cloud: CloudSettings;
   page: Pick<WeatherPageSettings, 'datastoreName' | 'timeZone'>;
   engine: Pick<Engine, 'batchPutMessage'>;
+  /** The engine's store, which the weather datastore is read through. */
+  store: StoreWeatherSourceOptions['store'];
   log: Logger;
   clock: EngineClock | undefined;
 }): AlertEngine {
-  const { alerts, cloud, page, engine, log, clock } = parts;
+  const { alerts, cloud, page, engine, store, log, clock } = parts;
   return new AlertEngine({
     settings: alerts,
     dataDir: cloud.dataDir,
-    source: new SqliteWeatherSource({ dataDir: cloud.dataDir, datastoreName: page.datastoreName }),
+    source: new StoreWeatherSource({ store, datastoreName: page.datastoreName }),
     engine,
     mqtt: cloud.mqtt,
     log,

@@ -11,7 +11,7 @@ import type { AlertSettings } from '../alerts/alert-settings.ts';
 import { AnalyticsEngine, type AnalyticsEngineOptions } from '../engine/analytics-engine.ts';
 import { createSecretFileOnce } from '../engine/secret-file.ts';
 import { weatherPageSettings, withAlertThresholds, type WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
-import { SqliteWeatherSource } from '../dashboard/weather-source.ts';
+import { StoreWeatherSource } from '../dashboard/weather-source.ts';
 import type { CloudSettings } from '../settings.ts';
 import { accessKeysFrom, GENERATED_KEYS_FILE, type AccessKey, type ApiSettings } from './api-settings.ts';
 import { contentKeyFrom, createContentUrls } from './content-urls.ts';
@@ -133,7 +133,7 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
       try {
         const weatherPage = {
           settings: page,
-          source: new SqliteWeatherSource({ dataDir: settings.cloud.dataDir, datastoreName: page.datastoreName }),
+          source: new StoreWeatherSource({ store: engine.store, datastoreName: page.datastoreName }),
           alerts: new SqliteAlertHistory(settings.cloud.dataDir),
         };
         app = await buildApp({ engine, settings: settings.api, accessKeys, contentUrls, log, now, weatherPage });
@@ -148,7 +148,7 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
       endpoint = `http://${host}:${address.port}`;
       log.info({ endpoint, accessKeyIds: accessKeys.map((k) => k.accessKeyId) }, 'IoT Analytics API listening');
       if (settings.alerts?.enabled) {
-        alerts = alertEngineFor({ alerts: settings.alerts, cloud: settings.cloud, page, engine, log: log.child({ part: 'alerts' }), clock: options.engine?.clock });
+        alerts = alertEngineFor({ alerts: settings.alerts, cloud: settings.cloud, page, engine, store: engine.store, log: log.child({ part: 'alerts' }), clock: options.engine?.clock });
         await alerts.start();
       }
     },

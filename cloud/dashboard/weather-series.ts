@@ -10,7 +10,8 @@ import {
   type StationSeries,
 } from './series-contract.ts';
 import type { WeatherPageSettings } from './weather-page-settings.ts';
-import { RAIN_SUM, type SeriesBucket, type WeatherSource } from './weather-source.ts';
+import type { SeriesBucket, WeatherSource } from './weather-source.ts';
+import { RAIN_SUM } from './weather-sql.ts';
 
 /**
  * The chart series the page draws, computed from the datastore: one station's quantities, or one

@@ -183,6 +183,11 @@ export class AnalyticsEngine implements E.Engine, Extension {
     await this.p.contents.idle();
   }
 
+  /** Ours: the store the engine keeps everything in, for readers beside the API (the weather page, the alert engine). Once started. */
+  get store(): CloudStore {
+    return this.p.ctx.store;
+  }
+
   /** Ours: one retention pass now (it also runs every settings.retentionSweepMs). */
   sweepRetention(): Promise<{ channelMessages: number; datastoreRows: number }> {
     return this.p.sweeper.sweep();

@@ -96,6 +96,12 @@ export interface QueryResult {
   rowCount: number;
 }
 
+/** A small result read whole (CloudStore.queryRows): one array per row, in `columns` order. */
+export interface QueryRows {
+  columns: string[];
+  rows: unknown[][];
+}
+
 export interface CloudStore {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -141,6 +147,14 @@ export interface CloudStore {
   cancelQueries(): Promise<void>;
   /** Runs a checked, translated dataset query read-only with a time limit, writing CSV to `outFile`. */
   runQuery(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult>;
+  /**
+   * Runs a translated read-only query on the datastores (the same views dataset SQL reads) and returns
+   * its rows, for readers of small results such as the weather page. Read-only; stopped after
+   * `timeoutMs` and refused past `maxRows` rows, each with a reason that says what to change; a query
+   * the backend rejects fails with the backend's reason. It must not block the caller's event loop
+   * (the SQLite store runs it in a query process). Numbers come back as numbers, strings as strings.
+   */
+  queryRows(query: TranslatedQuery, options: { timeoutMs: number; maxRows: number }): Promise<QueryRows>;
 
   putContent(record: ContentRecord): Promise<void>;
   getContent(datasetName: string, versionId: string): Promise<ContentRecord | undefined>;

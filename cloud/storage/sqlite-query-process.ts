@@ -33,6 +33,29 @@ function connection(file: string): Database.Database {
   return db;
 }
 
+/** CloudStore.queryRows: the rows are sent back, at most maxRows of them, instead of written as CSV. */
+interface RowsRequest {
+  id: number;
+  file: string;
+  sql: string;
+  params: (string | number)[];
+  rows: true;
+  maxRows: number;
+}
+
+/** A small result read whole (the weather page's); the caller's cap says how small. */
+function rows(request: RowsRequest): { columns: string[]; rows: unknown[][] } {
+  const statement = connection(request.file).prepare(request.sql);
+  if (!statement.reader || !statement.readonly) throw new Error('only a SELECT that reads data can run');
+  statement.raw(true);
+  const result: unknown[][] = [];
+  for (const row of statement.iterate(...request.params) as Iterable<unknown[]>) {
+    if (result.length === request.maxRows) throw new Error(`the result has more than ${request.maxRows.toLocaleString('en-US')} rows, the cap, and was stopped; narrow the query (a shorter time range)`);
+    result.push(row);
+  }
+  return { columns: statement.columns().map((c) => c.name), rows: result };
+}
+
 function run(request: QueryRequest): { columns: string[]; rowCount: number } {
   const statement = connection(request.file).prepare(request.sql);
   if (!statement.reader || !statement.readonly) throw new Error('only a SELECT that reads data can run');
@@ -50,9 +73,9 @@ function run(request: QueryRequest): { columns: string[]; rowCount: number } {
   return { columns, rowCount: file.rowCount };
 }
 
-process.on('message', (request: QueryRequest) => {
+process.on('message', (request: QueryRequest | RowsRequest) => {
   try {
-    const result = run(request);
+    const result = 'rows' in request ? rows(request) : run(request);
     process.send!({ id: request.id, ok: true, ...result });
   } catch (error) {
     process.send!({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) });

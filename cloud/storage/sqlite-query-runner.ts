@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { forkTarget } from '../engine/code-location.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
-import type { QueryResult } from './cloud-store.ts';
+import type { QueryResult, QueryRows } from './cloud-store.ts';
 import { timedOut } from './query-output.ts';
 
 /**
@@ -37,6 +37,7 @@ interface Reply {
   ok?: boolean;
   columns?: string[];
   rowCount?: number;
+  rows?: unknown[][];
   error?: string;
 }
 
@@ -66,11 +67,24 @@ export class SqliteQueryRunner {
   }
 
   async run(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
+    const overran = timedOut(timeoutMs);
+    const reply = await this.inTurn(query, { outFile, maxRows: this.options.maxRows }, timeoutMs, overran);
+    return { columns: reply.columns ?? [], rowCount: reply.rowCount ?? 0 };
+  }
+
+  /** The result rows themselves (CloudStore.queryRows): at most `maxRows`, else it fails saying so. */
+  async rows(query: TranslatedQuery, options: { timeoutMs: number; maxRows: number }): Promise<QueryRows> {
+    const overran = `the query ran longer than ${options.timeoutMs} ms and was stopped; narrow it (a shorter time range)`;
+    const reply = await this.inTurn(query, { maxRows: options.maxRows }, options.timeoutMs, overran);
+    return { columns: reply.columns ?? [], rows: reply.rows ?? [] };
+  }
+
+  private async inTurn(query: TranslatedQuery, output: { outFile?: string; maxRows: number }, timeoutMs: number, overran: string): Promise<Reply> {
     const generation = this.generation;
     const slot = await this.acquire();
     try {
       if (generation !== this.generation) throw new QueryError(STOPPED);
-      return await this.execute(slot, query, outFile, timeoutMs);
+      return await this.execute(slot, query, output, timeoutMs, overran);
     } finally {
       this.release(slot);
     }
@@ -122,7 +136,7 @@ export class SqliteQueryRunner {
     return slot.ready;
   }
 
-  private async execute(slot: Slot, query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
+  private async execute(slot: Slot, query: TranslatedQuery, output: { outFile?: string; maxRows: number }, timeoutMs: number, overran: string): Promise<Reply> {
     const started = this.start(slot);
     const child = slot.child!;
     // The time limit counts from when the query is sent: starting the process is not the query's fault.
@@ -135,13 +149,13 @@ export class SqliteQueryRunner {
       throw new QueryError(ready);
     }
     const id = this.nextId++;
-    const { maxRows, maxBytes } = this.options;
+    const { outFile } = output;
     const reply = await new Promise<Reply>((resolve) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        resolve({ id, ok: false, error: timedOut(timeoutMs) });
+        resolve({ id, ok: false, error: overran });
         this.kill(slot, child);
-        rmSync(`${outFile}.partial`, { force: true });
+        if (outFile !== undefined) rmSync(`${outFile}.partial`, { force: true });
       }, timeoutMs);
       this.waiting.set(id, {
         child,
@@ -150,10 +164,11 @@ export class SqliteQueryRunner {
           resolve(r);
         },
       });
-      child.send({ id, file: this.file, sql: query.sql, params: query.params, outFile, maxRows, maxBytes });
+      const { sql, params } = query;
+      child.send(outFile === undefined ? { id, file: this.file, sql, params, rows: true, maxRows: output.maxRows } : { id, file: this.file, sql, params, outFile, maxRows: output.maxRows, maxBytes: this.options.maxBytes });
     });
     if (!reply.ok) throw new QueryError(reply.error ?? 'the query failed');
-    return { columns: reply.columns ?? [], rowCount: reply.rowCount ?? 0 };
+    return reply;
   }
 
   private kill(slot: Slot, child: ChildProcess): void {

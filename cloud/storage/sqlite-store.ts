@@ -5,7 +5,7 @@ import type { Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import { SQLITE } from '../query/sqlite-dialect.ts';
 import type {
-  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreRowIn, QueryResult, ReprocessingRecord, ResourceRecord,
+  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
@@ -13,6 +13,9 @@ import { SqliteChannels } from './sqlite-channels.ts';
 import { SqliteDatastores } from './sqlite-datastores.ts';
 import { registerQueryFunctions } from './sqlite-query-functions.ts';
 import { DEFAULT_RUNNER_OPTIONS, SqliteQueryRunner, type QueryRunnerOptions } from './sqlite-query-runner.ts';
+
+/** queryRows: two page reads at once (the compare view asks for several stations); the row cap is the caller's. */
+const ROW_QUERY_OPTIONS: QueryRunnerOptions = { ...DEFAULT_RUNNER_OPTIONS, concurrency: 2 };
 
 /**
  * The SQLite backend: one folder with catalog.sqlite, channels.sqlite and datastores.sqlite (WAL).
@@ -25,6 +28,8 @@ export class SqliteStore implements CloudStore {
   private datastores: SqliteDatastores | undefined;
   private checker: Database.Database | undefined;
   private queries: SqliteQueryRunner | undefined;
+  /** queryRows' own processes, so a page read never waits behind a long dataset refresh. */
+  private rowQueries: SqliteQueryRunner | undefined;
 
   constructor(private readonly dir: string, private readonly queryOptions: QueryRunnerOptions = DEFAULT_RUNNER_OPTIONS) {}
 
@@ -40,15 +45,17 @@ export class SqliteStore implements CloudStore {
     this.checker = new Database(this.datastoreFile, { readonly: true });
     registerQueryFunctions(this.checker);
     this.queries = new SqliteQueryRunner(this.datastoreFile, this.queryOptions);
+    this.rowQueries = new SqliteQueryRunner(this.datastoreFile, ROW_QUERY_OPTIONS);
   }
 
   async close(): Promise<void> {
     await this.queries?.stop();
+    await this.rowQueries?.stop();
     this.checker?.close();
     this.datastores?.close();
     this.channels?.close();
     this.catalog?.close();
-    this.queries = this.checker = this.datastores = this.channels = this.catalog = undefined;
+    this.queries = this.rowQueries = this.checker = this.datastores = this.channels = this.catalog = undefined;
   }
 
   private get c(): SqliteCatalog {
@@ -147,10 +154,15 @@ export class SqliteStore implements CloudStore {
   }
   async cancelQueries(): Promise<void> {
     await this.queries?.stop();
+    await this.rowQueries?.stop();
   }
   async runQuery(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
     if (!this.queries) throw new Error('the store is not open');
     return this.queries.run(query, outFile, timeoutMs);
+  }
+  async queryRows(query: TranslatedQuery, options: { timeoutMs: number; maxRows: number }): Promise<QueryRows> {
+    if (!this.rowQueries) throw new Error('the store is not open');
+    return this.rowQueries.rows(query, options);
   }
 
   async putContent(record: ContentRecord): Promise<void> {

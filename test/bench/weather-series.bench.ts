@@ -1,5 +1,5 @@
 // Weather page series: GET /public/stations/<id>/series.json?range=1y for one station over real HTTP
-// (fastify, the page's source, JSON), over a datastore of 10.5 million rows (100 stations, one year,
+// (fastify, the page's source reading through the engine's CloudStore.queryRows, JSON), over a datastore of 10.5 million rows (100 stations, one year,
 // one record every 5 minutes), beside the same downsampling SQL (seriesSql) run raw through
 // better-sqlite3 on its own connection, in the same run, alternating request by request.
 // The datastore is built once and cached under the temp folder: the engine creates the weather
@@ -19,7 +19,9 @@ import { readResourceFile } from '../../cloud/engine/resource-file.ts';
 import { SERIES_PATHS, SERIES_QUANTITY_NAMES, stationSeries } from '../../cloud/dashboard/series-contract.ts';
 import { weatherPageSettings } from '../../cloud/dashboard/weather-page-settings.ts';
 import { seriesWindow } from '../../cloud/dashboard/weather-series.ts';
-import { DATASTORES_FILE, seriesSql, SqliteWeatherSource } from '../../cloud/dashboard/weather-source.ts';
+import { DATASTORES_FILE, StoreWeatherSource } from '../../cloud/dashboard/weather-source.ts';
+import { seriesSql } from '../../cloud/dashboard/weather-sql.ts';
+import { SQLITE } from '../../cloud/query/sqlite-dialect.ts';
 import { cloudSettings } from '../../cloud/settings.ts';
 import { sqlIdentifier } from '../../cloud/query/sql-tokenizer.ts';
 
@@ -125,7 +127,7 @@ const app = await buildApp({
   contentUrls: createContentUrls({ key: Buffer.alloc(32, 1), ttlSeconds: 60, now: () => NOW }),
   log,
   now: () => NOW,
-  weatherPage: { settings, source: new SqliteWeatherSource({ dataDir: CACHE, datastoreName: DATASTORE }) },
+  weatherPage: { settings, source: new StoreWeatherSource({ store: engine.store, datastoreName: DATASTORE }) },
 });
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 const url = `${address}${SERIES_PATHS.station(STATION)}?range=1y`;
@@ -133,14 +135,14 @@ const url = `${address}${SERIES_PATHS.station(STATION)}?range=1y`;
 // The raw side: the very SQL the source runs, for the same window, on its own read-only connection.
 const raw = new Database(join(CACHE, DATASTORES_FILE), { readonly: true });
 const window = seriesWindow('1y', NOW);
-const sql = seriesSql(DATASTORE, sqlIdentifier, SERIES_QUANTITY_NAMES);
+const viewColumns = new Set((raw.prepare('SELECT name FROM pragma_table_info(?)').all(DATASTORE) as { name: string }[]).map((c) => c.name.toLowerCase()));
+const { sql } = seriesSql({ dialect: SQLITE, view: DATASTORE, columns: viewColumns }, STATION, window.queryFrom, window.to, window.bucketMs, SERIES_QUANTITY_NAMES);
 const statement = raw.prepare(sql);
-const params = { station: STATION, from: window.queryFrom, to: window.to, bucket: window.bucketMs };
 
 try {
   const total = (raw.prepare(`SELECT count(*) AS n FROM ${sqlIdentifier(DATASTORE)}`).get() as { n: number }).n;
   const inWindow = (raw.prepare(`SELECT count(*) AS n FROM ${sqlIdentifier(DATASTORE)} WHERE device_id = ? AND ts >= ? AND ts < ?`).get(STATION, window.queryFrom, window.to) as { n: number }).n;
-  const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail).join('; ');
+  const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
   let points = 0;
   let rainPoints = 0;
   let bytes = 0;
@@ -148,7 +150,7 @@ try {
   const rawRuns: number[] = [];
   for (let i = 0; i < WARM_UP + REQUESTS; i += 1) {
     let started = process.hrtime.bigint();
-    const rows = statement.all(params).length;
+    const rows = statement.all().length;
     const rawMs = ms(started);
     started = process.hrtime.bigint();
     const response = await fetch(url);

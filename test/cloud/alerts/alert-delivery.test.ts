@@ -6,7 +6,7 @@ import { AlertEngine } from '../../../cloud/alerts/alert-engine.ts';
 import { alertSettings } from '../../../cloud/alerts/alert-settings.ts';
 import { AlertStore } from '../../../cloud/alerts/alert-store.ts';
 import { EVENT_HEADER, SIGNATURE_HEADER, signatureOf } from '../../../cloud/alerts/webhook-output.ts';
-import { SqliteWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
+import { StoreWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import type { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { parseCsv } from '../../../cloud/query/csv.ts';
 import type { WeatherRecord } from '../../../hardware/core/contract.ts';
@@ -57,7 +57,7 @@ async function startAlerts(over: Record<string, unknown> = {}): Promise<AlertEng
   const engine = new AlertEngine({
     settings,
     dataDir: fixture.dir,
-    source: new SqliteWeatherSource({ dataDir: fixture.dir }),
+    source: new StoreWeatherSource({ store: fixture.engine.store }),
     engine: fixture.engine,
     mqtt: fixture.settings.mqtt,
     log,

@@ -1,6 +1,6 @@
 import { AlertEngine } from '../../../cloud/alerts/alert-engine.ts';
 import { alertSettings, type AlertSettings } from '../../../cloud/alerts/alert-settings.ts';
-import { SqliteWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
+import { StoreWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import { silentLog } from '../api/helpers.ts';
 import type { EngineFixture } from '../engine/engine-fixture.ts';
 
@@ -14,7 +14,7 @@ export async function evaluateAlertsOnce(fixture: EngineFixture, overrides: Reco
   const engine = new AlertEngine({
     settings,
     dataDir: fixture.dir,
-    source: new SqliteWeatherSource({ dataDir: fixture.dir }),
+    source: new StoreWeatherSource({ store: fixture.engine.store }),
     engine: fixture.engine,
     mqtt: fixture.settings.mqtt,
     log: silentLog,

@@ -4,7 +4,7 @@ import { createContentUrls } from '../../../cloud/api/content-urls.ts';
 import { buildApp } from '../../../cloud/api/server.ts';
 import type { AlertHistory } from '../../../cloud/alerts/alert-history.ts';
 import type { WeatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
-import { SqliteWeatherSource, type WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
+import { StoreWeatherSource, type WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import { silentLog, TEST_KEY } from '../api/helpers.ts';
 import type { EngineFixture } from '../engine/engine-fixture.ts';
 
@@ -18,6 +18,6 @@ export function weatherApp(fixture: EngineFixture, settings: WeatherPageSettings
     contentUrls: createContentUrls({ key: Buffer.alloc(32, 7), ttlSeconds: 3600, now: () => fixture.time.now() }),
     log: silentLog,
     now: () => fixture.time.now(),
-    weatherPage: { settings, source: source ?? new SqliteWeatherSource({ dataDir: fixture.dir, datastoreName: settings.datastoreName }), alerts },
+    weatherPage: { settings, source: source ?? new StoreWeatherSource({ store: fixture.engine.store, datastoreName: settings.datastoreName }), alerts },
   });
 }

@@ -7,7 +7,7 @@ import { comparedSeries, SERIES_PATHS, seriesQuantity, seriesRange } from '../..
 import { STATION_CHARTS } from '../../../cloud/dashboard/weather-chart.ts';
 import { weatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import { registerWeatherPage } from '../../../cloud/dashboard/weather-routes.ts';
-import { SqliteWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
+import { StoreWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import type { WeatherRecord } from '../../../hardware/core/contract.ts';
 import { silentLog } from '../api/helpers.ts';
 import { FakeTime, startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
@@ -45,7 +45,7 @@ beforeAll(async () => {
 
   const settings = weatherPageSettings.parse({ timeZone: 'UTC', refreshSeconds: 0 });
   app = Fastify();
-  registerWeatherPage(app, { source: new SqliteWeatherSource({ dataDir: fixture.dir }), settings, downloads: async () => [], log: silentLog, now: Date.now });
+  registerWeatherPage(app, { source: new StoreWeatherSource({ store: fixture.engine.store }), settings, downloads: async () => [], log: silentLog, now: Date.now });
   app.get<{ Params: { stationId: string }; Querystring: { range?: string } }>(SERIES_PATHS.station(':stationId').replace('%3A', ':'), async (request, reply) => {
     const list = records[request.params.stationId];
     if (!list) return reply.code(404).send({ message: 'no such station' });

@@ -4,7 +4,7 @@ import { comparedSeries, SERIES_PATHS, stationSeries, type StationSeries } from 
 import { registerWeatherData } from '../../../cloud/dashboard/weather-data-routes.ts';
 import { DOWNLOAD_CSV_HEADER } from '../../../cloud/dashboard/weather-download.ts';
 import { weatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
-import { SqliteWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
+import { StoreWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import { parseCsv } from '../../../cloud/query/csv.ts';
 import type { Envelope, WeatherRecord } from '../../../hardware/core/contract.ts';
 import { silentLog } from '../api/helpers.ts';
@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 const settings = weatherPageSettings.parse({ timeZone: 'UTC' });
-const sourceFor = () => new SqliteWeatherSource({ dataDir: fixture.dir, datastoreName: settings.datastoreName });
+const sourceFor = () => new StoreWeatherSource({ store: fixture.engine.store, datastoreName: settings.datastoreName });
 
 async function server(): Promise<FastifyInstance> {
   app = await weatherApp(fixture, settings);

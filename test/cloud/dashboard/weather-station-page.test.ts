@@ -8,7 +8,7 @@ import { SqliteAlertHistory } from '../../../cloud/alerts/alert-history.ts';
 import { alertsHtml } from '../../../cloud/dashboard/weather-html.ts';
 import { weatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import { registerWeatherPage } from '../../../cloud/dashboard/weather-routes.ts';
-import { SqliteWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
+import { StoreWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import { silentLog } from '../api/helpers.ts';
 import { startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
 import { envelopes, weatherDay } from './weather-records.ts';
@@ -27,7 +27,7 @@ beforeEach(async () => {
   await evaluateAlertsOnce(fixture);
   app = Fastify();
   registerWeatherPage(app, {
-    source: new SqliteWeatherSource({ dataDir: fixture.dir }),
+    source: new StoreWeatherSource({ store: fixture.engine.store }),
     alerts: new SqliteAlertHistory(fixture.dir),
     settings: weatherPageSettings.parse({ timeZone: 'UTC' }),
     downloads: async () => [],

@@ -104,6 +104,36 @@ export function cloudStoreConformance(backend: string, create: (dir: string) => 
       expect(readFileSync(join(dir, 'q.csv'), 'utf8')).toBe('n\r\n400\r\n');
     });
 
+    it('returns the rows of a read-only query on the datastore views (queryRows), typed and in column order', async () => {
+      await store.createDatastoreStorage('weather', { time: ['ts'], device: ['device_id'] });
+      await store.insertDatastoreRows('weather', [
+        { record: { device_id: 'n', ts: 2, temp: 12.5, sensors: { bme280: 'ok' } }, arrival: 5 },
+        { record: { device_id: 's', ts: 1, temp: null }, arrival: 5 },
+      ]);
+      const sql = 'SELECT "device_id", "ts", "temp", count(*) OVER () AS "n" FROM "weather" ORDER BY "ts" DESC';
+      const result = await store.queryRows({ sql, params: [], datastores: ['weather'] }, { timeoutMs: 10_000, maxRows: 10 });
+      expect(result.columns).toEqual(['device_id', 'ts', 'temp', 'n']);
+      expect(result.rows.map((r) => r.slice(0, 3))).toEqual([['n', 2, 12.5], ['s', 1, null]]);
+      expect(result.rows.map((r) => Number(r[3]))).toEqual([2, 2]);
+      const empty = await store.queryRows({ sql: 'SELECT * FROM "weather" WHERE "ts" > 9', params: [], datastores: ['weather'] }, { timeoutMs: 10_000, maxRows: 10 });
+      expect(empty).toMatchObject({ rows: [] });
+      expect(empty.columns.slice(0, 4)).toEqual(['device_id', 'ts', 'temp', 'sensors']);
+    });
+
+    it('stops queryRows past its row cap or its time limit with a reason, refuses a bad or writing query, and runs the next one', async () => {
+      await store.createDatastoreStorage('d', { time: [], device: [] });
+      await store.insertDatastoreRows('d', Array.from({ length: 400 }, (_, i) => ({ record: { n: i }, arrival: 1 })));
+      const all = { sql: 'SELECT "n" FROM "d"', params: [], datastores: ['d'] };
+      await expect(store.queryRows(all, { timeoutMs: 10_000, maxRows: 399 })).rejects.toThrow(/more than 399 rows, the cap, and was stopped; narrow the query/);
+      expect((await store.queryRows(all, { timeoutMs: 10_000, maxRows: 400 })).rows).toHaveLength(400);
+      const slow = { sql: 'SELECT count(*) FROM "d" a, "d" b, "d" c, "d" e', params: [], datastores: ['d'] };
+      await expect(store.queryRows(slow, { timeoutMs: 300, maxRows: 10 })).rejects.toThrow(/longer than 300 ms and was stopped/);
+      await expect(store.queryRows({ sql: 'SELECT "nope" FROM "d"', params: [], datastores: ['d'] }, { timeoutMs: 10_000, maxRows: 10 })).rejects.toThrow(/nope/);
+      await expect(store.queryRows({ sql: 'DELETE FROM "__ds_d"', params: [], datastores: [] }, { timeoutMs: 10_000, maxRows: 10 })).rejects.toThrow();
+      const count = await store.queryRows({ sql: 'SELECT count(*) AS "c" FROM "d"', params: [], datastores: ['d'] }, { timeoutMs: 10_000, maxRows: 10 });
+      expect(count.rows.map((r) => Number(r[0]))).toEqual([400]);
+    });
+
     it('keeps dataset contents newest first, reprocessing runs, things and shadows', async () => {
       await store.putContent({ datasetName: 'd', versionId: 'v1', state: 'SUCCEEDED', creationTime: 1, scheduleTime: 1 });
       await store.putContent({ datasetName: 'd', versionId: 'v2', state: 'CREATING', creationTime: 2, scheduleTime: 2 });
