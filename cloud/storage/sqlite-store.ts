@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import type {
-  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreRowIn, QueryResult, ReprocessingRecord, ResourceRecord,
+  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
@@ -134,6 +134,12 @@ export class SqliteStore implements CloudStore {
   }
   async expireDatastoreRows(datastore: string, before: number): Promise<number> {
     return this.ds.expire(datastore, before);
+  }
+  async datastoreMark(datastore: string, timeAttribute: string): Promise<DatastoreMark> {
+    return this.ds.mark(datastore, timeAttribute);
+  }
+  async arrivedKeys(datastore: string, attributes: { device: string; time: string }, since: number, limit: number): Promise<[unknown, unknown][]> {
+    return this.ds.arrivedKeys(datastore, attributes, since, limit);
   }
   async checkQuery(query: TranslatedQuery): Promise<string | undefined> {
     try {
