@@ -54,7 +54,16 @@ const UNSTABLE = new Set([
 
 const obj = (v: unknown): AstNode | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as AstNode) : undefined);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Compares two subtrees; placeholders are numbered per occurrence, so they compare by what they stand for. */
+const sameIn =
+  (parsed: ParsedSql) =>
+  (a: unknown, b: unknown): boolean => {
+    const canon = (node: unknown) =>
+      JSON.stringify(node, (_key, value: unknown) =>
+        typeof value === 'string' && parsed.names.has(value) ? `name:${parsed.names.get(value)}` : typeof value === 'string' && parsed.strings.has(value) ? `text:${parsed.strings.get(value)}` : value,
+      );
+    return canon(a) === canon(b);
+  };
 
 /** The plan for an eligible query, else undefined (also for a query that does not parse: the full run reports that). */
 export function planIncremental(sql: string): IncrementalPlan | undefined {
@@ -69,6 +78,7 @@ export function planIncremental(sql: string): IncrementalPlan | undefined {
 
 function planOf(parsed: ParsedSql): IncrementalPlan | undefined {
   const ast = parsed.ast;
+  const same = sameIn(parsed);
   const name = (v: unknown): string => {
     const text = String(obj(v) ? obj(v)!.value : v);
     return (parsed.names.get(text) ?? text).toLowerCase();
@@ -94,8 +104,8 @@ function planOf(parsed: ParsedSql): IncrementalPlan | undefined {
   const bucketColumn = columns.findIndex((c) => same(c, bucketKey));
   if (deviceColumn < 0 || bucketColumn < 0) return undefined;
   const keys = [deviceKey, bucketKey!];
-  if (columns.some((c, i) => i !== deviceColumn && i !== bucketColumn && !groupLevel(c, keys))) return undefined;
-  if (ast.having != null && !groupLevel(ast.having, keys)) return undefined;
+  if (columns.some((c, i) => i !== deviceColumn && i !== bucketColumn && !groupLevel(c, keys, same))) return undefined;
+  if (ast.having != null && !groupLevel(ast.having, keys, same)) return undefined;
 
   const aliases = list(ast.columns).map((c) => (obj(c)?.as == null ? undefined : name(obj(c)!.as)));
   const order = list(ast.orderby).slice(0, 2).map((item) => {
@@ -142,13 +152,13 @@ function bucketOf(n: AstNode, parsed: ParsedSql, name: (v: unknown) => string): 
 }
 
 /** True when the expression reads rows only through aggregates (or is one of the keys). */
-function groupLevel(node: unknown, keys: readonly unknown[]): boolean {
-  if (Array.isArray(node)) return node.every((x) => groupLevel(x, keys));
+function groupLevel(node: unknown, keys: readonly unknown[], same: (a: unknown, b: unknown) => boolean): boolean {
+  if (Array.isArray(node)) return node.every((x) => groupLevel(x, keys, same));
   const n = obj(node);
   if (!n) return true;
   if (n.type === 'aggr_func' || keys.some((k) => same(k, n))) return true;
   if (n.type === 'column_ref' || n.type === 'star') return false;
-  return Object.values(n).every((v) => groupLevel(v, keys));
+  return Object.values(n).every((v) => groupLevel(v, keys, same));
 }
 
 /** No window (OVER) and no word from UNSTABLE anywhere in the tree. */
