@@ -25,6 +25,12 @@ import type { ContentRecord, DatastoreMark, QueryResult } from '../storage/cloud
  * ARRIVAL_SETTLE_MS before the recorded watermark: a row's arrival is stamped when its message reached
  * the channel, before its pipeline committed it, so a row committed after the watermark was read may
  * carry an earlier arrival. Recomputing a group twice is harmless.
+ *
+ * The recomputed groups are read through the (device, time) index, the full query scans the table:
+ * the rows of a group are added up in another order. SQLite's sum() and avg() use compensated
+ * (Kahan-Babuska-Neumaier) summation, whose result does not depend on that order short of
+ * catastrophic cancellation, so the CSV does not change. A backend whose float sum is plain
+ * accumulation needs the same care before it takes this path.
  */
 
 /** How far before the watermark arrivals are scanned again; a pipeline takes far less from channel to datastore. */
