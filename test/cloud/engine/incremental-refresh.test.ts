@@ -16,6 +16,7 @@ import { FakeTime, message } from './engine-fixture.ts';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 const SQL = readResourceFile('cloud/resources/default.json').datasets.find((d) => d.datasetName === 'weather_daily')!.actions[0]!.queryAction!.sqlQuery;
 const PATCHED = 'dataset content patched incrementally';
 
@@ -79,9 +80,13 @@ const patched = () => logs.filter((l) => l.includes(PATCHED)).length;
 /** Readings from `stations` stations at random times in [from, to), with random values (some missing). */
 function readings(rand: () => number, count: number, from: number, to: number, stations = 12): Record<string, unknown>[] {
   return Array.from({ length: count }, () => {
+    let ts = Math.floor(from + rand() * (to - from));
+    // Some a fraction of a millisecond from an hour's (and so sometimes a day's) boundary, which
+    // from_unixtime rounds to the millisecond: either side of it.
+    if (rand() < 0.1) ts = Math.round(ts / HOUR) * HOUR + [-0.6, -0.4, -0.2, 0.3, 0.5][Math.floor(rand() * 5)]!;
     const r: Record<string, unknown> = {
       device_id: `station_${String(1 + Math.floor(rand() * stations)).padStart(2, '0')}`,
-      ts: Math.floor(from + rand() * (to - from)),
+      ts,
       ambient_temperature: Math.round((rand() * 50 - 15) * 1000) / 1000,
       rainfall: rand() < 0.3 ? Math.round(rand() * 3 * 10_000) / 10_000 : 0,
     };
@@ -139,6 +144,24 @@ describe('incremental weather_daily', () => {
     const before = await expectSame();
     expect(await expectSame()).toBe(before);
     expect(patched()).toBe(10);
+  });
+
+  it('equals the full query for hourly groups with WHERE, HAVING, quoted names and the keys in another order', async () => {
+    const hourly =
+      'SELECT date_trunc(\'hour\', from_unixtime("ts" / 1000)) AS hour, "device_id", count(*) AS n, round(avg(ambient_temperature), 3) AS t, max(wind_gust_speed) AS g ' +
+      'FROM weather_datastore WHERE rainfall >= 0 GROUP BY "device_id", date_trunc(\'hour\', from_unixtime("ts" / 1000)) HAVING count(*) > 1 ORDER BY 2, hour';
+    await engine.updateDataset({ datasetName: 'weather_daily', actions: [{ actionName: 'hourly', queryAction: { sqlQuery: hourly } }] });
+    await engine.updateDataset({ datasetName: 'weather_full', actions: [{ actionName: 'hourly', queryAction: { sqlQuery: `${hourly} LIMIT 100000000` } }] });
+    const seed = 4242;
+    const rand = random(seed);
+    await put(readings(rand, 1500, time.now() - 2 * DAY, time.now(), 5));
+    await expectSame();
+    for (let round = 0; round < 5; round += 1) {
+      await put(readings(rand, 100, time.now() - 15 * MINUTE, time.now(), 5));
+      await put(readings(rand, 20, time.now() - 2 * DAY, time.now() - HOUR, 5));
+      await expectSame();
+    }
+    expect(patched(), `seed ${seed}`).toBe(5);
   });
 
   it('recomputes an old group that late data (old ts, new arrival) changes', async () => {
