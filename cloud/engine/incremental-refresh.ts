@@ -89,6 +89,16 @@ export class IncrementalRefresh {
    * safely (the caller then runs the full query). `previousFile` gives a SUCCEEDED content's CSV path.
    */
   async run(prepared: Prepared, content: ContentRecord, outFile: string, timeoutMs: number, previousFile: (c: ContentRecord) => string): Promise<QueryResult | undefined> {
+    try {
+      return await this.patch(prepared, content, outFile, timeoutMs, previousFile);
+    } catch (error) {
+      // The full query decides: it fails with its own reason if the problem is not ours.
+      this.ctx.log.warn({ err: error, dataset: content.datasetName }, 'incremental refresh failed; running the full query');
+      return undefined;
+    }
+  }
+
+  private async patch(prepared: Prepared, content: ContentRecord, outFile: string, timeoutMs: number, previousFile: (c: ContentRecord) => string): Promise<QueryResult | undefined> {
     const state = await this.ctx.store.getSetting<IncrementalState>(stateKey(content.datasetName));
     const { mark, plan } = prepared;
     if (!state || state.fingerprint !== prepared.fingerprint || state.generation !== mark.generation || state.removals !== mark.removals || !mark.numericTime) return undefined;
