@@ -9,6 +9,7 @@ import type {
 import { createDatasetContentRequest, getDatasetContentRequest, listDatasetContentsRequest } from '../model/datasets.ts';
 import { retentionCutoff, type EngineContext } from './engine-context.ts';
 import { InvalidRequestException, ResourceNotFoundException } from './errors.ts';
+import { IncrementalRefresh } from './incremental-refresh.ts';
 import { decodeToken, encodeToken, DEFAULT_PAGE_SIZE } from './pagination.ts';
 import { parseRequest } from './request-parse.ts';
 import { translateDatasetSql, translateTimeExpression } from '../query/dataset-sql.ts';
@@ -34,6 +35,7 @@ export class DatasetContents {
   private readonly running = new Set<Promise<void>>();
   /** The last deltaTime run started per dataset (lower-case name). */
   private readonly deltaRuns = new Map<string, Promise<void>>();
+  private readonly incremental: IncrementalRefresh;
   /** Told after a version SUCCEEDED, so datasets triggered by this one can run. */
   onSucceeded: (datasetName: string, scheduleTime: number) => void = () => undefined;
 
@@ -41,7 +43,9 @@ export class DatasetContents {
     private readonly ctx: EngineContext,
     private readonly datasets: Datasets,
     private readonly datastoreNames: () => Promise<string[]>,
-  ) {}
+  ) {
+    this.incremental = new IncrementalRefresh(ctx);
+  }
 
   private folder(dataset: string): string {
     return join(this.ctx.settings.dataDir, 'content', dataset.toLowerCase());
@@ -125,23 +129,31 @@ export class DatasetContents {
       const query = definition.actions[0]!.queryAction!;
       const window = await this.window(content, definition, redo);
       const dialect = this.ctx.store.sqlDialect;
+      const datastores = await this.datastoreNames();
       const translated = translateDatasetSql(query.sqlQuery, {
-        datastores: await this.datastoreNames(),
+        datastores,
         dialect,
         ...(window
           ? { deltaTime: { timeExpression: translateTimeExpression(window.deltaTime.timeExpression, dialect), start: window.start, end: window.end } }
           : {}),
       });
       mkdirSync(folder, { recursive: true });
-      const result = await this.ctx.store.runQuery(translated, join(folder, file), this.ctx.settings.queryTimeoutMs);
-      await this.finish({
+      // Read before the query, so rows that arrive while it runs are looked at again next time.
+      const incremental = redo ? undefined : await this.incremental.prepare(definition, datastores);
+      const timeout = this.ctx.settings.queryTimeoutMs;
+      const result =
+        (incremental && (await this.incremental.run(incremental, content, join(folder, file), timeout, (c) => join(folder, c.file!)))) ??
+        (await this.ctx.store.runQuery(translated, join(folder, file), timeout));
+      const done: ContentRecord = {
         ...content,
         state: 'SUCCEEDED',
         completionTime: this.ctx.clock.now(),
         file,
         rowCount: result.rowCount,
         ...(window ? { windowStart: window.start, windowEnd: window.end } : {}),
-      });
+      };
+      if (incremental) await this.incremental.record(incremental, done);
+      await this.finish(done);
       this.ctx.log.info({ dataset: content.datasetName, version: content.versionId, rows: result.rowCount }, 'dataset content created');
       this.onSucceeded(content.datasetName, content.scheduleTime);
     } catch (error) {

@@ -1,6 +1,6 @@
 import type { TranslatedQuery } from './query-types.ts';
 import type { Dialect } from './sql-dialect.ts';
-import { fail, parseDatasetSql } from './sql-parse.ts';
+import { fail, parseDatasetSql, type ParsedSql } from './sql-parse.ts';
 import { SqlWriter } from './sql-writer.ts';
 import { SQLITE } from './sqlite-dialect.ts';
 import { tokenizeSql } from './sql-tokenizer.ts';
@@ -50,7 +50,11 @@ function shallow<T>(work: () => T): T {
 }
 
 function translate(sql: string, options: DatasetSqlOptions): TranslatedQuery {
-  const parsed = parseDatasetSql(sql);
+  return translateParsedSql(parseDatasetSql(sql), options);
+}
+
+/** Checks and translates an already parsed query (the incremental refresh adds conditions to the tree). */
+export function translateParsedSql(parsed: ParsedSql, options: DatasetSqlOptions): TranslatedQuery {
   const delta = options.deltaTime;
   const writer = new SqlWriter(options.dialect ?? SQLITE, parsed, {
     datastores: options.datastores,

@@ -91,6 +91,26 @@ export interface SizeStats {
   count: number;
 }
 
+/**
+ * What changes a datastore's rows besides new arrivals, for the incremental dataset refresh
+ * (cloud/engine/incremental-refresh.ts): if either field differs from what a previous content saw,
+ * rows may have gone or changed and that content cannot be patched.
+ */
+export interface DatastoreMark {
+  /** Opaque; a new value each time the datastore's storage is created (so a drop and re-create shows). */
+  generation: string;
+  /** How many expireDatastoreRows calls deleted at least one row since the storage was created. */
+  removals: number;
+  /** The largest __arrival stored, absent when the datastore is empty. */
+  lastArrival?: number;
+  /**
+   * True when the time attribute named in the call exists with a numeric column type and no stored
+   * value of it is text or binary (nulls are fine): then `attr >= a AND attr < b` selects exactly the
+   * rows whose number lies in [a, b). False otherwise, or when the attribute never appeared.
+   */
+  numericTime: boolean;
+}
+
 export interface QueryResult {
   columns: string[];
   rowCount: number;
@@ -138,9 +158,22 @@ export interface CloudStore {
   dropDatastoreStorage(datastore: string): Promise<void>;
   insertDatastoreRows(datastore: string, rows: readonly DatastoreRowIn[]): Promise<void>;
   datastoreStats(datastore: string, withSize: boolean): Promise<SizeStats>;
+  /** Deletes rows that arrived before `time`; returns how many. Each call that deletes a row adds one to the mark's `removals`. */
   expireDatastoreRows(datastore: string, before: number): Promise<number>;
   /** How dataset SQL is written for this backend (cloud/query/sqlite-dialect.ts, postgres-dialect.ts): translate with it. */
   readonly sqlDialect: Dialect;
+  /**
+   * The datastore's mark (see DatastoreMark); `timeAttribute` is matched ignoring case. Cheap: a row
+   * read, max(__arrival) and one index seek. Throws if the datastore's storage does not exist.
+   */
+  datastoreMark(datastore: string, timeAttribute: string): Promise<DatastoreMark>;
+  /**
+   * The distinct [device, time] value pairs, as stored (null for a missing attribute or one that never
+   * appeared), of the rows whose __arrival is at or after `since`; attributes matched ignoring case.
+   * At most `limit` pairs in no set order: `limit` pairs means there may be more. Reads the __arrival
+   * index, so the cost follows the rows that arrived, not the datastore's size.
+   */
+  arrivedKeys(datastore: string, attributes: { device: string; time: string }, since: number, limit: number): Promise<[unknown, unknown][]>;
   /** Prepares a translated query without running it: undefined if SQLite accepts it, else SQLite's reason. */
   checkQuery(query: TranslatedQuery): Promise<string | undefined>;
   /** Stops queries that are running (they fail); used when the engine shuts down. */

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { sqlIdentifier } from '../query/sql-tokenizer.ts';
-import type { DatastoreIndexes, DatastoreRowIn, SizeStats } from './cloud-store.ts';
+import type { DatastoreIndexes, DatastoreMark, DatastoreRowIn, SizeStats } from './cloud-store.ts';
 import { EXPIRE_CHUNK } from './sqlite-channels.ts';
 
 /**
@@ -63,6 +64,8 @@ export class SqliteDatastores {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec('CREATE TABLE IF NOT EXISTS __indexed (datastore TEXT PRIMARY KEY, attributes TEXT NOT NULL)');
+    // Per datastore: a generation made at create and a count of retention deletes (DatastoreMark).
+    this.db.exec('CREATE TABLE IF NOT EXISTS __marks (datastore TEXT PRIMARY KEY, generation TEXT NOT NULL, removals INTEGER NOT NULL)');
   }
 
   close(): void {
@@ -78,12 +81,20 @@ export class SqliteDatastores {
       .run(datastore.toLowerCase(), JSON.stringify(mergeIndexes(indexes)));
     this.states.delete(datastore.toLowerCase());
     this.rebuildView(this.state(datastore));
+    this.newGeneration(datastore);
+  }
+
+  private newGeneration(datastore: string): void {
+    this.db
+      .prepare('INSERT INTO __marks (datastore, generation, removals) VALUES (?, ?, 0) ON CONFLICT (datastore) DO UPDATE SET generation = excluded.generation, removals = 0')
+      .run(datastore.toLowerCase(), randomUUID());
   }
 
   drop(datastore: string): void {
     this.db.exec(`DROP VIEW IF EXISTS ${sqlIdentifier(datastore)}`);
     this.db.exec(`DROP TABLE IF EXISTS ${sqlIdentifier(tableName(datastore))}`);
     this.db.prepare('DELETE FROM __indexed WHERE datastore = ?').run(datastore.toLowerCase());
+    this.db.prepare('DELETE FROM __marks WHERE datastore = ?').run(datastore.toLowerCase());
     this.states.delete(datastore.toLowerCase());
   }
 
@@ -198,7 +209,39 @@ export class SqliteDatastores {
     for (;;) {
       const changes = remove.run(before).changes;
       total += changes;
-      if (changes < EXPIRE_CHUNK) return total;
+      if (changes < EXPIRE_CHUNK) break;
     }
+    if (total > 0) this.db.prepare('UPDATE __marks SET removals = removals + 1 WHERE datastore = ?').run(datastore.toLowerCase());
+    return total;
+  }
+
+  mark(datastore: string, timeAttribute: string): DatastoreMark {
+    const table = sqlIdentifier(tableName(datastore));
+    const key = datastore.toLowerCase();
+    let row = this.db.prepare('SELECT generation, removals FROM __marks WHERE datastore = ?').get(key) as { generation: string; removals: number } | undefined;
+    if (!row) {
+      // A datastore made before marks existed gets its first generation now: no earlier content matches it.
+      this.newGeneration(datastore);
+      row = this.db.prepare('SELECT generation, removals FROM __marks WHERE datastore = ?').get(key) as { generation: string; removals: number };
+    }
+    const last = this.db.prepare(`SELECT max(__arrival) AS last FROM ${table}`).get() as { last: number | null };
+    const column = this.state(datastore).columns.get(timeAttribute.toLowerCase());
+    // Text and blobs sort after every number, and in a numeric column `>= ''` compares as text: one
+    // seek of the time index finds any non-numeric value.
+    const numericTime =
+      column !== undefined &&
+      (column.type === 'REAL' || column.type === 'INTEGER') &&
+      this.db.prepare(`SELECT 1 FROM ${table} WHERE ${sqlIdentifier(column.name)} >= '' LIMIT 1`).get() === undefined;
+    return { generation: row.generation, removals: row.removals, numericTime, ...(last.last === null ? {} : { lastArrival: last.last }) };
+  }
+
+  arrivedKeys(datastore: string, attributes: { device: string; time: string }, since: number, limit: number): [unknown, unknown][] {
+    const state = this.state(datastore);
+    const column = (name: string) => {
+      const c = state.columns.get(name.toLowerCase());
+      return c ? sqlIdentifier(c.name) : 'NULL';
+    };
+    const sql = `SELECT DISTINCT ${column(attributes.device)}, ${column(attributes.time)} FROM ${sqlIdentifier(state.table)} WHERE __arrival >= ? LIMIT ?`;
+    return this.db.prepare(sql).raw(true).all(since, limit) as [unknown, unknown][];
   }
 }

@@ -5,7 +5,7 @@ import type { Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import { SQLITE } from '../query/sqlite-dialect.ts';
 import type {
-  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
+  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
@@ -144,6 +144,12 @@ export class SqliteStore implements CloudStore {
     return this.ds.expire(datastore, before);
   }
   readonly sqlDialect = SQLITE;
+  async datastoreMark(datastore: string, timeAttribute: string): Promise<DatastoreMark> {
+    return this.ds.mark(datastore, timeAttribute);
+  }
+  async arrivedKeys(datastore: string, attributes: { device: string; time: string }, since: number, limit: number): Promise<[unknown, unknown][]> {
+    return this.ds.arrivedKeys(datastore, attributes, since, limit);
+  }
   async checkQuery(query: TranslatedQuery): Promise<string | undefined> {
     try {
       const statement = this.checker!.prepare(query.sql);

@@ -88,6 +88,36 @@ export function cloudStoreConformance(backend: string, create: (dir: string) => 
       expect(await store.datastoreStats('weather', true)).toMatchObject({ count: 1 });
     });
 
+    it('marks what changes a datastore besides arrivals, and lists the keys of rows that arrived since a time', async () => {
+      await store.createDatastoreStorage('w', { time: ['ts'], device: ['station'] });
+      const empty = await store.datastoreMark('w', 'ts');
+      expect(empty).toEqual({ generation: expect.any(String), removals: 0, numericTime: false });
+      await store.insertDatastoreRows('w', [
+        { record: { station: 'a', ts: 1000 }, arrival: 10 },
+        { record: { station: 'a', ts: 1000 }, arrival: 20 },
+        { record: { station: 'b', ts: 2500.5 }, arrival: 20 },
+        { record: { station: null, ts: null }, arrival: 30 },
+      ]);
+      const mark = await store.datastoreMark('W', 'TS');
+      expect(mark).toEqual({ generation: empty.generation, removals: 0, lastArrival: 30, numericTime: true });
+      const keys = await store.arrivedKeys('w', { device: 'STATION', time: 'ts' }, 20, 10);
+      expect(keys.toSorted((x, y) => String(x[0]).localeCompare(String(y[0])))).toEqual([['a', 1000], ['b', 2500.5], [null, null]]);
+      expect(await store.arrivedKeys('w', { device: 'station', time: 'never_seen' }, 0, 10)).toContainEqual(['a', null]);
+      expect(await store.arrivedKeys('w', { device: 'station', time: 'ts' }, 0, 2)).toHaveLength(2);
+      // A text time value: a range over numbers would not select it.
+      await store.insertDatastoreRows('w', [{ record: { station: 'c', ts: 'soon' }, arrival: 40 }]);
+      expect((await store.datastoreMark('w', 'ts')).numericTime).toBe(false);
+      expect(await store.expireDatastoreRows('w', 5)).toBe(0);
+      expect((await store.datastoreMark('w', 'ts')).removals).toBe(0);
+      expect(await store.expireDatastoreRows('w', 15)).toBe(1);
+      expect((await store.datastoreMark('w', 'ts')).removals).toBe(1);
+      await store.dropDatastoreStorage('w');
+      await store.createDatastoreStorage('w', { time: ['ts'], device: ['station'] });
+      const again = await store.datastoreMark('w', 'ts');
+      expect(again.generation).not.toBe(empty.generation);
+      expect(again.removals).toBe(0);
+    });
+
     it('reports SQL the backend cannot run, and never writes through a query', async () => {
       await store.createDatastoreStorage('d', { time: [], device: [] });
       expect(await store.checkQuery({ sql: 'SELECT nope(1) FROM "d"', params: [], datastores: ['d'] })).toMatch(/no such function/);
