@@ -43,12 +43,22 @@ async function show(machine: Machine, ...properties: string[]): Promise<Record<s
 
 const journal = (machine: Machine) => must(machine, `journalctl -u ${UNIT} --no-pager -o cat`);
 
-/** The journal once it holds `line`: journald may still be writing what PID 1 and the unit just sent. */
-const journalWith = (machine: Machine, line: string | RegExp) =>
-  until(`the journal to say ${line}`, async () => {
-    const log = await journal(machine);
-    return (typeof line === 'string' ? log.includes(line) : line.test(log)) ? log : undefined;
-  }, 30_000);
+/**
+ * The journal once it holds `line`: journald may still be writing what PID 1 and the unit just sent. 90 s:
+ * at a load of 6-9 the runtime's line after systemd-notify's barrier once took longer than 30 s. A miss
+ * says what the journal ended with, so the failure shows whether systemd-notify failed or was late.
+ */
+const journalWith = async (machine: Machine, line: string | RegExp) => {
+  let last = '';
+  try {
+    return await until(`the journal to say ${line}`, async () => {
+      last = await journal(machine);
+      return (typeof line === 'string' ? last.includes(line) : line.test(last)) ? last : undefined;
+    }, 90_000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the journal ended with:\n${last.split('\n').slice(-15).join('\n')}`);
+  }
+};
 
 /**
  * Boots the stand-in Pi with the data folder bound from the host, installs this checkout with deploy.sh
