@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IOT_CORE } from '../hardware/core/contract.ts';
+import { tlsSettings } from '../gateway/tls-settings.ts';
 
 /**
  * The engine's part of the config file (`cloud:`). Every key has a default, so `npm start` runs an
@@ -28,6 +29,12 @@ const mqttSettings = z
     statusTopic: z.string().min(1).default('dt/+/+/status'),
     /** Whether the engine subscribes at all. Default true. */
     enabled: z.boolean().default(true),
+    // TLS to the broker (AWS IoT Core, a school's TLS broker): the station uplink's shape.
+    /**
+     * Server CA, client certificate and key (mutual TLS), ALPN x-amzn-mqtt-ca for IoT Core on port 443,
+     * as `uplink.tls` (gateway/tls-settings.ts). Files are checked at start. Default: no client certificate, Node's roots.
+     */
+    tls: tlsSettings.prefault({}),
   })
   .strict();
 
