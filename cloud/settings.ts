@@ -35,6 +35,12 @@ const mqttSettings = z
      * as `uplink.tls` (gateway/tls-settings.ts). Files are checked at start. Default: no client certificate, Node's roots.
      */
     tls: tlsSettings.prefault({}),
+    /**
+     * Also subscribe to the compressed twins of the rules' `dt/...` topics (`dtz/...`, hardware/core/contract.ts
+     * COMPRESSED_ENVELOPE) and store their records exactly as plain ones. Default true: a station that turns
+     * `uplink.compression` on is then never acknowledged by a broker (IoT Core) with nobody subscribed.
+     */
+    compressed: z.boolean().default(true),
   })
   .strict();
 
