@@ -106,6 +106,13 @@ export const uplinkSettings = z
     maxRecordsPerEnvelope: z.number().int().min(1).max(10_000).default(100),
     /** Bytes per envelope, under IoT Core's 128 KB. Default 128000. */
     maxEnvelopeBytes: z.number().int().min(1_024).max(IOT_CORE_MAX_PAYLOAD_BYTES - 1).default(DEFAULT_MAX_ENVELOPE_BYTES),
+    /**
+     * deflate: envelopes go zlib-compressed on dtz/... instead of dt/... (hardware/core/contract.ts
+     * COMPRESSED_ENVELOPE), grouped up to 1 MiB of JSON and each under maxEnvelopeBytes on the wire: about
+     * 13 times fewer bytes for weather records, for links billed by the byte. Only a consumer that reads
+     * them (the cloud engine, cloud.mqtt.compressed) gets them. Raise maxRecordsPerEnvelope to fill them. Default off.
+     */
+    compression: z.enum(['off', 'deflate']).default('off'),
     /** Keep-alive. Default 60s. */
     keepalive: duration.default(60_000),
     /** First reconnect delay bound; doubles per failure, with full jitter. Default 500ms. */
