@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IOT_CORE } from '../hardware/core/contract.ts';
+import { tlsSettings } from '../gateway/tls-settings.ts';
 
 /**
  * The engine's part of the config file (`cloud:`). Every key has a default, so `npm start` runs an
@@ -28,6 +29,18 @@ const mqttSettings = z
     statusTopic: z.string().min(1).default('dt/+/+/status'),
     /** Whether the engine subscribes at all. Default true. */
     enabled: z.boolean().default(true),
+    // TLS to the broker (AWS IoT Core, a school's TLS broker): the station uplink's shape.
+    /**
+     * Server CA, client certificate and key (mutual TLS), ALPN x-amzn-mqtt-ca for IoT Core on port 443,
+     * as `uplink.tls` (gateway/tls-settings.ts). Files are checked at start. Default: no client certificate, Node's roots.
+     */
+    tls: tlsSettings.prefault({}),
+    /**
+     * Also subscribe to the compressed twins of the rules' `dt/...` topics (`dtz/...`, hardware/core/contract.ts
+     * COMPRESSED_ENVELOPE) and store their records exactly as plain ones. Default true: a station that turns
+     * `uplink.compression` on is then never acknowledged by a broker (IoT Core) with nobody subscribed.
+     */
+    compressed: z.boolean().default(true),
   })
   .strict();
 

@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { UplinkSettings } from './settings.ts';
+import { mqttTlsOptions } from './tls-settings.ts';
 import { ConnectionLostError, PendingPublishes, PublishRefusedError } from './uplink.ts';
 import type { UplinkConnector, UplinkSession, WillMessage } from './uplink.ts';
 
-/** ALPN protocol AWS IoT Core needs for MQTT with a client certificate on port 443. */
-export const IOT_CORE_ALPN = 'x-amzn-mqtt-ca';
+/** ALPN protocol AWS IoT Core needs for MQTT with a client certificate on port 443 (defined with the TLS settings). */
+export { IOT_CORE_ALPN } from './tls-settings.ts';
 /** Gives up on a CONNECT that gets no CONNACK. */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** CONNACK codes that mean "I do not speak this protocol version" (3.1.1 code 1, MQTT 5 code 0x84). */
@@ -27,14 +27,12 @@ export interface MqttConnectorOptions {
 export class MqttConnector implements UplinkConnector {
   readonly kind = 'mqtt.js';
   private version: 4 | 5;
-  private readonly tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
+  private readonly tls: ReturnType<typeof mqttTlsOptions>;
 
   constructor(private readonly options: MqttConnectorOptions) {
     const { settings } = options;
     this.version = settings.protocolVersion === 4 ? 4 : 5;
-    // Read once: a certificate rotated on disk is picked up at the next start.
-    const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path));
-    this.tls = { ca: read(settings.tls.ca), cert: read(settings.tls.cert), key: read(settings.tls.key) };
+    this.tls = mqttTlsOptions(settings.tls);
   }
 
   async connect(will: WillMessage): Promise<UplinkSession> {
@@ -68,10 +66,8 @@ export class MqttConnector implements UplinkConnector {
       connectTimeout: CONNECT_TIMEOUT_MS,
       username: settings.username,
       password: settings.password,
-      rejectUnauthorized: settings.tls.rejectUnauthorized,
       will: { topic: will.topic, payload: will.payload, qos: 1, retain: true },
       ...this.tls,
-      ...(settings.tls.alpnIotCore ? { ALPNProtocols: [IOT_CORE_ALPN] } : {}),
     };
     const client = mqtt.connect(settings.url, options);
     return new Promise<UplinkSession>((resolve, reject) => {

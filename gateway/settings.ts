@@ -1,5 +1,3 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { IOT_CORE, thingName } from '../hardware/core/contract.ts';
 import { duration } from '../device/settings.ts';
@@ -7,12 +5,12 @@ import { DEFAULT_MAX_ENVELOPE_BYTES, IOT_CORE_MAX_PAYLOAD_BYTES } from './envelo
 import { homeAssistantSettings } from './home-assistant-settings.ts';
 import { brokerUsers } from './broker-users.ts';
 import { MIN_CAP_BYTES } from './outbox-cap.ts';
+import { tlsSettings } from './tls-settings.ts';
 
 /**
  * The gateway's sections of the config file: `outbox:`, `uplink:` and `broker:`. Every key has a
- * default, so a station with no config drains to the embedded broker on 127.0.0.1. File paths are
- * checked when the config is read, so a missing certificate is a config error naming the key and the
- * file, not a TLS error minutes later.
+ * default, so a station with no config drains to the embedded broker on 127.0.0.1. The TLS options
+ * (gateway/tls-settings.ts) are shared with the cloud engine's MQTT connection.
  */
 
 /** AWS IoT Core's per-connection limits (design.md §3), applied when `uplink.profile` is iot-core. */
@@ -35,39 +33,6 @@ const byteSize = z.union([z.number().int().nonnegative(), z.string()]).transform
   const factor = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit as 'B' | 'KB' | 'MB' | 'GB'];
   return Math.round(Number(match[1]) * factor);
 });
-
-/** A file the process must be able to read, checked now so the error names the key and the file. */
-function checkReadable(path: string, ctx: z.RefinementCtx): boolean {
-  try {
-    if (!statSync(path).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
-    accessSync(path, constants.R_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'does not exist: check the path (relative paths start from the working directory)'
-        : code === 'EISDIR'
-          ? 'is not a file'
-          : `cannot be read (${code ?? 'error'}): check its owner and permissions (chmod 600, owned by the user running hedgerow)`;
-    ctx.addIssue({ code: 'custom', message: `file ${path} ${reason}` });
-    return false;
-  }
-  return true;
-}
-
-/** A readable PEM file that Node can parse as `kind`, so a swapped cert and key are caught at start. */
-function pemFile(kind: 'certificate' | 'private key') {
-  return z.string().superRefine((path, ctx) => {
-    if (!checkReadable(path, ctx)) return;
-    try {
-      const pem = readFileSync(path);
-      if (kind === 'certificate') new X509Certificate(pem);
-      else createPrivateKey(pem);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `file ${path} is not a PEM ${kind} (${(error as Error).message})` });
-    }
-  });
-}
 
 const brokerUrl = z.string().superRefine((value, ctx) => {
   let url: URL;
@@ -107,24 +72,6 @@ export const outboxSettings = z
   })
   .strict();
 
-const tlsSettings = z
-  .object({
-    /** CA bundle that signed the broker's certificate (AmazonRootCA1.pem for IoT Core). Default: Node's roots. */
-    ca: pemFile('certificate').optional(),
-    /** Client certificate (PEM) for mutual TLS. */
-    cert: pemFile('certificate').optional(),
-    /** Client private key (PEM) for mutual TLS. */
-    key: pemFile('private key').optional(),
-    /** Send ALPN x-amzn-mqtt-ca, which IoT Core needs for MQTT over mTLS on port 443. Default false. */
-    alpnIotCore: z.boolean().default(false),
-    /** Check the broker's certificate. Default true; turn off only against a test broker. */
-    rejectUnauthorized: z.boolean().default(true),
-  })
-  .strict()
-  .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), {
-    message: 'mutual TLS needs both uplink.tls.cert and uplink.tls.key',
-  });
-
 export const uplinkSettings = z
   .object({
     /** Run the uplink. Default true. */
@@ -159,6 +106,13 @@ export const uplinkSettings = z
     maxRecordsPerEnvelope: z.number().int().min(1).max(10_000).default(100),
     /** Bytes per envelope, under IoT Core's 128 KB. Default 128000. */
     maxEnvelopeBytes: z.number().int().min(1_024).max(IOT_CORE_MAX_PAYLOAD_BYTES - 1).default(DEFAULT_MAX_ENVELOPE_BYTES),
+    /**
+     * deflate: envelopes go zlib-compressed on dtz/... instead of dt/... (hardware/core/contract.ts
+     * COMPRESSED_ENVELOPE), grouped up to 1 MiB of JSON and each under maxEnvelopeBytes on the wire: about
+     * 13 times fewer bytes for weather records, for links billed by the byte. Only a consumer that reads
+     * them (the cloud engine, cloud.mqtt.compressed) gets them. Raise maxRecordsPerEnvelope to fill them. Default off.
+     */
+    compression: z.enum(['off', 'deflate']).default('off'),
     /** Keep-alive. Default 60s. */
     keepalive: duration.default(60_000),
     /** First reconnect delay bound; doubles per failure, with full jitter. Default 500ms. */

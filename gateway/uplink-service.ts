@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Extension } from '../hardware/core/extension.ts';
-import { IOT_CORE, topics } from '../hardware/core/contract.ts';
+import { COMPRESSED_ENVELOPE, IOT_CORE, topics } from '../hardware/core/contract.ts';
 import { Backoff } from './backoff.ts';
 import { encodeEnvelope } from './envelope.ts';
+import { compressedMessages } from './envelope-compression.ts';
 import { StationMetrics } from './metrics.ts';
 import type { StampedEnvelope } from './envelope.ts';
 import type { Outbox, StampCursor } from './outbox.ts';
@@ -190,7 +191,9 @@ export class UplinkService implements Extension {
     // One slot of the broker's window stays free for the status message.
     const window = Math.max(1, Math.min(limits.inFlight, session.receiveMaximum ?? Infinity) - 1);
     const rate = new PublishRate(limits.publishesPerSecond, this.now, this.sleep);
-    const grouping = { maxRecords: settings.maxRecordsPerEnvelope, maxBytes: settings.maxEnvelopeBytes };
+    // Compressed envelopes are grouped up to what the cloud inflates; each is deflated under maxEnvelopeBytes.
+    const compress = settings.compression === 'deflate';
+    const grouping = { maxRecords: settings.maxRecordsPerEnvelope, maxBytes: compress ? COMPRESSED_ENVELOPE.maxInflatedBytes : settings.maxEnvelopeBytes };
     const liveMark = outbox.lastId();
     const cursors = { live: { scannedTo: liveMark }, backlog: { scannedTo: 0 } };
     // Envelopes formed before this session (published, maybe delivered, never acknowledged) go
@@ -218,15 +221,18 @@ export class UplinkService implements Extension {
       const { id, messageId, topic } = envelope;
       this.unpublished.delete(id);
       const delivered = this.options.observer?.sending(envelope);
-      const payload = encodeEnvelope(envelope, this.now());
+      const compressed = compress ? compressedMessages(envelope, this.now(), settings.maxEnvelopeBytes) : undefined;
+      const payload = compressed ? undefined : encodeEnvelope(envelope, this.now());
       envelope.body = '';
       inFlight.add(id);
       // UTF-16 length: the byte count for the ASCII JSON that records almost always are.
-      const size = payload.length;
+      const size = payload?.length ?? compressed!.reduce((sum, message) => sum + message.payload.length, 0);
       inFlightBytes += size;
       const publishedAt = this.now();
       this.metrics.published();
-      session.publish(topic, payload).then(
+      // A compressed envelope split in parts (envelope-compression.ts) is delivered when every part is.
+      const published = payload !== undefined ? session.publish(topic, payload) : Promise.all(compressed!.map((message) => session.publish(message.topic, message.payload))).then(() => undefined);
+      published.then(
         () => {
           this.metrics.acknowledged(this.now() - publishedAt);
           inFlight.delete(id);

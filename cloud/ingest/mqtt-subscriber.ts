@@ -1,6 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Extension } from '../../hardware/core/extension.ts';
+import { mqttTlsOptions } from '../../gateway/tls-settings.ts';
 import type { EngineContext } from '../engine/engine-context.ts';
+import { explainMqttError } from './mqtt-connection-error.ts';
 import type { RuleIngest } from './rule-ingest.ts';
 
 /**
@@ -12,6 +14,8 @@ export class MqttSubscriber implements Extension {
   readonly name = 'cloud-mqtt';
   private client: MqttClient | undefined;
   private subscribed = new Set<string>();
+  /** The last connection problem logged: a broker refusing every second is logged once, not every second. */
+  private lastProblem: string | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -26,6 +30,7 @@ export class MqttSubscriber implements Extension {
       reconnectPeriod: 1000,
       ...(settings.username === undefined ? {} : { username: settings.username }),
       ...(settings.password === undefined ? {} : { password: settings.password }),
+      ...mqttTlsOptions(settings.tls),
     });
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -33,10 +38,16 @@ export class MqttSubscriber implements Extension {
     };
     client.on('connect', () => {
       this.subscribed.clear();
+      this.lastProblem = undefined;
       this.refresh();
       this.ctx.log.info({ url: settings.url }, 'cloud engine subscribed to the broker');
     });
-    client.on('error', (error) => this.ctx.log.warn({ err: error }, 'cloud MQTT connection error; retrying'));
+    client.on('error', (error) => {
+      const problem = explainMqttError(error, 'cloud.mqtt');
+      if (problem === this.lastProblem) return;
+      this.lastProblem = problem;
+      this.ctx.log.warn({ url: settings.url, code: (error as { code?: unknown }).code }, `cloud MQTT connection to ${settings.url} failed: ${problem}; retrying every second`);
+    });
     this.client = client;
   }
 

@@ -4,6 +4,8 @@ import type { Channels } from '../engine/channels.ts';
 import type { RefusalReason } from '../engine/engine-metrics.ts';
 import { isEngineError } from '../engine/errors.ts';
 import type { ThingRegistry } from '../engine/thing-registry.ts';
+import { COMPRESSED_ENVELOPE } from '../../hardware/core/contract.ts';
+import { compressedFilters, inflateEnvelope } from './compressed-envelope.ts';
 import { DeviceMismatchError, MAX_BATCH_MESSAGES, payloadMessages, topicMatches } from './topic-rule.ts';
 import type { TopicRules } from './topic-rules.ts';
 
@@ -46,18 +48,26 @@ export class RuleIngest {
 
   /** Topic filters the subscriber must hold: the enabled rules' and the status filter. */
   filters(): string[] {
-    return [...new Set([...this.rules.active().map((r) => r.topicFilter), this.ctx.settings.mqtt.statusTopic])];
+    const rules = this.rules.active().map((r) => r.topicFilter);
+    const compressed = this.ctx.settings.mqtt.compressed ? compressedFilters(rules) : [];
+    return [...new Set([...rules, ...compressed, this.ctx.settings.mqtt.statusTopic])];
   }
 
-  async handle(topic: string, payload: Buffer): Promise<void> {
+  async handle(received: string, wire: Buffer): Promise<void> {
     this.counters.received += 1;
+    let topic = received;
     try {
+      // A compressed envelope is handled as the plain one it stands for, on its plain topic.
+      const inflated = this.ctx.settings.mqtt.compressed ? inflateEnvelope(received, wire) : undefined;
+      topic = inflated?.topic ?? received;
+      const payload = inflated?.payload ?? wire;
+      const maxBytes = inflated ? COMPRESSED_ENVELOPE.maxInflatedBytes : undefined;
       const status = STATUS_TOPIC.exec(topic);
       if (status && topicMatches(this.ctx.settings.mqtt.statusTopic, topic)) {
         await this.status(status[1]!, status[2]!, payload);
       }
       for (const rule of this.rules.active()) {
-        if (topicMatches(rule.topicFilter, topic)) await this.applyRule(rule, topic, payload);
+        if (topicMatches(rule.topicFilter, topic)) await this.applyRule(rule, topic, payload, maxBytes);
       }
     } catch (error) {
       if (error instanceof DeviceMismatchError) this.mismatch(topic, error);
@@ -67,10 +77,10 @@ export class RuleIngest {
     }
   }
 
-  private async applyRule(rule: ReturnType<TopicRules['active']>[number], topic: string, payload: Buffer): Promise<void> {
+  private async applyRule(rule: ReturnType<TopicRules['active']>[number], topic: string, payload: Buffer, maxBytes?: number): Promise<void> {
     for (const action of rule.actions) {
       const batchMode = action.batchMode ?? false;
-      const parsed = payloadMessages(payload, batchMode, this.ctx.newId, topic);
+      const parsed = payloadMessages(payload, batchMode, this.ctx.newId, topic, maxBytes);
       for (const reason of parsed.rejected) this.reject(topic, reason, 'record');
       const messages = rule.where ? parsed.messages.filter((m) => rule.where!(m.value)) : parsed.messages;
       if (parsed.deviceId) await this.things.seen(parsed.deviceId, topic.split('/')[1] ?? '');

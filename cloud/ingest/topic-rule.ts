@@ -98,10 +98,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * can be made (DeviceMismatchError when an envelope names another device than its topic). `newId`
  * names messages that carry no id of their own (plain JSON, not an envelope). `topic` is where the
  * payload arrived; without it the envelope's identity is not checked and records get the generic rules.
+ * `maxBytes`: IoT Core's payload limit, or for an inflated compressed envelope the most it may inflate to.
  */
-export function payloadMessages(payload: Buffer, batchMode: boolean, newId: () => string, topic?: string): PayloadMessages {
+export function payloadMessages(payload: Buffer, batchMode: boolean, newId: () => string, topic?: string, maxBytes = MAX_PAYLOAD_BYTES): PayloadMessages {
   if (payload.length === 0) throw new InvalidRequestException('the payload is empty');
-  if (payload.length > MAX_PAYLOAD_BYTES) throw new InvalidRequestException(`the payload is ${payload.length} bytes; the limit is ${MAX_PAYLOAD_BYTES}`);
+  if (payload.length > maxBytes) throw new InvalidRequestException(`the payload is ${payload.length} bytes; the limit is ${maxBytes}`);
   let body: unknown;
   try {
     body = JSON.parse(payload.toString('utf8'));

@@ -50,6 +50,40 @@ export const topics = {
   status: (app: string, thing: string) => `dt/${app}/${thing}/status`,
 } as const;
 
+/**
+ * Compressed envelopes (opt-in, for links billed by the byte): the same JSON envelope, deflated in the
+ * zlib format (RFC 1950: deflate plus a 2-byte header and an Adler-32 of the JSON, so a damaged payload
+ * is caught rather than parsed), published on the same topic with its first level `dt` replaced by
+ * `topicRoot`. The mark is in the topic, not only in an MQTT 5 property (content type), because brokers
+ * route by topic: a subscriber to `dt/weather/+/reading` or `dt/#` is never sent one, while a property
+ * would still reach every plain subscriber, and never reaches an MQTT 3.1.1 one. Only filters that
+ * start with a wildcard (`#`, `+/weather/...`) also match them. Node 20's zlib has no zstd
+ * (zstdCompressSync came in Node 22.15), so deflate it is.
+ */
+export const COMPRESSED_ENVELOPE = {
+  /** First topic level of compressed envelopes, in place of `dt`. */
+  topicRoot: 'dtz',
+  /** What the payload is: zlib (RFC 1950) deflate of the JSON envelope. */
+  encoding: 'zlib',
+  /**
+   * Most bytes a compressed envelope may inflate to: the station groups records up to it, the cloud
+   * refuses anything larger (a deflate bomb stops there). Weather envelopes deflate about 13 to 1, so
+   * 1 MiB of JSON travels in about 80 KB, under IoT Core's 128 KB.
+   */
+  maxInflatedBytes: 1024 * 1024,
+} as const;
+
+/** The compressed twin of a `dt/...` topic or topic filter; undefined for any other. */
+export function compressedTopic(topic: string): string | undefined {
+  return topic.startsWith('dt/') ? `${COMPRESSED_ENVELOPE.topicRoot}/${topic.slice('dt/'.length)}` : undefined;
+}
+
+/** The plain `dt/...` topic a compressed envelope's topic stands for; undefined for a topic that is not a compressed one. */
+export function plainTopicOf(topic: string): string | undefined {
+  const root = `${COMPRESSED_ENVELOPE.topicRoot}/`;
+  return topic.startsWith(root) ? `dt/${topic.slice(root.length)}` : undefined;
+}
+
 /** The levels of a `dt/<app>/<thing>/<type>` topic. */
 export interface TopicParts {
   app: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../hardware/core/contract.ts';
+import { compressedTopic, topics } from '../../hardware/core/contract.ts';
 import { ACCOUNT, FakeIot, awsEnv, deployAws } from './aws-fake-iot.ts';
 import { IotCoreAuthorizer, evaluate } from './aws-policy-evaluator.ts';
 import type { Connection, Policy } from './aws-policy-evaluator.ts';
@@ -59,6 +59,15 @@ describe('the station policy, evaluated', () => {
     expect(iot.publish(A, 'dt/weather/B/A/reading')).toBe(false);
     expect(evaluate(policy, 'iot:Publish', `${PREFIX}:topic/dt/weather/B/A/reading`, A)).toBe('explicit-deny');
     expect(iot.publish(A, 'dt/weather/A/reading/extra')).toBe(false);
+  });
+
+  it('lets it publish compressed envelopes (dtz/...) only under its own id, never retained or deeper', () => {
+    expect(iot.publish(A, compressedTopic(topics.weatherReading('A'))!)).toBe(true);
+    expect(iot.publish(A, compressedTopic(topics.museumTap('A'))!)).toBe(true);
+    expect(iot.publish(A, compressedTopic(topics.weatherReading('B'))!)).toBe(false);
+    expect(iot.publish(A, compressedTopic(topics.weatherReading('A'))!, true)).toBe(false);
+    expect(iot.publish(A, 'dtz/weather/B/A/reading')).toBe(false);
+    expect(evaluate(policy, 'iot:Publish', `${PREFIX}:topic/dtz/weather/B/A/reading`, A)).toBe('explicit-deny');
   });
 
   it('lets it retain only its own status', () => {

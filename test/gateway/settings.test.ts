@@ -63,7 +63,7 @@ describe('gateway settings', () => {
   });
 
   it('needs both halves of mutual TLS, and mTLS for the aws-iot client', () => {
-    expect(problems({ uplink: { tls: { cert: pki.clientCert } } })[0]).toMatch(/needs both uplink.tls.cert and uplink.tls.key/);
+    expect(problems({ uplink: { tls: { cert: pki.clientCert } } })[0]).toMatch(/^uplink\.tls\.key: mutual TLS needs both tls\.cert and tls\.key/);
     expect(problems({ uplink: { client: 'aws-iot', url: 'mqtts://x.example:8883' } })[0]).toMatch(/^uplink\.client: the aws-iot client needs/);
   });
 

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTAnalyticsClient } from '@aws-sdk/client-iotanalytics';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { alertSettings } from '../../../cloud/alerts/alert-settings.ts';
 import { apiSettings, type ApiSettings } from '../../../cloud/api/api-settings.ts';
 import { startCloud, type CloudExtension, type StartCloudOptions } from '../../../cloud/api/start-cloud.ts';
-import { cloudSettings, type CloudSettings } from '../../../cloud/settings.ts';
+import { cloudSettings } from '../../../cloud/settings.ts';
 import { silentLog, TEST_KEY } from './helpers.ts';
 
 /** The real engine and API on a free port in a temp folder (no MQTT), and an AWS SDK client pointed at it. */
@@ -19,7 +20,8 @@ export interface TestCloud {
 
 export interface TestCloudOptions {
   api?: Partial<ApiSettings>;
-  cloud?: Partial<CloudSettings>;
+  /** The `cloud:` section as in a config file (defaults fill the rest). */
+  cloud?: z.input<typeof cloudSettings>;
   /** Default: silent. */
   log?: Logger;
   /** Engine options, e.g. a fake clock. */
