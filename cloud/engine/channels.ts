@@ -14,6 +14,7 @@ import { checkResourceName } from './names.ts';
 import { page } from './pagination.ts';
 import { parseRequest } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from '../settings.ts';
+import type { DatastoreRowIn } from '../storage/cloud-store.ts';
 
 /** Channels: raw messages kept as sent, duplicates dropped by messageId, then handed to pipelines. */
 
@@ -24,9 +25,9 @@ export interface ChannelDefinition {
   retentionPeriod: RetentionPeriod;
 }
 
-/** Where accepted messages go next (the pipelines); parsed once, here. */
+/** What the pipelines make of new messages: datastore rows, committed together with the messages. */
 export interface MessageSink {
-  ingest(channelName: string, messages: Record<string, unknown>[], arrival: number): Promise<void>;
+  rowsFor(channelName: string, messages: Record<string, unknown>[], arrival: number): Promise<{ datastore: string; rows: DatastoreRowIn[] }[]>;
 }
 
 // The request schemas are the API model's (cloud/model/channels.ts): one definition for the wire and for direct calls.
@@ -132,18 +133,32 @@ export class Channels {
   }
 
   /**
-   * Stores already-parsed messages and passes the new ones on. Used by BatchPutMessage and by the topic
-   * rules; returns how many were new (the rest were duplicates of stored messageIds).
+   * Stores already-parsed messages with the datastore rows their pipelines make, in one commit. Used by
+   * BatchPutMessage and by the topic rules; returns how many were new (the rest were duplicates of
+   * stored messageIds). The database's unique key decides what is a duplicate, so it holds across
+   * workers: when another worker committed some meanwhile ('conflict'), the remainder is re-checked and
+   * retried. Each retry has fewer messages, so the loop ends.
    */
   async store(channelName: string, messages: readonly { messageId: string; payload: Uint8Array | string; value: Record<string, unknown> }[]): Promise<number> {
     if (messages.length === 0) return 0;
     const arrival = this.ctx.clock.now();
-    const accepted = await this.ctx.store.appendChannelMessages(channelName, messages, arrival);
-    const fresh: Record<string, unknown>[] = [];
-    for (let i = 0; i < messages.length; i += 1) if (accepted[i]) fresh.push(messages[i]!.value);
-    this.ctx.metrics.stored(channelName, fresh.length, messages.length);
-    if (fresh.length > 0) await this.sink.ingest(channelName, fresh, arrival);
-    return fresh.length;
+    // A messageId twice in one call (a rule batch can carry a retried envelope) keeps its first copy.
+    const seen = new Set<string>();
+    const unique = messages.filter((m) => !seen.has(m.messageId) && Boolean(seen.add(m.messageId)));
+    let stored = 0;
+    for (;;) {
+      const existing = await this.ctx.store.existingMessageIds(channelName, unique.map((m) => m.messageId));
+      const fresh = unique.filter((m) => !existing.has(m.messageId));
+      if (fresh.length === 0) break;
+      // Activities change values in place: every attempt works on its own copy of the values as parsed.
+      const rows = await this.sink.rowsFor(channelName, fresh.map((m) => structuredClone(m.value)), arrival);
+      if ((await this.ctx.store.commitIngest(channelName, fresh, arrival, rows)) === 'committed') {
+        stored = fresh.length;
+        break;
+      }
+    }
+    this.ctx.metrics.stored(channelName, stored, messages.length);
+    return stored;
   }
 
   async sample(input: SampleChannelDataRequest): Promise<SampleChannelDataResponse> {

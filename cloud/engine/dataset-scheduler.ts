@@ -88,9 +88,19 @@ export class DatasetScheduler implements Extension {
       if (entry.next === undefined || entry.next > now) continue;
       const scheduleTime = entry.next;
       entry.next = earliest(entry.schedules, now);
-      await this.run(entry.name, scheduleTime);
+      // Several workers share the schedule: the one that claims the trigger in the database runs it.
+      if (await this.claim(entry.name, scheduleTime)) await this.run(entry.name, scheduleTime);
     }
     this.arm();
+  }
+
+  private async claim(datasetName: string, scheduleTime: number): Promise<boolean> {
+    try {
+      return await this.ctx.store.claimOnce(`schedule:${datasetName.toLowerCase()}:${scheduleTime}`, this.ctx.clock.now());
+    } catch (error) {
+      this.ctx.log.error({ err: error, dataset: datasetName }, 'scheduled dataset trigger could not be claimed; it runs at the next trigger');
+      return false;
+    }
   }
 
   private async run(datasetName: string, scheduleTime: number): Promise<void> {

@@ -18,7 +18,7 @@ import { buildPipelineGraph } from './pipeline-graph.ts';
 import { parseRequest } from './request-parse.ts';
 import { MAX_PAYLOAD_BYTES } from '../settings.ts';
 import type { MessageSink } from './channels.ts';
-import type { ResourceRecord } from '../storage/cloud-store.ts';
+import type { DatastoreRowIn, ResourceRecord } from '../storage/cloud-store.ts';
 
 /**
  * Pipelines: validated when created, compiled once (expressions parsed, lambda modules located), and
@@ -164,28 +164,39 @@ export class Pipelines implements MessageSink {
     return { pipelineSummaries: summaries, ...(result.nextToken ? { nextToken: result.nextToken } : {}) };
   }
 
-  /** Runs a batch a channel accepted through every pipeline reading that channel. */
-  async ingest(channelName: string, messages: Record<string, unknown>[], arrival: number): Promise<void> {
+  /**
+   * The datastore rows every pipeline reading the channel makes of a batch, without writing them: the
+   * channel commits them together with the messages (CloudStore.commitIngest).
+   */
+  async rowsFor(channelName: string, messages: Record<string, unknown>[], arrival: number): Promise<{ datastore: string; rows: DatastoreRowIn[] }[]> {
     const folded = channelName.toLowerCase();
     const readers = [...this.compiled.values()].filter((p) => p.channelName.toLowerCase() === folded);
+    const outputs: { datastore: string; rows: DatastoreRowIn[] }[] = [];
     for (let i = 0; i < readers.length; i += 1) {
       // Activities change messages in place: every pipeline after the first works on its own copy.
       const batch = i === readers.length - 1 ? messages : structuredClone(messages);
-      await this.process(readers[i]!, batch, arrival);
+      const out = await this.transform(readers[i]!, batch);
+      if (out.length > 0) outputs.push({ datastore: readers[i]!.datastoreName, rows: out.map((record) => ({ record, arrival })) });
     }
+    return outputs;
   }
 
-  /** Runs one batch through one pipeline into its datastore; failures are logged, never thrown. */
-  async process(pipeline: CompiledPipeline, batch: Record<string, unknown>[], arrival: number): Promise<number> {
+  /** Runs one batch through one pipeline; a failure is logged and gives no rows, never thrown. */
+  private async transform(pipeline: CompiledPipeline, batch: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
     try {
-      const out = await runSteps(pipeline.steps, batch, this.refusals.sinkFor(pipeline.name));
-      if (out.length > 0) await this.services.writeDatastore(pipeline.datastoreName, out, arrival);
-      return out.length;
+      return await runSteps(pipeline.steps, batch, this.refusals.sinkFor(pipeline.name));
     } catch (error) {
       this.ctx.metrics.batchFailed(pipeline.name);
       this.ctx.log.error({ pipeline: pipeline.name, err: error, dropped: batch.length }, 'pipeline failed on a batch; the raw messages stay in the channel');
-      return 0;
+      return [];
     }
+  }
+
+  /** Runs one batch through one pipeline into its datastore (reprocessing); failures are logged, never thrown. */
+  async process(pipeline: CompiledPipeline, batch: Record<string, unknown>[], arrival: number): Promise<number> {
+    const out = await this.transform(pipeline, batch);
+    if (out.length > 0) await this.services.writeDatastore(pipeline.datastoreName, out, arrival);
+    return out.length;
   }
 
   async runActivity(input: RunPipelineActivityRequest): Promise<RunPipelineActivityResponse> {

@@ -145,6 +145,19 @@ export interface CloudStore {
   dropChannelStorage(channel: string): Promise<void>;
   /** Stores the messages in one transaction; `accepted[i]` is false for a messageId already stored. */
   appendChannelMessages(channel: string, messages: readonly ChannelMessageIn[], arrival: number): Promise<boolean[]>;
+  /** Which of these messageIds the channel already stores (the database's unique key decides, not memory). */
+  existingMessageIds(channel: string, messageIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * ONE transaction: stores the channel messages and the datastore rows their pipelines made. If any
+   * messageId is already stored (another worker committed it meanwhile), nothing at all is written and
+   * it returns 'conflict'; the caller re-checks with existingMessageIds and retries with the fresh ones.
+   */
+  commitIngest(
+    channel: string,
+    messages: readonly ChannelMessageIn[],
+    arrival: number,
+    rows: readonly { datastore: string; rows: readonly DatastoreRowIn[] }[],
+  ): Promise<'committed' | 'conflict'>;
   /** Newest first, within [start, end). */
   sampleChannelMessages(channel: string, options: { start?: number; end?: number; limit: number }): Promise<Buffer[]>;
   /** In storage order after `afterSeq`, within [start, end): pages for reprocessing. */
@@ -197,6 +210,17 @@ export interface CloudStore {
 
   putReprocessing(record: ReprocessingRecord): Promise<void>;
   listReprocessings(pipelineName: string): Promise<ReprocessingRecord[]>;
+
+  /**
+   * True when `holder` now holds the lease `key`: newly taken, renewed because it already held it, or
+   * taken over because the previous holder's lease expired (at `now`). False while another holder's
+   * lease is live. Lets one of several workers run a job (a reprocessing, a sweep).
+   */
+  claimLease(key: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it (another holder's lease is left alone). */
+  releaseLease(key: string, holder: string): Promise<void>;
+  /** True for exactly one caller per key, ever (e.g. `schedule:weather_daily:<scheduleTime>`); keys older than 7 days may be pruned. */
+  claimOnce(key: string, now: number): Promise<boolean>;
 
   putThing(thing: ThingRecord): Promise<void>;
   listThings(): Promise<ThingRecord[]>;

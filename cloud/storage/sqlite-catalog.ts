@@ -21,7 +21,13 @@ CREATE TABLE IF NOT EXISTS reprocessings (id TEXT PRIMARY KEY, pipeline TEXT NOT
 CREATE INDEX IF NOT EXISTS reprocessings_by_pipeline ON reprocessings (pipeline, creation_time);
 CREATE TABLE IF NOT EXISTS things (name TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shadows (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, holder TEXT NOT NULL, expires INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS claims_by_time ON claims (claimed_at);
 `;
+
+/** claimOnce keys are kept this long: a schedule trigger is never retried later than that. */
+const CLAIM_KEEP_MS = 7 * 24 * 3600_000;
 
 interface ResourceRow {
   type: ResourceType;
@@ -171,5 +177,22 @@ export class SqliteCatalog {
 
   listShadows(): ShadowRecord[] {
     return (this.sql('SELECT record FROM shadows ORDER BY name').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ShadowRecord);
+  }
+
+  /** One statement, so two processes racing for a lease cannot both win: the upsert's WHERE decides. */
+  claimLease(key: string, holder: string, ttlMs: number, now: number): boolean {
+    const sql = `INSERT INTO leases (key, holder, expires) VALUES (?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+      WHERE leases.holder = excluded.holder OR leases.expires <= ?`;
+    return this.sql(sql).run(key, holder, now + ttlMs, now).changes === 1;
+  }
+
+  releaseLease(key: string, holder: string): void {
+    this.sql('DELETE FROM leases WHERE key = ? AND holder = ?').run(key, holder);
+  }
+
+  claimOnce(key: string, now: number): boolean {
+    this.sql('DELETE FROM claims WHERE claimed_at < ?').run(now - CLAIM_KEEP_MS);
+    return this.sql('INSERT OR IGNORE INTO claims (key, claimed_at) VALUES (?, ?)').run(key, now).changes === 1;
   }
 }

@@ -1,19 +1,26 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { sqlIdentifier } from '../query/sql-tokenizer.ts';
 import type { ChannelMessageIn, SizeStats, StoredMessage } from './cloud-store.ts';
 
 /**
- * channels.sqlite: one table per channel, raw payloads kept as sent. The unique messageId index is
- * what drops duplicates (a retried envelope adds nothing); the arrival index serves sampling,
- * reprocessing windows and retention.
+ * One table per channel, raw payloads kept as sent, in datastores.sqlite beside the datastore tables
+ * so that a message and its datastore rows commit in one transaction (SQLite is not atomic across
+ * WAL files). The unique messageId index is what drops duplicates, across processes and restarts
+ * (a retried envelope adds nothing); the arrival index serves sampling, reprocessing windows and
+ * retention. Dataset SQL cannot name these tables: it only reaches datastore views (sql-parse.ts).
  */
 
 /** Rows deleted per statement by retention, so a big sweep never holds the write lock for long. */
 export const EXPIRE_CHUNK = 10_000;
 
 interface ChannelStatements {
+  insertOrIgnore: Database.Statement;
   insert: Database.Statement;
+  exists: Database.Statement;
 }
+
+/** messageIds looked up per statement (SQLite's default limit on host parameters is 32766). */
+const LOOKUP_CHUNK = 500;
 
 const table = (channel: string): string => sqlIdentifier(`__ch_${channel.toLowerCase()}`);
 
@@ -21,14 +28,9 @@ export class SqliteChannels {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, ChannelStatements>();
 
-  constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-  }
-
-  close(): void {
-    this.db.close();
+  /** The datastores' connection: the file and its pragmas are SqliteDatastores'. */
+  constructor(db: Database.Database) {
+    this.db = db;
   }
 
   create(channel: string): void {
@@ -50,7 +52,9 @@ export class SqliteChannels {
     let statements = this.statements.get(key);
     if (!statements) {
       statements = {
-        insert: this.db.prepare(`INSERT OR IGNORE INTO ${table(channel)} (message_id, arrival, payload) VALUES (?, ?, ?)`),
+        insertOrIgnore: this.db.prepare(`INSERT OR IGNORE INTO ${table(channel)} (message_id, arrival, payload) VALUES (?, ?, ?)`),
+        insert: this.db.prepare(`INSERT INTO ${table(channel)} (message_id, arrival, payload) VALUES (?, ?, ?)`),
+        exists: this.db.prepare(`SELECT message_id AS id FROM ${table(channel)} WHERE message_id IN (SELECT value FROM json_each(?))`),
       };
       this.statements.set(key, statements);
     }
@@ -58,7 +62,7 @@ export class SqliteChannels {
   }
 
   append(channel: string, messages: readonly ChannelMessageIn[], arrival: number): boolean[] {
-    const { insert } = this.prepared(channel);
+    const { insertOrIgnore: insert } = this.prepared(channel);
     const accepted: boolean[] = new Array<boolean>(messages.length);
     this.db.transaction(() => {
       for (let i = 0; i < messages.length; i += 1) {
@@ -68,6 +72,24 @@ export class SqliteChannels {
       }
     })();
     return accepted;
+  }
+
+  existing(channel: string, messageIds: readonly string[]): Set<string> {
+    const { exists } = this.prepared(channel);
+    const found = new Set<string>();
+    for (let i = 0; i < messageIds.length; i += LOOKUP_CHUNK) {
+      const rows = exists.all(JSON.stringify(messageIds.slice(i, i + LOOKUP_CHUNK))) as { id: string }[];
+      for (const row of rows) found.add(row.id);
+    }
+    return found;
+  }
+
+  /** Inserts every message or throws (SQLITE_CONSTRAINT_UNIQUE for a stored messageId); the caller holds the transaction. */
+  insertAll(channel: string, messages: readonly ChannelMessageIn[], arrival: number): void {
+    const { insert } = this.prepared(channel);
+    for (const message of messages) {
+      insert.run(message.messageId, arrival, typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload);
+    }
   }
 
   sample(channel: string, start: number | undefined, end: number | undefined, limit: number): Buffer[] {

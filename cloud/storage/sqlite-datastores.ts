@@ -50,6 +50,18 @@ function toCell(value: unknown): unknown {
   return value;
 }
 
+function newColumns(state: DatastoreState, rows: readonly DatastoreRowIn[]): Map<string, Column> | undefined {
+  let added: Map<string, Column> | undefined;
+  for (const row of rows) {
+    for (const key of Object.keys(row.record)) {
+      const folded = key.toLowerCase();
+      if (state.columns.has(folded) || added?.has(folded)) continue;
+      (added ??= new Map()).set(folded, { name: key, type: typeOf(row.record[key]) });
+    }
+  }
+  return added;
+}
+
 function mergeIndexes(extra: DatastoreIndexes): DatastoreIndexes {
   const merge = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b].map((x) => x.toLowerCase()))];
   return { time: merge(DEFAULT_INDEXES.time, extra.time), device: merge(DEFAULT_INDEXES.device, extra.device) };
@@ -70,6 +82,16 @@ export class SqliteDatastores {
 
   close(): void {
     this.db.close();
+  }
+
+  /** The connection channel tables share, so an ingest commits channel and datastore rows together. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /** Drops cached columns after a rolled-back transaction (they may name columns that were undone). */
+  forget(): void {
+    this.states.clear();
   }
 
   create(datastore: string, indexes: DatastoreIndexes): void {
@@ -160,14 +182,13 @@ export class SqliteDatastores {
   }
 
   insert(datastore: string, rows: readonly DatastoreRowIn[]): void {
-    const state = this.state(datastore);
-    let added: Map<string, Column> | undefined;
-    for (const row of rows) {
-      for (const key of Object.keys(row.record)) {
-        const folded = key.toLowerCase();
-        if (state.columns.has(folded) || added?.has(folded)) continue;
-        (added ??= new Map()).set(folded, { name: key, type: typeOf(row.record[key]) });
-      }
+    let state = this.state(datastore);
+    let added = newColumns(state, rows);
+    if (added) {
+      // Another process on this file may have added them already: read the columns afresh first.
+      this.states.delete(datastore.toLowerCase());
+      state = this.state(datastore);
+      added = newColumns(state, rows);
     }
     if (added) this.addColumns(state, [...added.values()], datastore);
     if (!state.insert) {

@@ -9,6 +9,7 @@ import type {
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
+import { adoptChannelsFile } from './sqlite-channel-adoption.ts';
 import { SqliteChannels } from './sqlite-channels.ts';
 import { SqliteDatastores } from './sqlite-datastores.ts';
 import { registerQueryFunctions } from './sqlite-query-functions.ts';
@@ -18,9 +19,10 @@ import { DEFAULT_RUNNER_OPTIONS, SqliteQueryRunner, type QueryRunnerOptions } fr
 const ROW_QUERY_OPTIONS: QueryRunnerOptions = { ...DEFAULT_RUNNER_OPTIONS, concurrency: 2 };
 
 /**
- * The SQLite backend: one folder with catalog.sqlite, channels.sqlite and datastores.sqlite (WAL).
- * Datastores get their own file so the read-only connection that runs dataset SQL can see nothing
- * but datastores.
+ * The SQLite backend: one folder with catalog.sqlite and datastores.sqlite (WAL). Channel tables live
+ * in datastores.sqlite too, so a message and its datastore rows commit in one transaction (SQLite
+ * is atomic per file only); dataset SQL still reaches nothing but the datastore views, because the
+ * checked syntax tree names only datastores. Several processes may share the folder (WAL, busy timeout).
  */
 export class SqliteStore implements CloudStore {
   private catalog: SqliteCatalog | undefined;
@@ -40,8 +42,9 @@ export class SqliteStore implements CloudStore {
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     this.catalog = new SqliteCatalog(join(this.dir, 'catalog.sqlite'));
-    this.channels = new SqliteChannels(join(this.dir, 'channels.sqlite'));
     this.datastores = new SqliteDatastores(this.datastoreFile);
+    adoptChannelsFile(this.datastores.database, join(this.dir, 'channels.sqlite'));
+    this.channels = new SqliteChannels(this.datastores.database);
     this.checker = new Database(this.datastoreFile, { readonly: true });
     registerQueryFunctions(this.checker);
     this.queries = new SqliteQueryRunner(this.datastoreFile, this.queryOptions);
@@ -53,7 +56,6 @@ export class SqliteStore implements CloudStore {
     await this.rowQueries?.stop();
     this.checker?.close();
     this.datastores?.close();
-    this.channels?.close();
     this.catalog?.close();
     this.queries = this.rowQueries = this.checker = this.datastores = this.channels = this.catalog = undefined;
   }
@@ -114,6 +116,28 @@ export class SqliteStore implements CloudStore {
   }
   async appendChannelMessages(channel: string, messages: readonly ChannelMessageIn[], arrival: number): Promise<boolean[]> {
     return this.ch.append(channel, messages, arrival);
+  }
+  async existingMessageIds(channel: string, messageIds: readonly string[]): Promise<Set<string>> {
+    return this.ch.existing(channel, messageIds);
+  }
+  async commitIngest(
+    channel: string,
+    messages: readonly ChannelMessageIn[],
+    arrival: number,
+    rows: readonly { datastore: string; rows: readonly DatastoreRowIn[] }[],
+  ): Promise<'committed' | 'conflict'> {
+    try {
+      // IMMEDIATE: take the write lock first, so two processes never deadlock upgrading a read.
+      this.ds.database.transaction(() => {
+        this.ch.insertAll(channel, messages, arrival);
+        for (const output of rows) if (output.rows.length > 0) this.ds.insert(output.datastore, output.rows);
+      }).immediate();
+      return 'committed';
+    } catch (error) {
+      this.ds.forget();
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return 'conflict';
+      throw error;
+    }
   }
   async sampleChannelMessages(channel: string, options: { start?: number; end?: number; limit: number }): Promise<Buffer[]> {
     return this.ch.sample(channel, options.start, options.end, options.limit);
@@ -188,6 +212,15 @@ export class SqliteStore implements CloudStore {
   }
   async listReprocessings(pipelineName: string): Promise<ReprocessingRecord[]> {
     return this.c.listReprocessings(pipelineName);
+  }
+  async claimLease(key: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.c.claimLease(key, holder, ttlMs, now);
+  }
+  async releaseLease(key: string, holder: string): Promise<void> {
+    this.c.releaseLease(key, holder);
+  }
+  async claimOnce(key: string, now: number): Promise<boolean> {
+    return this.c.claimOnce(key, now);
   }
   async putThing(thing: ThingRecord): Promise<void> {
     this.c.putThing(thing);

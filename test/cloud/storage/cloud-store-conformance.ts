@@ -71,6 +71,36 @@ export function cloudStoreConformance(backend: string, create: (dir: string) => 
       await store.dropChannelStorage('ch');
     });
 
+    it('commits channel messages with their datastore rows, or nothing when a messageId is already stored', async () => {
+      await store.createChannelStorage('ch');
+      await store.createDatastoreStorage('ds', { time: [], device: [] });
+      const rows = (n: number) => [{ datastore: 'ds', rows: [{ record: { n }, arrival: 1000 }] }];
+      expect(await store.commitIngest('ch', [{ messageId: 'a', payload: '{"n":1}' }], 1000, rows(1))).toBe('committed');
+      expect(await store.existingMessageIds('ch', ['a', 'b'])).toEqual(new Set(['a']));
+      // 'a' is stored: neither 'b' nor the row its pipeline made may land.
+      expect(await store.commitIngest('ch', [{ messageId: 'b', payload: '{"n":2}' }, { messageId: 'a', payload: '{"n":1}' }], 2000, rows(2))).toBe('conflict');
+      expect(await store.existingMessageIds('ch', ['a', 'b'])).toEqual(new Set(['a']));
+      expect(await store.datastoreStats('ds', true)).toMatchObject({ count: 1 });
+      expect(await store.commitIngest('ch', [{ messageId: 'b', payload: '{"n":2}' }], 2000, rows(2))).toBe('committed');
+      expect(await store.channelStats('ch', true)).toMatchObject({ count: 2 });
+      expect(await store.datastoreStats('ds', true)).toMatchObject({ count: 2, lastArrival: 1000 });
+    });
+
+    it('gives a lease to one holder until it expires or is released, and a claimOnce key to one caller', async () => {
+      expect(await store.claimLease('sweep', 'w1', 1000, 0)).toBe(true);
+      expect(await store.claimLease('sweep', 'w2', 1000, 500)).toBe(false);
+      expect(await store.claimLease('sweep', 'w1', 1000, 900)).toBe(true); // renewed until 1900
+      expect(await store.claimLease('sweep', 'w2', 1000, 1500)).toBe(false);
+      expect(await store.claimLease('sweep', 'w2', 1000, 1900)).toBe(true); // w1's lease expired
+      await store.releaseLease('sweep', 'w1'); // not w1's any more: left alone
+      expect(await store.claimLease('sweep', 'w1', 1000, 2000)).toBe(false);
+      await store.releaseLease('sweep', 'w2');
+      expect(await store.claimLease('sweep', 'w1', 1000, 2000)).toBe(true);
+      expect(await store.claimOnce('schedule:d:1', 0)).toBe(true);
+      expect(await store.claimOnce('schedule:d:1', 1)).toBe(false);
+      expect(await store.claimOnce('schedule:d:2', 1)).toBe(true);
+    });
+
     it('adds typed datastore columns as attributes appear and queries them read-only', async () => {
       await store.createDatastoreStorage('weather', { time: ['ts'], device: ['station'] });
       await store.insertDatastoreRows('weather', [{ record: { station: 'n', temp: 12.5, ok: true, extra: { a: [1] } }, arrival: Date.UTC(2024, 0, 2, 5) }]);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,54 @@ describe('SQLite datastore indexes', () => {
       db.close();
     } finally {
       await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite ingest commit', () => {
+  it('leaves neither the channel message nor any datastore row when a datastore insert fails mid-commit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-store-'));
+    const store = new SqliteStore(dir);
+    await store.open();
+    try {
+      await store.createChannelStorage('ch');
+      await store.createDatastoreStorage('ok', { time: [], device: [] });
+      await store.createDatastoreStorage('bad', { time: [], device: [] });
+      // A fault between the channel insert and the second datastore's insert, from another connection.
+      const db = new Database(store.datastoreFile);
+      db.exec("CREATE TRIGGER fault BEFORE INSERT ON __ds_bad BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+      db.close();
+      const rows = [{ datastore: 'ok', rows: [{ record: { n: 1 }, arrival: 1 }] }, { datastore: 'bad', rows: [{ record: { n: 1, fresh: 'x' }, arrival: 1 }] }];
+      await expect(store.commitIngest('ch', [{ messageId: 'a', payload: '{"n":1}' }], 1, rows)).rejects.toThrow(/injected fault/);
+      expect(await store.existingMessageIds('ch', ['a'])).toEqual(new Set());
+      expect(await store.datastoreStats('ok', true)).toMatchObject({ count: 0 });
+      // The rolled-back column 'fresh' is not remembered: the next commit adds it again.
+      await store.insertDatastoreRows('ok', [{ record: { n: 2, fresh: 'y' }, arrival: 2 }]);
+      expect(await store.datastoreStats('ok', true)).toMatchObject({ count: 1 });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('adopts an old channels.sqlite once: its messages are kept and the file is renamed aside', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-store-'));
+    try {
+      const old = new Database(join(dir, 'channels.sqlite'));
+      old.pragma('journal_mode = WAL');
+      old.exec(`CREATE TABLE "__ch_weather" (seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL, arrival INTEGER NOT NULL, payload BLOB NOT NULL);
+        CREATE UNIQUE INDEX "__ch_weather_id" ON "__ch_weather" (message_id);
+        INSERT INTO "__ch_weather" (message_id, arrival, payload) VALUES ('m1', 5, X'7B7D');`);
+      old.close();
+      const store = new SqliteStore(dir);
+      await store.open();
+      expect(await store.existingMessageIds('weather', ['m1', 'm2'])).toEqual(new Set(['m1']));
+      expect(await store.appendChannelMessages('weather', [{ messageId: 'm1', payload: '{}' }], 6)).toEqual([false]);
+      await store.close();
+      expect(existsSync(join(dir, 'channels.sqlite'))).toBe(false);
+      expect(existsSync(join(dir, 'channels.sqlite.adopted'))).toBe(true);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
