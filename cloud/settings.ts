@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IOT_CORE } from '../hardware/core/contract.ts';
 import { tlsSettings } from '../gateway/tls-settings.ts';
+import { storageSetting } from './storage/storage-setting.ts';
 
 /**
  * The engine's part of the config file (`cloud:`). Every key has a default, so `npm start` runs an
@@ -48,6 +49,8 @@ export const cloudSettings = z
   .object({
     /** Folder of the engine's SQLite files and dataset content. Default data/cloud. */
     dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+    /** Where the engine keeps everything: sqlite (files in dataDir), or a postgres:// URL, or { url, poolSize } (pool default 10). Default sqlite. */
+    storage: storageSetting,
     /** Region written into ARNs. Default eu-west-1. */
     region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a region looks like eu-west-1').default('eu-west-1'),
     /** Account id written into ARNs. Default 000000000000. */

@@ -21,7 +21,7 @@ import { RetentionSweeper } from './retention-sweeper.ts';
 import { RuleIngest } from '../ingest/rule-ingest.ts';
 import type { CloudSettings } from '../settings.ts';
 import type { CloudStore } from '../storage/cloud-store.ts';
-import { SqliteStore } from '../storage/sqlite-store.ts';
+import { createStore } from '../storage/storage-setting.ts';
 import { Tags } from './tags.ts';
 import { loadTokenKey } from './token-key.ts';
 import { ThingRegistry } from './thing-registry.ts';
@@ -37,7 +37,7 @@ export interface AnalyticsEngineOptions {
   /** The parsed `cloud:` section (cloud/settings.ts). */
   settings: CloudSettings;
   log: Logger;
-  /** Default: SQLite files in settings.dataDir. */
+  /** Default: the store settings.storage names (SQLite files in settings.dataDir unless set). */
   store?: CloudStore;
   /** Default: the system clock, whose timers do not hold the process open. */
   clock?: EngineClock;
@@ -87,7 +87,7 @@ export class AnalyticsEngine implements E.Engine, Extension {
   async start(): Promise<void> {
     const o = this.options;
     const { queryConcurrency: concurrency, queryResultMaxRows: maxRows, queryResultMaxBytes: maxBytes } = o.settings;
-    const store = o.store ?? new SqliteStore(o.settings.dataDir, { concurrency, maxRows, maxBytes });
+    const store = o.store ?? createStore(o.settings.storage, o.settings.dataDir, { concurrency, maxRows, maxBytes });
     await store.open();
     this.releaseTokenKey = useTokenKey(loadTokenKey(o.settings.dataDir));
     const ctx: EngineContext = {
@@ -179,6 +179,7 @@ export class AnalyticsEngine implements E.Engine, Extension {
 
   /** Ours, for tests and shutdown: resolves when running dataset contents and reprocessing have finished. */
   async idle(): Promise<void> {
+    await this.p.scheduler.idle();
     await this.p.reprocessing.idle();
     await this.p.contents.idle();
   }

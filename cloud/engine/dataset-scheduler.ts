@@ -24,6 +24,8 @@ export class DatasetScheduler implements Extension {
   readonly name = 'cloud-scheduler';
   private readonly entries = new Map<string, Entry>();
   private timer: unknown;
+  /** Triggers being claimed and started: idle() waits for them, as each claim is a database round trip. */
+  private readonly pending = new Set<Promise<void>>();
   private started = false;
 
   constructor(
@@ -78,8 +80,18 @@ export class DatasetScheduler implements Extension {
     const delay = Math.min(Math.max(0, next - this.ctx.clock.now()), MAX_DELAY_MS);
     this.timer = this.ctx.clock.setTimeout(() => {
       this.timer = undefined;
-      void this.fire();
+      this.track(this.fire());
     }, delay);
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /** Resolves once every trigger that fired has been claimed and its content started (or skipped). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
   }
 
   private async fire(): Promise<void> {
@@ -113,7 +125,13 @@ export class DatasetScheduler implements Extension {
   }
 
   /** Starts every dataset that names `datasetName` as its triggering dataset. */
-  async triggeredBy(datasetName: string): Promise<void> {
+  triggeredBy(datasetName: string): Promise<void> {
+    const work = this.runTriggeredBy(datasetName);
+    this.track(work);
+    return work;
+  }
+
+  private async runTriggeredBy(datasetName: string): Promise<void> {
     if (!this.started) return;
     for (const record of await this.datasets()) {
       if (record.definition.triggers.some((t) => t.dataset?.name.toLowerCase() === datasetName.toLowerCase())) {

@@ -9,11 +9,8 @@ import {
   InvalidRequestException,
 } from '@aws-sdk/client-iotanalytics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Postgres } from '../helpers/postgres.ts';
-import { PostgresQueryStore } from '../helpers/postgres-query-store.ts';
+import { freshPostgresStore } from '../helpers/engine-stores.ts';
 import { BACKENDS } from '../query/sql-backends.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
 
@@ -28,13 +25,9 @@ async function cloudOn(backend: (typeof BACKENDS)[number]): Promise<TestCloud> {
   const cloud = { queryResultMaxRows: 5 };
   if (backend === 'SQLite') return startTestCloud({ cloud });
   server ??= await Postgres.start();
-  const storeDir = mkdtempSync(join(tmpdir(), 'hedgerow-sdk-pg-'));
-  const store = new PostgresQueryStore(storeDir, await server.createDatabase('sdk'), { concurrency: 2, maxRows: 5, maxBytes: 256 * 1024 * 1024 });
+  const store = await freshPostgresStore(server, { maxRows: 5, maxBytes: 256 * 1024 * 1024 }, 'sdk');
   const t = await startTestCloud({ cloud, engine: { store } });
-  return { ...t, stop: async () => {
-    await t.stop();
-    rmSync(storeDir, { recursive: true, force: true });
-  } };
+  return t;
 }
 
 async function fill(t: TestCloud): Promise<void> {

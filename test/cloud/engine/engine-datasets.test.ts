@@ -4,7 +4,7 @@ import { parseCsv } from '../../../cloud/query/csv.ts';
 import type { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { InvalidRequestException, ResourceNotFoundException } from '../../../cloud/engine/errors.ts';
 import { BACKENDS } from '../query/sql-backends.ts';
-import { storesByBackend } from '../helpers/postgres-query-store.ts';
+import { storesByBackend } from '../helpers/engine-stores.ts';
 import { createFlow, message, startEngine as startEngineOn, type EngineFixture } from './engine-fixture.ts';
 
 const HOUR = 3600_000;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseCsv } from '../../../cloud/query/csv.ts';
-import { storesByBackend } from '../helpers/postgres-query-store.ts';
+import { storesByBackend } from '../helpers/engine-stores.ts';
 import { BACKENDS } from '../query/sql-backends.ts';
 import { createFlow, FakeTime, message, startEngine, type EngineFixture } from './engine-fixture.ts';
 

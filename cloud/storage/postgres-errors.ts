@@ -1,0 +1,28 @@
+/**
+ * Errors of the PostgreSQL backend that a caller can act on: a connection the server dropped
+ * (restart, failover, network) is retryable, because the pool opens a new one for the next try.
+ */
+
+/** SQLSTATE classes 08 (connection exception) and 57P0x (server shutting down, crashed, not yet up). */
+const RETRYABLE_CODES = /^(08...|57P0[1-3])$/;
+const RETRYABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const RETRYABLE_MESSAGES = /Connection terminated|connection (is )?closed|Client has encountered a connection error/i;
+
+/** True when the operation failed because the database connection went away: retry it. */
+export function isRetryableStorageError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (RETRYABLE_CODES.test(code) || RETRYABLE_NODE_CODES.has(code))) return true;
+  return RETRYABLE_MESSAGES.test(error.message);
+}
+
+/** The URL with its password replaced, for messages and logs. */
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
+}

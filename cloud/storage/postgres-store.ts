@@ -1,0 +1,257 @@
+import pg from 'pg';
+import type { Tag } from '../engine/engine.ts';
+import { POSTGRES } from '../query/postgres-dialect.ts';
+import type { TranslatedQuery } from '../query/query-types.ts';
+import type {
+  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
+  ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
+} from './cloud-store.ts';
+import { PostgresCatalog } from './postgres-catalog.ts';
+import { PostgresChannels } from './postgres-channels.ts';
+import { PostgresDatastores } from './postgres-datastores.ts';
+import { maskUrl } from './postgres-errors.ts';
+import { migratePostgres } from './postgres-migrations.ts';
+import { PostgresQueries } from './postgres-query.ts';
+import { inTransaction } from './postgres-transaction.ts';
+import { DEFAULT_RUNNER_OPTIONS } from './sqlite-query-runner.ts';
+
+/**
+ * The PostgreSQL backend: every engine process sharing one database, through a pg.Pool. The schema is
+ * versioned (postgres-migrations.ts) and applied at open. Dedup, leases and run-once claims live in the
+ * database, so they hold across workers and restarts.
+ */
+
+export interface PostgresStoreOptions {
+  url: string;
+  /** Connections in this process's pool. */
+  poolSize: number;
+  /** Dataset results' caps, as SQLite's (cloud.queryResultMaxRows / MaxBytes). */
+  maxRows?: number;
+  maxBytes?: number;
+}
+
+/** Run-once claims older than this may be pruned (contract 4). */
+const CLAIM_KEEP_MS = 7 * 24 * 3600_000;
+
+export class PostgresStore implements CloudStore {
+  private pool: pg.Pool | undefined;
+  private parts: { catalog: PostgresCatalog; channels: PostgresChannels; datastores: PostgresDatastores; queries: PostgresQueries } | undefined;
+
+  constructor(private readonly options: PostgresStoreOptions) {}
+
+  async open(): Promise<void> {
+    const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize });
+    // An idle connection the server dropped: the pool discards it and opens a new one when asked.
+    pool.on('error', () => undefined);
+    try {
+      await migratePostgres(pool);
+    } catch (e) {
+      await pool.end();
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new Error(`cloud.storage: cannot open the PostgreSQL database ${maskUrl(this.options.url)}: ${reason.replaceAll(this.passwordOf(), '***')}. `
+        + 'Check the URL, the user and password, and that the server is running and reachable.');
+    }
+    this.pool = pool;
+    this.parts = {
+      catalog: new PostgresCatalog(pool),
+      channels: new PostgresChannels(pool),
+      datastores: new PostgresDatastores(pool),
+      queries: new PostgresQueries(pool, { maxRows: this.options.maxRows ?? DEFAULT_RUNNER_OPTIONS.maxRows, maxBytes: this.options.maxBytes ?? DEFAULT_RUNNER_OPTIONS.maxBytes }),
+    };
+    // Dataset SQL's helper functions (schema hedgerow_sql), installed under an advisory lock.
+    await this.parts.queries.prepare();
+  }
+
+  readonly sqlDialect = POSTGRES;
+
+  private passwordOf(): string {
+    try {
+      return decodeURIComponent(new URL(this.options.url).password) || '\u0000';
+    } catch {
+      return '\u0000';
+    }
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = this.parts = undefined;
+    await pool?.end();
+  }
+
+  private get p(): NonNullable<PostgresStore['parts']> {
+    if (!this.parts) throw new Error('the store is not open');
+    return this.parts;
+  }
+
+  private transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (!this.pool) throw new Error('the store is not open');
+    return inTransaction(this.pool, work);
+  }
+
+  getResource<D>(type: ResourceType, name: string): Promise<ResourceRecord<D> | undefined> {
+    return this.p.catalog.getResource<D>(type, name);
+  }
+  listResources<D>(type: ResourceType, options: { after?: string; limit?: number } = {}): Promise<ResourceRecord<D>[]> {
+    return this.p.catalog.listResources<D>(type, options.after, options.limit);
+  }
+  insertResource(record: ResourceRecord): Promise<boolean> {
+    return this.p.catalog.insertResource(record);
+  }
+  updateResource(type: ResourceType, name: string, definition: unknown, updatedAt: number): Promise<boolean> {
+    return this.p.catalog.updateResource(type, name, definition, updatedAt);
+  }
+  deleteResource(type: ResourceType, name: string): Promise<boolean> {
+    return this.p.catalog.deleteResource(type, name);
+  }
+  getTags(arn: string): Promise<Tag[]> {
+    return this.p.catalog.getTags(arn);
+  }
+  setTags(arn: string, tags: Tag[]): Promise<void> {
+    return this.p.catalog.setTags(arn, tags);
+  }
+  removeTags(arn: string, keys: string[]): Promise<void> {
+    return this.p.catalog.removeTags(arn, keys);
+  }
+  deleteAllTags(arn: string): Promise<void> {
+    return this.p.catalog.deleteAllTags(arn);
+  }
+  getSetting<T>(key: string): Promise<T | undefined> {
+    return this.p.catalog.getSetting<T>(key);
+  }
+  putSetting(key: string, value: unknown): Promise<void> {
+    return this.p.catalog.putSetting(key, value);
+  }
+
+  /** All channels share one table, so there is nothing to create. */
+  async createChannelStorage(_channel: string): Promise<void> {}
+  dropChannelStorage(channel: string): Promise<void> {
+    return this.p.channels.drop(channel);
+  }
+  appendChannelMessages(channel: string, messages: readonly ChannelMessageIn[], arrival: number): Promise<boolean[]> {
+    return this.p.channels.append(channel, messages, arrival);
+  }
+  sampleChannelMessages(channel: string, options: { start?: number; end?: number; limit: number }): Promise<Buffer[]> {
+    return this.p.channels.sample(channel, options.start, options.end, options.limit);
+  }
+  readChannelMessages(channel: string, options: { start?: number; end?: number; afterSeq?: number; limit: number }): Promise<StoredMessage[]> {
+    return this.p.channels.read(channel, options);
+  }
+  channelStats(channel: string, withSize: boolean): Promise<SizeStats> {
+    return this.p.channels.stats(channel, withSize);
+  }
+  expireChannelMessages(channel: string, before: number): Promise<number> {
+    return this.p.channels.expire(channel, before);
+  }
+
+  /** Contract 1: which of these messageIds the channel already holds. */
+  existingMessageIds(channel: string, messageIds: readonly string[]): Promise<Set<string>> {
+    return this.p.channels.existing(channel, messageIds);
+  }
+
+  /** Contract 2: the channel messages and their datastore rows in one transaction, or nothing on a duplicate. */
+  async commitIngest(
+    channel: string, messages: readonly ChannelMessageIn[], arrival: number, rows: readonly { datastore: string; rows: readonly DatastoreRowIn[] }[],
+  ): Promise<'committed' | 'conflict'> {
+    const conflict = new Error('conflict');
+    try {
+      return await this.transaction(async (db) => {
+        if (!(await this.p.channels.insertAll(channel, messages, arrival, db))) throw conflict;
+        for (const target of rows) await this.p.datastores.insert(target.datastore, target.rows, db);
+        return 'committed' as const;
+      });
+    } catch (e) {
+      if (e === conflict) return 'conflict';
+      throw e;
+    }
+  }
+
+  /** Contract 3: takes, renews or takes over an expired lease in one statement. */
+  async claimLease(key: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    if (!this.pool) throw new Error('the store is not open');
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO leases (key, holder, expires) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+       WHERE leases.holder = excluded.holder OR leases.expires <= $4`,
+      [key, holder, now + ttlMs, now],
+    );
+    return rowCount === 1;
+  }
+  async releaseLease(key: string, holder: string): Promise<void> {
+    if (!this.pool) throw new Error('the store is not open');
+    await this.pool.query('DELETE FROM leases WHERE key = $1 AND holder = $2', [key, holder]);
+  }
+
+  /** Contract 4: true for exactly one caller per key; prunes claims older than seven days. */
+  async claimOnce(key: string, now: number): Promise<boolean> {
+    if (!this.pool) throw new Error('the store is not open');
+    await this.pool.query('DELETE FROM claims WHERE claimed_at < $1', [now - CLAIM_KEEP_MS]);
+    const { rowCount } = await this.pool.query('INSERT INTO claims (key, claimed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [key, now]);
+    return rowCount === 1;
+  }
+
+  createDatastoreStorage(datastore: string, indexes: DatastoreIndexes): Promise<void> {
+    return this.p.datastores.create(datastore, indexes);
+  }
+  dropDatastoreStorage(datastore: string): Promise<void> {
+    return this.p.datastores.drop(datastore);
+  }
+  insertDatastoreRows(datastore: string, rows: readonly DatastoreRowIn[]): Promise<void> {
+    return this.p.datastores.insert(datastore, rows);
+  }
+  datastoreStats(datastore: string, withSize: boolean): Promise<SizeStats> {
+    return this.p.datastores.stats(datastore, withSize);
+  }
+  expireDatastoreRows(datastore: string, before: number): Promise<number> {
+    return this.p.datastores.expire(datastore, before);
+  }
+
+  checkQuery(query: TranslatedQuery): Promise<string | undefined> {
+    return this.p.queries.check(query);
+  }
+  async cancelQueries(): Promise<void> {
+    if (this.parts) await this.parts.queries.cancelAll();
+  }
+  runQuery(query: TranslatedQuery, outFile: string, timeoutMs: number): Promise<QueryResult> {
+    return this.p.queries.run(query, outFile, timeoutMs);
+  }
+  queryRows(query: TranslatedQuery, options: { timeoutMs: number; maxRows: number }): Promise<QueryRows> {
+    return this.p.queries.rows(query, options);
+  }
+  datastoreMark(datastore: string, timeAttribute: string): Promise<DatastoreMark> {
+    return this.p.datastores.mark(datastore, timeAttribute);
+  }
+  arrivedKeys(datastore: string, attributes: { device: string; time: string }, since: number, limit: number): Promise<[unknown, unknown][]> {
+    return this.p.datastores.arrivedKeys(datastore, attributes, since, limit);
+  }
+
+  putContent(record: ContentRecord): Promise<void> {
+    return this.p.catalog.putContent(record);
+  }
+  getContent(datasetName: string, versionId: string): Promise<ContentRecord | undefined> {
+    return this.p.catalog.getContent(datasetName, versionId);
+  }
+  listContents(datasetName: string): Promise<ContentRecord[]> {
+    return this.p.catalog.listContents(datasetName);
+  }
+  deleteContent(datasetName: string, versionId: string): Promise<void> {
+    return this.p.catalog.deleteContent(datasetName, versionId);
+  }
+  putReprocessing(record: ReprocessingRecord): Promise<void> {
+    return this.p.catalog.putReprocessing(record);
+  }
+  listReprocessings(pipelineName: string): Promise<ReprocessingRecord[]> {
+    return this.p.catalog.listReprocessings(pipelineName);
+  }
+  putThing(thing: ThingRecord): Promise<void> {
+    return this.p.catalog.putThing(thing);
+  }
+  listThings(): Promise<ThingRecord[]> {
+    return this.p.catalog.listThings();
+  }
+  putShadow(shadow: ShadowRecord): Promise<void> {
+    return this.p.catalog.putShadow(shadow);
+  }
+  listShadows(): Promise<ShadowRecord[]> {
+    return this.p.catalog.listShadows();
+  }
+}
