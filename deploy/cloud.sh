@@ -2,7 +2,7 @@
 # deploy.sh cloud: install or upgrade the engine (channels, pipelines, datasets, the farmers' weather page
 # and the IoT Analytics API) as a service on a Debian or Raspberry Pi OS machine, over SSH.
 #
-#   ./deploy.sh cloud USER@HOST [--port P] [-i KEY] [-o SSH_OPTION]... [--storage sqlite] [--api-port N]
+#   ./deploy.sh cloud USER@HOST [--port P] [-i KEY] [-o SSH_OPTION]... [--storage sqlite|URL] [--api-port N]
 #                     [--npm-cache DIR] [--health-timeout S] [--dry-run]
 #
 # It copies this repository there (tar over ssh) and runs `deploy.sh install --role cloud` with sudo: Node.js
@@ -14,8 +14,12 @@
 # mqtt://127.0.0.1:1883): mosquitto, or `hedgerow broker`.
 #
 #   --port P, -i KEY, -o OPT   how ssh reaches the machine (port, private key, any other ssh option)
-#   --storage sqlite           where the engine keeps its data: SQLite files (the only storage today;
-#                              PostgreSQL is issue 12)
+#   --storage sqlite|URL       where the engine keeps its data: SQLite files in the data folder (default), or
+#                              a PostgreSQL database shared by several engines, e.g.
+#                              postgres://hedgerow@db.school:5432/hedgerow (written to cloud.yaml as
+#                              cloud.storage, which is kept on upgrades). Leave the password out of the
+#                              URL and put it in ~hedgerow/.pgpass (mode 0600) there; with a password in
+#                              the URL, cloud.yaml is made readable by the service only.
 #   --api-port N               the port of the weather page and the API (default 8780)
 #   --npm-cache DIR            an npm cache folder there: npm ci runs --offline on it
 #   --health-timeout S         how long the new release has to answer on its port (default 420)
@@ -37,11 +41,7 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || die 2 "cloud: $1 needs a value (see ./deploy.sh cloud --help)"
       if ssh_option "$1" "$2"; then shift 2; continue; fi
       case "$1" in
-        --storage) case "$2" in
-            sqlite) ;;
-            postgres://*|postgresql://*) die 2 "PostgreSQL storage is not available yet (issue 12); use sqlite" ;;
-            *) die 2 "--storage must be sqlite (or, once issue 12 is done, a postgres:// URL), not '$2'" ;;
-          esac ;;
+        --storage) check_storage "$2"; install_args+=(--storage "$2") ;;
         --api-port)
           if ! [[ "$2" =~ ^[0-9]{1,5}$ ]] || [ "$2" -lt 1 ] || [ "$2" -gt 65535 ]; then die 2 "--api-port must be a port number (1-65535), not '$2'"; fi
           api_port=$2; install_args+=(--api-port "$2") ;;

@@ -2,7 +2,8 @@
 # deploy.sh install: on the Pi itself, as root, install or upgrade Hedgerow from this copy and enable it on boot.
 #
 #   sudo ./deploy.sh install [--role station|museum|cloud] [--build bme280|weather-hat] [--station-id ID] [--museum]
-#                            [--config FILE] [--api-port N] [--health-timeout SECONDS] [--npm-cache DIR]
+#                            [--config FILE] [--api-port N] [--storage sqlite|URL] [--health-timeout SECONDS]
+#                            [--npm-cache DIR]
 #
 # `deploy.sh sdcard` runs this at first boot, and `deploy.sh pi` / `deploy.sh cloud` run it over SSH.
 #
@@ -57,6 +58,7 @@ role=station
 museum=0
 given_config=''
 api_port=8780
+storage=sqlite
 health_timeout=420
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -66,6 +68,7 @@ while [ $# -gt 0 ]; do
     --museum) museum=1; shift ;;
     --config) given_config="$2"; shift 2 ;;
     --api-port) api_port="$2"; shift 2 ;;
+    --storage) storage="$2"; shift 2 ;;
     --health-timeout) health_timeout="$2"; shift 2 ;;
     --npm-cache) export HEDGEROW_NPM_CACHE="$2"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
@@ -77,6 +80,7 @@ case "$build" in auto|bme280|weather-hat) ;; *) echo "deploy.sh: --build must be
 if [ -n "$station_id" ]; then check_station_id "$station_id"; fi
 case "$role" in station|museum|cloud) ;; *) die 2 "--role must be station, museum (a Pi that is only a museum box) or cloud, not '$role'" ;; esac
 if [ "$role" = museum ]; then museum=1; fi
+check_storage "$storage"
 if ! [[ "$api_port" =~ ^[0-9]{1,5}$ ]] || [ "$api_port" -lt 1 ] || [ "$api_port" -gt 65535 ]; then die 2 "--api-port must be a port number (1-65535), not '$api_port'"; fi
 [[ "$health_timeout" =~ ^[0-9]{1,5}$ ]] || die 2 "--health-timeout must be whole seconds, not '$health_timeout'"
 if [ -n "$given_config" ] && [ ! -f "$given_config" ]; then die 2 "--config: no file $given_config"; fi
@@ -161,7 +165,7 @@ fi
 release_id=$(tree_id "$src")
 build_release "$src" "$app" "$release_id"
 if [ -n "$given_config" ]; then install_given_config "$given_config" "$root/etc/hedgerow/$role_config"; fi
-if [ "$role" = cloud ]; then write_cloud_config "$root/etc/hedgerow/cloud.yaml" "$api_port"; fi
+if [ "$role" = cloud ]; then write_cloud_config "$root/etc/hedgerow/cloud.yaml" "$api_port" "$storage"; fi
 # `hedgerow` on the PATH: the running release with this role's config, unless --config is given.
 launcher="$root/usr/local/bin/hedgerow"
 launcher_text="#!/bin/sh

@@ -53,3 +53,15 @@ TREE_SKIP=(node_modules dist data .git)
 TREE_EXCLUDES=()
 for _skip in "${TREE_SKIP[@]}"; do TREE_EXCLUDES+=("--exclude=$_skip"); done
 unset _skip
+
+# check_storage VALUE: where the engine keeps its data (cloud.storage): sqlite, or a PostgreSQL URL. One rule
+# for deploy.sh cloud (on the laptop) and install.sh (on the machine).
+check_storage() {
+  case "$1" in
+    sqlite|postgres://?*|postgresql://?*) ;;
+    *) die 2 "--storage must be sqlite or a PostgreSQL URL such as postgres://hedgerow@db.school/hedgerow, not '$(mask_url "$1")'" ;;
+  esac
+}
+
+# mask_url TEXT: a URL's password as ***, for messages and --dry-run (scheme://user:***@host/...).
+mask_url() { sed -E 's#^([a-z][a-z0-9+.-]*://[^:/@]*:)[^@]*@#\1***@#' <<<"$1"; }

@@ -119,18 +119,26 @@ install_given_config() {
 }
 
 write_cloud_config() {
-  local dest=$1 port=$2
+  local dest=$1 port=$2 storage=${3:-sqlite} mode=0644 storage_line=''
   if [ -f "$dest" ]; then say "kept existing $dest"; return 0; fi
-  write_file "$dest" 0644 <<YAML
+  if [ "$storage" != sqlite ]; then
+    storage_line="  # PostgreSQL, shared by every engine worker (README: several engines on PostgreSQL)
+  storage: '$storage'"
+    # A password in the URL: the file is the service's to read, nobody else's.
+    if [ "$(mask_url "$storage")" != "$storage" ]; then mode=0640; fi
+  fi
+  write_file "$dest" "$mode" <<YAML
 # Hedgerow engine config (deploy.sh cloud): every key has a default; see the README's config reference.
 cloud:
   # the engine's SQLite files, dataset content and its API keys (api-credentials.json, made at first start)
   dataDir: /var/lib/hedgerow/cloud
+$storage_line
 api:
   # the farmers' weather page and the IoT Analytics API (SigV4: it needs the keys)
   host: 0.0.0.0
   port: $port
 YAML
+  if real && [ "$mode" = 0640 ]; then run chgrp hedgerow "$dest"; fi
   say "wrote $dest"
 }
 

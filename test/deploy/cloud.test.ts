@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-// deploy.sh cloud without a machine: --dry-run and the storage it refuses.
+// deploy.sh cloud without a machine: --dry-run and the storage it takes or refuses.
 const deploy = (...args: string[]) => spawnSync('bash', ['deploy.sh', ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('deploy.sh cloud', () => {
@@ -14,11 +14,13 @@ describe('deploy.sh cloud', () => {
     expect(run.stdout).not.toMatch(/done:/);
   });
 
-  it('refuses PostgreSQL storage, which the engine cannot use yet, and other storage', () => {
-    const pg = deploy('cloud', 'admin@engine', '--storage', 'postgres://hedgerow@db/hedgerow');
-    expect(pg.status).toBe(2);
-    expect(pg.stderr).toBe('deploy.sh: PostgreSQL storage is not available yet (issue 12); use sqlite\n');
-    expect(deploy('cloud', 'admin@engine', '--storage', 'mysql').stderr).toMatch(/--storage must be sqlite/);
+  it('passes a PostgreSQL URL on to the install, and refuses other storage with what is allowed', () => {
+    const run = deploy('cloud', 'admin@engine', '--storage', 'postgres://hedgerow@db.school/hedgerow', '--dry-run');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/install\\ --role\\ cloud\\ --storage\\ postgres:\/\/hedgerow@db.school\/hedgerow/);
+    const mysql = deploy('cloud', 'admin@engine', '--storage', 'mysql://root:hunter2@db/x');
+    expect(mysql.status).toBe(2);
+    expect(mysql.stderr).toBe("deploy.sh: --storage must be sqlite or a PostgreSQL URL such as postgres://hedgerow@db.school/hedgerow, not 'mysql://root:***@db/x'\n");
     expect(deploy('cloud', 'admin@engine', '--api-port', '99999').stderr).toMatch(/--api-port must be a port number/);
   });
 

@@ -98,6 +98,22 @@ describe('deploy.sh install (file steps, in a folder standing in for the SD card
     expect(deploy(root, '--station-id', 'x').stdout).not.toContain('usr/local/bin/hedgerow');
   });
 
+  it('writes the engine\'s cloud.storage from --storage, readable by the service only when the URL has a password', () => {
+    const plain = freshCard();
+    expect(deploy(plain, '--role', 'cloud').status).toBe(0);
+    const sqlite = parse(readFileSync(join(plain, 'etc/hedgerow/cloud.yaml'), 'utf8'));
+    expect(sqlite.cloud).toEqual({ dataDir: '/var/lib/hedgerow/cloud' });
+    const root = freshCard();
+    const url = 'postgres://engine:s3cret@db.school:5432/hedgerow';
+    const run = deploy(root, '--role', 'cloud', '--storage', url);
+    expect(run.status, run.stderr).toBe(0);
+    const file = join(root, 'etc/hedgerow/cloud.yaml');
+    expect(parse(readFileSync(file, 'utf8')).cloud).toEqual({ dataDir: '/var/lib/hedgerow/cloud', storage: url });
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    expect(run.stdout).not.toContain('s3cret');
+    expect(deploy(freshCard(), '--role', 'cloud', '--storage', 'redis://x').stderr).toMatch(/--storage must be sqlite or a PostgreSQL URL/);
+  });
+
   it('keeps a config the user edited', () => {
     const root = freshCard();
     deploy(root);
