@@ -11,46 +11,14 @@ import pino from 'pino';
 import { AnalyticsEngine } from '../../cloud/engine/analytics-engine.ts';
 import { EngineMetrics } from '../../cloud/engine/engine-metrics.ts';
 import { cloudSettings } from '../../cloud/settings.ts';
+import { BENCH_BATCH, benchBatches, benchReading as reading, createBenchResources } from './fixtures/ingest-bench-data.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 200_000);
-const BATCH = 100;
+const BATCH = BENCH_BATCH;
 const ROUNDS = 2;
 /** Goals from the issue: at least 25% of the raw insert rate and at least 20,000 messages/s. */
 const GOAL_RATIO = 0.25;
 const GOAL_RATE = 20_000;
-
-const ACTIVITIES = [
-  { channel: { name: 'in', channelName: 'bench_channel', next: 'sane' } },
-  { filter: { name: 'sane', filter: 'ambient_temperature > -60 AND ambient_temperature < 60', next: 'fahrenheit' } },
-  { math: { name: 'fahrenheit', attribute: 'ambient_temperature_f', math: 'ambient_temperature * 9 / 5 + 32', next: 'station' } },
-  { addAttributes: { name: 'station', attributes: { device_id: 'station' }, next: 'drop' } },
-  { removeAttributes: { name: 'drop', attributes: ['sensors', 'air_quality'], next: 'keep' } },
-  {
-    selectAttributes: {
-      name: 'keep',
-      attributes: ['ts', 'station', 'device_id', 'ambient_temperature', 'ambient_temperature_f', 'ground_temperature', 'air_pressure', 'humidity', 'wind_direction', 'wind_speed', 'wind_gust_speed', 'rainfall'],
-      next: 'out',
-    },
-  },
-  { datastore: { name: 'out', datastoreName: 'bench_store' } },
-];
-
-function reading(i: number): Record<string, unknown> {
-  return {
-    ts: 1_700_000_000_000 + i * 60_000,
-    device_id: `station_${i % 20}`,
-    ambient_temperature: 10 + (i % 170) / 10,
-    ground_temperature: 8.5,
-    air_quality: 41.2,
-    air_pressure: 1013.25,
-    humidity: 78.5,
-    wind_direction: 225.4,
-    wind_speed: 14.2,
-    wind_gust_speed: 31.7,
-    rainfall: 0.2794,
-    sensors: { bme280: 'ok', ds18b20: 'ok', anemometer: 'ok', rain_gauge: 'ok', wind_vane: 'ok' },
-  };
-}
 
 /** The row the pipeline produces from a reading, for the raw baseline. */
 function finalRow(r: Record<string, unknown>): Record<string, unknown> {
@@ -70,15 +38,8 @@ async function engineRate(round: number): Promise<number> {
   });
   await engine.start();
   try {
-    await engine.createChannel({ channelName: 'bench_channel' });
-    await engine.createDatastore({ datastoreName: 'bench_store', datastorePartitions: { partitions: [{ attributePartition: { attributeName: 'device_id' } }, { timestampPartition: { attributeName: 'ts' } }] } });
-    await engine.createPipeline({ pipelineName: 'bench_pipeline', pipelineActivities: ACTIVITIES });
-    const batches = Array.from({ length: MESSAGES / BATCH }, (_, b) =>
-      Array.from({ length: BATCH }, (_, j) => {
-        const i = b * BATCH + j;
-        return { messageId: `r${round}-m${i}`, payload: Buffer.from(JSON.stringify(reading(i))) };
-      }),
-    );
+    await createBenchResources(engine);
+    const batches = benchBatches(`r${round}`, 0, MESSAGES / BATCH);
     const started = process.hrtime.bigint();
     for (const messages of batches) {
       const result = await engine.batchPutMessage({ channelName: 'bench_channel', messages });

@@ -64,7 +64,9 @@ describe('deploy.sh aws against a stand-in IoT control plane', () => {
 
     // The policy sent names this account and region and never the station: one policy serves every thing.
     const policy = JSON.parse(createPolicy!.body.policyDocument as string) as { Statement: { Resource: string }[] };
-    for (const statement of policy.Statement) expect(statement.Resource).toMatch(new RegExp(`^arn:aws:iot:eu-west-1:${ACCOUNT}:`));
+    for (const statement of policy.Statement) {
+      for (const resource of [statement.Resource].flat()) expect(resource).toMatch(new RegExp(`^arn:aws:iot:eu-west-1:${ACCOUNT}:`));
+    }
     expect(createPolicy!.body.policyDocument).not.toContain('north-field');
 
     // The folder: key 0600, the certificate and key the service answered, Amazon Root CA 1, the uplink section.
