@@ -108,7 +108,7 @@ export class MqttSubscriber implements Extension {
     if (added.length > 0) {
       client.subscribe(added, { qos: 1 }, (error) => {
         if (error) this.ctx.log.error({ err: error, filters: added }, 'subscribe failed');
-        else this.ctx.log.info({ filters: added }, 'the broker confirmed the subscriptions');
+        else this.ctx.log.info({ filters: added }, `the broker confirmed the subscriptions to ${added.join(', ')}`);
       });
     }
     if (removed.length > 0) client.unsubscribe(removed);
