@@ -29,7 +29,8 @@ const mqttSettings = z
     url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'use mqtt://host:port or mqtts://host:port').default('mqtt://127.0.0.1:1883'),
     /**
      * Client id of the engine's subscription; each worker of a share group needs its own (the broker keeps
-     * one session per id). Default hedgerow-cloud, or hedgerow-cloud-<hostname>-<pid> when shareGroup is set.
+     * one session per id). Default hedgerow-cloud, or hedgerow-cloud-<hostname>-<pid> when shareGroup is set;
+     * set a fixed one per worker, since the broker keeps queueing a stopped worker's share to its session id.
      */
     clientId: z
       .string()
