@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, Mosquitto } from '../../gateway/helpers/mosquitto.ts';
+import { Mosquitto } from '../../gateway/helpers/mosquitto.ts';
+import { readingEnvelope, startCloudWorker, weatherCounts, type CloudWorker } from '../helpers/cloud-worker.ts';
 import { until } from '../fixtures/until.ts';
 
 /**
@@ -15,36 +14,14 @@ import { until } from '../fixtures/until.ts';
  * joins. Every envelope must land in the datastore exactly once.
  */
 
-const REPO = join(import.meta.dirname, '../../..');
 const PER_PUBLISHER = 150;
 const PUBLISHERS = ['north_field', 'south_field'];
-/** A worker that has not exited by then is killed, so a hung child cannot hang the run. */
-const CHILD_KILL_MS = 85_000;
 const BASE_TS = Date.now() - 3600_000;
-
-interface Worker {
-  id: string;
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-const envelope = (deviceId: string, n: number) =>
-  Buffer.from(
-    JSON.stringify({
-      messageId: `${deviceId}-${n}`,
-      deviceId,
-      seq: n,
-      sentAt: BASE_TS + n * 1000,
-      records: [{ ts: BASE_TS + n * 1000, ambient_temperature: 10 + (n % 10), humidity: 60 }],
-    }),
-  );
 
 describe('several hedgerow cloud workers share one SQLite folder through $share', () => {
   let broker: Mosquitto;
   let work: string;
-  const workers: Worker[] = [];
+  const workers: CloudWorker[] = [];
 
   beforeAll(async () => {
     broker = await Mosquitto.start();
@@ -57,50 +34,15 @@ describe('several hedgerow cloud workers share one SQLite folder through $share'
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  async function startWorker(id: string): Promise<Worker> {
-    const config = join(work, `${id}.json`);
-    const port = await freePort();
-    writeFileSync(config, JSON.stringify({ api: { port }, cloud: { dataDir: join(work, 'data'), mqtt: { url: broker.url, shareGroup: 'hedgerow', clientId: id } } }));
-    const child = spawn(process.execPath, [join(REPO, 'bin/hedgerow.js'), '--config', config, 'cloud'], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HEDGEROW_FROM_SOURCE: '1' },
-    });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_KILL_MS);
-    const exited = new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    const worker = { id, port, child, output: () => out, exited };
+  async function startWorker(id: string): Promise<CloudWorker> {
+    const worker = await startCloudWorker({ work, brokerUrl: broker.url, id, shareGroup: 'hedgerow' });
     workers.push(worker);
-    // The broker confirmed the shared weather filter: from now on the group gets every reading.
-    await until(() => {
-      if (child.exitCode !== null) throw new Error(`worker ${id} exited (${child.exitCode}):\n${out}`);
-      return /the broker confirmed the subscriptions to .*\$share\/hedgerow\/dt\/weather\/\+\/reading/.test(out);
-    }, `worker ${id} subscribed`, 60_000).catch((error: unknown) => {
-      throw new Error(`${String(error)}; worker ${id} printed:\n${out}`);
-    });
     return worker;
   }
-
-  const openDatastores = () => new Database(join(work, 'data', 'datastores.sqlite'), { readonly: true, fileMustExist: true });
-  function counts(): { rows: number; ids: number } {
-    const db = openDatastores();
-    try {
-      return db.prepare('SELECT count(*) AS rows, count(DISTINCT device_id || \':\' || ts) AS ids FROM weather_datastore').get() as { rows: number; ids: number };
-    } finally {
-      db.close();
-    }
-  }
+  const counts = () => weatherCounts(work);
 
   /** How many MQTT messages a worker handled since it started, from its Prometheus endpoint. */
-  async function received(worker: Worker): Promise<number> {
+  async function received(worker: CloudWorker): Promise<number> {
     const text = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
     const line = /^hedgerow_mqtt_messages_total (\d+)$/m.exec(text);
     if (!line) throw new Error(`no hedgerow_mqtt_messages_total in ${worker.id}'s /metrics:\n${text.slice(0, 500)}`);
@@ -116,7 +58,7 @@ describe('several hedgerow cloud workers share one SQLite folder through $share'
     const send = (from: number, to: number) =>
       Promise.all(
         PUBLISHERS.map(async (deviceId, p) => {
-          for (let n = from; n < to; n++) await publishers[p]!.publishAsync(`dt/weather/${deviceId}/reading`, envelope(deviceId, n), { qos: 1 });
+          for (let n = from; n < to; n++) await publishers[p]!.publishAsync(`dt/weather/${deviceId}/reading`, readingEnvelope(deviceId, n, BASE_TS), { qos: 1 });
         }),
       );
     try {
