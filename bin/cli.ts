@@ -96,6 +96,12 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
           : {};
         const overrides = deepMerge(deepMerge(demoDefaults, overridesFrom(globals)) as Record<string, unknown>, { api: { host: opts.host } });
         const settings = loadSettings(globals.config, overrides as Record<string, unknown>);
+        if (settings.cloud.mqtt.shareGroup !== undefined) {
+          // aedes 1.x has no shared subscriptions: `$share/...` would be a plain topic nobody publishes to.
+          throw new ConfigError(globals.config ?? 'the configuration', [
+            `cloud.mqtt.shareGroup "${settings.cloud.mqtt.shareGroup}" needs a broker with shared subscriptions (mosquitto 2, EMQX, AWS IoT Core); \`hedgerow start\` runs the embedded broker, which has none. Remove cloud.mqtt.shareGroup, or run \`hedgerow cloud\` workers against such a broker (cloud.mqtt.url).`,
+          ]);
+        }
         const stations = threeStations ? DEMO_STATIONS.map((station, i) => demoStationSettings(settings, station, i)) : [settings];
         const [{ piExtensions }, { startCloud }, { backfillDemoWeather }, { VirtualWeather }] = await Promise.all([
           import('./pi-runtime.ts'),

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { IOT_CORE } from '../hardware/core/contract.ts';
 import { tlsSettings } from '../gateway/tls-settings.ts';
@@ -14,16 +15,35 @@ export const DEFAULT_DATA_DIR = 'data/cloud';
 /** IoT Core's payload limit (hardware/core/contract.ts); a channel message larger than this is rejected. */
 export const MAX_PAYLOAD_BYTES = IOT_CORE.maxPayloadBytes;
 
+/** A `$share` group name: one topic level, no wildcards. */
+const SHARE_GROUP = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** One id per worker when they share a group (the broker would otherwise drop the older session), so hostname and pid. */
+function defaultClientId(shareGroup: string | undefined): string {
+  if (shareGroup === undefined) return 'hedgerow-cloud';
+  return `hedgerow-cloud-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`.slice(0, IOT_CORE.maxClientIdBytes);
+}
+
 const mqttSettings = z
   .object({
     /** Broker the topic rules subscribe to. Default mqtt://127.0.0.1:1883 (the embedded broker). */
     url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'use mqtt://host:port or mqtts://host:port').default('mqtt://127.0.0.1:1883'),
-    /** Client id of the engine's subscription. Default hedgerow-cloud. */
+    /**
+     * Client id of the engine's subscription; each worker of a share group needs its own (the broker keeps
+     * one session per id). Default hedgerow-cloud, or hedgerow-cloud-<hostname>-<pid> when shareGroup is set;
+     * set a fixed one per worker, since the broker keeps queueing a stopped worker's share to its session id.
+     */
     clientId: z
       .string()
       .min(1)
       .refine((id) => Buffer.byteLength(id) <= IOT_CORE.maxClientIdBytes, `at most ${IOT_CORE.maxClientIdBytes} bytes`)
-      .default('hedgerow-cloud'),
+      .optional(),
+    /**
+     * Several engines on one database: subscribe to the rule topics as `$share/<shareGroup>/<filter>`, so the
+     * broker gives each message to one worker of the group (mosquitto 2, EMQX, AWS IoT Core; not the embedded
+     * broker). deploy/aws/engine-policy.json allows the group hedgerow. Default: unset, plain subscriptions.
+     */
+    shareGroup: z.string().regex(SHARE_GROUP, 'a share group is letters, digits, - and _ (no /, + or #), e.g. hedgerow').optional(),
     username: z.string().optional(),
     password: z.string().optional(),
     /** Topic filter of the retained status messages that feed device shadows. Default dt/+/+/status. */
@@ -43,7 +63,8 @@ const mqttSettings = z
      */
     compressed: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .transform(({ clientId, ...rest }) => ({ ...rest, clientId: clientId ?? defaultClientId(rest.shareGroup) }));
 
 export const cloudSettings = z
   .object({

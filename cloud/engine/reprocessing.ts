@@ -19,6 +19,11 @@ import type { ReprocessingRecord } from '../storage/cloud-store.ts';
 
 /** Messages read and processed per page. */
 export const REPROCESS_PAGE = 500;
+/**
+ * How long a run's lease `reprocessing:<pipeline>` lasts without renewal; the run renews it between pages
+ * once a third has passed. A worker that dies holding it blocks the pipeline's reprocessing this long at most.
+ */
+export const REPROCESS_LEASE_MS = 60_000;
 /** How many finished runs DescribePipeline lists. */
 const SUMMARIES_SHOWN = 10;
 
@@ -34,18 +39,39 @@ interface Run {
 
 export class Reprocessing {
   private readonly runs = new Map<string, Run>();
+  /** This engine's name in the leases: several workers on one database run one reprocessing per pipeline between them. */
+  private readonly holder: string;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly pipelines: Pipelines,
-  ) {}
+  ) {
+    this.holder = ctx.newId();
+  }
 
-  /** Runs left RUNNING by a stopped engine cannot resume: mark them FAILED. */
+  /** Runs left RUNNING by a stopped engine cannot resume: mark them FAILED (unless another worker's run is live). */
   async recover(): Promise<void> {
     for (const pipeline of await this.ctx.store.listResources('pipeline')) {
-      for (const record of await this.ctx.store.listReprocessings(pipeline.name)) {
-        if (record.status === 'RUNNING') await this.ctx.store.putReprocessing({ ...record, status: 'FAILED' });
+      const key = leaseKey(pipeline.name);
+      if (!(await this.ctx.store.claimLease(key, this.holder, REPROCESS_LEASE_MS, this.ctx.clock.now()))) continue;
+      try {
+        await this.failAbandoned(pipeline.name);
+      } finally {
+        await this.ctx.store.releaseLease(key, this.holder);
       }
+    }
+  }
+
+  /**
+   * Called holding the pipeline's lease: a RUNNING record then belongs to an engine that stopped or died
+   * (its lease expired), so it can never finish. The record has no reason field (the API's summary has
+   * none either), so the reason goes to the log.
+   */
+  private async failAbandoned(pipelineName: string): Promise<void> {
+    for (const record of await this.ctx.store.listReprocessings(pipelineName)) {
+      if (record.status !== 'RUNNING' || this.runs.get(pipelineName.toLowerCase())?.record.id === record.id) continue;
+      await this.ctx.store.putReprocessing({ ...record, status: 'FAILED' });
+      this.ctx.log.warn({ pipeline: pipelineName, reprocessingId: record.id }, 'marked a reprocessing FAILED: the engine running it stopped before it finished');
     }
   }
 
@@ -68,6 +94,14 @@ export class Reprocessing {
     }
     const compiled = this.pipelines.compiledFor(record.name);
     if (!compiled) throw new InvalidRequestException(`Pipeline "${record.name}" does not compile; update it before reprocessing.`);
+    if (!(await this.ctx.store.claimLease(leaseKey(record.name), this.holder, REPROCESS_LEASE_MS, this.ctx.clock.now()))) {
+      const running = (await this.ctx.store.listReprocessings(record.name)).find((r) => r.status === 'RUNNING');
+      throw new ResourceAlreadyExistsException(
+        `Pipeline "${record.name}" is already reprocessing${running ? ` (${running.id})` : ''} on another engine; wait for it or cancel it.`,
+        running?.id ?? '',
+      );
+    }
+    await this.failAbandoned(record.name);
     const reprocessing: ReprocessingRecord = {
       id: this.ctx.newId(),
       pipelineName: record.name,
@@ -78,19 +112,28 @@ export class Reprocessing {
     };
     await this.ctx.store.putReprocessing(reprocessing);
     const run: Run = { record: reprocessing, cancelled: false, done: Promise.resolve() };
-    run.done = this.replay(run, compiled).finally(() => this.runs.delete(key));
+    run.done = this.replay(run, compiled).finally(async () => {
+      this.runs.delete(key);
+      await this.ctx.store.releaseLease(leaseKey(record.name), this.holder).catch((error: unknown) => this.ctx.log.warn({ err: error, pipeline: record.name }, 'could not release the reprocessing lease; it expires by itself'));
+    });
     this.runs.set(key, run);
     return { reprocessingId: reprocessing.id };
   }
 
   private async replay(run: Run, pipeline: NonNullable<ReturnType<Pipelines['compiledFor']>>): Promise<void> {
     let status: ReprocessingStatus = 'SUCCEEDED';
+    let renewed = this.ctx.clock.now();
     try {
       let afterSeq = 0;
       for (;;) {
         if (run.cancelled) {
           status = 'CANCELLED';
           break;
+        }
+        if (this.ctx.clock.now() - renewed >= REPROCESS_LEASE_MS / 3) {
+          renewed = this.ctx.clock.now();
+          // Lost (this engine stalled past the lease): another worker may start a run now, so this one stops.
+          if (!(await this.ctx.store.claimLease(leaseKey(pipeline.name), this.holder, REPROCESS_LEASE_MS, renewed))) throw new Error('the reprocessing lease expired while the run was stalled');
         }
         const page = await this.ctx.store.readChannelMessages(pipeline.channelName, {
           start: run.record.startTime,
@@ -134,3 +177,5 @@ export class Reprocessing {
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
   }
 }
+
+const leaseKey = (pipelineName: string) => `reprocessing:${pipelineName.toLowerCase()}`;

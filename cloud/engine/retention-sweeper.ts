@@ -24,7 +24,7 @@ export class RetentionSweeper implements Extension {
 
   private schedule(): void {
     this.timer = this.ctx.clock.setTimeout(() => {
-      this.running = this.sweep()
+      this.running = this.sweepThisPeriod()
         .then(() => undefined)
         .catch((error: unknown) => this.ctx.log.error({ err: error }, 'retention sweep failed; it runs again next time'))
         .finally(() => {
@@ -38,6 +38,18 @@ export class RetentionSweeper implements Extension {
     if (this.timer !== undefined) this.ctx.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+  }
+
+  /**
+   * The timer's sweep: several workers on one database sweep once per period between them, whoever
+   * claims `retention:<period start>` first (a sweep is idempotent, so this saves work, not data).
+   * Returns undefined when another worker has the period.
+   */
+  async sweepThisPeriod(): Promise<{ channelMessages: number; datastoreRows: number } | undefined> {
+    const period = this.ctx.settings.retentionSweepMs;
+    const start = Math.floor(this.ctx.clock.now() / period) * period;
+    if (!(await this.ctx.store.claimOnce(`retention:${start}`, this.ctx.clock.now()))) return undefined;
+    return this.sweep();
   }
 
   /** One sweep over every channel, datastore and dataset; returns what was removed. */

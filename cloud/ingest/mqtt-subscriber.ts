@@ -5,6 +5,10 @@ import type { EngineContext } from '../engine/engine-context.ts';
 import { explainMqttError } from './mqtt-connection-error.ts';
 import type { RuleIngest } from './rule-ingest.ts';
 
+/** First pause before a failed commit is tried again; it doubles up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
 /**
  * The engine's MQTT connection. Messages are handled one at a time through mqtt.js's handleMessage,
  * so a QoS 1 message is acknowledged only after its channel write: if the engine stops mid-way the
@@ -16,6 +20,8 @@ export class MqttSubscriber implements Extension {
   private subscribed = new Set<string>();
   /** The last connection problem logged: a broker refusing every second is logged once, not every second. */
   private lastProblem: string | undefined;
+  /** Whether the last commit failed: the store's failure and recovery are logged once each. */
+  private storeFailing = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -34,13 +40,20 @@ export class MqttSubscriber implements Extension {
     });
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      this.ingest.handle(packet.topic, payload).finally(() => done());
+      if (settings.shareGroup === undefined) {
+        this.ingest.handle(packet.topic, payload).finally(() => done());
+        return;
+      }
+      // A worker of a group acknowledges only what is committed; see committed().
+      void this.committed(packet.topic, payload).then((ok) => {
+        if (ok) done();
+      });
     };
     client.on('connect', () => {
       this.subscribed.clear();
       this.lastProblem = undefined;
       this.refresh();
-      this.ctx.log.info({ url: settings.url }, 'cloud engine subscribed to the broker');
+      this.ctx.log.info({ url: settings.url, clientId: settings.clientId, shareGroup: settings.shareGroup }, 'cloud engine subscribed to the broker');
     });
     client.on('error', (error) => {
       const problem = explainMqttError(error, 'cloud.mqtt');
@@ -51,16 +64,51 @@ export class MqttSubscriber implements Extension {
     this.client = client;
   }
 
+  /**
+   * Ingests one message of a share group until its rows are committed, then true. A store failure
+   * (SQLITE_BUSY past the busy timeout, a lost database connection) leaves it unacknowledged and is tried
+   * again after a growing pause, logged once when the store starts failing and once when it recovers.
+   * False when the engine stops first: the connection closes without the PUBACK, so the broker sends the
+   * message again (to this worker's session or, once it is gone, another worker), and the database's
+   * messageId key makes the repeat harmless.
+   */
+  private async committed(topic: string, payload: Buffer): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.ingest.handleOrThrow(topic, payload);
+        if (this.storeFailing) {
+          this.storeFailing = false;
+          this.ctx.log.info({ topic }, 'the store accepts messages again; ingest resumed');
+        }
+        return true;
+      } catch (error) {
+        if (!this.storeFailing) {
+          this.storeFailing = true;
+          this.ctx.log.warn({ err: error, topic }, 'storing an MQTT message failed; it stays unacknowledged and is retried until the store accepts it');
+        }
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt)));
+      if (this.client === undefined) return false;
+    }
+  }
+
+  /** The filter as subscribed: `$share/<group>/<filter>` for a worker of a share group. */
+  private subscription(filter: string): string {
+    const group = this.ctx.settings.mqtt.shareGroup;
+    return group === undefined ? filter : `$share/${group}/${filter}`;
+  }
+
   /** Follows the rules: subscribes to new topic filters and drops unused ones. */
   refresh(): void {
     const client = this.client;
     if (!client?.connected) return;
-    const wanted = new Set(this.ingest.filters());
+    const wanted = new Set(this.ingest.filters().map((f) => this.subscription(f)));
     const added = [...wanted].filter((f) => !this.subscribed.has(f));
     const removed = [...this.subscribed].filter((f) => !wanted.has(f));
     if (added.length > 0) {
       client.subscribe(added, { qos: 1 }, (error) => {
         if (error) this.ctx.log.error({ err: error, filters: added }, 'subscribe failed');
+        else this.ctx.log.info({ filters: added }, `the broker confirmed the subscriptions to ${added.join(', ')}`);
       });
     }
     if (removed.length > 0) client.unsubscribe(removed);
@@ -72,7 +120,7 @@ export class MqttSubscriber implements Extension {
     const client = this.client;
     if (!client) throw new Error('the subscriber is not started');
     if (!client.connected) await new Promise<void>((resolve) => client.once('connect', () => resolve()));
-    const filters = this.ingest.filters();
+    const filters = this.ingest.filters().map((f) => this.subscription(f));
     await client.subscribeAsync(filters, { qos: 1 });
   }
 

@@ -54,6 +54,15 @@ export class RuleIngest {
   }
 
   async handle(received: string, wire: Buffer): Promise<void> {
+    await this.handleOrThrow(received, wire, false);
+  }
+
+  /**
+   * As handle, but a failure of the engine itself (the store: SQLITE_BUSY past its timeout, a lost
+   * database connection) throws instead of counting the message as refused, so the subscriber can keep
+   * it unacknowledged and try again. Bad payloads are still counted and never throw.
+   */
+  async handleOrThrow(received: string, wire: Buffer, throwInternal = true): Promise<void> {
     this.counters.received += 1;
     let topic = received;
     try {
@@ -70,6 +79,7 @@ export class RuleIngest {
         if (topicMatches(rule.topicFilter, topic)) await this.applyRule(rule, topic, payload, maxBytes);
       }
     } catch (error) {
+      if (throwInternal && !(error instanceof DeviceMismatchError) && !isEngineError(error)) throw error;
       if (error instanceof DeviceMismatchError) this.mismatch(topic, error);
       else if (!isEngineError(error)) this.ctx.log.error({ err: error, topic }, 'ingest failed on a message');
       const kind = error instanceof DeviceMismatchError ? 'impersonation' : isEngineError(error) ? 'payload' : 'internal';

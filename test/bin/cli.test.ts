@@ -91,6 +91,17 @@ describe('hedgerow CLI', () => {
     expect(out.status).toBe(1);
   });
 
+  it('refuses cloud.mqtt.shareGroup with the embedded broker of hedgerow start, saying what to run instead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cli-'));
+    // Free ports, so that a start that went ahead would not take another test's.
+    const config = { broker: { port: await freePort() }, api: { port: await freePort() }, dataDir: join(dir, 'station'), cloud: { dataDir: join(dir, 'cloud'), mqtt: { shareGroup: 'hedgerow' } } };
+    writeFileSync(join(dir, 'share.json'), JSON.stringify(config));
+    const out = hedgerow(['--config', join(dir, 'share.json'), 'start']);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(/nothing was started/);
+    expect(out.stderr).toMatch(/cloud\.mqtt\.shareGroup "hedgerow" needs a broker with shared subscriptions.*embedded broker.*hedgerow cloud/);
+  });
+
   it('refuses a bad config before starting anything, naming key, value and what is allowed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cli-'));
     writeFileSync(join(dir, 'bad.yaml'), 'station:\n  interval: soon\nhardware:\n  mode: pi\n');

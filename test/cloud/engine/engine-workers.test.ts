@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
+import { REPROCESS_LEASE_MS } from '../../../cloud/engine/reprocessing.ts';
 import { SqliteStore } from '../../../cloud/storage/sqlite-store.ts';
 import { createFlow, message, startEngine, type EngineFixture } from './engine-fixture.ts';
 
@@ -50,5 +51,43 @@ describe('two engines on one store', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('sweep retention once per period between them', async () => {
+    await f.engine.createChannel({ channelName: 'short', retentionPeriod: { numberOfDays: 1 } });
+    const sweeps: string[] = [];
+    for (const [name, engine] of [['first', f.engine], ['second', second]] as const) {
+      const store = engine.store;
+      const expire = store.expireChannelMessages.bind(store);
+      store.expireChannelMessages = async (channel, cutoff) => {
+        if (channel === 'short') sweeps.push(name);
+        return expire(channel, cutoff);
+      };
+    }
+    const periods = 3;
+    for (let i = 0; i < periods; i++) await f.time.advance(f.settings.retentionSweepMs);
+    await f.engine.idle();
+    await second.idle();
+    // Both engines' timers fired every period; one of them swept each (without the claim: 6).
+    expect(sweeps).toHaveLength(periods);
+  });
+
+  it("refuse a reprocessing while another worker's lease is live, and allow one once a dead holder's lease expired", async () => {
+    // A worker that died mid-run: its RUNNING record and its lease, as it left them in the database.
+    const store = f.engine.store;
+    await store.putReprocessing({ id: 'dead-run', pipelineName: 'pl', status: 'RUNNING', creationTime: f.time.now() });
+    expect(await store.claimLease('reprocessing:pl', 'dead-worker', REPROCESS_LEASE_MS, f.time.now())).toBe(true);
+    for (const engine of [f.engine, second]) {
+      await expect(engine.startPipelineReprocessing({ pipelineName: 'pl' })).rejects.toMatchObject({ name: 'ResourceAlreadyExistsException', message: expect.stringContaining('dead-run') });
+    }
+    await f.time.advance(REPROCESS_LEASE_MS + 1);
+    const { reprocessingId } = await second.startPipelineReprocessing({ pipelineName: 'pl' });
+    await second.idle();
+    const runs = await store.listReprocessings('pl');
+    expect(runs.find((r) => r.id === 'dead-run')?.status).toBe('FAILED');
+    expect(runs.find((r) => r.id === reprocessingId)?.status).toBe('SUCCEEDED');
+    // The finished run gave its lease back: the other engine may start the next one at once.
+    await expect(f.engine.startPipelineReprocessing({ pipelineName: 'pl' })).resolves.toHaveProperty('reprocessingId');
+    await f.engine.idle();
   });
 });
