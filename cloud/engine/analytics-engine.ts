@@ -87,7 +87,7 @@ export class AnalyticsEngine implements E.Engine, Extension {
   async start(): Promise<void> {
     const o = this.options;
     const { queryConcurrency: concurrency, queryResultMaxRows: maxRows, queryResultMaxBytes: maxBytes } = o.settings;
-    const store = o.store ?? createStore(o.settings.storage, o.settings.dataDir, { concurrency, maxRows, maxBytes });
+    const store = o.store ?? await createStore(o.settings.storage, o.settings.dataDir, { concurrency, maxRows, maxBytes });
     await store.open();
     this.releaseTokenKey = useTokenKey(loadTokenKey(o.settings.dataDir));
     const ctx: EngineContext = {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { CloudStore } from './cloud-store.ts';
-import { PostgresStore } from './postgres-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { QueryRunnerOptions } from './sqlite-query-runner.ts';
 
@@ -30,7 +29,13 @@ export const storageSetting = z
 
 export type StorageSetting = z.output<typeof storageSetting>;
 
-/** The store the setting names; PostgreSQL's errors at open name `cloud.storage` and hide the password. */
-export function createStore(setting: StorageSetting, dataDir: string, queryOptions: QueryRunnerOptions): CloudStore {
-  return setting.kind === 'sqlite' ? new SqliteStore(dataDir, queryOptions) : new PostgresStore({ url: setting.url, poolSize: setting.poolSize, maxRows: queryOptions.maxRows, maxBytes: queryOptions.maxBytes });
+/**
+ * The store the setting names; PostgreSQL's errors at open name `cloud.storage` and hide the password.
+ * The PostgreSQL backend is imported only when named: loading pg starts Node's fetch (undici), which needs
+ * WebAssembly, and the station's and museum's units run node with --no-expose-wasm.
+ */
+export async function createStore(setting: StorageSetting, dataDir: string, queryOptions: QueryRunnerOptions): Promise<CloudStore> {
+  if (setting.kind === 'sqlite') return new SqliteStore(dataDir, queryOptions);
+  const { PostgresStore } = await import('./postgres-store.ts');
+  return new PostgresStore({ url: setting.url, poolSize: setting.poolSize, maxRows: queryOptions.maxRows, maxBytes: queryOptions.maxBytes });
 }

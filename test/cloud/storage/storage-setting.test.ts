@@ -5,13 +5,13 @@ import { SqliteStore } from '../../../cloud/storage/sqlite-store.ts';
 import { createStore, storageSetting } from '../../../cloud/storage/storage-setting.ts';
 
 describe('cloud.storage', () => {
-  it('defaults to SQLite and takes a postgres URL, with or without a pool size', () => {
+  it('defaults to SQLite and takes a postgres URL, with or without a pool size', async () => {
     expect(cloudSettings.parse({}).storage).toEqual({ kind: 'sqlite' });
     expect(storageSetting.parse('postgresql://u:p@db:5432/hedgerow')).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db:5432/hedgerow', poolSize: 10 });
     expect(storageSetting.parse({ url: 'postgres://db/h', poolSize: 3 })).toEqual({ kind: 'postgres', url: 'postgres://db/h', poolSize: 3 });
     const options = { concurrency: 1, maxRows: 1, maxBytes: 1 };
-    expect(createStore(storageSetting.parse('sqlite'), '/tmp/x', options)).toBeInstanceOf(SqliteStore);
-    expect(createStore(storageSetting.parse('postgres://db/h'), '/tmp/x', options)).toBeInstanceOf(PostgresStore);
+    expect(await createStore(storageSetting.parse('sqlite'), '/tmp/x', options)).toBeInstanceOf(SqliteStore);
+    expect(await createStore(storageSetting.parse('postgres://db/h'), '/tmp/x', options)).toBeInstanceOf(PostgresStore);
   });
 
   it('refuses anything else with what to write instead, never echoing the value', () => {
