@@ -15,14 +15,3 @@ export function isRetryableStorageError(error: unknown): boolean {
   if (typeof code === 'string' && (RETRYABLE_CODES.test(code) || RETRYABLE_NODE_CODES.has(code))) return true;
   return RETRYABLE_MESSAGES.test(error.message);
 }
-
-/** The URL with its password replaced, for messages and logs. */
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
-  }
-}

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { maskUrlPassword } from '../../hardware/core/config-file.ts';
 import type { Tag } from '../engine/engine.ts';
 import { POSTGRES } from '../query/postgres-dialect.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
@@ -9,7 +10,6 @@ import type {
 import { PostgresCatalog } from './postgres-catalog.ts';
 import { PostgresChannels } from './postgres-channels.ts';
 import { PostgresDatastores } from './postgres-datastores.ts';
-import { maskUrl } from './postgres-errors.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { PostgresQueries } from './postgres-query.ts';
 import { inTransaction } from './postgres-transaction.ts';
@@ -48,7 +48,7 @@ export class PostgresStore implements CloudStore {
     } catch (e) {
       await pool.end();
       const reason = e instanceof Error ? e.message : String(e);
-      throw new Error(`cloud.storage: cannot open the PostgreSQL database ${maskUrl(this.options.url)}: ${reason.replaceAll(this.passwordOf(), '***')}. `
+      throw new Error(`cloud.storage: cannot open the PostgreSQL database ${maskUrlPassword(this.options.url)}: ${reason.replaceAll(this.passwordOf(), '***')}. `
         + 'Check the URL, the user and password, and that the server is running and reachable.');
     }
     this.pool = pool;
