@@ -21,7 +21,7 @@ import {
   collectionName,
   formatChecksums,
   isAudioPath,
-  mib,
+  byteSize,
   type BundleInfo,
 } from './museum-bundle-format.ts';
 import { fsyncPath } from './atomic-file.ts';
@@ -66,7 +66,7 @@ export async function exportCollection(options: ExportOptions): Promise<ExportRe
   }
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   if (totalBytes > BUNDLE_LIMITS.maxBytes) {
-    throw new BundleError(`the collection holds ${mib(totalBytes)}, more than a box imports (${mib(BUNDLE_LIMITS.maxBytes)}): split it, or use MP3 for long stories`);
+    throw new BundleError(`the collection holds ${byteSize(totalBytes)}, more than a box imports (${byteSize(BUNDLE_LIMITS.maxBytes)}): split it, or use MP3 for long stories`);
   }
   const now = new Date((options.now ?? Date.now)());
   const info = bundleInfo.parse({
@@ -151,4 +151,14 @@ async function* tarStream(info: BundleInfo, files: readonly CollectionFile[], no
   }
   yield* text(CHECKSUMS_FILE, formatChecksums(sums));
   yield TAR_END;
+}
+
+/** What `hedgerow box export` prints. */
+export function exportSummary({ file, info, leftOut }: ExportResult): string[] {
+  const lines = [
+    `Exported "${info.title}" (${info.name}, version ${info.version}, ${info.languages.join('/')}): ${info.objectCount} objects, ${info.fileCount} files, ${byteSize(info.totalBytes)} → ${file}`,
+    `Import it on another box with: hedgerow box import ${basename(file)}`,
+  ];
+  if (leftOut.length > 0) lines.push(`Left out (a bundle carries only the manifest and audio): ${leftOut.join(', ')}`);
+  return lines;
 }

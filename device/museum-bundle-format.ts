@@ -90,7 +90,7 @@ export function parseChecksums(text: string): Map<string, string> {
   return sums;
 }
 
-/** Bytes as MiB with one decimal, as refusals say them. */
-export function mib(bytes: number): string {
-  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+/** Bytes as people read them: KiB under a MiB, else MiB with one decimal. */
+export function byteSize(bytes: number): string {
+  return bytes < 1024 ** 2 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }

@@ -21,7 +21,7 @@ import {
   bundleInfo,
   CHECKSUMS_FILE,
   collectionName,
-  mib,
+  byteSize,
   parseChecksums,
   type BundleInfo,
 } from './museum-bundle-format.ts';
@@ -71,9 +71,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportResult
     const root = join(temporary, 'collection');
     mkdirSync(root);
     const unpacked = await unpack(options.file, root, limits, async (info) => {
-      if (info.totalBytes > limits.maxBytes) throw new BundleError(`bundle.json declares ${mib(info.totalBytes)} of files, more than a box imports (${mib(limits.maxBytes)})`);
+      if (info.totalBytes > limits.maxBytes) throw new BundleError(`bundle.json declares ${byteSize(info.totalBytes)} of files, more than a box imports (${byteSize(limits.maxBytes)})`);
       const free = await statfs(collectionsDir);
-      if (info.totalBytes > free.bavail * free.bsize) throw new BundleError(`it needs ${mib(info.totalBytes)} and ${collectionsDir} has ${mib(free.bavail * free.bsize)} free: make room, then import again`);
+      if (info.totalBytes > free.bavail * free.bsize) throw new BundleError(`it needs ${byteSize(info.totalBytes)} and ${collectionsDir} has ${byteSize(free.bavail * free.bsize)} free: make room, then import again`);
       if (asName === undefined) await refuseExisting(collectionsDir, info.name, false);
     });
     const info = await verify(unpacked, root);
@@ -166,7 +166,7 @@ function unpack(file: string, root: string, limits: { maxBytes: number; maxEntri
       }
       decompressed += chunk.length;
       if (decompressed > decompressedLimit) {
-        fail(new BundleError(`it unpacks to more than a box imports (${mib(limits.maxBytes)})`));
+        fail(new BundleError(`it unpacks to more than a box imports (${byteSize(limits.maxBytes)})`));
         return;
       }
       if (!parser.write(chunk)) {
@@ -190,7 +190,7 @@ function unpack(file: string, root: string, limits: { maxBytes: number; maxEntri
         top ??= path.top;
         if (entry.type === 'Directory') return entry.resume();
         if (entry.size > limits.maxBytes || bodyBytes + entry.size > limits.maxBytes) {
-          throw new BundleError(`${entry.path} declares ${mib(entry.size)}, more than a box imports (${mib(limits.maxBytes)} in all)`);
+          throw new BundleError(`${entry.path} declares ${byteSize(entry.size)}, more than a box imports (${byteSize(limits.maxBytes)} in all)`);
         }
         if (result.files.has(path.inside)) throw new BundleError(`${entry.path} is in the bundle twice`);
         const destination = join(root, ...path.inside.split('/'));
@@ -205,7 +205,7 @@ function unpack(file: string, root: string, limits: { maxBytes: number; maxEntri
           size += chunk.length;
           bodyBytes += chunk.length;
           // The header's size bounds the body, but count what arrives, not what was promised.
-          if (bodyBytes > limits.maxBytes) return fail(new BundleError(`it holds more than a box imports (${mib(limits.maxBytes)})`));
+          if (bodyBytes > limits.maxBytes) return fail(new BundleError(`it holds more than a box imports (${byteSize(limits.maxBytes)})`));
           hash.update(chunk);
           writeSync(fd, chunk);
           if (path.inside === BUNDLE_INFO_FILE) chunks.push(chunk);
@@ -318,4 +318,13 @@ function readProblem(error: unknown): string {
   if (code === 'Z_DATA_ERROR') return `it is not a gzip-compressed tar (${basename(String((error as Error).message))}): a bundle is the .tar.gz \`hedgerow box export\` writes`;
   if (code === 'TAR_ENTRY_INVALID' || code === 'TAR_BAD_ARCHIVE' || code === 'TAR_ABORT') return `not a readable tar archive (${(error as Error).message})`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** What `hedgerow box import` prints. */
+export function importSummary({ dir, info }: ImportResult): string[] {
+  const name = basename(dir);
+  return [
+    `Imported "${info.title}" (version ${info.version}, ${info.languages.join('/')}): ${info.objectCount} objects, ${byteSize(info.totalBytes)} → ${dir}`,
+    `An admin tag with the action collection:${name} switches the box to it (next-collection reaches it too).`,
+  ];
 }
