@@ -453,7 +453,7 @@ describe('hedgerow box assign on the real reader', () => {
 });
 
 describe('a collection sent to another box: export, import, tap through pcscd', () => {
-  it('plays the same story on the second box (sha256 of the played file) and records the collection and its version in the outbox', { timeout: 60_000 }, async () => {
+  it('plays the same story on the second box (sha256 of the played file) and records the collection and its version in the outbox', { timeout: 120_000 }, async () => {
     const source = join(dir, 'box-a', 'collections', 'school');
     writeSchoolCollection(source);
     const bundle = join(dir, 'school.tar.gz');
@@ -476,16 +476,17 @@ describe('a collection sent to another box: export, import, tap through pcscd', 
     });
     const tags = [new VirtualTag({ port, uid: '04000000000a01' }), new VirtualTag({ port, uid: '04000000000b02' })];
     try {
-      const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0);
+      // Generous waits: the reader process starts through tsx, slow on a loaded machine.
+      const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0, 30_000);
       await box.start();
       await attached;
       for (const [tag, story] of [[tags[0]!, 'ammonite.wav'], [tags[1]!, 'sounds/coin.mp3']] as const) {
-        const ended = nextEvent<{ outcome: string }>(box, 'ended');
+        const ended = nextEvent<{ outcome: string }>(box, 'ended', undefined, 15_000);
         await tag.place();
         expect((await ended).outcome).toBe('finished');
         expect(played.at(-1)).toBe(join(imported.dir, story));
         expect(sha256(played.at(-1)!)).toBe(sha256(join(source, story)));
-        const removed = nextEvent(reader, 'removed');
+        const removed = nextEvent(reader, 'removed', undefined, 15_000);
         await tag.remove();
         await removed;
       }
