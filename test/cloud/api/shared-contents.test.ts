@@ -5,9 +5,11 @@ import {
   DeleteDatasetContentCommand,
   GetDatasetContentCommand,
 } from '@aws-sdk/client-iotanalytics';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Postgres, hasPostgres } from '../helpers/postgres.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
@@ -22,7 +24,7 @@ let server: Postgres | undefined;
 afterAll(async () => server?.stop(), 60_000);
 
 /** Two engines sharing one database: the same PostgreSQL URL, or the same SQLite dataDir. */
-async function twoEngines(backend: 'SQLite' | 'PostgreSQL'): Promise<{ a: TestCloud; b: TestCloud; stop(): Promise<void> }> {
+async function twoEngines(backend: 'SQLite' | 'PostgreSQL'): Promise<{ a: TestCloud; b: TestCloud; bodies(): Promise<string[]>; stop(): Promise<void> }> {
   let cloud: { storage: string } | { dataDir: string };
   let shared: string | undefined;
   if (backend === 'PostgreSQL') {
@@ -37,6 +39,20 @@ async function twoEngines(backend: 'SQLite' | 'PostgreSQL'): Promise<{ a: TestCl
   return {
     a,
     b,
+    /** The versions that have a body in the database itself, whichever backend. */
+    async bodies() {
+      if ('dataDir' in cloud) {
+        const db = new Database(join(cloud.dataDir, 'catalog.sqlite'), { readonly: true });
+        const rows = db.prepare('SELECT DISTINCT version FROM content_chunks ORDER BY version').pluck().all() as string[];
+        db.close();
+        return rows;
+      }
+      const client = new pg.Client({ connectionString: cloud.storage });
+      await client.connect();
+      const { rows } = await client.query<{ version: string }>('SELECT DISTINCT version FROM content_chunks ORDER BY version');
+      await client.end();
+      return rows.map((r) => r.version);
+    },
     async stop() {
       await b.stop();
       await a.stop();
@@ -52,8 +68,8 @@ async function download(t: TestCloud, datasetName: string, versionId: string): P
 }
 
 describe.each(['SQLite', 'PostgreSQL'] as const)('dataset contents shared by two engines on %s', (backend) => {
-  it.runIf(backend === 'SQLite' || hasPostgres())('serves a content made by engine A through engine B, byte-identical, and deletes it for both', async () => {
-    const { a, b, stop } = await twoEngines(backend);
+  it.runIf(backend === 'SQLite' || hasPostgres())('serves a content made by engine A through engine B, byte-identical, and deletes its body for both (DeleteDatasetContent, retention)', async () => {
+    const { a, b, bodies, stop } = await twoEngines(backend);
     try {
       await createReadingsFlow(a.client);
       // About 1.4 MB of CSV, so the body spans two 1 MiB chunks; accents check the bytes are not re-encoded.
@@ -84,6 +100,22 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('dataset contents shared by two
       const gone = await fetch(link);
       expect(gone.status).toBe(404);
       expect(await gone.text()).toMatch(/has no content file .*it may have expired/);
+      expect(await bodies()).toEqual([]);
+
+      // Retention on either engine deletes the bodies of the versions it removes.
+      const kept = new CreateDatasetCommand({
+        datasetName: 'kept',
+        actions: [{ actionName: 'q', queryAction: { sqlQuery: 'SELECT count(*) AS n FROM readings_store' } }],
+        versioningConfiguration: { maxVersions: 1 },
+      });
+      await a.client.send(kept);
+      const versions: string[] = [];
+      for (const t of [a, b, a]) {
+        versions.push((await t.client.send(new CreateDatasetContentCommand({ datasetName: 'kept' }))).versionId!);
+        await t.cloud.engine.idle();
+      }
+      expect(await bodies()).toEqual([versions[2]]);
+      expect((await download(b, 'kept', versions[2]!)).body.toString()).toBe('n\r\n200\r\n');
     } finally {
       await stop();
     }
