@@ -19,9 +19,9 @@ import type { ContentRecord } from '../storage/cloud-store.ts';
  * Dataset content: each run is a version, CREATING until its query finishes, then SUCCEEDED with a
  * CSV or FAILED with the reason. The query writes the CSV to a scratch file under dataDir, which then
  * becomes the version's body in the store, in the transaction that marks it SUCCEEDED: any engine on
- * the same database serves it, and deleting a version deletes its body. deltaTime datasets read only the window from where the last
- * successful run's window ended up to the scheduled time plus offsetSeconds (see window()). Versions
- * beyond versioningConfiguration are removed.
+ * the same database serves it, and deleting a version deletes its body. deltaTime datasets read only
+ * the window from where the last successful run's window ended up to the scheduled time plus
+ * offsetSeconds (see window()). Versions beyond versioningConfiguration are removed.
  */
 
 const LATEST = '$LATEST';
@@ -49,7 +49,7 @@ export class DatasetContents {
     this.incremental = new IncrementalRefresh(ctx);
   }
 
-  /** This process's scratch folder for query output; nothing in it outlives a run. */
+  /** Scratch folder for query output; files are named by version id, so engines sharing a dataDir never collide, and none outlives its run. */
   private scratch(): string {
     return join(this.ctx.settings.dataDir, 'query-out');
   }
