@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
 import { ResourceNotFoundException } from '../engine/errors.ts';
@@ -97,6 +97,6 @@ export function registerPublicRoutes(app: FastifyInstance, options: PublicRouteO
       .header('content-length', file.sizeBytes)
       .header('content-disposition', `attachment; filename="${datasetName}.csv"`)
       .header('cache-control', 'public, max-age=60')
-      .send(createReadStream(file.path));
+      .send(Readable.from(file.chunks()));
   });
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetDefinition, Datasets } from './datasets.ts';
 import type {
@@ -17,9 +17,11 @@ import type { ContentRecord } from '../storage/cloud-store.ts';
 
 /**
  * Dataset content: each run is a version, CREATING until its query finishes, then SUCCEEDED with a
- * CSV file or FAILED with the reason. deltaTime datasets read only the window from where the last
- * successful run's window ended up to the scheduled time plus offsetSeconds (see window()). Versions
- * beyond versioningConfiguration are removed.
+ * CSV or FAILED with the reason. The query writes the CSV to a scratch file under dataDir, which then
+ * becomes the version's body in the store, in the transaction that marks it SUCCEEDED: any engine on
+ * the same database serves it, and deleting a version deletes its body. deltaTime datasets read only
+ * the window from where the last successful run's window ended up to the scheduled time plus
+ * offsetSeconds (see window()). Versions beyond versioningConfiguration are removed.
  */
 
 const LATEST = '$LATEST';
@@ -47,8 +49,9 @@ export class DatasetContents {
     this.incremental = new IncrementalRefresh(ctx);
   }
 
-  private folder(dataset: string): string {
-    return join(this.ctx.settings.dataDir, 'content', dataset.toLowerCase());
+  /** Scratch folder for query output; files are named by version id, so engines sharing a dataDir never collide, and none outlives its run. */
+  private scratch(): string {
+    return join(this.ctx.settings.dataDir, 'query-out');
   }
 
   static entryName(dataset: string): string {
@@ -123,8 +126,9 @@ export class DatasetContents {
   }
 
   private async execute(content: ContentRecord, definition: DatasetDefinition, redo?: ContentRecord): Promise<void> {
-    const folder = this.folder(content.datasetName);
+    const folder = this.scratch();
     const file = `${content.versionId}.csv`;
+    const out = join(folder, file);
     try {
       const query = definition.actions[0]!.queryAction!;
       const window = await this.window(content, definition, redo);
@@ -142,8 +146,8 @@ export class DatasetContents {
       const incremental = redo ? undefined : await this.incremental.prepare(definition, datastores);
       const timeout = this.ctx.settings.queryTimeoutMs;
       const result =
-        (incremental && (await this.incremental.run(incremental, content, join(folder, file), timeout, (c) => join(folder, c.file!)))) ??
-        (await this.ctx.store.runQuery(translated, join(folder, file), timeout));
+        (incremental && (await this.incremental.run(incremental, content, out, timeout))) ??
+        (await this.ctx.store.runQuery(translated, out, timeout));
       const done: ContentRecord = {
         ...content,
         state: 'SUCCEEDED',
@@ -153,24 +157,25 @@ export class DatasetContents {
         ...(window ? { windowStart: window.start, windowEnd: window.end } : {}),
       };
       if (incremental) await this.incremental.record(incremental, done);
-      await this.finish(done);
+      await this.finish(done, out);
       this.ctx.log.info({ dataset: content.datasetName, version: content.versionId, rows: result.rowCount }, 'dataset content created');
       this.onSucceeded(content.datasetName, content.scheduleTime);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       await this.finish({ ...content, state: 'FAILED', reason, completionTime: this.ctx.clock.now() });
       this.ctx.log.warn({ dataset: content.datasetName, version: content.versionId, reason }, 'dataset content failed');
+    } finally {
+      rmSync(out, { force: true });
     }
   }
 
-  private async finish(content: ContentRecord): Promise<void> {
+  private async finish(content: ContentRecord, bodyFile?: string): Promise<void> {
     // The dataset may have been deleted while its query ran: then its content goes too.
     if (!(await this.ctx.store.getResource('dataset', content.datasetName))) {
-      if (content.file) rmSync(join(this.folder(content.datasetName), content.file), { force: true });
       await this.ctx.store.deleteContent(content.datasetName, content.versionId);
       return;
     }
-    await this.ctx.store.putContent(content);
+    await this.ctx.store.putContent(content, bodyFile);
     this.ctx.metrics.datasetRun(content.datasetName, content.state, ((content.completionTime ?? content.creationTime) - content.creationTime) / 1000);
     await this.prune(content.datasetName);
   }
@@ -201,7 +206,6 @@ export class DatasetContents {
   }
 
   private async remove(content: ContentRecord): Promise<void> {
-    if (content.file) rmSync(join(this.folder(content.datasetName), content.file), { force: true });
     await this.ctx.store.deleteContent(content.datasetName, content.versionId);
   }
 
@@ -263,7 +267,6 @@ export class DatasetContents {
   /** Removes every version of a deleted dataset. */
   async removeAll(dataset: string): Promise<void> {
     for (const content of await this.ctx.store.listContents(dataset)) await this.ctx.store.deleteContent(dataset, content.versionId);
-    rmSync(this.folder(dataset), { recursive: true, force: true });
   }
 
   async open(ref: ContentRef): Promise<DatasetContentFile> {
@@ -272,13 +275,8 @@ export class DatasetContents {
     if (!record || !content || content.state !== 'SUCCEEDED' || !content.file || ref.entryName !== DatasetContents.entryName(record.name)) {
       throw new ResourceNotFoundException(`Dataset "${ref.datasetName}" has no content file ${ref.versionId}/${ref.entryName}; it may have expired.`);
     }
-    const path = join(this.folder(record.name), content.file);
-    let sizeBytes: number;
-    try {
-      sizeBytes = statSync(path).size;
-    } catch {
-      throw new ResourceNotFoundException(`The content file of dataset "${ref.datasetName}" version ${ref.versionId} is gone.`);
-    }
-    return { path, sizeBytes, contentType: CONTENT_TYPE, fileName: `${record.name}-${content.versionId}.csv` };
+    const body = await this.ctx.store.openContentBody(content.datasetName, content.versionId);
+    if (!body) throw new ResourceNotFoundException(`The content file of dataset "${ref.datasetName}" version ${ref.versionId} is gone.`);
+    return { chunks: () => body.chunks(), sizeBytes: body.sizeBytes, contentType: CONTENT_TYPE, fileName: `${record.name}-${content.versionId}.csv` };
   }
 }

@@ -143,7 +143,8 @@ export interface ContentRef {
 }
 /** Ours: a finished content file, for the REST layer to stream. */
 export interface DatasetContentFile {
-  path: string;
+  /** The CSV's bytes, read from the store a chunk at a time (CloudStore.openContentBody); each call reads afresh. */
+  chunks(): AsyncIterable<Buffer>;
   sizeBytes: number;
   contentType: string;
   fileName: string;

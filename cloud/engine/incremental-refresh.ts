@@ -1,4 +1,6 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { text } from 'node:stream/consumers';
+import { Readable } from 'node:stream';
 import type { DatasetDefinition } from './datasets.ts';
 import type { EngineContext } from './engine-context.ts';
 import { groupKey, isPlainDevice, mergeGroups } from '../query/csv-group-merge.ts';
@@ -15,7 +17,7 @@ import type { ContentRecord, DatastoreMark, QueryResult } from '../storage/cloud
  * A content records, in the setting `incremental:<dataset>`, its version, the dataset definition,
  * the datastore's generation and removal count (DatastoreMark) and the largest __arrival it saw. The
  * next run patches that content only when all of these still hold: it is the latest SUCCEEDED
- * version and its file is there, the definition is the same, the datastore was not dropped and
+ * version and its body is in the store, the definition is the same, the datastore was not dropped and
  * re-created, retention deleted nothing since, every time value stored is a number, and the rows
  * that arrived since are few and have plain keys (csv-group-merge.ts). Otherwise, and for deltaTime
  * datasets, the run is the full query as before, and records its state for the next one.
@@ -86,11 +88,11 @@ export class IncrementalRefresh {
 
   /**
    * Writes `outFile` by patching the previous content, or returns undefined when it cannot be done
-   * safely (the caller then runs the full query). `previousFile` gives a SUCCEEDED content's CSV path.
+   * safely (the caller then runs the full query). The previous content's CSV is read from the store.
    */
-  async run(prepared: Prepared, content: ContentRecord, outFile: string, timeoutMs: number, previousFile: (c: ContentRecord) => string): Promise<QueryResult | undefined> {
+  async run(prepared: Prepared, content: ContentRecord, outFile: string, timeoutMs: number): Promise<QueryResult | undefined> {
     try {
-      return await this.patch(prepared, content, outFile, timeoutMs, previousFile);
+      return await this.patch(prepared, content, outFile, timeoutMs);
     } catch (error) {
       // The full query decides: it fails with its own reason if the problem is not ours.
       this.ctx.log.warn({ err: error, dataset: content.datasetName }, 'incremental refresh failed; running the full query');
@@ -98,18 +100,15 @@ export class IncrementalRefresh {
     }
   }
 
-  private async patch(prepared: Prepared, content: ContentRecord, outFile: string, timeoutMs: number, previousFile: (c: ContentRecord) => string): Promise<QueryResult | undefined> {
+  private async patch(prepared: Prepared, content: ContentRecord, outFile: string, timeoutMs: number): Promise<QueryResult | undefined> {
     const state = await this.ctx.store.getSetting<IncrementalState>(stateKey(content.datasetName));
     const { mark, plan } = prepared;
     if (!state || state.fingerprint !== prepared.fingerprint || state.generation !== mark.generation || state.removals !== mark.removals || !mark.numericTime) return undefined;
     const latest = (await this.ctx.store.listContents(content.datasetName)).find((c) => c.state === 'SUCCEEDED' && c.versionId !== content.versionId);
     if (!latest?.file || latest.versionId !== state.versionId) return undefined;
-    let previous: string;
-    try {
-      previous = readFileSync(previousFile(latest), 'utf8');
-    } catch {
-      return undefined;
-    }
+    const body = await this.ctx.store.openContentBody(latest.datasetName, latest.versionId);
+    if (!body) return undefined;
+    const previous = await text(Readable.from(body.chunks()));
     const since = state.watermark - ARRIVAL_SETTLE_MS;
     const arrived = await this.ctx.store.arrivedKeys(prepared.datastore, { device: plan.device, time: plan.time }, since, MAX_ARRIVED_KEYS + 1);
     if (arrived.length > MAX_ARRIVED_KEYS) return undefined;

@@ -47,7 +47,7 @@ export interface ContentRecord {
   creationTime: number;
   scheduleTime: number;
   completionTime?: number;
-  /** File name of the CSV, relative to the content folder, once SUCCEEDED. */
+  /** The CSV's name once SUCCEEDED; its bytes are the content's body in the store (openContentBody). */
   file?: string;
   /** The deltaTime window [start, end) the content covered, in epoch ms. */
   windowStart?: number;
@@ -114,6 +114,19 @@ export interface DatastoreMark {
 export interface QueryResult {
   columns: string[];
   rowCount: number;
+}
+
+/**
+ * A content's CSV as the store keeps it: in chunks of CONTENT_CHUNK_BYTES (content-chunks.ts), so a
+ * body as large as cloud.queryResultMaxBytes is never one value in memory or on the wire.
+ */
+export interface ContentBody {
+  sizeBytes: number;
+  /**
+   * The bytes in order, one chunk read per step; each call reads afresh. Throws if the content is
+   * deleted while it is being read (retention, DeleteDatasetContent), rather than end short silently.
+   */
+  chunks(): AsyncIterable<Buffer>;
 }
 
 /** A small result read whole (CloudStore.queryRows): one array per row, in `columns` order. */
@@ -202,10 +215,18 @@ export interface CloudStore {
    */
   queryRows(query: TranslatedQuery, options: { timeoutMs: number; maxRows: number }): Promise<QueryRows>;
 
-  putContent(record: ContentRecord): Promise<void>;
+  /**
+   * Inserts or replaces a content version's record. With `bodyFile`, the file's bytes become the
+   * version's body in the same transaction (replacing any earlier body), so another engine sees a
+   * SUCCEEDED version only together with its CSV. Without it, a stored body is left as it is.
+   */
+  putContent(record: ContentRecord, bodyFile?: string): Promise<void>;
+  /** The version's body, or undefined when it has none (not SUCCEEDED, or deleted). */
+  openContentBody(datasetName: string, versionId: string): Promise<ContentBody | undefined>;
   getContent(datasetName: string, versionId: string): Promise<ContentRecord | undefined>;
   /** Newest first by creation time. */
   listContents(datasetName: string): Promise<ContentRecord[]>;
+  /** Deletes the version's record and its body in one transaction. */
   deleteContent(datasetName: string, versionId: string): Promise<void>;
 
   putReprocessing(record: ReprocessingRecord): Promise<void>;

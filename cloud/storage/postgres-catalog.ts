@@ -1,9 +1,11 @@
 import type pg from 'pg';
 import type { Tag } from '../engine/engine.ts';
-import type { ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
+import type { ContentBody, ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
+import { contentGone, fileChunks } from './content-chunks.ts';
+import { inTransaction, type Queryable } from './postgres-transaction.ts';
 
 /**
- * The catalog on PostgreSQL: resource definitions, tags, settings, dataset content versions,
+ * The catalog on PostgreSQL: resource definitions, tags, settings, dataset content versions and bodies,
  * reprocessing runs, things and shadows, as in sqlite-catalog.ts. Records are jsonb; bigint times come
  * back as strings from pg, so they are converted here.
  */
@@ -76,12 +78,44 @@ export class PostgresCatalog {
     await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, JSON.stringify(value)]);
   }
 
-  async putContent(record: ContentRecord): Promise<void> {
-    await this.pool.query(
+  async putContent(record: ContentRecord, bodyFile?: string): Promise<void> {
+    const put = (db: Queryable) => db.query(
       `INSERT INTO contents (dataset, version, creation_time, record) VALUES ($1, $2, $3, $4)
        ON CONFLICT (dataset, version) DO UPDATE SET record = excluded.record, creation_time = excluded.creation_time`,
       [record.datasetName, record.versionId, record.creationTime, JSON.stringify(record)],
     );
+    if (bodyFile === undefined) {
+      await put(this.pool);
+      return;
+    }
+    await inTransaction(this.pool, async (db) => {
+      await put(db);
+      await db.query('DELETE FROM content_chunks WHERE dataset = $1 AND version = $2', [record.datasetName, record.versionId]);
+      let seq = 0;
+      // A Buffer parameter goes over the wire as binary, not hex text.
+      for (const chunk of fileChunks(bodyFile)) {
+        await db.query('INSERT INTO content_chunks (dataset, version, seq, data) VALUES ($1, $2, $3, $4)', [record.datasetName, record.versionId, seq++, chunk]);
+      }
+    });
+  }
+  async openContentBody(dataset: string, version: string): Promise<ContentBody | undefined> {
+    const { rows } = await this.pool.query<{ chunks: number; size: string }>(
+      'SELECT count(*)::int AS chunks, coalesce(sum(octet_length(data)), 0)::text AS size FROM content_chunks WHERE dataset = $1 AND version = $2',
+      [dataset, version],
+    );
+    const { chunks, size } = rows[0]!;
+    if (chunks === 0) return undefined;
+    const pool = this.pool;
+    return {
+      sizeBytes: Number(size),
+      async *chunks() {
+        for (let seq = 0; seq < chunks; seq++) {
+          const result = await pool.query<{ data: Buffer }>('SELECT data FROM content_chunks WHERE dataset = $1 AND version = $2 AND seq = $3', [dataset, version, seq]);
+          if (!result.rows[0]) throw contentGone(dataset, version);
+          yield result.rows[0].data;
+        }
+      },
+    };
   }
   async getContent(dataset: string, version: string): Promise<ContentRecord | undefined> {
     const { rows } = await this.pool.query<{ record: ContentRecord }>('SELECT record FROM contents WHERE dataset = $1 AND version = $2', [dataset, version]);
@@ -92,6 +126,7 @@ export class PostgresCatalog {
     return rows.map((r) => r.record);
   }
   async deleteContent(dataset: string, version: string): Promise<void> {
+    // content_chunks' foreign key cascades: the body goes in the same statement.
     await this.pool.query('DELETE FROM contents WHERE dataset = $1 AND version = $2', [dataset, version]);
   }
 

@@ -60,6 +60,17 @@ CREATE INDEX claims_by_time ON claims (claimed_at);
 CREATE TABLE datastore_marks (datastore text PRIMARY KEY, generation text NOT NULL, removals integer NOT NULL);
 `,
   },
+  {
+    version: 4,
+    name: 'dataset content bodies',
+    // 1 MiB chunks, not one bytea per content: see content-chunks.ts. The cascade deletes a body with its version.
+    sql: `
+CREATE TABLE content_chunks (
+  dataset text NOT NULL, version text NOT NULL, seq integer NOT NULL, data bytea NOT NULL,
+  PRIMARY KEY (dataset, version, seq),
+  FOREIGN KEY (dataset, version) REFERENCES contents (dataset, version) ON DELETE CASCADE);
+`,
+  },
 ];
 
 /** Applies the migrations this database lacks; refuses one made by a newer Hedgerow. */

@@ -4,7 +4,7 @@ import type { Tag } from '../engine/engine.ts';
 import { POSTGRES } from '../query/postgres-dialect.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import type {
-  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
+  ChannelMessageIn, CloudStore, ContentBody, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { PostgresCatalog } from './postgres-catalog.ts';
@@ -228,8 +228,11 @@ export class PostgresStore implements CloudStore {
     return this.p.datastores.arrivedKeys(datastore, attributes, since, limit);
   }
 
-  putContent(record: ContentRecord): Promise<void> {
-    return this.p.catalog.putContent(record);
+  putContent(record: ContentRecord, bodyFile?: string): Promise<void> {
+    return this.p.catalog.putContent(record, bodyFile);
+  }
+  openContentBody(datasetName: string, versionId: string): Promise<ContentBody | undefined> {
+    return this.p.catalog.openContentBody(datasetName, versionId);
   }
   getContent(datasetName: string, versionId: string): Promise<ContentRecord | undefined> {
     return this.p.catalog.getContent(datasetName, versionId);

@@ -1,13 +1,18 @@
 import Database from 'better-sqlite3';
 import type { Tag } from '../engine/engine.ts';
-import type { ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
+import type { ContentBody, ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
+import { contentGone, fileChunks } from './content-chunks.ts';
+import { adoptContentFiles } from './sqlite-content-adoption.ts';
+import { migrateSqlite, type SqliteMigration } from './sqlite-migrations.ts';
 
 /**
- * catalog.sqlite: resource definitions, tags, settings, dataset content versions, reprocessing runs,
- * the device registry and shadows. Small tables, read and written through prepared statements.
+ * catalog.sqlite: resource definitions, tags, settings, dataset content versions and their CSV
+ * bodies, reprocessing runs, the device registry and shadows. Small tables (and 1 MiB body chunks),
+ * read and written through prepared statements. Its schema is versioned (CATALOG_MIGRATIONS).
  */
 
-const SCHEMA = `
+/** Version 1: the schema as it was before versioning, word for word (IF NOT EXISTS), so an old file is recognised unchanged. */
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS resources (
   type TEXT NOT NULL, name TEXT NOT NULL, folded TEXT NOT NULL, definition TEXT NOT NULL,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (type, folded));
@@ -25,6 +30,21 @@ CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, holder TEXT NOT NULL, e
 CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, claimed_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS claims_by_time ON claims (claimed_at);
 `;
+
+/** catalog.sqlite's versions, oldest first (the dataDir is where version 2 finds the old content files). */
+export function catalogMigrations(dataDir: string): SqliteMigration[] {
+  return [
+    { version: 1, name: 'catalog', apply: (db) => void db.exec(SCHEMA_V1) },
+    {
+      version: 2,
+      name: 'dataset content bodies',
+      apply: (db) => {
+        db.exec('CREATE TABLE content_chunks (dataset TEXT NOT NULL, version TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (dataset, version, seq))');
+        return adoptContentFiles(db, dataDir);
+      },
+    },
+  ];
+}
 
 /** claimOnce keys are kept this long: a schedule trigger is never retried later than that. */
 const CLAIM_KEEP_MS = 7 * 24 * 3600_000;
@@ -44,11 +64,16 @@ function toRecord<D>(row: ResourceRow): ResourceRecord<D> {
 export class SqliteCatalog {
   private readonly db: Database.Database;
 
-  constructor(file: string) {
+  constructor(file: string, dataDir: string) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
+    try {
+      migrateSqlite(this.db, file, catalogMigrations(dataDir));
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
   }
 
   close(): void {
@@ -128,10 +153,38 @@ export class SqliteCatalog {
     this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
   }
 
-  putContent(record: ContentRecord): void {
-    this
-      .sql('INSERT INTO contents (dataset, version, creation_time, record) VALUES (?, ?, ?, ?) ON CONFLICT (dataset, version) DO UPDATE SET record = excluded.record, creation_time = excluded.creation_time')
-      .run(record.datasetName, record.versionId, record.creationTime, JSON.stringify(record));
+  putContent(record: ContentRecord, bodyFile?: string): void {
+    const put = this.sql('INSERT INTO contents (dataset, version, creation_time, record) VALUES (?, ?, ?, ?) ON CONFLICT (dataset, version) DO UPDATE SET record = excluded.record, creation_time = excluded.creation_time');
+    if (bodyFile === undefined) {
+      put.run(record.datasetName, record.versionId, record.creationTime, JSON.stringify(record));
+      return;
+    }
+    const insert = this.sql('INSERT INTO content_chunks (dataset, version, seq, data) VALUES (?, ?, ?, ?)');
+    // IMMEDIATE: several engines on one folder write contents; take the write lock before reading anything.
+    this.db.transaction(() => {
+      put.run(record.datasetName, record.versionId, record.creationTime, JSON.stringify(record));
+      this.sql('DELETE FROM content_chunks WHERE dataset = ? AND version = ?').run(record.datasetName, record.versionId);
+      let seq = 0;
+      for (const chunk of fileChunks(bodyFile)) insert.run(record.datasetName, record.versionId, seq++, chunk);
+    }).immediate();
+  }
+
+  openContentBody(dataset: string, version: string): ContentBody | undefined {
+    const size = this
+      .sql('SELECT count(*) AS chunks, coalesce(sum(length(data)), 0) AS size FROM content_chunks WHERE dataset = ? AND version = ?')
+      .get(dataset, version) as { chunks: number; size: number };
+    if (size.chunks === 0) return undefined;
+    const read = this.sql('SELECT data FROM content_chunks WHERE dataset = ? AND version = ? AND seq = ?').pluck();
+    return {
+      sizeBytes: size.size,
+      async *chunks() {
+        for (let seq = 0; seq < size.chunks; seq++) {
+          const data = read.get(dataset, version, seq) as Buffer | undefined;
+          if (!data) throw contentGone(dataset, version);
+          yield data;
+        }
+      },
+    };
   }
 
   getContent(dataset: string, version: string): ContentRecord | undefined {
@@ -147,7 +200,10 @@ export class SqliteCatalog {
   }
 
   deleteContent(dataset: string, version: string): void {
-    this.sql('DELETE FROM contents WHERE dataset = ? AND version = ?').run(dataset, version);
+    this.db.transaction(() => {
+      this.sql('DELETE FROM content_chunks WHERE dataset = ? AND version = ?').run(dataset, version);
+      this.sql('DELETE FROM contents WHERE dataset = ? AND version = ?').run(dataset, version);
+    }).immediate();
   }
 
   putReprocessing(record: ReprocessingRecord): void {

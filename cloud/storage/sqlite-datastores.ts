@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sqlIdentifier } from '../query/sql-tokenizer.ts';
 import type { DatastoreIndexes, DatastoreMark, DatastoreRowIn, SizeStats } from './cloud-store.ts';
 import { EXPIRE_CHUNK } from './sqlite-channels.ts';
+import { migrateSqlite, type SqliteMigration } from './sqlite-migrations.ts';
 
 /**
  * datastores.sqlite: per datastore a table `__ds_<name>` of typed columns, one per top-level
@@ -67,6 +68,19 @@ function mergeIndexes(extra: DatastoreIndexes): DatastoreIndexes {
   return { time: merge(DEFAULT_INDEXES.time, extra.time), device: merge(DEFAULT_INDEXES.device, extra.device) };
 }
 
+/** datastores.sqlite's versions, oldest first. Each datastore's own table and view are made at CreateDatastore, not here. */
+export const DATASTORE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'datastore indexes and marks',
+    apply: (db) => {
+      db.exec('CREATE TABLE IF NOT EXISTS __indexed (datastore TEXT PRIMARY KEY, attributes TEXT NOT NULL)');
+      // Per datastore: a generation made at create and a count of retention deletes (DatastoreMark).
+      db.exec('CREATE TABLE IF NOT EXISTS __marks (datastore TEXT PRIMARY KEY, generation TEXT NOT NULL, removals INTEGER NOT NULL)');
+    },
+  },
+];
+
 export class SqliteDatastores {
   private readonly db: Database.Database;
   private readonly states = new Map<string, DatastoreState>();
@@ -75,9 +89,12 @@ export class SqliteDatastores {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec('CREATE TABLE IF NOT EXISTS __indexed (datastore TEXT PRIMARY KEY, attributes TEXT NOT NULL)');
-    // Per datastore: a generation made at create and a count of retention deletes (DatastoreMark).
-    this.db.exec('CREATE TABLE IF NOT EXISTS __marks (datastore TEXT PRIMARY KEY, generation TEXT NOT NULL, removals INTEGER NOT NULL)');
+    try {
+      migrateSqlite(this.db, file, DATASTORE_MIGRATIONS);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
   }
 
   close(): void {

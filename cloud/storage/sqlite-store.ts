@@ -5,7 +5,7 @@ import type { Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import { SQLITE } from '../query/sqlite-dialect.ts';
 import type {
-  ChannelMessageIn, CloudStore, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
+  ChannelMessageIn, CloudStore, ContentBody, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
@@ -19,7 +19,8 @@ import { DEFAULT_RUNNER_OPTIONS, SqliteQueryRunner, type QueryRunnerOptions } fr
 const ROW_QUERY_OPTIONS: QueryRunnerOptions = { ...DEFAULT_RUNNER_OPTIONS, concurrency: 2 };
 
 /**
- * The SQLite backend: one folder with catalog.sqlite and datastores.sqlite (WAL). Channel tables live
+ * The SQLite backend: one folder with catalog.sqlite (with the dataset content bodies) and
+ * datastores.sqlite (WAL), each with its versioned schema (sqlite-migrations.ts). Channel tables live
  * in datastores.sqlite too, so a message and its datastore rows commit in one transaction (SQLite
  * is atomic per file only); dataset SQL still reaches nothing but the datastore views, because the
  * checked syntax tree names only datastores. Several processes may share the folder (WAL, busy timeout).
@@ -41,7 +42,7 @@ export class SqliteStore implements CloudStore {
 
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    this.catalog = new SqliteCatalog(join(this.dir, 'catalog.sqlite'));
+    this.catalog = new SqliteCatalog(join(this.dir, 'catalog.sqlite'), this.dir);
     this.datastores = new SqliteDatastores(this.datastoreFile);
     adoptChannelsFile(this.datastores.database, join(this.dir, 'channels.sqlite'));
     this.channels = new SqliteChannels(this.datastores.database);
@@ -195,8 +196,11 @@ export class SqliteStore implements CloudStore {
     return this.rowQueries.rows(query, options);
   }
 
-  async putContent(record: ContentRecord): Promise<void> {
-    this.c.putContent(record);
+  async putContent(record: ContentRecord, bodyFile?: string): Promise<void> {
+    this.c.putContent(record, bodyFile);
+  }
+  async openContentBody(datasetName: string, versionId: string): Promise<ContentBody | undefined> {
+    return this.c.openContentBody(datasetName, versionId);
   }
   async getContent(datasetName: string, versionId: string): Promise<ContentRecord | undefined> {
     return this.c.getContent(datasetName, versionId);

@@ -13,6 +13,7 @@ import { AnalyticsEngine } from '../../cloud/engine/analytics-engine.ts';
 import { readResourceFile } from '../../cloud/engine/resource-file.ts';
 import { cloudSettings } from '../../cloud/settings.ts';
 import { translateDatasetSql } from '../../cloud/query/dataset-sql.ts';
+import { contentText } from '../cloud/helpers/content-text.ts';
 
 const STATIONS = Number(process.argv[2] ?? 20);
 const DAYS = Number(process.argv[3] ?? 365);
@@ -122,8 +123,7 @@ async function viaEngine(engine: AnalyticsEngine): Promise<{ ms: number; rows: n
   const content = await engine.getDatasetContent({ datasetName: 'weather_daily', versionId: versionId! });
   if (content.status?.state !== 'SUCCEEDED') throw new Error(`the dataset failed: ${content.status?.reason}`);
   const file = await engine.openDatasetContent({ datasetName: 'weather_daily', versionId: versionId!, entryName: 'weather_daily.csv' });
-  const { readFileSync } = await import('node:fs');
-  return { ms, rows: readFileSync(file.path, 'utf8').trim().split('\r\n').length - 1 };
+  return { ms, rows: (await contentText(file)).trim().split('\r\n').length - 1 };
 }
 
 if (!existsSync(CACHE)) await generate();

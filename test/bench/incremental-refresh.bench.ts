@@ -7,13 +7,14 @@
 // folder, keyed by its size. HEDGEROW_BENCH_ROWS picks a smaller history for a quick run.
 // Run: npm run bench -- incremental-refresh   (HEDGEROW_BENCH_ROWS=1000000 for a quick one)
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { AnalyticsEngine } from '../../cloud/engine/analytics-engine.ts';
 import { readResourceFile } from '../../cloud/engine/resource-file.ts';
 import { cloudSettings } from '../../cloud/settings.ts';
+import { contentText } from '../cloud/helpers/content-text.ts';
 
 const STATIONS = 100;
 const ROWS = Number(process.env.HEDGEROW_BENCH_ROWS ?? 10_000_000);
@@ -95,7 +96,7 @@ async function refresh(engine: AnalyticsEngine, datasetName: string): Promise<{ 
   const content = await engine.getDatasetContent({ datasetName, versionId: versionId! });
   if (content.status?.state !== 'SUCCEEDED') throw new Error(`${datasetName} failed: ${content.status?.reason}`);
   const file = await engine.openDatasetContent({ datasetName, versionId: versionId!, entryName: `${datasetName}.csv` });
-  return { ms, csv: readFileSync(file.path, 'utf8') };
+  return { ms, csv: await contentText(file) };
 }
 
 if (!existsSync(CACHE)) await build();

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertDelivery } from '../../../cloud/alerts/alert-delivery.ts';
@@ -14,6 +13,7 @@ import { FakeTime, startEngine, type EngineFixture } from '../engine/engine-fixt
 import { weatherDay } from '../dashboard/weather-records.ts';
 import { until } from '../fixtures/until.ts';
 import { startReceiver, type Receiver } from './http-receiver.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 /**
  * The alert engine on the real analytics engine (SQLite in a temp folder, the ready-made resources),
@@ -121,7 +121,7 @@ async function csv(engine: AnalyticsEngine, datasetName: string): Promise<string
   expect(content.status!.state, content.status!.reason).toBe('SUCCEEDED');
   const entry = content.entries![0]!;
   const file = await engine.openDatasetContent({ datasetName, versionId: decodeURIComponent(entry.dataURI!.split('/')[3]!), entryName: entry.entryName! });
-  return parseCsv(readFileSync(file.path, 'utf8'));
+  return parseCsv(await contentText(file));
 }
 
 describe('alert delivery', () => {

@@ -1,17 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { contentKeyFrom, createContentUrls } from '../../../cloud/api/content-urls.ts';
 import type { ContentRef, Engine } from '../../../cloud/engine/engine.ts';
 import { ResourceNotFoundException } from '../../../cloud/engine/errors.ts';
 import { errorOf, recordingEngine, signedInject, testApp, type TestApp } from './helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'hedgerow-content-'));
-const csvPath = join(dir, 'weather_daily.csv');
 const CSV = 'station,day,min_temp\nnorth,2026-05-01,3.5\n';
-writeFileSync(csvPath, CSV);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const REF: ContentRef = { datasetName: 'weather_daily', versionId: '0b6d1f3c-2c1e-4c55-9d39-4e0f6c1d2a77', entryName: 'weather_daily.csv' };
 const DATASET_ARN = 'arn:aws:iotanalytics:eu-west-1:000000000000:dataset/weather_daily';
@@ -27,7 +20,12 @@ async function setup(tags: Array<{ key: string; value: string }> = []) {
     getDatasetContent: () => ({ entries: [{ entryName: REF.entryName, dataURI: current!.contentUrls.build(REF) }], status: { state: 'SUCCEEDED' } }),
     openDatasetContent: (ref: ContentRef) => {
       if (ref.versionId !== REF.versionId) throw new ResourceNotFoundException('No such version.');
-      return { path: csvPath, sizeBytes: Buffer.byteLength(CSV), contentType: 'text/csv; charset=utf-8', fileName: 'weather_daily.csv' };
+      // In two chunks, as the store streams a body.
+      const chunks = async function* () {
+        yield Buffer.from(CSV.slice(0, 10));
+        yield Buffer.from(CSV.slice(10));
+      };
+      return { chunks, sizeBytes: Buffer.byteLength(CSV), contentType: 'text/csv; charset=utf-8', fileName: 'weather_daily.csv' };
     },
     describeDataset: (input: { datasetName: string }) => {
       if (input.datasetName !== 'weather_daily' && input.datasetName !== 'private_notes') throw new ResourceNotFoundException('No such dataset.');

@@ -1,10 +1,7 @@
 import {
   BatchPutMessageCommand,
-  CreateChannelCommand,
   CreateDatasetCommand,
   CreateDatasetContentCommand,
-  CreateDatastoreCommand,
-  CreatePipelineCommand,
   GetDatasetContentCommand,
   InvalidRequestException,
 } from '@aws-sdk/client-iotanalytics';
@@ -13,6 +10,7 @@ import { Postgres } from '../helpers/postgres.ts';
 import { freshPostgresStore } from '../helpers/engine-stores.ts';
 import { BACKENDS } from '../query/sql-backends.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
+import { createReadingsFlow } from './readings-flow.ts';
 
 // Issue 9 through the real AWS SDK client: dataset SQL the allowlist refuses, and the result cap; on both
 // backends (issue 12), with one expected CSV.
@@ -31,17 +29,7 @@ async function cloudOn(backend: (typeof BACKENDS)[number]): Promise<TestCloud> {
 }
 
 async function fill(t: TestCloud): Promise<void> {
-  await t.client.send(new CreateChannelCommand({ channelName: 'readings' }));
-  await t.client.send(new CreateDatastoreCommand({ datastoreName: 'readings_store' }));
-  await t.client.send(
-    new CreatePipelineCommand({
-      pipelineName: 'readings_pipeline',
-      pipelineActivities: [
-        { channel: { name: 'in', channelName: 'readings', next: 'out' } },
-        { datastore: { name: 'out', datastoreName: 'readings_store' } },
-      ],
-    }),
-  );
+  await createReadingsFlow(t.client);
   const messages = Array.from({ length: 8 }, (_, i) => ({ messageId: `m${i}`, payload: Buffer.from(JSON.stringify({ n: i, temp: 10 + i })) }));
   await t.client.send(new BatchPutMessageCommand({ channelName: 'readings', messages }));
   await t.cloud.engine.idle();

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../../cloud/query/csv.ts';
 import type { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
@@ -6,6 +5,7 @@ import { InvalidRequestException, ResourceNotFoundException } from '../../../clo
 import { BACKENDS } from '../query/sql-backends.ts';
 import { storesByBackend } from '../helpers/engine-stores.ts';
 import { createFlow, message, startEngine as startEngineOn, type EngineFixture } from './engine-fixture.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 const HOUR = 3600_000;
 
@@ -15,7 +15,7 @@ async function csv(engine: AnalyticsEngine, datasetName: string, versionId = '$L
   const entry = content.entries![0]!;
   const version = decodeURIComponent(entry.dataURI!.split('/')[3]!);
   const file = await engine.openDatasetContent({ datasetName, versionId: version, entryName: entry.entryName! });
-  return parseCsv(readFileSync(file.path, 'utf8'));
+  return parseCsv(await contentText(file));
 }
 
 async function put(engine: AnalyticsEngine, ...readings: { id: string; station: string; ts: number; temp: number }[]) {

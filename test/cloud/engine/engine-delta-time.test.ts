@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseCsv } from '../../../cloud/query/csv.ts';
 import { storesByBackend } from '../helpers/engine-stores.ts';
 import { BACKENDS } from '../query/sql-backends.ts';
 import { createFlow, FakeTime, message, startEngine, type EngineFixture } from './engine-fixture.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 // deltaTime windows as AWS's user guide words them: with offsetSeconds -180 and a 15-minute schedule,
 // the content made at 10:30 holds the data from 10:12 to 10:27, and data that arrives late falls into the
@@ -31,7 +31,7 @@ async function windows(datasetName: string): Promise<string[][]> {
       continue;
     }
     const file = await f.engine.openDatasetContent({ datasetName, versionId: summary.version!, entryName: `${datasetName}.csv` });
-    out.push(parseCsv(readFileSync(file.path, 'utf8')).slice(1).map((row) => row[0]!));
+    out.push(parseCsv(await contentText(file)).slice(1).map((row) => row[0]!));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -7,6 +7,7 @@ import { AnalyticsEngine, type AnalyticsEngineOptions } from '../../../cloud/eng
 import { parseCsv } from '../../../cloud/query/csv.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
 import { createFlow, FakeTime, message } from './engine-fixture.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 /** Engines started one after another on one data folder, as restarts of `npm start` are. */
 describe('engine start: datasets without content run once', () => {
@@ -30,7 +31,7 @@ describe('engine start: datasets without content run once', () => {
     const entry = content.entries![0]!;
     const version = decodeURIComponent(entry.dataURI!.split('/')[3]!);
     const file = await engine.openDatasetContent({ datasetName, versionId: version, entryName: entry.entryName! });
-    return parseCsv(readFileSync(file.path, 'utf8'));
+    return parseCsv(await contentText(file));
   }
 
   it('has content for a daily dataset at the first start, with what beforeFirstRuns put in; a restart adds no version', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestException, LimitExceededException, ResourceAlreadyExistsException, ResourceNotFoundException } from '../../../cloud/engine/errors.ts';
 import { createFlow, message, startEngine, type EngineFixture } from './engine-fixture.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -67,8 +68,7 @@ describe('engine: reprocessing', () => {
     await f.engine.idle();
     const content = await f.engine.getDatasetContent({ datasetName: 'all' });
     const file = await f.engine.openDatasetContent({ datasetName: 'all', versionId: content.entries![0]!.dataURI!.split('/')[3]!, entryName: 'all.csv' });
-    const { readFileSync } = await import('node:fs');
-    expect(readFileSync(file.path, 'utf8').trim().split('\r\n')).toEqual(['v', '0', '10', '20', '30', '101', '102']);
+    expect((await contentText(file)).trim().split('\r\n')).toEqual(['v', '0', '10', '20', '30', '101', '102']);
   });
 
   it('allows one run at a time, cancels a running one, and explains the rest', async () => {
@@ -159,8 +159,7 @@ describe('engine: default resources', () => {
       const read = async (datasetName: string) => {
         const content = await f.engine.getDatasetContent({ datasetName });
         const file = await f.engine.openDatasetContent({ datasetName, versionId: content.entries![0]!.dataURI!.split('/')[3]!, entryName: `${datasetName}.csv` });
-        const { readFileSync } = await import('node:fs');
-        return readFileSync(file.path, 'utf8').trim().split('\r\n');
+        return (await contentText(file)).trim().split('\r\n');
       };
       expect(await read('weather_daily')).toEqual([
         'station,day,ambient_temperature_min_c,ambient_temperature_max_c,ambient_temperature_mean_c,rainfall_total_mm,wind_gust_speed_max_kmh',

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +8,7 @@ import { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { readResourceFile } from '../../../cloud/engine/resource-file.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
 import { FakeTime, message } from './engine-fixture.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 // Incremental weather_daily (cloud/engine/incremental-refresh.ts) against the full query, byte for
 // byte: `weather_daily` is the default dataset; `weather_full` is the same query with a LIMIT no
@@ -106,7 +107,7 @@ async function content(datasetName: string, versionId: string): Promise<string> 
   const state = await engine.getDatasetContent({ datasetName, versionId });
   expect(state.status?.state, state.status?.reason).toBe('SUCCEEDED');
   const file = await engine.openDatasetContent({ datasetName, versionId, entryName: `${datasetName}.csv` });
-  return readFileSync(file.path, 'utf8');
+  return await contentText(file);
 }
 
 /** Refreshes both datasets and returns their CSVs; 15 minutes pass first, as between schedules. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -14,6 +14,7 @@ import { captureLog } from '../../fixtures/captured-log.ts';
 import { Mosquitto } from '../../gateway/helpers/mosquitto.ts';
 import { createFlow, FakeTime } from '../engine/engine-fixture.ts';
 import { until } from '../fixtures/until.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 /**
  * Issue 12: compressed envelopes (hardware/core/contract.ts COMPRESSED_ENVELOPE) through a real broker
@@ -71,7 +72,7 @@ describe('engine: compressed envelopes over MQTT', () => {
     expect(content.status!.state, content.status!.reason).toBe('SUCCEEDED');
     const entry = content.entries![0]!;
     const file = await engine.openDatasetContent({ datasetName: name, versionId: decodeURIComponent(entry.dataURI!.split('/')[3]!), entryName: entry.entryName! });
-    return parseCsv(readFileSync(file.path, 'utf8'));
+    return parseCsv(await contentText(file));
   };
 
   it('stores a compressed envelope as exactly the datastore rows of the same plain one', async () => {

@@ -4,6 +4,7 @@ import { Mosquitto } from '../../gateway/helpers/mosquitto.ts';
 import { badPayloads } from '../fixtures/bad-payloads.ts';
 import { createFlow, startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
 import { until } from '../fixtures/until.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 const BAD_INPUTS = 10_000;
 
@@ -88,7 +89,6 @@ describe('engine: MQTT ingestion through mosquitto', () => {
     await f.engine.idle();
     const content = await f.engine.getDatasetContent({ datasetName: 'fuzz_check' });
     const file = await f.engine.openDatasetContent({ datasetName: 'fuzz_check', versionId: content.entries![0]!.dataURI!.split('/')[3]!, entryName: 'fuzz_check.csv' });
-    const { readFileSync } = await import('node:fs');
-    expect(readFileSync(file.path, 'utf8')).toBe(`n,d\r\n${2 * validEnvelopes},${2 * validEnvelopes}\r\n`);
+    expect(await contentText(file)).toBe(`n,d\r\n${2 * validEnvelopes},${2 * validEnvelopes}\r\n`);
   });
 });

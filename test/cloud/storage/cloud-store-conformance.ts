@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudStore } from '../../../cloud/storage/cloud-store.ts';
+import type { CloudStore, ContentBody } from '../../../cloud/storage/cloud-store.ts';
+import { CONTENT_CHUNK_BYTES } from '../../../cloud/storage/content-chunks.ts';
 import { translateDatasetSql } from '../../../cloud/query/dataset-sql.ts';
 
 /**
@@ -228,6 +230,48 @@ export function cloudStoreConformance(
       await store.putShadow({ thingName: 't', reported: { battery: 90 }, version: 1, updatedAt: 5 });
       expect(await store.listThings()).toHaveLength(1);
       expect((await store.listShadows())[0]!.reported).toEqual({ battery: 90 });
+    });
+
+    it('keeps a content body in chunks with its version, replaces it, and deletes it with the version', async () => {
+      const read = async (body: ContentBody) => {
+        const parts: Buffer[] = [];
+        for await (const chunk of body.chunks()) parts.push(chunk);
+        return parts;
+      };
+      // 2.5 chunks of bytes that are not text, so nothing on the way may decode or re-encode them.
+      const big = randomBytes(CONTENT_CHUNK_BYTES * 2 + CONTENT_CHUNK_BYTES / 2);
+      writeFileSync(join(dir, 'big.csv'), big);
+      writeFileSync(join(dir, 'small.csv'), 'a,b\r\n1,2\r\n');
+      writeFileSync(join(dir, 'empty.csv'), '');
+      const v1 = { datasetName: 'd', versionId: 'v1', state: 'CREATING', creationTime: 1, scheduleTime: 1 } as const;
+      await store.putContent(v1);
+      expect(await store.openContentBody('d', 'v1')).toBeUndefined();
+      await store.putContent({ ...v1, state: 'SUCCEEDED', file: 'v1.csv' }, join(dir, 'big.csv'));
+      const body = (await store.openContentBody('d', 'v1'))!;
+      expect(body.sizeBytes).toBe(big.length);
+      const parts = await read(body);
+      expect(parts.map((p) => p.length)).toEqual([CONTENT_CHUNK_BYTES, CONTENT_CHUNK_BYTES, CONTENT_CHUNK_BYTES / 2]);
+      expect(Buffer.concat(parts).equals(big)).toBe(true);
+      expect(Buffer.concat(await read(body)).equals(big)).toBe(true);
+      expect((await store.getContent('d', 'v1'))?.state).toBe('SUCCEEDED');
+
+      // A redo replaces the body; a record put without one leaves it.
+      await store.putContent({ ...v1, state: 'SUCCEEDED', file: 'v1.csv' }, join(dir, 'small.csv'));
+      await store.putContent({ ...v1, state: 'SUCCEEDED', file: 'v1.csv', rowCount: 1 });
+      const small = (await store.openContentBody('d', 'v1'))!;
+      expect([small.sizeBytes, Buffer.concat(await read(small)).toString()]).toEqual([10, 'a,b\r\n1,2\r\n']);
+      await store.putContent({ ...v1, versionId: 'v0' }, join(dir, 'empty.csv'));
+      expect((await store.openContentBody('d', 'v0'))?.sizeBytes).toBe(0);
+      expect(await store.openContentBody('d', 'v9')).toBeUndefined();
+      expect(await store.openContentBody('other', 'v1')).toBeUndefined();
+
+      // Deleted between opening and reading (retention): the read fails, it never ends short.
+      await store.putContent({ ...v1, state: 'SUCCEEDED', file: 'v1.csv' }, join(dir, 'big.csv'));
+      const opened = (await store.openContentBody('d', 'v1'))!;
+      await store.deleteContent('d', 'v1');
+      expect(await store.getContent('d', 'v1')).toBeUndefined();
+      expect(await store.openContentBody('d', 'v1')).toBeUndefined();
+      await expect(read(opened)).rejects.toThrow(/deleted while it was being read; call GetDatasetContent again/);
     });
   });
 }
