@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../../cloud/query/csv.ts';
 import { startEngine } from './engine-fixture.ts';
+import { contentText } from '../helpers/content-text.ts';
 
 /** The README's "how a collection does in each school" query (checked below to be the README's text). */
 const BY_COLLECTION =
@@ -28,7 +29,7 @@ describe('taps that name their collection, through the default taps rule, channe
       expect(content.status!.state, content.status!.reason).toBe('SUCCEEDED');
       const entry = content.entries![0]!;
       const file = await f.engine.openDatasetContent({ datasetName: 'taps_by_collection', versionId: decodeURIComponent(entry.dataURI!.split('/')[3]!), entryName: entry.entryName! });
-      const [header, ...rows] = parseCsv(readFileSync(file.path, 'utf8'));
+      const [header, ...rows] = parseCsv(await contentText(file));
       expect([header, ...rows.sort()]).toEqual([
         ['collection', 'collection_version', 'box', 'taps'],
         ['village', '3', 'leeds_box', '2'],
