@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { HeavyFirstSequencer } from './test/heavy-first-sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -8,5 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real brokers and daemons on free ports; two cores is the machine's size.
     maxWorkers: 2,
+    // The stand-in Pi's files and the e2e tests first: they are the run's longest (test/heavy-first-sequencer.ts).
+    sequence: { sequencer: HeavyFirstSequencer },
   },
 });

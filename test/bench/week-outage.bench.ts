@@ -15,7 +15,7 @@
 // WEEK_COMMAND='station --hardware virtual' measures the station and uplink in one process, as deploy.sh's unit runs them)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
@@ -24,6 +24,7 @@ import { weatherReading } from './fixtures/weather-reading.ts';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
 import { tempDir } from '../gateway/helpers/gateway-harness.ts';
+import { unitSetting } from '../deploy/helpers/unit-settings.ts';
 import { Outbox } from '../../gateway/outbox.ts';
 import type { OutgoingRecord } from '../../hardware/core/contract.ts';
 
@@ -36,17 +37,12 @@ const IDLE_SETTLE_MS = 3_000;
 const root = resolve(import.meta.dirname, '../..');
 const drainFromSource = process.env.HEDGEROW_FROM_SOURCE === '1';
 
-/** A setting of the systemd unit (NODE_OPTIONS, node's flags), from the line of deploy/install.sh the unit is written from. */
 /** The hedgerow subcommand measured: the gateway alone by default. */
 const COMMAND = (process.env.WEEK_COMMAND ?? 'gateway').split(' ').filter(Boolean);
 
-function unitSetting(name: 'node_options' | 'node_flags'): string {
-  const line = new RegExp(`^${name}='([^']*)'$`, 'm').exec(readFileSync(join(root, 'deploy/install.sh'), 'utf8'));
-  if (!line) throw new Error(`deploy/install.sh has no ${name}='…' line: the bench measures with the unit's settings`);
-  return line[1]!;
-}
-const NODE_OPTIONS = process.env.WEEK_NODE_OPTIONS ?? unitSetting('node_options');
-const NODE_ARGS = (process.env.WEEK_NODE_ARGS ?? unitSetting('node_flags')).split(' ').filter(Boolean);
+// The unit's NODE_OPTIONS and node flags, so the bench measures what a Pi runs.
+const NODE_OPTIONS = process.env.WEEK_NODE_OPTIONS ?? unitSetting(root, 'node_options');
+const NODE_ARGS = (process.env.WEEK_NODE_ARGS ?? unitSetting(root, 'node_flags')).split(' ').filter(Boolean);
 
 function reading(second: number, live = false): OutgoingRecord {
   return {

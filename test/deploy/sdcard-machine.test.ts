@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto, freePort } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
+import { firstBootWithHostModules } from './helpers/host-modules.ts';
 import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
 import { flashedCard, sdcard } from './sdcard-card.ts';
 
 // A Bookworm card prepared on the "laptop" (this host), bound into the stand-in Pi as its /boot/firmware,
 // and its first boot run there under a real systemd: firstrun.sh as systemd.run would start it, then
-// hedgerow-firstboot.service (the real install.sh: apt, npm ci, useradd, systemctl), then the station,
+// hedgerow-firstboot.service (the real install.sh: apt, useradd, systemctl; the host's modules for npm ci), then the station,
 // logging in to a mosquitto on the host with the login deploy.sh sdcard made for it.
 const ENGINE_PASSWORD = 'engine-test-password';
 
@@ -37,7 +38,8 @@ describe.runIf(canBootMachines())('a card prepared by deploy.sh sdcard, first-bo
     broker = await Mosquitto.start({ port, files: { passwordFile: join(dir, 'passwd'), aclFile: join(dir, 'acl') } });
     // This host reaches npm's registry through a TLS-inspecting proxy whose CA only the host's bundle has:
     // the stand-in Pi trusts what the host trusts (a Pi on a school network needs nothing of the sort).
-    machine = await Machine.boot({ bind: [`${boot}:/boot/firmware`] });
+    // The host's built modules instead of npm ci (helpers/host-modules.ts: pi.test.ts keeps the real one).
+    machine = await Machine.boot({ bind: [`${boot}:/boot/firmware`], ...firstBootWithHostModules() });
   }, 25 * 60_000);
   afterAll(async () => {
     await machine?.stop();

@@ -1,23 +1,20 @@
 // The station under a real systemd: deploy.sh install inside the stand-in Pi (machine.ts), then what the
 // unit promises: READY only once sampling, the watchdog, restarts, a clean stop, the hardening, a power cut.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
+import { hostModules, MODULES_IN_MACHINE } from './helpers/host-modules.ts';
 import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
 
 const UNIT = 'hedgerow-station.service';
 const STATION = 'sysd-1';
 const checkout = process.cwd();
-const modules = realpathSync(join(checkout, 'node_modules'));
-// Where the host's node_modules appear in the machine: a fixed path outside /tmp, since the units'
-// PrivateTmp hides a checkout under /tmp (CI's clone was one) from the service. Its last part must be
-// node_modules: packages find their siblings (esbuild its binary) by Node's node_modules lookup.
-const MODULES_IN_MACHINE = '/opt/hedgerow-test/node_modules';
+const modules = hostModules(checkout);
 
 /** Polls `probe` until it returns a value, failing with `what` after timeoutMs (no timing is asserted). */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {

@@ -23,6 +23,13 @@ export function debianRoot(): string {
   return built.stdout.trim();
 }
 
+/** The cached root with more Debian packages installed (debian-root-with.sh), built on first use. */
+export function debianRootWith(packages: string[]): string {
+  const built = spawnSync('bash', [join(here, 'debian-root-with.sh'), ...packages], { encoding: 'utf8', timeout: 30 * 60_000 });
+  if (built.status !== 0) throw new Error(`debian-root-with.sh failed (${built.status ?? built.signal}): ${built.stderr}`);
+  return built.stdout.trim();
+}
+
 /**
  * The default for a test in a machine suite. Each command in a machine can take a minute on a busy 2-core host,
  * so the global 30 s would fail a test that is only slow (CI once timed out "systemctl stop" this way).
@@ -41,6 +48,8 @@ export interface Result {
 }
 
 export interface BootOptions {
+  /** The root to boot (never changed: the machine is ephemeral). Default: debianRoot(). */
+  root?: string;
   /** Files put into the machine before it boots: machine path -> content (bound read-only). */
   files?: Record<string, string>;
   /** Host folders or files bound read-write into the machine at the same path. */
@@ -70,7 +79,7 @@ export class Machine {
   }
 
   static async boot(options: BootOptions = {}): Promise<Machine> {
-    const root = debianRoot();
+    const root = options.root ?? debianRoot();
     const scratch = mkdtempSync(join(tmpdir(), 'hedgerow-machine-'));
     const sshPort = await freePort();
     const files: Record<string, string> = { '/etc/ssh/sshd_config.d/hedgerow-test.conf': `Port ${sshPort}\nListenAddress 127.0.0.1\n`, '/root/.npmrc': 'nodedir=/usr\n', ...options.files };
