@@ -7,8 +7,8 @@
 // worker a kill timer, so a stuck run fails with the step it was at instead of hanging.
 // Run: npm run bench -- pg-ingest   or   node bin/run-ts.js test/bench/pg-ingest.bench.ts [messages]   (default 30,000)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
@@ -18,6 +18,7 @@ import { AnalyticsEngine } from '../../cloud/engine/analytics-engine.ts';
 import { cloudSettings } from '../../cloud/settings.ts';
 import { Postgres } from '../cloud/helpers/postgres.ts';
 import { BENCH_BATCH, createBenchResources } from './fixtures/ingest-bench-data.ts';
+import { cpuSeconds } from './fixtures/process-memory.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 30_000);
 const BATCHES = MESSAGES / BENCH_BATCH;
@@ -89,23 +90,59 @@ interface Figures {
   rate: number;
   /** The workers' CPU seconds, summed, from "go" to "done". */
   cpu: number;
+  /** PostgreSQL's (postmaster and its backends), over the same time; 0 for SQLite. */
+  serverCpu: number;
   seconds: number;
+  /** The host's 1-minute load average at "done": other work on the 2 cores skews every figure. */
+  load: number;
 }
 
-async function run(label: string, storage: string, dataDir: string, workers: number): Promise<Figures> {
+/** A file of /proc/<pid>/, or '' once the process has gone. */
+function proc(pid: number, name: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/${name}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The CPU seconds of the PostgreSQL server on `port`, its postmaster and each process it started, by pid (Linux /proc). */
+function postgresCpu(port: number | undefined): Map<number, number> {
+  const cpu = new Map<number, number>();
+  if (port === undefined) return cpu;
+  const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  const postmaster = pids.find((pid) => {
+    const argv = proc(pid, 'cmdline').split('\0');
+    return argv[0]?.endsWith('/postgres') && argv[argv.indexOf('-p') + 1] === String(port);
+  });
+  if (postmaster === undefined) return cpu;
+  // The parent pid is the second field after the command name, which may hold spaces.
+  const parentOf = (pid: number) => Number(proc(pid, 'stat').split(') ')[1]?.split(' ')[1]);
+  for (const pid of pids) {
+    const seconds = pid === postmaster || parentOf(pid) === postmaster ? cpuSeconds(pid) : undefined;
+    if (seconds !== undefined) cpu.set(pid, seconds);
+  }
+  return cpu;
+}
+
+async function run(label: string, storage: string, dataDir: string, workers: number, port?: number): Promise<Figures> {
   const per = Math.ceil(BATCHES / workers);
   const started = Array.from({ length: workers }, (_, w) => startWorker(storage, dataDir, w * per, Math.min(per, BATCHES - w * per)));
   try {
     await deadline(Promise.all(started.map((w) => w.line('ready'))), READY_MS, `${label}: the workers' start`);
     progress(`${label}: ${workers} worker${workers > 1 ? 's' : ''} ready, go`);
+    const serverAtGo = postgresCpu(port);
     const clock = performance.now();
     for (const { child } of started) child.stdin!.end('go\n');
     const done = await deadline(Promise.all(started.map((w) => w.line('done'))), RUN_MS, `${label}: the ingest of ${MESSAGES} messages`);
     const seconds = (performance.now() - clock) / 1000;
+    // A backend that ended in between is missed, one started in between counted whole: the pools keep theirs open.
+    const serverCpu = [...postgresCpu(port)].reduce((sum, [pid, s]) => sum + s - (serverAtGo.get(pid) ?? 0), 0);
+    const load = loadavg()[0]!;
     await deadline(Promise.all(started.map((w) => w.exited)), EXIT_MS, `${label}: the workers' exit after "done"`);
     const cpu = done.reduce((sum, text) => sum + Number(text.split(' ')[2]), 0) / 1000;
     progress(`${label}: ${MESSAGES} messages in ${seconds.toFixed(1)} s`);
-    return { rate: MESSAGES / seconds, cpu, seconds };
+    return { rate: MESSAGES / seconds, cpu, serverCpu, seconds, load };
   } finally {
     for (const { child } of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
@@ -140,7 +177,7 @@ async function postgresRun(server: Postgres, workers: number): Promise<Figures> 
   const dataDir = mkdtempSync(join(tmpdir(), 'hedgerow-bench-pg-'));
   try {
     await createResources(url, dataDir);
-    const result = await run(label, url, dataDir, workers);
+    const result = await run(label, url, dataDir, workers, server.port);
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 30_000, statement_timeout: 60_000 });
     await client.connect();
     try {
@@ -163,7 +200,8 @@ try {
   const sqlite = await sqliteRun();
   const runs: Figures[] = [];
   for (const workers of [1, 2, 3]) runs.push(await postgresRun(server, workers));
-  const cpu = (r: Figures) => `workers' CPU ${(r.cpu / r.seconds).toFixed(2)} cores`;
+  const perMessage = (seconds: number) => `${((seconds / MESSAGES) * 1e6).toFixed(0)} µs`;
+  const cpu = (r: Figures) => `CPU per message: workers ${perMessage(r.cpu)}${r.serverCpu ? `, PostgreSQL ${perMessage(r.serverCpu)}` : ''}; load ${r.load.toFixed(1)}`;
   console.log(`ingest, ${fmt(MESSAGES)} messages in batches of ${BENCH_BATCH}, channel + 5 activities + datastore, one transaction per batch; every message counted once in channel and datastore`);
   console.log(`  SQLite, 1 engine process        : ${fmt(sqlite.rate).padStart(6)} msg/s (${cpu(sqlite)})`);
   runs.forEach((r, i) => console.log(`  PostgreSQL, ${i + 1} engine process${i ? 'es' : '  '}  : ${fmt(r.rate).padStart(6)} msg/s (${(r.rate / runs[0]!.rate).toFixed(2)}x 1 worker, ${(r.rate / sqlite.rate).toFixed(2)}x SQLite; ${cpu(r)})`));
