@@ -1,6 +1,7 @@
 // One ingest worker for pg-ingest.bench.ts: an engine on the bench's storage (a postgres:// URL, or
 // `sqlite` on DATA_DIR). It prints "ready" once started, waits for "go" on stdin, sends its batches
-// through BatchPutMessage (progress on stderr), prints "done" with its CPU time, stops its engine and exits.
+// through BatchPutMessage (progress on stderr), prints "done" with its CPU time, and stops its engine and
+// exits when stdin ends.
 // Run by the bench only: node bin/run-ts.js test/bench/pg-ingest-worker.ts STORAGE DATA_DIR FIRST COUNT
 import { createInterface } from 'node:readline';
 import pino from 'pino';
@@ -16,17 +17,17 @@ const engine = new AnalyticsEngine({
 });
 await engine.start();
 const batches = benchBatches('w', first, count);
-// stdin is the bench's line to us: "go" starts the run; its end before that means the bench is gone.
+// stdin is the bench's line to us: "go" starts the run, its end stops this worker (also when the
+// bench dies). The engine stays open until then, so the bench can read PostgreSQL's CPU before the
+// pool's connections end.
 const input = createInterface({ input: process.stdin });
+const ended = new Promise<void>((resolve) => input.once('close', () => resolve()));
 const go = new Promise<void>((resolve, reject) => {
   input.once('line', () => resolve());
-  input.once('close', () => reject(new Error(`${name}: the bench closed stdin before "go"`)));
+  void ended.then(() => reject(new Error(`${name}: the bench closed stdin before "go"`)));
 });
 console.log('ready');
 await go;
-// Closed at once: an open stdin keeps this process alive after its work, and the bench waits for its exit.
-input.close();
-process.stdin.destroy();
 const cpu = process.cpuUsage();
 const every = Math.max(1, Math.round(count / 5));
 for (const [b, messages] of batches.entries()) {
@@ -37,4 +38,5 @@ for (const [b, messages] of batches.entries()) {
 const used = process.cpuUsage(cpu);
 // "done <messages> <CPU ms since go>": the bench sums the CPU to show how busy the workers were.
 console.log(`done ${count * BENCH_BATCH} ${Math.round((used.user + used.system) / 1000)}`);
+await ended;
 await engine.stop();

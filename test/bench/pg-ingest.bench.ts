@@ -133,12 +133,13 @@ async function run(label: string, storage: string, dataDir: string, workers: num
     progress(`${label}: ${workers} worker${workers > 1 ? 's' : ''} ready, go`);
     const serverAtGo = postgresCpu(port);
     const clock = performance.now();
-    for (const { child } of started) child.stdin!.end('go\n');
+    for (const { child } of started) child.stdin!.write('go\n');
     const done = await deadline(Promise.all(started.map((w) => w.line('done'))), RUN_MS, `${label}: the ingest of ${MESSAGES} messages`);
     const seconds = (performance.now() - clock) / 1000;
-    // A backend that ended in between is missed, one started in between counted whole: the pools keep theirs open.
+    // Read while every worker's pool is still open (they stop when their stdin ends); a backend started in between counts whole.
     const serverCpu = [...postgresCpu(port)].reduce((sum, [pid, s]) => sum + s - (serverAtGo.get(pid) ?? 0), 0);
     const load = loadavg()[0]!;
+    for (const { child } of started) child.stdin!.end();
     await deadline(Promise.all(started.map((w) => w.exited)), EXIT_MS, `${label}: the workers' exit after "done"`);
     const cpu = done.reduce((sum, text) => sum + Number(text.split(' ')[2]), 0) / 1000;
     progress(`${label}: ${MESSAGES} messages in ${seconds.toFixed(1)} s`);
