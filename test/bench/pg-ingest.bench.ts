@@ -1,6 +1,6 @@
 // Ingest on PostgreSQL with 1, 2 and 3 engine processes sharing one database, beside one engine process
 // on SQLite, in the same run: BatchPutMessage batches of 100 through the 5-activity pipeline of
-// cloud-ingest.bench.ts, each batch committed with its datastore rows in one transaction. Each worker is
+// cloud-ingest.bench.ts, each batch committed with its datastore rows at once (one statement on PostgreSQL). Each worker is
 // its own process (test/bench/pg-ingest-worker.ts), started and ready before the clock starts; the rate
 // is all messages over the time from "go" to the last worker's "done". Every message is then counted,
 // once, in the channel and in the datastore. Progress goes to stderr; every wait has a deadline and every
@@ -203,7 +203,7 @@ try {
   for (const workers of [1, 2, 3]) runs.push(await postgresRun(server, workers));
   const perMessage = (seconds: number) => `${((seconds / MESSAGES) * 1e6).toFixed(0)} µs`;
   const cpu = (r: Figures) => `CPU per message: workers ${perMessage(r.cpu)}${r.serverCpu ? `, PostgreSQL ${perMessage(r.serverCpu)}` : ''}; load ${r.load.toFixed(1)}`;
-  console.log(`ingest, ${fmt(MESSAGES)} messages in batches of ${BENCH_BATCH}, channel + 5 activities + datastore, one transaction per batch; every message counted once in channel and datastore`);
+  console.log(`ingest, ${fmt(MESSAGES)} messages in batches of ${BENCH_BATCH}, channel + 5 activities + datastore, one commit per batch; every message counted once in channel and datastore`);
   console.log(`  SQLite, 1 engine process        : ${fmt(sqlite.rate).padStart(6)} msg/s (${cpu(sqlite)})`);
   runs.forEach((r, i) => console.log(`  PostgreSQL, ${i + 1} engine process${i ? 'es' : '  '}  : ${fmt(r.rate).padStart(6)} msg/s (${(r.rate / runs[0]!.rate).toFixed(2)}x 1 worker, ${(r.rate / sqlite.rate).toFixed(2)}x SQLite; ${cpu(r)})`));
   console.log('  2 cores here, shared by the workers and PostgreSQL: the ratio shows contention on one box, not how separate machines would scale');
