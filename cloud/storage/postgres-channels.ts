@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ChannelMessageIn, SizeStats, StoredMessage } from './cloud-store.ts';
+import type { SqlParams } from './postgres-statement.ts';
 import type { Queryable } from './postgres-transaction.ts';
 import { EXPIRE_CHUNK } from './sqlite-channels.ts';
 
@@ -13,6 +14,12 @@ const MIN = Number.MIN_SAFE_INTEGER;
 const MAX = Number.MAX_SAFE_INTEGER;
 
 const payloadOf = (m: ChannelMessageIn): Buffer => (typeof m.payload === 'string' ? Buffer.from(m.payload) : Buffer.from(m.payload));
+
+/** The error of insertAllSql's statement when one of its messageIds is already stored. */
+export function isDuplicateMessage(error: unknown): boolean {
+  const e = error as { code?: unknown; table?: unknown };
+  return e.code === '23505' && e.table === 'channel_messages';
+}
 
 export class PostgresChannels {
   constructor(private readonly pool: pg.Pool) {}
@@ -35,16 +42,15 @@ export class PostgresChannels {
     return messages.map((m) => inserted.delete(m.messageId));
   }
 
-  /** Inserts all of the messages or none: false (and nothing written) when one is already stored. */
-  async insertAll(channel: string, messages: readonly ChannelMessageIn[], arrival: number, db: Queryable): Promise<boolean> {
-    if (messages.length === 0) return true;
-    const { rowCount } = await db.query(
-      `INSERT INTO channel_messages (channel, message_id, arrival, payload)
-       SELECT $1, m, $2, p FROM unnest($3::text[], $4::bytea[]) WITH ORDINALITY AS t(m, p, ord) ORDER BY ord
-       ON CONFLICT (channel, message_id) DO NOTHING`,
-      [channel.toLowerCase(), arrival, messages.map((m) => m.messageId), messages.map(payloadOf)],
-    );
-    return rowCount === messages.length;
+  /**
+   * The INSERT of all of the messages for commitIngest's one statement. It has no ON CONFLICT: a
+   * messageId already stored (or repeated in the batch) fails the whole statement with a unique
+   * violation on channel_messages (isDuplicateMessage), so nothing of it is written.
+   */
+  insertAllSql(channel: string, messages: readonly ChannelMessageIn[], arrival: number, params: SqlParams): string {
+    const [name, at, ids, payloads] = [channel.toLowerCase(), arrival, messages.map((m) => m.messageId), messages.map(payloadOf)].map((v) => params.add(v));
+    return `INSERT INTO channel_messages (channel, message_id, arrival, payload)
+       SELECT ${name}, m, ${at}, p FROM unnest(${ids}::text[], ${payloads}::bytea[]) WITH ORDINALITY AS t(m, p, ord) ORDER BY ord`;
   }
 
   async existing(channel: string, messageIds: readonly string[]): Promise<Set<string>> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { sqlIdentifier } from '../query/sql-tokenizer.ts';
 import type { DatastoreIndexes, DatastoreMark, DatastoreRowIn, SizeStats } from './cloud-store.ts';
+import { SqlParams } from './postgres-statement.ts';
 import { inTransaction, type Queryable } from './postgres-transaction.ts';
 import { EXPIRE_CHUNK } from './sqlite-channels.ts';
 import { DEFAULT_INDEXES } from './sqlite-datastores.ts';
@@ -168,8 +169,14 @@ export class PostgresDatastores {
     this.states.delete(datastore.toLowerCase());
   }
 
-  async insert(datastore: string, rows: readonly DatastoreRowIn[], db?: Queryable): Promise<void> {
+  async insert(datastore: string, rows: readonly DatastoreRowIn[]): Promise<void> {
     if (rows.length === 0) return;
+    const params = new SqlParams();
+    await this.pool.query(await this.insertSql(datastore, rows, params), params.values);
+  }
+
+  /** The INSERT of `rows` (not empty), for insert() or commitIngest's one statement; new attributes join the catalog first, in their own transaction. */
+  async insertSql(datastore: string, rows: readonly DatastoreRowIn[], params: SqlParams): Promise<string> {
     const key = datastore.toLowerCase();
     let state = this.states.get(key) ?? (await this.load(this.pool, datastore));
     const added = new Map<string, Attribute>();
@@ -183,11 +190,9 @@ export class PostgresDatastores {
     const columns = [...state.attributes.values()].filter((a) => a.column);
     const names = ['__arrival', '__record', ...columns.map((a) => a.name)].map(sqlIdentifier);
     const values = ['a', 'r', ...columns.map((a) => typedExpression('r', a))];
-    await (db ?? this.pool).query(
-      `INSERT INTO ${sqlIdentifier(tableName(datastore))} (${names.join(', ')})
-       SELECT ${values.join(', ')} FROM unnest($1::bigint[], $2::jsonb[]) WITH ORDINALITY AS t(a, r, ord) ORDER BY ord`,
-      [rows.map((r) => r.arrival), rows.map((r) => JSON.stringify(r.record))],
-    );
+    const [arrivals, records] = [rows.map((r) => r.arrival), rows.map((r) => JSON.stringify(r.record))].map((v) => params.add(v));
+    return `INSERT INTO ${sqlIdentifier(tableName(datastore))} (${names.join(', ')})
+       SELECT ${values.join(', ')} FROM unnest(${arrivals}::bigint[], ${records}::jsonb[]) WITH ORDINALITY AS t(a, r, ord) ORDER BY ord`;
   }
 
   async stats(datastore: string, withSize: boolean): Promise<SizeStats> {

@@ -8,11 +8,11 @@ import type {
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { PostgresCatalog } from './postgres-catalog.ts';
-import { PostgresChannels } from './postgres-channels.ts';
+import { PostgresChannels, isDuplicateMessage } from './postgres-channels.ts';
 import { PostgresDatastores } from './postgres-datastores.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { PostgresQueries } from './postgres-query.ts';
-import { inTransaction } from './postgres-transaction.ts';
+import { SqlParams, oneStatement } from './postgres-statement.ts';
 import { DEFAULT_RUNNER_OPTIONS } from './sqlite-query-runner.ts';
 
 /**
@@ -87,11 +87,6 @@ export class PostgresStore implements CloudStore {
     return this.parts;
   }
 
-  private transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    if (!this.pool) throw new Error('the store is not open');
-    return inTransaction(this.pool, work);
-  }
-
   getResource<D>(type: ResourceType, name: string): Promise<ResourceRecord<D> | undefined> {
     return this.p.catalog.getResource<D>(type, name);
   }
@@ -152,19 +147,23 @@ export class PostgresStore implements CloudStore {
     return this.p.channels.existing(channel, messageIds);
   }
 
-  /** Contract 2: the channel messages and their datastore rows in one transaction, or nothing on a duplicate. */
+  /**
+   * Contract 2: the channel messages and their datastore rows in one statement, so all or nothing
+   * without a transaction's round trips; nothing on a duplicate messageId ('conflict').
+   */
   async commitIngest(
     channel: string, messages: readonly ChannelMessageIn[], arrival: number, rows: readonly { datastore: string; rows: readonly DatastoreRowIn[] }[],
   ): Promise<'committed' | 'conflict'> {
-    const conflict = new Error('conflict');
+    if (!this.pool) throw new Error('the store is not open');
+    const params = new SqlParams();
+    const writes = messages.length > 0 ? [this.p.channels.insertAllSql(channel, messages, arrival, params)] : [];
+    for (const target of rows) if (target.rows.length > 0) writes.push(await this.p.datastores.insertSql(target.datastore, target.rows, params));
+    if (writes.length === 0) return 'committed';
     try {
-      return await this.transaction(async (db) => {
-        if (!(await this.p.channels.insertAll(channel, messages, arrival, db))) throw conflict;
-        for (const target of rows) await this.p.datastores.insert(target.datastore, target.rows, db);
-        return 'committed' as const;
-      });
+      await this.pool.query(oneStatement(writes), params.values);
+      return 'committed';
     } catch (e) {
-      if (e === conflict) return 'conflict';
+      if (isDuplicateMessage(e)) return 'conflict';
       throw e;
     }
   }

@@ -108,6 +108,28 @@ describe.runIf(hasPostgres())('PostgreSQL store', () => {
     });
   });
 
+  it('commits an ingest as one statement: a fault in its last datastore insert leaves no message and no row, and a retry commits once', async () => {
+    const { store, url } = await freshStore();
+    try {
+      await store.createDatastoreStorage('ok', { time: [], device: [] });
+      await store.createDatastoreStorage('bad', { time: [], device: [] });
+      // A fault after the channel insert and the first datastore's, from another connection.
+      await viewRows(url, "CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'injected fault'; END$$");
+      await viewRows(url, 'CREATE TRIGGER fault BEFORE INSERT ON __ds_bad FOR EACH ROW EXECUTE FUNCTION fault()');
+      const rows = [{ datastore: 'ok', rows: [{ record: { n: 1 }, arrival: 1 }] }, { datastore: 'bad', rows: [{ record: { n: 1 }, arrival: 1 }] }];
+      const messages = [{ messageId: 'a', payload: '{"n":1}' }, { messageId: 'b', payload: '{"n":2}' }];
+      await expect(store.commitIngest('ch', messages, 1, rows)).rejects.toThrow(/injected fault/);
+      expect(await store.existingMessageIds('ch', ['a', 'b'])).toEqual(new Set());
+      expect((await store.datastoreStats('ok', true)).count).toBe(0);
+      await viewRows(url, 'DROP TRIGGER fault ON __ds_bad');
+      expect(await store.commitIngest('ch', messages, 2, rows)).toBe('committed');
+      expect(await store.commitIngest('ch', [{ messageId: 'c', payload: '{}' }, messages[1]!], 3, rows)).toBe('conflict');
+      expect([(await store.datastoreStats('ok', true)).count, (await store.datastoreStats('bad', true)).count, (await store.channelStats('ch', true)).count]).toEqual([1, 1, 2]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('gives a lease to one holder until it expires or is released, and a run-once claim to one caller', async () => {
     await withTwoStores(async (a, b) => {
       expect(await a.claimLease('retention', 'a', 1000, 0)).toBe(true);
