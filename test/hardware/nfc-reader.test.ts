@@ -428,6 +428,8 @@ describe('hedgerow box assign on the real reader', () => {
         asked.push(question);
         return '';
       },
+      status: () => undefined,
+      live: false,
       close: () => undefined,
     };
     const { log } = captureLog();
