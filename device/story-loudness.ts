@@ -3,18 +3,24 @@
  * forwards and then on the reversed sound, so pauses inside the story stay) and normalises it to
  * one EBU R128 loudness with two-pass `loudnorm`: the first pass measures, the second applies the
  * measured values (linear gain when the true-peak limit allows it, else loudnorm's limiter).
- * `ebur128` measures a finished file. Nothing here touches the source file; the output appears
+ * `ebur128` measures the result. Four short ffmpeg runs: trim, measure, apply, check. Nothing here touches the source file; the output appears
  * complete or not at all.
  */
 import { spawn } from 'node:child_process';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { z } from 'zod';
+import { wavDurationMs } from '../hardware/wav-file.ts';
 
 /** Silence kept at each end, s, so a first word does not start with a click. */
 const KEEP_SILENCE_S = 0.1;
 /** Loudness range loudnorm may keep; wide, so speech keeps its own dynamics and linear gain is the rule. */
 const LOUDNESS_RANGE_LU = 20;
 const OUTPUT_RATE = 44_100;
+const WAV_OUT = ['-ar', String(OUTPUT_RATE), '-c:a', 'pcm_s16le', '-f', 'wav'];
+/** Enough of a WAV file to find its data chunk's size. */
+const WAV_HEAD_BYTES = 4096;
+/** loudnorm's limiter works in 3 s windows. */
+const LIMITER_MIN_MS = 3000;
 /** A 60 s story takes about a second on a Pi 4; this is for a hung ffmpeg, not a slow one. */
 const DEFAULT_TIMEOUT_MS = 120_000;
 
@@ -57,37 +63,68 @@ const loudnormReport = z.object({
 });
 
 /**
- * Writes `source` trimmed and normalised to `target` (16-bit WAV). Returns the loudness applied, or
- * null for a story too short to measure (under 0.4 s: EBU R128 gates in 400 ms blocks), which is
- * only trimmed.
+ * Writes `source` trimmed and normalised to `target` (16-bit WAV). Returns the loudness measured on
+ * the result, or null for a story too short to measure (under 0.4 s: EBU R128 gates in 400 ms
+ * blocks), which is only trimmed.
  */
 export async function normaliseStory(source: string, target: string, goal: LoudnessTarget, tool: ToolOptions = {}): Promise<Loudness | null> {
-  const trim = trimFilter(goal.silenceThreshold);
-  const loudnorm = `loudnorm=I=${goal.loudness}:TP=${goal.truePeak}:LRA=${LOUDNESS_RANGE_LU}`;
-  const first = await ffmpeg(['-i', source, '-af', `${trim},${loudnorm}:print_format=json`, '-f', 'null', '-'], source, tool);
-  const report = lastJson(first);
-  if (report === null) throw new StoryAudioError(`ffmpeg measured nothing in ${source}: check that it plays (\`ffplay ${source}\`)`);
-  if (report.input_tp === '-inf') {
-    throw new StoryAudioError(`${source} is silent: check that the microphone is plugged in and not muted (\`alsamixer\`), then record it again`);
-  }
-  const measurable = report.input_i !== '-inf';
-  const filter = measurable
-    ? `${trim},${loudnorm}:measured_I=${report.input_i}:measured_TP=${report.input_tp}:measured_LRA=${report.input_lra}` +
-      `:measured_thresh=${report.input_thresh}:offset=${report.target_offset}:linear=true:print_format=none`
-    : trim;
+  const trimmed = `${target}.trimmed-${process.pid}.wav`;
   const partial = `${target}.partial-${process.pid}.wav`;
   try {
-    await ffmpeg(['-i', source, '-af', filter, '-ar', String(OUTPUT_RATE), '-c:a', 'pcm_s16le', '-f', 'wav', '-y', partial], source, tool);
+    await ffmpeg(['-i', source, '-af', trimFilter(goal.silenceThreshold), ...WAV_OUT, '-y', trimmed], source, tool);
+    const durationMs = wavDurationMs(await readHead(trimmed)) ?? 0;
+    if (durationMs === 0) {
+      throw new StoryAudioError(`${source} is silent: check that the microphone is plugged in and not muted (\`alsamixer\`), then record it again`);
+    }
+    const measured = lastJson(await ffmpeg(['-i', trimmed, '-af', `loudnorm=${loudnormTarget(goal.loudness, goal.truePeak)}:print_format=json`, '-f', 'null', '-'], source, tool));
+    if (measured === null) throw new StoryAudioError(`ffmpeg measured nothing in ${source}: check that it plays (\`aplay ${source}\`)`);
+    if (measured.input_i === '-inf' || measured.input_tp === '-inf') {
+      await rename(trimmed, target);
+      return null;
+    }
+    const loudness = reachableLoudness(goal, Number(measured.input_i), Number(measured.input_tp), durationMs);
+    const filter =
+      `loudnorm=${loudnormTarget(loudness, goal.truePeak)}:measured_I=${measured.input_i}:measured_TP=${measured.input_tp}` +
+      `:measured_LRA=${measured.input_lra}:measured_thresh=${measured.input_thresh}:offset=${measured.target_offset}:linear=true:print_format=none`;
+    await ffmpeg(['-i', trimmed, '-af', filter, ...WAV_OUT, '-y', partial], source, tool);
     await rename(partial, target);
   } finally {
+    await rm(trimmed, { force: true });
     await rm(partial, { force: true });
   }
-  return measurable ? await measureLoudness(target, tool) : null;
+  return await measureLoudness(target, tool);
+}
+
+/**
+ * The loudness to ask loudnorm for. Its second pass is a plain gain when the peaks allow it, else its
+ * limiter; that limiter needs 3 s of sound, and on a shorter story ffmpeg 5.1 keeps the gain instead
+ * of reaching the target (measured here: -41 LUFS for -16 asked). So a short story whose peaks would
+ * pass the limit is raised only until they reach it.
+ */
+function reachableLoudness(goal: LoudnessTarget, integrated: number, truePeak: number, durationMs: number): number {
+  const peakAfterGain = truePeak + (goal.loudness - integrated);
+  if (peakAfterGain <= goal.truePeak || durationMs >= LIMITER_MIN_MS) return goal.loudness;
+  return Math.round((integrated + goal.truePeak - truePeak) * 10) / 10;
+}
+
+function loudnormTarget(loudness: number, truePeak: number): string {
+  return `I=${loudness}:TP=${truePeak}:LRA=${LOUDNESS_RANGE_LU}`;
+}
+
+async function readHead(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(WAV_HEAD_BYTES);
+    const { bytesRead } = await handle.read(head, 0, WAV_HEAD_BYTES, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The file's integrated loudness and true peak, measured with ffmpeg's ebur128 filter. */
 export async function measureLoudness(file: string, tool: ToolOptions = {}): Promise<Loudness> {
-  const output = await ffmpeg(['-i', file, '-af', 'ebur128=peak=true', '-f', 'null', '-'], file, tool);
+  const output = await ffmpeg(['-i', file, '-af', 'ebur128=peak=true:framelog=verbose', '-f', 'null', '-'], file, tool);
   // The summary comes last: "I:  -16.0 LUFS" ... "Peak:  -1.2 dBFS".
   const summary = output.slice(output.lastIndexOf('Summary:'));
   const integrated = /I:\s+(-?[\d.]+|-inf) LUFS/.exec(summary)?.[1];
@@ -97,7 +134,8 @@ export async function measureLoudness(file: string, tool: ToolOptions = {}): Pro
 }
 
 function trimFilter(thresholdDb: number): string {
-  const once = `silenceremove=start_periods=1:start_threshold=${thresholdDb}dB:start_silence=${KEEP_SILENCE_S}`;
+  // Peak detection: with the default RMS window, ffmpeg 5.1 trims a reversed story under 0.3 s to nothing.
+  const once = `silenceremove=start_periods=1:start_threshold=${thresholdDb}dB:start_silence=${KEEP_SILENCE_S}:detection=peak`;
   return `${once},areverse,${once},areverse`;
 }
 
