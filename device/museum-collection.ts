@@ -58,6 +58,13 @@ const translation = z
   })
   .strict();
 
+/** zod's own message for a bad record key says only "Invalid key in record". */
+const translations = z.record(z.string(), translation).superRefine((byLanguage, ctx) => {
+  for (const key of Object.keys(byLanguage)) {
+    if (!LANGUAGE_CODE.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'use a lower-case language code such as en, fr, cy or pt-br' });
+  }
+});
+
 const objectEntry = z
   .object({
     /** The tag's UID. */
@@ -72,7 +79,7 @@ const objectEntry = z
     /** The language of `audio` (and `text`); default the collection's. */
     language: languageCode.optional(),
     /** The story in other languages, by language code: `cy: { audio: owl-cy.wav }`. */
-    translations: z.record(languageCode, translation).optional(),
+    translations: translations.optional(),
   })
   .strict()
   .refine((o) => o.uid !== undefined || o.id !== undefined, { message: 'give the tag uid, an NDEF id, or both' });
