@@ -27,6 +27,7 @@ import { alive, nextEvent } from '../fixtures/next-event.ts';
 import { TapSink } from '../fixtures/tap-sink.ts';
 import { freePortPair, Pcscd } from '../fixtures/pcscd.ts';
 import { VirtualTag } from '../fixtures/virtual-tag.ts';
+import { describeLanguageTaps } from './museum-languages-vpcd.ts';
 import { describeReaderHangs } from './nfc-reader-hangs.ts';
 
 const READER = 'ACS ACR122U PICC Interface';
@@ -449,4 +450,5 @@ describe('hedgerow box assign on the real reader', () => {
   });
 });
 
+describeLanguageTaps({ port: () => port, slot0: SLOT0, dir: () => dir, processReader });
 describeReaderHangs({ port: () => port, slot0: SLOT0, dir: () => dir, processReader });
