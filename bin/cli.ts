@@ -317,7 +317,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'StoryAudioError', 'MicrophoneError', 'DemoWeatherError'].includes(error.name)) {
+    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'StoryAudioError', 'MicrophoneError', 'InputEndedError', 'DemoWeatherError'].includes(error.name)) {
       process.stderr.write(`hedgerow: ${error.message}\n`);
       process.exitCode = 1;
       return;

@@ -63,7 +63,7 @@ async function oneTake(options: RecordTakeOptions): Promise<number> {
   const recording = startRecording({ device: settings.device, sampleRate: settings.sampleRate, env: options.env }, { maxMs: settings.maxDuration, onLevel });
   const stopKey = new AbortController();
   prompt.say('● Recording... press Enter to stop.');
-  void prompt.ask('', { signal: stopKey.signal }).then(
+  void prompt.ask('', { signal: stopKey.signal, fresh: true }).then(
     () => recording.stop(),
     () => undefined,
   );

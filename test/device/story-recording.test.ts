@@ -5,6 +5,7 @@
  * pair of pipes, answered line by line as a student types. Every child process has a kill timer in
  * the code under test (arecord: its limit plus a grace; ffmpeg: 120 s).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -170,6 +171,50 @@ describe('hedgerow box assign: record the story at the box', () => {
     await expect(assigning).rejects.toThrow(/is silent: check that the microphone is plugged in and not muted .* the original is kept as .*hush\.original\.wav/);
     expect(existsSync(join(collection, 'hush.original.wav'))).toBe(true);
     expect(existsSync(join(collection, 'hush.wav'))).toBe(false);
+    expect(existsSync(join(collection, 'manifest.yaml'))).toBe(false);
+  });
+});
+
+describe('hedgerow box assign --record from a script', () => {
+  it('takes every answer piped in at once: Enter starts, the take runs to its limit (a line already typed does not stop it), Enter keeps it', { timeout: SLOW }, () => {
+    const collection = newFolder();
+    const source = join(root, 'wren.raw');
+    speechTake(source, { before: 0.5, speech: 2, after: 0.5 }, -20);
+    const env = virtualMicrophone(root, source);
+    const config = join(root, 'record.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        museum: { reader: { mode: 'virtual' }, audio: { mode: 'real', device: 'null', mixer: null }, record: { device: CAPTURE_PCM, maxDuration: '3s' } },
+      }),
+    );
+    const cli = join(import.meta.dirname, '../../bin/hedgerow.js');
+    const args = [cli, '--config', config, '--log-level', 'warn', 'box', 'assign', '--collection', collection, '--record', '--title', 'Wren', '--language', 'en'];
+    // The kill timer: spawnSync SIGKILLs the command if it is still running after 60 s.
+    const run = spawnSync(process.execPath, args, { input: '\n\n', encoding: 'utf8', env, timeout: 60_000, killSignal: 'SIGKILL' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Stopped at the 3 s limit.');
+    expect(run.stdout).toMatch(/Tag [0-9a-f]+ → "Wren" \(wren\.wav\), saved in /);
+    expect(wavDurationMs(readFileSync(join(collection, 'wren.original.wav')))).toBeCloseTo(3000, -1);
+    const story = wavDurationMs(readFileSync(join(collection, 'wren.wav')))!;
+    expect(story).toBeGreaterThan(2000);
+    expect(story).toBeLessThan(2500);
+  });
+
+  it('says the input ended, and writes nothing, when the script runs out of answers', { timeout: SLOW }, () => {
+    const collection = newFolder();
+    const config = join(root, 'record-none.json');
+    writeFileSync(config, JSON.stringify({ museum: { reader: { mode: 'virtual' }, audio: { mode: 'virtual' } } }));
+    const cli = join(import.meta.dirname, '../../bin/hedgerow.js');
+    const run = spawnSync(process.execPath, [cli, '--config', config, '--log-level', 'warn', 'box', 'assign', '--collection', collection, '--record', '--title', 'Wren'], {
+      input: '',
+      encoding: 'utf8',
+      timeout: 60_000,
+      killSignal: 'SIGKILL',
+    });
+    expect(run.stderr).toBe('hedgerow: the input ended before an answer to "Press Enter to start recording (at most 60 s), then Enter again to stop:": run the command again and answer each question\n');
+    expect(run.status).toBe(1);
     expect(existsSync(join(collection, 'manifest.yaml'))).toBe(false);
   });
 });
