@@ -104,7 +104,8 @@ export async function normaliseStory(source: string, target: string, goal: Loudn
 function reachableLoudness(goal: LoudnessTarget, integrated: number, truePeak: number, durationMs: number): number {
   const peakAfterGain = truePeak + (goal.loudness - integrated);
   if (peakAfterGain <= goal.truePeak || durationMs >= LIMITER_MIN_MS) return goal.loudness;
-  return Math.round((integrated + goal.truePeak - truePeak) * 10) / 10;
+  // A tenth below, so the rounded measurements never put the peak a hair over the limit (then loudnorm would refuse the plain gain).
+  return Math.floor((integrated + goal.truePeak - truePeak) * 10) / 10 - 0.1;
 }
 
 function loudnormTarget(loudness: number, truePeak: number): string {
