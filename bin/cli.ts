@@ -233,17 +233,18 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
 
   box
     .command('assign')
-    .description('"tap the tag you want to assign", then pick an audio file or type a message (spoken with espeak-ng)')
+    .description('"tap the tag you want to assign", then record the story from the microphone, pick an audio file, or type a message (spoken with espeak-ng); every story is trimmed and normalised (ffmpeg)')
     .option('--collection <dir>', 'collection folder (default museum.collection)')
     .option('--title <title>', 'object title (asked when missing)')
     .option('--description <text>', 'object description')
     .option('--audio <file>', 'audio file to play; copied into the collection')
     .option('--text <message>', 'message to speak instead of an audio file')
-    .option('--language <code>', 'espeak-ng voice for --text, e.g. en, fr, de, cy')
+    .option('--record', 'record the story from the microphone (museum.record.device), with a level meter; Enter stops')
+    .option('--language <code>', "the story's language, e.g. en, fr, cy (espeak-ng's voice for --text); another language than the object's adds a translation")
     .action(async (_opts, command: Command) => {
       const { globals, log } = context(command);
       // `box` has --collection too: commander gives it to whichever command sits nearer, so read both.
-      const opts = command.optsWithGlobals<{ collection?: string; title?: string; description?: string; audio?: string; text?: string; language?: string }>();
+      const opts = command.optsWithGlobals<{ collection?: string; title?: string; description?: string; audio?: string; text?: string; record?: boolean; language?: string }>();
       const settings = loadSettings(globals.config);
       const { runBoxAssign } = await import('../device/museum-assign.ts');
       const result = await runBoxAssign({ settings: settings.museum, log, ...opts });
@@ -342,7 +343,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'DemoWeatherError', 'BundleError'].includes(error.name)) {
+    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'StoryAudioError', 'MicrophoneError', 'InputEndedError', 'DemoWeatherError', 'BundleError'].includes(error.name)) {
       process.stderr.write(`hedgerow: ${error.message}\n`);
       process.exitCode = 1;
       return;

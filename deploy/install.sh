@@ -134,6 +134,8 @@ if real; then
   export DEBIAN_FRONTEND=noninteractive
   packages=(ca-certificates curl git python3 make g++)
   if [ "$role" != cloud ]; then packages+=(i2c-tools libpcsclite-dev pcscd mpg123 alsa-utils espeak-ng); fi
+  # The museum box trims and normalises every story with ffmpeg (hedgerow box assign).
+  if [ "$museum" = 1 ]; then packages+=(ffmpeg); fi
   missing=()
   for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")

@@ -72,6 +72,8 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
   private tapSeq = 0;
   private running = false;
   private volume: number;
+  /** The language a language:<code> admin tag chose; null: each collection's own. */
+  private language: string | null = null;
   private readonly clock: Clock;
 
   constructor(private readonly options: MuseumBoxOptions) {
@@ -84,6 +86,11 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
   /** The collection the box plays from now (admin tags can switch it). */
   get activeCollection(): Collection {
     return this.collection;
+  }
+
+  /** The language a language:<code> tag chose, or null (each collection's own). */
+  get activeLanguage(): string | null {
+    return this.language;
   }
 
   async start(): Promise<void> {
@@ -134,14 +141,22 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
       this.emit('retap', { uid: tag.uid });
       return;
     }
-    let meaning = meaningOfUid(this.collection, tag.uid);
+    let meaning = meaningOfUid(this.collection, tag.uid, this.language);
     if (!meaning) {
       const texts = await tag.ndefTexts();
       // Another tag came while the pages were read: it wins.
       if (seq !== this.tapSeq || !this.running) return;
-      meaning = meaningOfNdef(this.collection, texts);
+      meaning = meaningOfNdef(this.collection, texts, this.language);
     }
-    if (meaning.kind === 'object') this.playObject(tag.uid, meaning.objectId, meaning.title, meaning.audioFile);
+    if (meaning.kind === 'object') {
+      if (meaning.missingLanguage !== null) {
+        this.options.log.info(
+          `museum: "${meaning.title}" (object ${meaning.objectId}) has no story in "${meaning.missingLanguage}"; playing its "${meaning.language}" one ` +
+            `(record one with \`hedgerow box assign --language ${meaning.missingLanguage}\`)`,
+        );
+      }
+      this.playObject(tag.uid, meaning.objectId, meaning.title, meaning.audioFile);
+    }
     else if (meaning.kind === 'admin') await this.admin(tag.uid, meaning.action);
     else this.unknown(tag, meaning.reason);
   }
@@ -224,6 +239,12 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
       // The mixer changes the story that is playing at once; the confirm sound only when none plays.
       await player.setVolume(this.volume);
       log.info(`museum: volume ${this.volume}%${this.playBoxSound(this.options.sounds.confirm) ? '' : ' (the story keeps playing)'}`);
+      return;
+    }
+    if (action.startsWith('language:')) {
+      this.language = action.slice('language:'.length);
+      log.info(`museum: language "${this.language}" (objects without a story in it play in their collection's language)`);
+      this.playBoxSound(this.options.sounds.confirm);
       return;
     }
     const folder =

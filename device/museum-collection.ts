@@ -30,10 +30,18 @@ const uid = z
   .transform(normalizeUid)
   .pipe(z.string().regex(/^([0-9a-f]{2}){4,10}$/, 'a tag UID is 4 to 10 bytes of hex, e.g. 04a224e2c85e80 (the box logs it on each tap)'));
 
+/** A language code as espeak-ng and the manifests write it: en, fr, cy, pt-br. */
+export const LANGUAGE_CODE = /^[a-z]{2,3}(-[a-z0-9]+)*$/;
+const languageCode = z
+  .string()
+  .transform((code) => code.toLowerCase())
+  .pipe(z.string().regex(LANGUAGE_CODE, 'use a language code such as en, fr, cy or pt-br'));
+
 export const adminAction = z.union([
   z.enum(['volume-up', 'volume-down', 'stop', 'next-collection']),
-  z.string().regex(/^collection:[^/\\]+$/, 'use volume-up, volume-down, stop, next-collection or collection:<folder name>'),
-]);
+  z.string().regex(/^collection:[^/\\]+$/),
+  z.string().regex(/^language:[a-z]{2,3}(-[a-z0-9]+)*$/),
+], { error: 'use volume-up, volume-down, stop, next-collection, collection:<folder name> or language:<code> (e.g. language:fr)' });
 export type AdminAction = z.output<typeof adminAction>;
 
 /** An audio path relative to the collection folder; whether it stays inside is checked against the folder at load. */
@@ -41,6 +49,21 @@ const audioPath = z
   .string()
   .min(1)
   .refine((p) => AUDIO_EXTENSIONS.some((e) => p.toLowerCase().endsWith(`.${e}`)), `audio files must be ${AUDIO_EXTENSIONS.join(' or ')}`);
+
+const translation = z
+  .object({
+    audio: audioPath,
+    /** The text this translation was spoken from. */
+    text: z.string().optional(),
+  })
+  .strict();
+
+/** zod's own message for a bad record key says only "Invalid key in record". */
+const translations = z.record(z.string(), translation).superRefine((byLanguage, ctx) => {
+  for (const key of Object.keys(byLanguage)) {
+    if (!LANGUAGE_CODE.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'use a lower-case language code such as en, fr, cy or pt-br' });
+  }
+});
 
 const objectEntry = z
   .object({
@@ -53,7 +76,10 @@ const objectEntry = z
     audio: audioPath,
     /** The text the audio was spoken from, kept so it can be spoken again in another voice. */
     text: z.string().optional(),
-    language: z.string().optional(),
+    /** The language of `audio` (and `text`); default the collection's. */
+    language: languageCode.optional(),
+    /** The story in other languages, by language code: `cy: { audio: owl-cy.wav }`. */
+    translations: translations.optional(),
   })
   .strict()
   .refine((o) => o.uid !== undefined || o.id !== undefined, { message: 'give the tag uid, an NDEF id, or both' });
@@ -68,8 +94,8 @@ export const manifestSchema = z
      * so exporting twice gives the same version and taps and bundles say which one a box plays.
      */
     version: z.number().int().positive().default(1),
-    /** espeak-ng language for typed messages. */
-    language: z.string().min(2).default('en'),
+    /** The collection's language: of its stories unless an object says otherwise, of typed messages, and where a missing translation falls back to. */
+    language: languageCode.default('en'),
     objects: z.array(objectEntry).default([]),
     admin: z.array(adminEntry).default([]),
   })
@@ -81,6 +107,8 @@ export type ManifestObject = Manifest['objects'][number];
 export interface CollectionObject extends ManifestObject {
   /** Absolute path of the audio file. */
   audioFile: string;
+  /** Absolute path of the story in each language, the main story's language first. */
+  stories: ReadonlyMap<string, string>;
   /** What tap records carry as object_id: the NDEF id if any, else the UID. */
   objectId: string;
 }
@@ -98,7 +126,7 @@ export class Collection {
     readonly manifestPath: string,
     readonly manifest: Manifest,
   ) {
-    this.objects = manifest.objects.map((o) => ({ ...o, audioFile: join(dir, o.audio), objectId: o.id ?? o.uid! }));
+    this.objects = manifest.objects.map((o) => ({ ...o, audioFile: join(dir, o.audio), stories: storiesOf(dir, manifest.language, o), objectId: o.id ?? o.uid! }));
     for (const object of this.objects) {
       if (object.uid) this.uids.set(object.uid, object);
       if (object.id) this.ids.set(object.id, object);
@@ -127,18 +155,31 @@ export class Collection {
     return this.ids.get(id);
   }
 
+  /**
+   * The object's story in `language`; without one, the story in the collection's language, else its
+   * main story. `fallback` names the language played instead, for the log.
+   */
+  storyFor(object: CollectionObject, language: string | null): { file: string; language: string; fallback: boolean } {
+    const wanted = language ?? this.manifest.language;
+    const exact = object.stories.get(wanted);
+    if (exact) return { file: exact, language: wanted, fallback: false };
+    const home = object.stories.get(this.manifest.language);
+    if (home) return { file: home, language: this.manifest.language, fallback: true };
+    return { file: object.audioFile, language: mainLanguage(this.manifest, object), fallback: true };
+  }
+
   adminAction(tagUid: string): AdminAction | undefined {
     return this.admins.get(normalizeUid(tagUid));
   }
 
   /** Every audio file the manifest names, absolute, each once: what a collection needs to play (and a bundle must carry). */
   get namedAudioFiles(): string[] {
-    return [...new Set(this.objects.map((o) => o.audioFile))];
+    return [...new Set(this.objects.flatMap((o) => [o.audioFile, ...o.stories.values()]))];
   }
 
   /** The languages its stories are in: the collection's own first, then any an object names. */
   get languages(): string[] {
-    return [...new Set([this.manifest.language, ...this.objects.flatMap((o) => (o.language ? [o.language] : []))])];
+    return [...new Set([this.manifest.language, ...this.objects.flatMap((o) => [...o.stories.keys()])])];
   }
 
   /** An audio path from a tag (NDEF), resolved inside the folder; null when it would leave it or is not audio. */
@@ -146,6 +187,17 @@ export class Collection {
     if (!audioPath.safeParse(path).success) return null;
     return insideFolder(this.dir, path);
   }
+}
+
+/** The language of an object's main story (`audio`). */
+export function mainLanguage(manifest: Manifest, object: ManifestObject): string {
+  return object.language ?? manifest.language;
+}
+
+function storiesOf(dir: string, collectionLanguage: string, object: ManifestObject): Map<string, string> {
+  const stories = new Map([[object.language ?? collectionLanguage, join(dir, object.audio)]]);
+  for (const [language, story] of Object.entries(object.translations ?? {})) if (!stories.has(language)) stories.set(language, join(dir, story.audio));
+  return stories;
 }
 
 /** The absolute path of `path` under `dir`, or null when it is absolute or climbs out. */
@@ -203,11 +255,12 @@ export async function saveManifest(path: string, manifest: Manifest): Promise<vo
 }
 
 function escapingPaths(dir: string, manifest: Manifest): string[] {
-  return manifest.objects.flatMap((object, index) =>
-    insideFolder(dir, object.audio) === null
-      ? [`objects.${index}.audio: "${object.audio}" is outside the collection folder; keep audio files inside ${dir}`]
-      : [],
-  );
+  const outside = (path: string, where: string) =>
+    insideFolder(dir, path) === null ? [`${where}: "${path}" is outside the collection folder; keep audio files inside ${dir}`] : [];
+  return manifest.objects.flatMap((object, index) => [
+    ...outside(object.audio, `objects.${index}.audio`),
+    ...Object.entries(object.translations ?? {}).flatMap(([language, story]) => outside(story.audio, `objects.${index}.translations.${language}.audio`)),
+  ]);
 }
 
 function duplicates(manifest: Manifest): string[] {

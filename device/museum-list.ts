@@ -4,8 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { AUDIO_EXTENSIONS, loadCollection, type AdminAction } from './museum-collection.ts';
+import { ORIGINAL_MARK } from './museum-story.ts';
 
 export interface ListedObject {
   uid: string | null;
@@ -13,6 +14,8 @@ export interface ListedObject {
   title: string;
   audio: string;
   missing: boolean;
+  /** The story in other languages. */
+  translations: { language: string; audio: string; missing: boolean }[];
 }
 
 export interface CollectionListing {
@@ -34,11 +37,17 @@ export async function listCollection(options: { collection: string }): Promise<C
     title: o.title,
     audio: o.audio,
     missing: !existsSync(o.audioFile),
+    translations: Object.entries(o.translations ?? {}).map(([language, story]) => ({
+      language,
+      audio: story.audio,
+      missing: !existsSync(join(collection.dir, story.audio)),
+    })),
   }));
-  const named = new Set(collection.objects.map((o) => relative(collection.dir, o.audioFile)));
+  const named = new Set(collection.objects.flatMap((o) => [...o.stories.values()].map((file) => relative(collection.dir, file))));
   const files = await readdir(collection.dir);
   const otherAudio = files
-    .filter((f) => AUDIO_EXTENSIONS.some((e) => f.toLowerCase().endsWith(`.${e}`)) && !named.has(f))
+    // Originals (`<name>.original.wav`) are kept for the record, not played.
+    .filter((f) => AUDIO_EXTENSIONS.some((e) => f.toLowerCase().endsWith(`.${e}`)) && !f.toLowerCase().includes(`${ORIGINAL_MARK}.`) && !named.has(f))
     .sort();
   return {
     dir: collection.dir,
@@ -47,7 +56,7 @@ export async function listCollection(options: { collection: string }): Promise<C
     objects,
     admin: collection.manifest.admin.map((a) => ({ uid: a.uid, action: a.action })),
     otherAudio,
-    missingCount: objects.filter((o) => o.missing).length,
+    missingCount: objects.reduce((count, o) => count + (o.missing ? 1 : 0) + o.translations.filter((t) => t.missing).length, 0),
   };
 }
 
@@ -61,6 +70,7 @@ export function formatCollectionListing(listing: CollectionListing): string[] {
     const key = (o.uid ?? '-').padEnd(uidWidth);
     const id = o.id ? `  id ${o.id}` : '';
     lines.push(`  ${key}  ${o.title.padEnd(titleWidth)}  ${o.audio}${o.missing ? '  MISSING' : ''}${id}`);
+    for (const t of o.translations) lines.push(`  ${' '.repeat(uidWidth)}  ${`(${t.language})`.padEnd(titleWidth)}  ${t.audio}${t.missing ? '  MISSING' : ''}`);
   }
   if (listing.admin.length > 0) {
     lines.push('admin tags:');

@@ -53,6 +53,30 @@ export const museumAudioSettings = z
   })
   .strict();
 
+/** Recording a story on the box with `hedgerow box assign` (ALSA's arecord). */
+export const museumRecordSettings = z
+  .object({
+    /** ALSA capture device, e.g. "default" or "plughw:1,0" (a USB microphone; `arecord -l` lists them). */
+    device: z.string().min(1).default('default'),
+    /** A take stops by itself after this long. */
+    maxDuration: duration.default(60_000).pipe(z.number().max(600_000, 'keep a take under 10 minutes ("10m")')),
+    /** Samples per second; 44100 keeps speech clear and plays on any ALSA device. */
+    sampleRate: z.number().int().min(8000).max(96_000).default(44_100),
+  })
+  .strict();
+
+/** How every story (recorded, spoken from text, or copied in) is prepared with ffmpeg before it is saved. */
+export const museumStorySettings = z
+  .object({
+    /** Integrated loudness every story is normalised to, EBU R128 (LUFS). */
+    loudness: z.number().min(-40).max(-5).default(-16),
+    /** True-peak limit (dBTP). */
+    truePeak: z.number().min(-9).max(0).default(-1),
+    /** Sound quieter than this (dBFS) at the start and end of a story counts as silence and is trimmed. */
+    silenceThreshold: z.number().min(-90).max(-10).default(-45),
+  })
+  .strict();
+
 export const museumSettings = z
   .object({
     /** Run the museum box in `hedgerow start` / the Pi runtime. */
@@ -71,9 +95,13 @@ export const museumSettings = z
     onRemove: z.enum(['finish', 'stop']).default('finish'),
     reader: museumReaderSettings.prefault({}),
     audio: museumAudioSettings.prefault({}),
+    record: museumRecordSettings.prefault({}),
+    story: museumStorySettings.prefault({}),
   })
   .strict();
 
 export type MuseumSettings = z.output<typeof museumSettings>;
 export type MuseumReaderSettings = z.output<typeof museumReaderSettings>;
 export type MuseumAudioSettings = z.output<typeof museumAudioSettings>;
+export type MuseumRecordSettings = z.output<typeof museumRecordSettings>;
+export type MuseumStorySettings = z.output<typeof museumStorySettings>;

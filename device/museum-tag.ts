@@ -4,10 +4,19 @@
  * JSON: {"id":"347","audio":"violette.wav"} for an object, {"configure":"volume-up"} for an admin tag.
  */
 import { z } from 'zod';
-import { adminAction, type AdminAction, type Collection } from './museum-collection.ts';
+import { adminAction, type AdminAction, type Collection, type CollectionObject } from './museum-collection.ts';
 
 export type TagMeaning =
-  | { kind: 'object'; objectId: string; title: string; audioFile: string }
+  | {
+      kind: 'object';
+      objectId: string;
+      title: string;
+      audioFile: string;
+      /** The language asked for when the object has no story in it (another one plays), else null. */
+      missingLanguage: string | null;
+      /** The language of `audioFile`, when known (an audio path from a tag has none). */
+      language: string | null;
+    }
   | { kind: 'admin'; action: AdminAction }
   | { kind: 'unknown'; reason: string };
 
@@ -18,17 +27,29 @@ const ndefObject = z.object({
   title: z.string().optional(),
 });
 
-/** The meaning of a UID the manifest names, or null when it does not. */
-export function meaningOfUid(collection: Collection, uid: string): TagMeaning | null {
+/** The meaning of a UID the manifest names, or null when it does not; objects play in `language` (null: the collection's) when they can. */
+export function meaningOfUid(collection: Collection, uid: string, language: string | null = null): TagMeaning | null {
   const action = collection.adminAction(uid);
   if (action) return { kind: 'admin', action };
   const object = collection.byUid(uid);
-  if (object) return { kind: 'object', objectId: object.objectId, title: object.title, audioFile: object.audioFile };
+  if (object) return objectMeaning(collection, object, language);
   return null;
 }
 
+function objectMeaning(collection: Collection, object: CollectionObject, language: string | null): TagMeaning {
+  const story = collection.storyFor(object, language);
+  return {
+    kind: 'object',
+    objectId: object.objectId,
+    title: object.title,
+    audioFile: story.file,
+    missingLanguage: story.fallback ? (language ?? collection.manifest.language) : null,
+    language: story.language,
+  };
+}
+
 /** The meaning of a tag's NDEF text records; the first record that means something wins. */
-export function meaningOfNdef(collection: Collection, texts: readonly string[]): TagMeaning {
+export function meaningOfNdef(collection: Collection, texts: readonly string[], language: string | null = null): TagMeaning {
   let reason = texts.length === 0 ? 'not in the manifest and no NDEF text records' : 'not in the manifest and no NDEF record the box understands';
   for (const text of texts) {
     let json: unknown;
@@ -43,7 +64,7 @@ export function meaningOfNdef(collection: Collection, texts: readonly string[]):
     if (!object.success) continue;
     const { id, audio, title } = object.data;
     const known = id === undefined ? undefined : collection.byId(id);
-    if (known) return { kind: 'object', objectId: known.objectId, title: known.title, audioFile: known.audioFile };
+    if (known) return objectMeaning(collection, known, language);
     if (audio === undefined) {
       reason = `NDEF id "${id}" is not in the manifest and the tag names no audio file`;
       continue;
@@ -53,7 +74,7 @@ export function meaningOfNdef(collection: Collection, texts: readonly string[]):
       reason = `the tag's audio "${audio}" is not a WAV/MP3 file inside the collection folder`;
       continue;
     }
-    return { kind: 'object', objectId: id ?? audio, title: title ?? id ?? audio, audioFile };
+    return { kind: 'object', objectId: id ?? audio, title: title ?? id ?? audio, audioFile, missingLanguage: null, language: null };
   }
   return { kind: 'unknown', reason };
 }

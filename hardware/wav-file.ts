@@ -14,8 +14,18 @@ const BITS_PER_SAMPLE = 16;
 
 /** 16-bit mono PCM samples in -1..1, as a WAV file. */
 export function encodeWav(samples: Float32Array, sampleRate: number): Buffer {
-  const bytesPerSample = BITS_PER_SAMPLE / 8;
-  const dataBytes = samples.length * bytesPerSample;
+  const pcm = Buffer.alloc(samples.length * (BITS_PER_SAMPLE / 8));
+  for (let i = 0; i < samples.length; i++) {
+    const clamped = Math.max(-1, Math.min(1, samples[i]!));
+    pcm.writeInt16LE(Math.round(clamped * 32767), i * (BITS_PER_SAMPLE / 8));
+  }
+  return encodePcm16Wav(pcm, sampleRate);
+}
+
+/** Interleaved signed 16-bit little-endian PCM (what `arecord -f S16_LE -t raw` writes), as a WAV file. */
+export function encodePcm16Wav(pcm: Buffer, sampleRate: number, channels = 1): Buffer {
+  const blockAlign = channels * (BITS_PER_SAMPLE / 8);
+  const dataBytes = pcm.length - (pcm.length % blockAlign);
   const out = Buffer.alloc(HEADER_BYTES + dataBytes);
   out.write(RIFF, 0, 'ascii');
   out.writeUInt32LE(36 + dataBytes, 4);
@@ -23,17 +33,14 @@ export function encodeWav(samples: Float32Array, sampleRate: number): Buffer {
   out.write(FMT, 12, 'ascii');
   out.writeUInt32LE(16, 16);
   out.writeUInt16LE(PCM_FORMAT, 20);
-  out.writeUInt16LE(1, 22);
+  out.writeUInt16LE(channels, 22);
   out.writeUInt32LE(sampleRate, 24);
-  out.writeUInt32LE(sampleRate * bytesPerSample, 28);
-  out.writeUInt16LE(bytesPerSample, 32);
+  out.writeUInt32LE(sampleRate * blockAlign, 28);
+  out.writeUInt16LE(blockAlign, 32);
   out.writeUInt16LE(BITS_PER_SAMPLE, 34);
   out.write(DATA, 36, 'ascii');
   out.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < samples.length; i++) {
-    const clamped = Math.max(-1, Math.min(1, samples[i]!));
-    out.writeInt16LE(Math.round(clamped * 32767), HEADER_BYTES + i * bytesPerSample);
-  }
+  pcm.copy(out, HEADER_BYTES, 0, dataBytes);
   return out;
 }
 

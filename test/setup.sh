@@ -9,6 +9,7 @@ packages=(
   mosquitto mosquitto-clients            # real MQTT broker for gateway tests
   pcscd vsmartcard-vpcd libpcsclite-dev  # real PC/SC stack + virtual reader for the museum box
   espeak-ng mpg123 alsa-utils sox        # text to speech, audio players on ALSA's null device
+  ffmpeg                                 # the museum box's story trimming and loudness (silenceremove, loudnorm, ebur128)
   sqlite3 openssl curl                   # CLI checks of outbox files, test certificates, a second SigV4 client
   python3 make g++                       # node-gyp builds better-sqlite3, i2c-bus, epoll, pcsclite
   chromium fonts-dejavu-core             # headless browser for the weather page test (playwright-core)

@@ -29,6 +29,8 @@ function scripted(reader: VirtualNfcReader, tag: VirtualTagSpec | null, answers:
       if (answer === undefined) throw new Error(`unexpected question: ${question}`);
       return answer;
     },
+    status: () => undefined,
+    live: false,
     close: () => undefined,
   };
   return { prompt, said, asked };
@@ -47,7 +49,7 @@ describe('hedgerow box assign', () => {
     expect(asked).toEqual([
       'Title of the object: ',
       'Description (optional): ',
-      'Audio file to play (WAV or MP3), or press Enter to type a message: ',
+      'Audio file to play (WAV or MP3), r to record it here, or press Enter to type a message: ',
       'Message to speak: ',
       'Language [en]: ',
     ]);

@@ -329,3 +329,43 @@ describe('MuseumBox', () => {
     expect(sink.records).toHaveLength(2);
   });
 });
+
+describe('MuseumBox languages', () => {
+  it('a language:<code> tag plays each object in that language; one without it falls back to the collection language with one log line', async () => {
+    const welsh = join(root, 'collections', 'bilingual');
+    mkdirSync(welsh, { recursive: true });
+    for (const name of ['owl.wav', 'owl-cy.wav', 'fox.wav']) writeWav(join(welsh, name), 1000);
+    writeFileSync(
+      join(welsh, 'manifest.yaml'),
+      [
+        'title: Bilingual',
+        'language: en',
+        'objects:',
+        '  - { uid: "04000000000011", title: Owl, audio: owl.wav, translations: { cy: { audio: owl-cy.wav } } }',
+        '  - { uid: "04000000000012", title: Fox, audio: fox.wav }',
+        'admin:',
+        '  - { uid: "040000000000c1", action: "language:cy" }',
+      ].join('\n'),
+    );
+    const { box, player, captured, advance, tap } = await rig({ collection: await loadCollection(welsh) });
+    await tap('04000000000011');
+    await advance(1000);
+    expect(player.files).toEqual([join(welsh, 'owl.wav')]);
+
+    await tap('040000000000c1');
+    expect(box.activeLanguage).toBe('cy');
+    expect(player.files.at(-1)).toBe(sounds.confirm);
+    expect(captured.text()).toContain('museum: language "cy"');
+    await tap('04000000000011');
+    await advance(1000);
+    expect(player.files.at(-1)).toBe(join(welsh, 'owl-cy.wav'));
+    expect(captured.text()).not.toContain('has no story');
+
+    await tap('04000000000012');
+    expect(player.files.at(-1)).toBe(join(welsh, 'fox.wav'));
+    const fallbacks = captured.lines.filter((line) => line.msg.includes('has no story'));
+    expect(fallbacks.map((line) => line.msg)).toEqual([
+      'museum: "Fox" (object 04000000000012) has no story in "cy"; playing its "en" one (record one with `hedgerow box assign --language cy`)',
+    ]);
+  });
+});

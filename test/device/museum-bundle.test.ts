@@ -292,3 +292,22 @@ function write(data: Buffer): string {
   writeFileSync(path, data);
   return path;
 }
+
+describe('a collection with translations', () => {
+  it('carries every language\'s story, lists the languages in bundle.json, and refuses to export one whose translation is missing', async () => {
+    const dir = join(folder('translated'), 'welsh');
+    mkdirSync(dir, { recursive: true });
+    writeWav(join(dir, 'owl.wav'), 300);
+    writeWav(join(dir, 'owl-cy.wav'), 200);
+    writeFileSync(join(dir, 'manifest.yaml'), 'title: Owls\nlanguage: en\nobjects:\n  - { uid: 04000000000c03, title: Owl, audio: owl.wav, translations: { cy: { audio: owl-cy.wav } } }\n');
+    const file = join(root, 'welsh.tar.gz');
+    await exportCollection({ collection: dir, file });
+    const imported = await importBundle({ file, collectionsDir: folder('box-c') });
+    expect(sha256(join(imported.dir, 'owl-cy.wav'))).toBe(sha256(join(dir, 'owl-cy.wav')));
+    const info = bundleInfo.parse(JSON.parse(gnuTar(['-xzOf', file, 'welsh/bundle.json'], root)));
+    expect(info.languages).toEqual(['en', 'cy']);
+    unlinkSync(join(dir, 'owl-cy.wav'));
+    await expect(exportCollection({ collection: dir, file: join(root, 'welsh-2.tar.gz') })).rejects.toThrow(/owl-cy\.wav/);
+    expect(existsSync(join(root, 'welsh-2.tar.gz'))).toBe(false);
+  });
+});

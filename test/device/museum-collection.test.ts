@@ -135,6 +135,44 @@ describe('collection manifests', () => {
     expect(JSON.parse(readFileSync(join(json, 'manifest.json'), 'utf8')).title).toBe('After');
   });
 
+  it('carries a story per language: the old single audio is the collection language, translations add others, a missing one falls back', async () => {
+    const dir = folder({
+      'manifest.yaml': [
+        'language: en',
+        'objects:',
+        '  - { uid: "04010201", title: Owl, audio: owl.wav, translations: { cy: { audio: owl-cy.wav, text: Tylluan ydw i }, fr: { audio: owl-fr.wav } } }',
+        '  - { uid: "04010202", title: Coin, audio: coin.wav }',
+        '  - { uid: "04010203", title: Pièce, audio: piece.wav, language: fr }',
+        'admin:',
+        '  - { uid: "040102f1", action: "language:cy" }',
+      ].join('\n'),
+    });
+    const collection = await loadCollection(dir);
+    const owl = collection.byUid('04010201')!;
+    expect([...owl.stories.keys()]).toEqual(['en', 'cy', 'fr']);
+    expect(collection.storyFor(owl, 'cy')).toEqual({ file: join(dir, 'owl-cy.wav'), language: 'cy', fallback: false });
+    expect(collection.storyFor(owl, null)).toEqual({ file: join(dir, 'owl.wav'), language: 'en', fallback: false });
+    expect(collection.storyFor(collection.byUid('04010202')!, 'cy')).toEqual({ file: join(dir, 'coin.wav'), language: 'en', fallback: true });
+    // No story in the collection's language either: the object's own plays.
+    expect(collection.storyFor(collection.byUid('04010203')!, 'cy')).toEqual({ file: join(dir, 'piece.wav'), language: 'fr', fallback: true });
+    expect(collection.adminAction('040102f1')).toBe('language:cy');
+
+    const bad = folder({
+      'manifest.yaml': [
+        'objects:',
+        '  - { uid: "04010201", title: Owl, audio: owl.wav, translations: { "Welsh!": { audio: owl-cy.wav }, fr: { audio: ../owl-fr.wav } } }',
+        'admin:',
+        '  - { uid: "040102f1", action: "language:" }',
+      ].join('\n'),
+    });
+    expect(await problems(bad)).toEqual([
+      expect.stringMatching(/^objects\.0\.translations\.Welsh!: use a lower-case language code such as en, fr, cy or pt-br/),
+      expect.stringMatching(/^admin\.0\.action: use volume-up, .*language:<code> \(e\.g\. language:fr\)/),
+    ]);
+    const escaping = folder({ 'manifest.yaml': 'objects:\n  - { uid: "04010201", title: Owl, audio: owl.wav, translations: { fr: { audio: ../owl-fr.wav } } }\n' });
+    expect(await problems(escaping)).toEqual([expect.stringMatching(/^objects\.0\.translations\.fr\.audio: "\.\.\/owl-fr\.wav" is outside the collection folder/)]);
+  });
+
   it('normalizes UIDs', () => {
     expect(normalizeUid('04:A2 24-E2')).toBe('04a224e2');
   });

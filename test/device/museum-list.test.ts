@@ -47,3 +47,27 @@ describe('hedgerow box list', () => {
     expect(await runBoxList({ collection: dir, print: () => undefined })).toBe(true);
   });
 });
+
+describe('hedgerow box list with languages and kept originals', () => {
+  it('lists each translation under its object, flags a missing one, and does not offer originals as other audio', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'hedgerow-list-lang-'));
+    try {
+      for (const name of ['owl.wav', 'owl.original.wav', 'owl-cy.wav', 'stray.wav']) writeWav(join(folder, name));
+      writeFileSync(
+        join(folder, 'manifest.yaml'),
+        'objects:\n  - { uid: "04000001", title: Owl, audio: owl.wav, translations: { cy: { audio: owl-cy.wav }, fr: { audio: owl-fr.wav } } }\n',
+      );
+      const listing = await listCollection({ collection: folder });
+      expect(listing.objects[0]!.translations).toEqual([
+        { language: 'cy', audio: 'owl-cy.wav', missing: false },
+        { language: 'fr', audio: 'owl-fr.wav', missing: true },
+      ]);
+      expect(listing.missingCount).toBe(1);
+      expect(listing.otherAudio).toEqual(['stray.wav']);
+      const lines = formatCollectionListing(listing);
+      expect(lines.slice(1, 4)).toEqual(['  04000001  Owl    owl.wav', '            (cy)   owl-cy.wav', '            (fr)   owl-fr.wav  MISSING']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});

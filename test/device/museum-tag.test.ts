@@ -18,7 +18,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('what a tag means', () => {
   it('finds objects and admin tags by UID', () => {
-    expect(meaningOfUid(collection, '04010203')).toEqual({ kind: 'object', objectId: 'fossil', title: 'Fossil', audioFile: join(dir, 'fossil.wav') });
+    expect(meaningOfUid(collection, '04010203')).toEqual({
+      kind: 'object',
+      objectId: 'fossil',
+      title: 'Fossil',
+      audioFile: join(dir, 'fossil.wav'),
+      missingLanguage: null,
+      language: 'en',
+    });
+    // No French story: the collection's (English) one, and the language asked for, for the box's log line.
+    expect(meaningOfUid(collection, '04010203', 'fr')).toMatchObject({ audioFile: join(dir, 'fossil.wav'), missingLanguage: 'fr', language: 'en' });
     expect(meaningOfUid(collection, '04999999')).toEqual({ kind: 'admin', action: 'next-collection' });
     expect(meaningOfUid(collection, '04000000')).toBeNull();
   });
@@ -30,6 +39,8 @@ describe('what a tag means', () => {
       objectId: '347',
       title: '347',
       audioFile: join(dir, 'violette.wav'),
+      missingLanguage: null,
+      language: null,
     });
     expect(meaningOfNdef(collection, ['{"configure":"volume-down"}'])).toEqual({ kind: 'admin', action: 'volume-down' });
   });

@@ -32,6 +32,7 @@ import { alive, nextEvent } from '../fixtures/next-event.ts';
 import { TapSink } from '../fixtures/tap-sink.ts';
 import { freePortPair, Pcscd } from '../fixtures/pcscd.ts';
 import { VirtualTag } from '../fixtures/virtual-tag.ts';
+import { describeLanguageTaps } from './museum-languages-vpcd.ts';
 import { describeReaderHangs } from './nfc-reader-hangs.ts';
 
 const READER = 'ACS ACR122U PICC Interface';
@@ -433,6 +434,8 @@ describe('hedgerow box assign on the real reader', () => {
         asked.push(question);
         return '';
       },
+      status: () => undefined,
+      live: false,
       close: () => undefined,
     };
     const { log } = captureLog();
@@ -504,4 +507,5 @@ describe('a collection sent to another box: export, import, tap through pcscd', 
   });
 });
 
+describeLanguageTaps({ port: () => port, slot0: SLOT0, dir: () => dir, processReader });
 describeReaderHangs({ port: () => port, slot0: SLOT0, dir: () => dir, processReader });
