@@ -55,6 +55,11 @@ export class SqliteCatalog {
     this.db.close();
   }
 
+  /** The connection, for the tables other parts keep in catalog.sqlite (sqlite-secrets.ts). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   private readonly statements = new Map<string, Database.Statement>();
 
   /** Prepared once per SQL text: every API call reads the catalog, so preparing each time would add up. */
