@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { systemClock } from '../../hardware/core/clock.ts';
 import type { Extension } from '../../hardware/core/extension.ts';
@@ -27,7 +28,7 @@ import { WebhookOutput } from './webhook-output.ts';
  * walks each station's new records from its cursor (through the WeatherSource), turns alert changes
  * into events, and commits cursor, alerts and outbox rows in one transaction; AlertDelivery sends them.
  * Several engines on one store share that state. Each pass holds the store's lease `alerts:evaluate`,
- * so one engine evaluates at a time and the next continues from its cursor; an event evaluated twice
+ * so one engine evaluates at a time and the next waits, then continues from its cursor; an event evaluated twice
  * anyway (a lease that expired mid-pass) has the same eventId and is queued once, by the outbox's key.
  */
 
@@ -38,6 +39,8 @@ const MAX_STATIONS = 1000;
 /** The evaluation lease, renewed before each station: an engine that dies mid-pass holds it up no longer than this. */
 const EVALUATE_LEASE = 'alerts:evaluate';
 const EVALUATE_LEASE_MS = 5 * 60_000;
+/** How often an engine waiting for the evaluation lease asks again. */
+const LEASE_POLL_MS = 250;
 
 export interface AlertEngineOptions {
   settings: AlertSettings;
@@ -121,7 +124,8 @@ export class AlertEngine implements Extension {
 
   /** Evaluates now (tests; the timer calls it too); resolves when this evaluation and any running one are done. */
   async evaluateNow(): Promise<void> {
-    if (this.running) await this.running;
+    // One pass at a time in this engine: every waiter gets a pass of its own that starts after the running one.
+    while (this.running) await this.running.catch(() => undefined);
     this.running = this.evaluate().finally(() => {
       this.running = undefined;
     });
@@ -147,16 +151,29 @@ export class AlertEngine implements Extension {
   private async evaluate(): Promise<void> {
     const store = this.store;
     if (!store) return;
-    if (!(await store.lease(EVALUATE_LEASE, this.holder, EVALUATE_LEASE_MS, this.clock.now()))) {
-      this.options.log.debug('alerts: another engine is evaluating; this one skips the round');
-      return;
-    }
+    if (!(await this.takeLease(store))) return;
     try {
       await this.evaluateStations();
       await store.prune(this.clock.now());
     } finally {
       await store.releaseLease(EVALUATE_LEASE, this.holder);
     }
+  }
+
+  /**
+   * Waits while another engine evaluates, then takes the lease: this pass starts from that engine's
+   * cursor, so records it did not see yet are evaluated here and none twice. False once stopped.
+   */
+  private async takeLease(store: AlertStore): Promise<boolean> {
+    let told = false;
+    while (this.store === store) {
+      if (await store.lease(EVALUATE_LEASE, this.holder, EVALUATE_LEASE_MS, this.clock.now())) return true;
+      if (!told) this.options.log.debug('alerts: another engine is evaluating; this one evaluates after it');
+      told = true;
+      // Real time, not the engine clock: stop() must not wait for a fake clock to move.
+      await sleep(LEASE_POLL_MS);
+    }
+    return false;
   }
 
   private async evaluateStations(): Promise<void> {
