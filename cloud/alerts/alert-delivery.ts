@@ -18,8 +18,8 @@ import type { AlertStore, OutboxRow } from './alert-store.ts';
 const DELIVER_LEASE = 'alerts:deliver';
 /** Beyond the delivery timeout, how long the lease outlives its last renewal (an engine killed mid-delivery). */
 const LEASE_MARGIN_MS = 60_000;
-/** When another engine holds the lease, look again this much later (it may have let go just after we asked). */
-const HELD_RETRY_MS = 5_000;
+/** When another engine holds the lease (it may have let go just after we asked) or the store failed, look again this much later. */
+const RECHECK_MS = 5_000;
 
 export class AlertDelivery {
   private timer: unknown;
@@ -55,7 +55,10 @@ export class AlertDelivery {
     // The next timer is set before `running` ends, so idle() covers it.
     this.running = this.pump()
       .then(() => (this.again ? undefined : this.schedule()))
-      .catch((err: unknown) => this.log.error({ err }, 'alerts: cannot work the outbox; trying again at the next evaluation'))
+      .catch((err: unknown) => {
+        this.log.error({ err }, `alerts: cannot work the outbox; trying again in ${RECHECK_MS / 1000} s`);
+        if (!this.stopped) this.timer = this.clock.setTimeout(() => this.kick(), RECHECK_MS);
+      })
       .finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -91,7 +94,7 @@ export class AlertDelivery {
     if (this.stopped) return;
     const next = await this.store.nextDue(this.names());
     if (next === undefined || this.stopped) return;
-    const wait = Math.max(0, next - this.clock.now(), this.heldElsewhere ? HELD_RETRY_MS : 0);
+    const wait = Math.max(0, next - this.clock.now(), this.heldElsewhere ? RECHECK_MS : 0);
     this.timer = this.clock.setTimeout(() => this.kick(), wait);
   }
 

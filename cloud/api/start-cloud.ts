@@ -93,8 +93,16 @@ export async function resolveAccessKeys(
 
 function readKeysFile(file: string): AccessKey | undefined {
   if (!existsSync(file)) return undefined;
-  const parsed = accessKey.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file} does not hold an access key pair ({ accessKeyId, secretAccessKey }); delete it and restart to make a new one.`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = accessKey.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(`${file} does not hold an access key pair ({ "accessKeyId", "secretAccessKey" }); delete it and restart to use the key in the store (or make a new one).`);
+  }
   return parsed.data;
 }
 
