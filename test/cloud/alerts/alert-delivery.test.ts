@@ -5,7 +5,7 @@ import { AlertDelivery } from '../../../cloud/alerts/alert-delivery.ts';
 import { AlertEngine } from '../../../cloud/alerts/alert-engine.ts';
 import { alertSettings } from '../../../cloud/alerts/alert-settings.ts';
 import { AlertStore } from '../../../cloud/alerts/alert-store.ts';
-import { EVENT_HEADER, SIGNATURE_HEADER, signatureOf } from '../../../cloud/alerts/webhook-output.ts';
+import { EVENT_HEADER, SIGNATURE_HEADER, signatureOf, WebhookOutput } from '../../../cloud/alerts/webhook-output.ts';
 import { StoreWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import type { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { parseCsv } from '../../../cloud/query/csv.ts';
@@ -253,6 +253,21 @@ describe('alert delivery', () => {
     await send('north_field', [{ ...week.at(-1)!, ts: now + 2 * MIN, ambient_temperature: -2, ground_temperature: -1 }]);
     await evaluate(alerts);
     expect(ntfy.received.map((r) => r.headers.title)).toEqual(['north_field: Frost now']);
+  });
+});
+
+describe('two engines on one store', () => {
+  it('send a queued event once when both work the outbox at the same moment (lease alerts:deliver)', async () => {
+    const settings = alertSettings.parse({ webhook: { url: hook.url, secret: SECRET } });
+    const alert = { id: 'north_field/frost/1', kind: 'frost', stationId: 'north_field', startedAt: 1, endedAt: null, value: -1, threshold: 0, worst: -1, measure: null, notify: true } as const;
+    const event = { eventId: `${alert.id}/start`, type: 'start', at: 1, alert, headline: 'Frost now', detail: 'Air at -1.0 °C' };
+    await fixture.engine.store.commitAlertState('north_field', { cursor: 1, rain: [], active: {} }, [], [{ eventId: event.eventId, destination: 'webhook', event }], fixture.time.now());
+    const both = [0, 1].map(() => new AlertDelivery(new AlertStore(fixture.engine.store), [new WebhookOutput(settings.webhook!, 10_000)], fixture.time, settings.delivery, pino({ level: 'silent' })));
+    for (const delivery of both) delivery.start();
+    for (const delivery of both) await delivery.idle();
+    for (const delivery of both) await delivery.stop();
+    expect(eventIds(hook)).toEqual([event.eventId]);
+    expect(await fixture.engine.store.alertOutboxCounts()).toEqual({ pending: 0, delivered: 1, failed: 0 });
   });
 });
 
