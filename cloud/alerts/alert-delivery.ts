@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EngineClock } from '../engine/engine-context.ts';
 import type { AlertOutput, DeliveryResult } from './alert-output.ts';
@@ -10,12 +11,24 @@ import type { AlertStore, OutboxRow } from './alert-store.ts';
  * after an exponential delay with jitter, capped; any other 4xx is permanent and logged once with its
  * reason. A row is marked only after its answer, so an engine stopped (or killed) mid-delivery sends it
  * again on the next start: a repeat is possible, a loss is not.
+ * Several engines on one store: a pump holds the store's lease `alerts:deliver` while it works and
+ * gives it up when nothing is due, so one engine sends at a time and a row is never sent by two at once.
  */
+
+const DELIVER_LEASE = 'alerts:deliver';
+/** Beyond the delivery timeout, how long the lease outlives its last renewal (an engine killed mid-delivery). */
+const LEASE_MARGIN_MS = 60_000;
+/** When another engine holds the lease (it may have let go just after we asked) or the store failed, look again this much later. */
+const RECHECK_MS = 5_000;
+
 export class AlertDelivery {
   private timer: unknown;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  /** The last pump found the lease held by another engine. */
+  private heldElsewhere = false;
+  private readonly holder = randomUUID();
 
   constructor(
     private readonly store: AlertStore,
@@ -39,13 +52,20 @@ export class AlertDelivery {
       return;
     }
     this.clock.clearTimeout(this.timer);
-    this.running = this.pump().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      } else this.schedule();
-    });
+    // The next timer is set before `running` ends, so idle() covers it.
+    this.running = this.pump()
+      .then(() => (this.again ? undefined : this.schedule()))
+      .catch((err: unknown) => {
+        this.log.error({ err }, `alerts: cannot work the outbox; trying again in ${RECHECK_MS / 1000} s`);
+        if (!this.stopped) this.timer = this.clock.setTimeout(() => this.kick(), RECHECK_MS);
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
   }
 
   /** Resolves once no delivery is in flight (tests; a retry may still be scheduled). */
@@ -70,20 +90,31 @@ export class AlertDelivery {
     return this.outputs.map((o) => o.name);
   }
 
-  private schedule(): void {
+  private async schedule(): Promise<void> {
     if (this.stopped) return;
-    const next = this.store.nextDue(this.names());
-    if (next === undefined) return;
-    this.timer = this.clock.setTimeout(() => this.kick(), Math.max(0, next - this.clock.now()));
+    const next = await this.store.nextDue(this.names());
+    if (next === undefined || this.stopped) return;
+    const wait = Math.max(0, next - this.clock.now(), this.heldElsewhere ? RECHECK_MS : 0);
+    this.timer = this.clock.setTimeout(() => this.kick(), wait);
   }
 
   private async pump(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return;
-      const rows = this.store.due(this.clock.now(), this.names());
-      if (rows.length === 0) return;
-      // Destinations in parallel (a slow webhook must not hold up ntfy), each one's rows in order.
-      await Promise.all(rows.map((row) => this.deliverOne(row)));
+    const leaseMs = this.settings.timeoutMs + LEASE_MARGIN_MS;
+    this.heldElsewhere = false;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        if (!(await this.store.lease(DELIVER_LEASE, this.holder, leaseMs, this.clock.now()))) {
+          this.heldElsewhere = true;
+          return;
+        }
+        const rows = await this.store.due(this.clock.now(), this.names());
+        if (rows.length === 0) return;
+        // Destinations in parallel (a slow webhook must not hold up ntfy), each one's rows in order.
+        await Promise.all(rows.map((row) => this.deliverOne(row)));
+      }
+    } finally {
+      if (!this.heldElsewhere) await this.store.releaseLease(DELIVER_LEASE, this.holder);
     }
   }
 
@@ -98,17 +129,17 @@ export class AlertDelivery {
     const now = this.clock.now();
     const about = { destination: row.destination, eventId: row.event.eventId, attempt: row.attempts + 1 };
     if (result.ok) {
-      this.store.delivered(row.seq, now);
+      await this.store.delivered(row.seq, now);
       // The dataset takes every alert, the backfilled week's history included: one line each would bury the
       // start-up, so only what reached people or MQTT is said at info.
       const level = row.destination === 'dataset' ? 'debug' : 'info';
       this.log[level](about, `alert ${row.event.type} delivered to ${row.destination}`);
     } else if (result.permanent) {
-      this.store.failed(row.seq, result.reason, now);
+      await this.store.failed(row.seq, result.reason, now);
       this.log.error({ ...about, reason: result.reason }, `alert ${row.event.type} refused by ${row.destination}, not retried: ${result.reason}; check the ${row.destination} entry in the alerts settings`);
     } else {
       const delay = this.retryDelay(row.attempts);
-      this.store.retryAt(row.seq, now + delay, result.reason);
+      await this.store.retryAt(row.seq, now + delay, result.reason);
       this.log.warn({ ...about, reason: result.reason, retryInMs: delay }, `alert ${row.event.type} not delivered to ${row.destination} (${result.reason}); retrying in ${Math.round(delay / 1000)} s`);
     }
   }

@@ -16,7 +16,8 @@ export const DEFAULT_API_REGION = 'eu-west-1';
 /** IoT Analytics took 100 messages of up to 128 KB each per BatchPutMessage: base64 makes that ~17 MB. */
 export const DEFAULT_BODY_LIMIT_BYTES = 20 * 1024 * 1024;
 
-const accessKey = z
+/** One access key pair: the config's entries, the environment's pair and the generated one all parse through it. */
+export const accessKey = z
   .object({
     accessKeyId: z.string().regex(/^[A-Za-z0-9]{4,128}$/, 'use 4-128 letters and digits, like AWS access key ids'),
     secretAccessKey: z.string().min(16, 'use at least 16 characters; a long random string is best'),

@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Extension } from '../../hardware/core/extension.ts';
 import { alertEngineFor, type AlertEngine } from '../alerts/alert-engine.ts';
-import { SqliteAlertHistory } from '../alerts/alert-history.ts';
+import { StoreAlertHistory } from '../alerts/alert-history.ts';
 import type { AlertSettings } from '../alerts/alert-settings.ts';
 import { AnalyticsEngine, type AnalyticsEngineOptions } from '../engine/analytics-engine.ts';
 import { createSecretFileOnce } from '../engine/secret-file.ts';
 import { weatherPageSettings, withAlertThresholds, type WeatherPageSettings } from '../dashboard/weather-page-settings.ts';
 import { StoreWeatherSource } from '../dashboard/weather-source.ts';
 import type { CloudSettings } from '../settings.ts';
-import { accessKeysFrom, GENERATED_KEYS_FILE, type AccessKey, type ApiSettings } from './api-settings.ts';
+import type { CloudStore } from '../storage/cloud-store.ts';
+import { accessKey, accessKeysFrom, GENERATED_KEYS_FILE, type AccessKey, type ApiSettings } from './api-settings.ts';
 import { contentKeyFrom, createContentUrls } from './content-urls.ts';
 import { buildApp } from './server.ts';
 
@@ -50,24 +51,59 @@ export interface CloudExtension extends Extension {
   readonly alerts: AlertEngine | undefined;
 }
 
-/** Keys from the config or environment, else a pair generated once and kept (mode 0600) in the data folder. */
-export function resolveAccessKeys(api: ApiSettings, dataDir: string, log: Logger, env: NodeJS.ProcessEnv = process.env): AccessKey[] {
+/** The generated key pair's name among the store's secrets. */
+export const GENERATED_KEYS_SECRET = 'api-credentials';
+
+/**
+ * Keys from the config or environment, else the pair generated once and kept in the engine's store, so
+ * every engine on one store accepts it. The first engine stores it (an older Hedgerow's
+ * api-credentials.json is stored rather than a new pair, so the key users have keeps working); each
+ * engine keeps a copy in that file (mode 0600) for its operator and `hedgerow cloud apply`.
+ */
+export async function resolveAccessKeys(
+  api: ApiSettings, store: Pick<CloudStore, 'secret'>, dataDir: string, log: Logger, env: NodeJS.ProcessEnv = process.env,
+): Promise<AccessKey[]> {
   const keys = accessKeysFrom(api, env);
   if (keys.length > 0) return keys;
   const file = join(dataDir, GENERATED_KEYS_FILE);
-  if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as AccessKey;
-    log.info({ file, accessKeyId: saved.accessKeyId }, 'using the generated API access key (set api.accessKeys or HEDGEROW_ACCESS_KEY_ID to choose your own)');
-    return [saved];
-  }
-  const generated: AccessKey = {
+  const inFile = readKeysFile(file);
+  const candidate: AccessKey = inFile ?? {
     accessKeyId: `HEDGEROW${randomBytes(6).toString('hex').toUpperCase()}`,
     secretAccessKey: randomBytes(30).toString('base64url'),
   };
-  // Two workers starting at once on one data folder must end up with the same key, not the last one written.
-  if (!createSecretFileOnce(file, `${JSON.stringify(generated, null, 2)}\n`)) return resolveAccessKeys(api, dataDir, log, env);
-  log.warn({ file, accessKeyId: generated.accessKeyId }, 'no API access key configured: generated one; its secret is in the file');
-  return [generated];
+  const text = await store.secret(GENERATED_KEYS_SECRET, JSON.stringify(candidate));
+  const saved = accessKey.parse(JSON.parse(text));
+  const copy = `${JSON.stringify(saved, null, 2)}\n`;
+  if (!inFile) {
+    // Another engine on this folder may write the same copy at the same moment: the first link stands.
+    createSecretFileOnce(file, copy);
+    if (saved.secretAccessKey === candidate.secretAccessKey) log.warn({ file, accessKeyId: saved.accessKeyId }, 'no API access key configured: generated one; its secret is in the file');
+    else log.info({ file, accessKeyId: saved.accessKeyId }, 'using the API access key another engine generated; a copy is in the file');
+  } else if (inFile.accessKeyId !== saved.accessKeyId || inFile.secretAccessKey !== saved.secretAccessKey) {
+    // Another engine's file was adopted first: this one's pair no longer works, so its copy is replaced.
+    const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+    writeFileSync(temporary, copy, { mode: 0o600 });
+    renameSync(temporary, file);
+    log.warn({ file, accessKeyId: saved.accessKeyId, replaced: inFile.accessKeyId }, `the store already holds another generated API key: ${inFile.accessKeyId} no longer works; clients must use ${saved.accessKeyId}, now in the file`);
+  } else {
+    log.info({ file, accessKeyId: saved.accessKeyId }, 'using the generated API access key (set api.accessKeys or HEDGEROW_ACCESS_KEY_ID to choose your own)');
+  }
+  return [saved];
+}
+
+function readKeysFile(file: string): AccessKey | undefined {
+  if (!existsSync(file)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = accessKey.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(`${file} does not hold an access key pair ({ "accessKeyId", "secretAccessKey" }); delete it and restart to use the key in the store (or make a new one).`);
+  }
+  return parsed.data;
 }
 
 /**
@@ -116,25 +152,32 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
       return app;
     },
     async start() {
-      accessKeys = resolveAccessKeys(settings.api, settings.cloud.dataDir, log, options.env);
+      // The keys are kept in the engine's store, so they are resolved once it is open; dataURIs are
+      // built only for API calls, which come after (contentUrls is set by then).
+      const now = options.engine?.clock ? () => options.engine!.clock!.now() : Date.now;
+      engine = new AnalyticsEngine({ ...options.engine, settings: settings.cloud, log, contentUrl: (ref) => contentUrls.build(ref) });
+      await engine.start();
+      try {
+        accessKeys = await resolveAccessKeys(settings.api, engine.store, settings.cloud.dataDir, log, options.env);
+      } catch (error) {
+        await engine.stop();
+        throw error;
+      }
       credentialsAt = accessKeysFrom(settings.api, options.env ?? process.env).length > 0
         ? 'api.accessKeys / HEDGEROW_ACCESS_KEY_ID'
         : join(settings.cloud.dataDir, GENERATED_KEYS_FILE);
-      const now = options.engine?.clock ? () => options.engine!.clock!.now() : Date.now;
       const contentUrls = createContentUrls({
         key: contentKeyFrom(accessKeys.map((k) => k.secretAccessKey)),
         ttlSeconds: settings.api.contentUrlTtlSeconds,
         now,
       });
-      engine = new AnalyticsEngine({ ...options.engine, settings: settings.cloud, log, contentUrl: (ref) => contentUrls.build(ref) });
-      await engine.start();
       const parsedPage = settings.weatherPage ?? weatherPageSettings.parse({});
       const page = settings.alerts ? withAlertThresholds(parsedPage, settings.alerts) : parsedPage;
       try {
         const weatherPage = {
           settings: page,
           source: new StoreWeatherSource({ store: engine.store, datastoreName: page.datastoreName }),
-          alerts: new SqliteAlertHistory(settings.cloud.dataDir),
+          alerts: new StoreAlertHistory(engine.store),
         };
         app = await buildApp({ engine, settings: settings.api, accessKeys, contentUrls, log, now, weatherPage });
         await app.listen({ port: settings.api.port, host: settings.api.host });

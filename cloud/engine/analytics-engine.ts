@@ -23,7 +23,7 @@ import type { CloudSettings } from '../settings.ts';
 import type { CloudStore } from '../storage/cloud-store.ts';
 import { createStore } from '../storage/storage-setting.ts';
 import { Tags } from './tags.ts';
-import { loadTokenKey } from './token-key.ts';
+import { storedTokenKey } from './token-key.ts';
 import { ThingRegistry } from './thing-registry.ts';
 import { TopicRules } from '../ingest/topic-rules.ts';
 
@@ -89,7 +89,7 @@ export class AnalyticsEngine implements E.Engine, Extension {
     const { queryConcurrency: concurrency, queryResultMaxRows: maxRows, queryResultMaxBytes: maxBytes } = o.settings;
     const store = o.store ?? await createStore(o.settings.storage, o.settings.dataDir, { concurrency, maxRows, maxBytes });
     await store.open();
-    this.releaseTokenKey = useTokenKey(loadTokenKey(o.settings.dataDir));
+    this.releaseTokenKey = useTokenKey(await storedTokenKey(store, o.settings.dataDir));
     const ctx: EngineContext = {
       settings: o.settings,
       log: o.log,

@@ -135,6 +135,49 @@ export interface QueryRows {
   rows: unknown[][];
 }
 
+/** One alert as the alert engine keeps it; `body` is the whole alert (cloud/alerts/alert-model.ts parses it). */
+export interface StoredAlert {
+  id: string;
+  stationId: string;
+  kind: string;
+  startedAt: number;
+  endedAt: number | null;
+  body: unknown;
+}
+
+/** An event queued for one destination; the pair (eventId, destination) is queued at most once. */
+export interface AlertOutboxEntry {
+  eventId: string;
+  destination: string;
+  event: unknown;
+}
+
+/** A pending delivery, as AlertDelivery works it. */
+export interface AlertOutboxRow {
+  seq: number;
+  destination: string;
+  event: unknown;
+  attempts: number;
+}
+
+/** A whole outbox row, for adopting an old alerts.sqlite (importAlertState). */
+export interface AlertOutboxRecord extends AlertOutboxEntry {
+  attempts: number;
+  nextAt: number;
+  createdAt: number;
+  deliveredAt: number | null;
+  failedReason: string | null;
+  lastError: string | null;
+}
+
+/** Everything an alerts.sqlite held, read out for importAlertState. */
+export interface AlertStateSnapshot {
+  stations: { stationId: string; state: unknown }[];
+  alerts: StoredAlert[];
+  /** In the old file's order (its seq), which the import keeps. */
+  outbox: AlertOutboxRecord[];
+}
+
 export interface CloudStore {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -247,4 +290,39 @@ export interface CloudStore {
   listThings(): Promise<ThingRecord[]>;
   putShadow(shadow: ShadowRecord): Promise<void>;
   listShadows(): Promise<ShadowRecord[]>;
+
+  /**
+   * The secret stored under `name` (the API's generated access key, the token key). When none is stored
+   * it stores `candidate` first. Insert-if-absent, then read back: callers racing with different
+   * candidates all get the one stored first, so engines starting at once on one database agree.
+   * Kept in plain text: whoever can read the database can read it.
+   */
+  secret(name: string, candidate: string): Promise<string>;
+
+  /** The alert engine's saved evaluation state of a station (cursor, rain window, active alerts), as JSON. */
+  getAlertStationState(stationId: string): Promise<unknown>;
+  /**
+   * ONE transaction: the station's state, its alerts (upserted by id) and the events to deliver (a
+   * repeated eventId and destination is ignored, so an event evaluated twice is queued once).
+   */
+  commitAlertState(stationId: string, state: unknown, alerts: readonly StoredAlert[], outbox: readonly AlertOutboxEntry[], now: number): Promise<void>;
+  /** A station's alerts' bodies, oldest first; with `endedSince`, only those active or ended at or after it. */
+  listAlerts(stationId: string, endedSince?: number): Promise<unknown[]>;
+  /** For each of `destinations`, its oldest pending delivery when that is due at `now` (one at a time per destination, in order). */
+  dueAlertDeliveries(now: number, destinations: readonly string[]): Promise<AlertOutboxRow[]>;
+  /** When the earliest of each destination's oldest pending delivery falls due; undefined when none is pending. */
+  nextAlertDue(destinations: readonly string[]): Promise<number | undefined>;
+  /** Makes a destination's waiting deliveries due at `now` (its connection came back). */
+  alertDeliveriesDueNow(destination: string, now: number): Promise<void>;
+  alertDelivered(seq: number, now: number): Promise<void>;
+  /** Gives a delivery up for good with its reason. */
+  alertDeliveryFailed(seq: number, reason: string, now: number): Promise<void>;
+  /** Counts an attempt that may pass later and sets when to try again. */
+  alertDeliveryRetry(seq: number, nextAt: number, error: string): Promise<void>;
+  /** Outbox rows by state: pending, delivered, failed. */
+  alertOutboxCounts(): Promise<{ pending: number; delivered: number; failed: number }>;
+  /** Removes delivered and failed outbox rows whose last attempt and creation are older than `before`. */
+  pruneAlertOutbox(before: number): Promise<void>;
+  /** Adopts an old alerts.sqlite's rows in one transaction, keeping what the store already has (station state, alert id, eventId and destination). */
+  importAlertState(snapshot: AlertStateSnapshot): Promise<void>;
 }

@@ -71,6 +71,24 @@ CREATE TABLE content_chunks (
   FOREIGN KEY (dataset, version) REFERENCES contents (dataset, version) ON DELETE CASCADE);
 `,
   },
+  {
+    version: 5,
+    name: 'API credentials, token key and alert state',
+    sql: `
+CREATE TABLE secrets (name text PRIMARY KEY, value text NOT NULL, created_at bigint NOT NULL);
+CREATE TABLE alert_stations (station_id text PRIMARY KEY, state jsonb NOT NULL);
+CREATE TABLE alerts (
+  id text PRIMARY KEY, station_id text NOT NULL, kind text NOT NULL,
+  started_at bigint NOT NULL, ended_at bigint, body jsonb NOT NULL);
+CREATE INDEX alerts_by_station ON alerts (station_id, ended_at);
+CREATE TABLE alert_outbox (
+  seq bigserial PRIMARY KEY, event_id text NOT NULL, destination text NOT NULL, event jsonb NOT NULL,
+  attempts integer NOT NULL DEFAULT 0, next_at bigint NOT NULL, created_at bigint NOT NULL,
+  delivered_at bigint, failed_reason text, last_error text,
+  UNIQUE (event_id, destination));
+CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE delivered_at IS NULL AND failed_reason IS NULL;
+`,
+  },
 ];
 
 /** Applies the migrations this database lacks; refuses one made by a newer Hedgerow. */

@@ -4,9 +4,11 @@ import type { Tag } from '../engine/engine.ts';
 import { POSTGRES } from '../query/postgres-dialect.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import type {
+  AlertOutboxEntry, AlertOutboxRow, AlertStateSnapshot, StoredAlert,
   ChannelMessageIn, CloudStore, ContentBody, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
+import { PostgresAlertState } from './postgres-alert-state.ts';
 import { PostgresCatalog } from './postgres-catalog.ts';
 import { PostgresChannels, isDuplicateMessage } from './postgres-channels.ts';
 import { PostgresDatastores } from './postgres-datastores.ts';
@@ -35,7 +37,7 @@ const CLAIM_KEEP_MS = 7 * 24 * 3600_000;
 
 export class PostgresStore implements CloudStore {
   private pool: pg.Pool | undefined;
-  private parts: { catalog: PostgresCatalog; channels: PostgresChannels; datastores: PostgresDatastores; queries: PostgresQueries } | undefined;
+  private parts: { alerts: PostgresAlertState; catalog: PostgresCatalog; channels: PostgresChannels; datastores: PostgresDatastores; queries: PostgresQueries } | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {}
 
@@ -57,6 +59,7 @@ export class PostgresStore implements CloudStore {
     }
     this.pool = pool;
     this.parts = {
+      alerts: new PostgresAlertState(pool),
       catalog: new PostgresCatalog(pool),
       channels: new PostgresChannels(pool),
       datastores: new PostgresDatastores(pool),
@@ -259,5 +262,49 @@ export class PostgresStore implements CloudStore {
   }
   listShadows(): Promise<ShadowRecord[]> {
     return this.p.catalog.listShadows();
+  }
+
+  /** Insert-if-absent, then read back: of engines racing on an empty database, the first insert wins for all. */
+  async secret(name: string, candidate: string): Promise<string> {
+    if (!this.pool) throw new Error('the store is not open');
+    await this.pool.query('INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [name, candidate, Date.now()]);
+    return (await this.pool.query<{ value: string }>('SELECT value FROM secrets WHERE name = $1', [name])).rows[0]!.value;
+  }
+
+  getAlertStationState(stationId: string): Promise<unknown> {
+    return this.p.alerts.stationState(stationId);
+  }
+  commitAlertState(stationId: string, state: unknown, alerts: readonly StoredAlert[], outbox: readonly AlertOutboxEntry[], now: number): Promise<void> {
+    return this.p.alerts.commit(stationId, state, alerts, outbox, now);
+  }
+  listAlerts(stationId: string, endedSince?: number): Promise<unknown[]> {
+    return this.p.alerts.alerts(stationId, endedSince);
+  }
+  dueAlertDeliveries(now: number, destinations: readonly string[]): Promise<AlertOutboxRow[]> {
+    return this.p.alerts.due(now, destinations);
+  }
+  nextAlertDue(destinations: readonly string[]): Promise<number | undefined> {
+    return this.p.alerts.nextDue(destinations);
+  }
+  alertDeliveriesDueNow(destination: string, now: number): Promise<void> {
+    return this.p.alerts.dueNow(destination, now);
+  }
+  alertDelivered(seq: number, now: number): Promise<void> {
+    return this.p.alerts.delivered(seq, now);
+  }
+  alertDeliveryFailed(seq: number, reason: string, now: number): Promise<void> {
+    return this.p.alerts.failed(seq, reason, now);
+  }
+  alertDeliveryRetry(seq: number, nextAt: number, error: string): Promise<void> {
+    return this.p.alerts.retryAt(seq, nextAt, error);
+  }
+  alertOutboxCounts(): Promise<{ pending: number; delivered: number; failed: number }> {
+    return this.p.alerts.counts();
+  }
+  pruneAlertOutbox(before: number): Promise<void> {
+    return this.p.alerts.prune(before);
+  }
+  importAlertState(snapshot: AlertStateSnapshot): Promise<void> {
+    return this.p.alerts.import(snapshot);
   }
 }

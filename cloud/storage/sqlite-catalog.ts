@@ -4,6 +4,7 @@ import type { ContentBody, ContentRecord, ReprocessingRecord, ResourceRecord, Re
 import { contentGone, fileChunks } from './content-chunks.ts';
 import { adoptContentFiles } from './sqlite-content-adoption.ts';
 import { migrateSqlite, type SqliteMigration } from './sqlite-migrations.ts';
+import { createSecretTables } from './sqlite-secrets.ts';
 
 /**
  * catalog.sqlite: resource definitions, tags, settings, dataset content versions and their CSV
@@ -43,6 +44,7 @@ export function catalogMigrations(dataDir: string): SqliteMigration[] {
         return adoptContentFiles(db, dataDir);
       },
     },
+    { version: 3, name: 'API credentials, token key and alert state', apply: createSecretTables },
   ];
 }
 
@@ -78,6 +80,11 @@ export class SqliteCatalog {
 
   close(): void {
     this.db.close();
+  }
+
+  /** The connection, for the tables other parts keep in catalog.sqlite (sqlite-secrets.ts). */
+  get database(): Database.Database {
+    return this.db;
   }
 
   private readonly statements = new Map<string, Database.Statement>();

@@ -5,15 +5,18 @@ import type { Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import { SQLITE } from '../query/sqlite-dialect.ts';
 import type {
+  AlertOutboxEntry, AlertOutboxRow, AlertStateSnapshot, StoredAlert,
   ChannelMessageIn, CloudStore, ContentBody, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
+import { SqliteAlertState } from './sqlite-alert-state.ts';
 import { adoptChannelsFile } from './sqlite-channel-adoption.ts';
 import { SqliteChannels } from './sqlite-channels.ts';
 import { SqliteDatastores } from './sqlite-datastores.ts';
 import { registerQueryFunctions } from './sqlite-query-functions.ts';
 import { DEFAULT_RUNNER_OPTIONS, SqliteQueryRunner, type QueryRunnerOptions } from './sqlite-query-runner.ts';
+import { storedSecret } from './sqlite-secrets.ts';
 
 /** queryRows: two page reads at once (the compare view asks for several stations); the row cap is the caller's. */
 const ROW_QUERY_OPTIONS: QueryRunnerOptions = { ...DEFAULT_RUNNER_OPTIONS, concurrency: 2 };
@@ -29,6 +32,7 @@ export class SqliteStore implements CloudStore {
   private catalog: SqliteCatalog | undefined;
   private channels: SqliteChannels | undefined;
   private datastores: SqliteDatastores | undefined;
+  private alertState: SqliteAlertState | undefined;
   private checker: Database.Database | undefined;
   private queries: SqliteQueryRunner | undefined;
   /** queryRows' own processes, so a page read never waits behind a long dataset refresh. */
@@ -43,6 +47,7 @@ export class SqliteStore implements CloudStore {
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     this.catalog = new SqliteCatalog(join(this.dir, 'catalog.sqlite'), this.dir);
+    this.alertState = new SqliteAlertState(this.catalog.database);
     this.datastores = new SqliteDatastores(this.datastoreFile);
     adoptChannelsFile(this.datastores.database, join(this.dir, 'channels.sqlite'));
     this.channels = new SqliteChannels(this.datastores.database);
@@ -58,12 +63,16 @@ export class SqliteStore implements CloudStore {
     this.checker?.close();
     this.datastores?.close();
     this.catalog?.close();
-    this.queries = this.rowQueries = this.checker = this.datastores = this.channels = this.catalog = undefined;
+    this.queries = this.rowQueries = this.checker = this.datastores = this.channels = this.catalog = this.alertState = undefined;
   }
 
   private get c(): SqliteCatalog {
     if (!this.catalog) throw new Error('the store is not open');
     return this.catalog;
+  }
+  private get al(): SqliteAlertState {
+    if (!this.alertState) throw new Error('the store is not open');
+    return this.alertState;
   }
   private get ch(): SqliteChannels {
     if (!this.channels) throw new Error('the store is not open');
@@ -237,5 +246,46 @@ export class SqliteStore implements CloudStore {
   }
   async listShadows(): Promise<ShadowRecord[]> {
     return this.c.listShadows();
+  }
+
+  async secret(name: string, candidate: string): Promise<string> {
+    return storedSecret(this.c.database, name, candidate, Date.now());
+  }
+
+  async getAlertStationState(stationId: string): Promise<unknown> {
+    return this.al.stationState(stationId);
+  }
+  async commitAlertState(stationId: string, state: unknown, alerts: readonly StoredAlert[], outbox: readonly AlertOutboxEntry[], now: number): Promise<void> {
+    this.al.commit(stationId, state, alerts, outbox, now);
+  }
+  async listAlerts(stationId: string, endedSince?: number): Promise<unknown[]> {
+    return this.al.alerts(stationId, endedSince);
+  }
+  async dueAlertDeliveries(now: number, destinations: readonly string[]): Promise<AlertOutboxRow[]> {
+    return this.al.due(now, destinations);
+  }
+  async nextAlertDue(destinations: readonly string[]): Promise<number | undefined> {
+    return this.al.nextDue(destinations);
+  }
+  async alertDeliveriesDueNow(destination: string, now: number): Promise<void> {
+    this.al.dueNow(destination, now);
+  }
+  async alertDelivered(seq: number, now: number): Promise<void> {
+    this.al.delivered(seq, now);
+  }
+  async alertDeliveryFailed(seq: number, reason: string, now: number): Promise<void> {
+    this.al.failed(seq, reason, now);
+  }
+  async alertDeliveryRetry(seq: number, nextAt: number, error: string): Promise<void> {
+    this.al.retryAt(seq, nextAt, error);
+  }
+  async alertOutboxCounts(): Promise<{ pending: number; delivered: number; failed: number }> {
+    return this.al.counts();
+  }
+  async pruneAlertOutbox(before: number): Promise<void> {
+    this.al.prune(before);
+  }
+  async importAlertState(snapshot: AlertStateSnapshot): Promise<void> {
+    this.al.import(snapshot);
   }
 }

@@ -4,7 +4,7 @@ import { AlertDelivery } from '../../../cloud/alerts/alert-delivery.ts';
 import { AlertEngine } from '../../../cloud/alerts/alert-engine.ts';
 import { alertSettings } from '../../../cloud/alerts/alert-settings.ts';
 import { AlertStore } from '../../../cloud/alerts/alert-store.ts';
-import { EVENT_HEADER, SIGNATURE_HEADER, signatureOf } from '../../../cloud/alerts/webhook-output.ts';
+import { EVENT_HEADER, SIGNATURE_HEADER, signatureOf, WebhookOutput } from '../../../cloud/alerts/webhook-output.ts';
 import { StoreWeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import type { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { parseCsv } from '../../../cloud/query/csv.ts';
@@ -56,6 +56,7 @@ async function startAlerts(over: Record<string, unknown> = {}): Promise<AlertEng
   });
   const engine = new AlertEngine({
     settings,
+    store: fixture.engine.store,
     dataDir: fixture.dir,
     source: new StoreWeatherSource({ store: fixture.engine.store }),
     engine: fixture.engine,
@@ -104,12 +105,12 @@ async function evaluate(engine: AlertEngine): Promise<void> {
 /** Moves the fake clock past every retry until the outbox is empty. */
 async function drain(engine: AlertEngine): Promise<void> {
   await engine.evaluateNow();
-  for (let i = 0; i < 30 && engine.alertStore.outboxCounts().pending > 0; i++) {
+  for (let i = 0; i < 30 && (await engine.alertStore.outboxCounts()).pending > 0; i++) {
     await engine.idle();
     await fixture.time.advance(10_000);
   }
   await engine.idle();
-  expect(engine.alertStore.outboxCounts().pending).toBe(0);
+  expect((await engine.alertStore.outboxCounts()).pending).toBe(0);
 }
 
 const eventIds = (r: Receiver) => r.received.map((x) => String(x.headers[EVENT_HEADER]));
@@ -147,7 +148,7 @@ describe('alert delivery', () => {
     const ended = JSON.parse(hook.received[1]!.body);
     expect(ended).toMatchObject({ type: 'end', headline: 'Frost over', alert: { kind: 'frost', stationId: 'north_field', value: -1, threshold: 0, worst: -1.5 } });
     expect(ended.alert.endedAt - ended.alert.startedAt).toBe(15 * MIN);
-    expect(alerts.alertStore.outboxCounts()).toEqual({ pending: 0, delivered: 6, failed: 0 });
+    expect(await alerts.alertStore.outboxCounts()).toEqual({ pending: 0, delivered: 6, failed: 0 });
 
     const [header, ...rows] = await csv(fixture.engine, 'weather_alerts');
     expect(header).toEqual(['station', 'kind', 'started_utc', 'ended_utc', 'raised_by', 'threshold', 'worst', 'detail']);
@@ -174,7 +175,7 @@ describe('alert delivery', () => {
     await fixture.time.advance(100);
     await alerts.idle();
     expect(eventIds(hook).map((id) => id.split('/').at(-1))).toEqual(['start', 'start', 'end']);
-    expect(alerts.alertStore.outboxCounts()).toMatchObject({ pending: 0, failed: 0 });
+    expect(await alerts.alertStore.outboxCounts()).toMatchObject({ pending: 0, failed: 0 });
   });
 
   it('times out a receiver that never answers, and retries it after the engine is stopped mid-delivery and started again', async () => {
@@ -194,7 +195,7 @@ describe('alert delivery', () => {
     const titles = ntfy.received.map((r) => r.headers.title);
     expect(titles.filter((t, i) => t !== titles[i - 1])).toEqual(['north_field: Frost now', 'north_field: Frost over']);
     expect(titles.filter((t) => t === 'north_field: Frost now').length).toBeGreaterThanOrEqual(2);
-    expect(second.alertStore.alerts('north_field')).toHaveLength(1);
+    expect(await second.alertStore.alerts('north_field')).toHaveLength(1);
   });
 
   it('delivers once after the engine is stopped mid-retry and started again, and sends nothing again that was acknowledged', async () => {
@@ -213,8 +214,8 @@ describe('alert delivery', () => {
     expect(eventIds(hook).map((id) => id.split('/').at(-1))).toEqual(['start', 'start', 'end']);
     // ntfy had both before the stop: the cursor and the outbox survived, so nothing is re-evaluated or re-sent.
     expect(ntfy.received.map((r) => r.headers.title)).toEqual(['north_field: Frost now', 'north_field: Frost over']);
-    expect(second.alertStore.alerts('north_field')).toHaveLength(1);
-    expect(second.alertStore.outboxCounts()).toEqual({ pending: 0, delivered: 6, failed: 0 });
+    expect(await second.alertStore.alerts('north_field')).toHaveLength(1);
+    expect(await second.alertStore.outboxCounts()).toEqual({ pending: 0, delivered: 6, failed: 0 });
   });
 
   it('gives up on a 4xx other than 408/429, logging the reason once, while other destinations still get it', async () => {
@@ -229,7 +230,7 @@ describe('alert delivery', () => {
     expect(refusals).toHaveLength(1);
     expect(refusals[0]!.msg).toContain('check the webhook entry in the alerts settings');
     expect(ntfy.received).toHaveLength(2);
-    expect(alerts.alertStore.outboxCounts()).toEqual({ pending: 0, delivered: 5, failed: 1 });
+    expect(await alerts.alertStore.outboxCounts()).toEqual({ pending: 0, delivered: 5, failed: 1 });
   });
 
   it('keeps alerts from a backfilled week as history: in the dataset, never pushed as news', async () => {
@@ -238,7 +239,7 @@ describe('alert delivery', () => {
     await send('north_field', week);
     const alerts = await startAlerts();
     await evaluate(alerts);
-    const stored = alerts.alertStore.alerts('north_field');
+    const stored = await alerts.alertStore.alerts('north_field');
     expect(stored.filter((a) => a.kind === 'frost').length).toBeGreaterThanOrEqual(6);
     expect(stored.filter((a) => a.notify).map((a) => [a.kind, a.startedAt - now])).toEqual([]);
     expect(ntfy.received).toEqual([]);
@@ -255,18 +256,29 @@ describe('alert delivery', () => {
   });
 });
 
+describe('two engines on one store', () => {
+  it('send a queued event once when both work the outbox at the same moment (lease alerts:deliver)', async () => {
+    const settings = alertSettings.parse({ webhook: { url: hook.url, secret: SECRET } });
+    const alert = { id: 'north_field/frost/1', kind: 'frost', stationId: 'north_field', startedAt: 1, endedAt: null, value: -1, threshold: 0, worst: -1, measure: null, notify: true } as const;
+    const event = { eventId: `${alert.id}/start`, type: 'start', at: 1, alert, headline: 'Frost now', detail: 'Air at -1.0 °C' };
+    await fixture.engine.store.commitAlertState('north_field', { cursor: 1, rain: [], active: {} }, [], [{ eventId: event.eventId, destination: 'webhook', event }], fixture.time.now());
+    const both = [0, 1].map(() => new AlertDelivery(new AlertStore(fixture.engine.store), [new WebhookOutput(settings.webhook!, 10_000)], fixture.time, settings.delivery, pino({ level: 'silent' })));
+    for (const delivery of both) delivery.start();
+    for (const delivery of both) await delivery.idle();
+    for (const delivery of both) await delivery.stop();
+    expect(eventIds(hook)).toEqual([event.eventId]);
+    expect(await fixture.engine.store.alertOutboxCounts()).toEqual({ pending: 0, delivered: 1, failed: 0 });
+  });
+});
+
 describe('retry delays', () => {
   it('double from retryBaseMs, are capped at retryMaxMs, and are spread by jitter into [half, whole)', () => {
     const settings = alertSettings.parse({}).delivery;
-    const store = new AlertStore(fixture.dir);
-    try {
-      const at = (random: number) => new AlertDelivery(store, [], fixture.time, settings, pino({ level: 'silent' }), () => random);
-      expect([0, 1, 2, 3].map((n) => at(0.999999).retryDelay(n))).toEqual([5000, 10_000, 20_000, 40_000]);
-      expect(at(0).retryDelay(2)).toBe(10_000);
-      expect(at(0.999999).retryDelay(20)).toBe(900_000);
-      expect(at(0.5).retryDelay(1000)).toBe(675_000);
-    } finally {
-      store.close();
-    }
+    const store = new AlertStore(fixture.engine.store);
+    const at = (random: number) => new AlertDelivery(store, [], fixture.time, settings, pino({ level: 'silent' }), () => random);
+    expect([0, 1, 2, 3].map((n) => at(0.999999).retryDelay(n))).toEqual([5000, 10_000, 20_000, 40_000]);
+    expect(at(0).retryDelay(2)).toBe(10_000);
+    expect(at(0.999999).retryDelay(20)).toBe(900_000);
+    expect(at(0.5).retryDelay(1000)).toBe(675_000);
   });
 });

@@ -141,7 +141,7 @@ describe('alerts in the running cloud', () => {
     await until(() => ntfy.received.length >= 2, 'the frost end at ntfy');
     expect(ntfy.received[1]!.headers.title).toBe('hill_top: Frost over');
     // ntfy and MQTT are delivered independently: wait until the outbox has nothing left.
-    await until(() => cloud!.alerts!.alertStore.outboxCounts().pending === 0, 'every delivery done');
+    await until(async () => (await cloud!.alerts!.alertStore.outboxCounts()).pending === 0, 'every delivery done');
     const later = await retained('dt/alerts/hill_top/frost');
     expect(later.get('dt/alerts/hill_top/frost')).toMatchObject({ kind: 'frost', headline: 'Frost over', endedAt: thaw[0]!.ts, worst: -2 });
   });
@@ -154,7 +154,7 @@ describe('alerts in the running cloud', () => {
     const records = weatherDay({ end: now, hours: 0.5, stepMs: MIN, low: -1, high: -1 }).map((r, i) => ({ messageId: `r${i}`, payload: Buffer.from(JSON.stringify({ ...r, device_id: 'river_bend' })) }));
     await c.engine.batchPutMessage({ channelName: 'weather_channel', messages: records });
     await until(() => ntfy.received.length === 1, 'the frost start at ntfy');
-    await until(() => c.alerts!.alertStore.outboxCounts().pending === 1, 'the MQTT delivery waiting for the broker');
+    await until(async () => (await c.alerts!.alertStore.outboxCounts()).pending === 1, 'the MQTT delivery waiting for the broker');
 
     const late = new BrokerExtension(brokerSettings.parse({ port }), silentLog);
     await late.start();

@@ -13,6 +13,7 @@ export async function evaluateAlertsOnce(fixture: EngineFixture, overrides: Reco
   const settings = alertSettings.parse({ mqtt: { enabled: false }, ...overrides });
   const engine = new AlertEngine({
     settings,
+    store: fixture.engine.store,
     dataDir: fixture.dir,
     source: new StoreWeatherSource({ store: fixture.engine.store }),
     engine: fixture.engine,

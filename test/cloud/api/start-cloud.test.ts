@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,16 @@ describe('startCloud', () => {
     expect(applyTargetFrom(settingsIn(dir), {})).toEqual({ endpoint: `http://127.0.0.1:0`, credentials: key, region: 'eu-west-1' });
     // `hedgerow cloud apply` signs for the region the server pins, or its own calls would be refused.
     expect(applyTargetFrom(settingsIn(dir, { region: 'eu-north-1' }), {}).region).toBe('eu-north-1');
+  });
+
+  it('refuses a damaged api-credentials.json with what to do, and starts once it is deleted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hedgerow-start-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, GENERATED_KEYS_FILE), '{"accessKeyId": "HEDGEROW', { mode: 0o600 });
+    await expect(started(dir, {})).rejects.toThrow(/api-credentials\.json does not hold an access key pair .*; delete it and restart/);
+    rmSync(join(dir, GENERATED_KEYS_FILE));
+    const cloud = await started(dir, {});
+    expect(await listWith(cloud, cloud.accessKeys[0]!)).toBe(200);
   });
 
   it('takes the key pair from the environment, and then writes no file', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteAlertHistory } from '../../../cloud/alerts/alert-history.ts';
+import { StoreAlertHistory } from '../../../cloud/alerts/alert-history.ts';
 import type { AlertThresholds } from '../../../cloud/alerts/alert-settings.ts';
 import { weatherPageSettings, withAlertThresholds, type WeatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import type { WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
@@ -31,7 +31,7 @@ async function page(settings: Partial<WeatherPageSettings> = {}, source?: Weathe
   const thresholds: Partial<AlertThresholds> = { frostAtOrBelowC, heavyRainMmPerHour, heavyRainMmPerDay, highGustKmh, offlineMinutes };
   const alerts = await evaluateAlertsOnce(fixture, Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)));
   const parsed = withAlertThresholds(weatherPageSettings.parse({ timeZone: 'UTC', ...pageOnly }), alerts);
-  app = await weatherApp(fixture, parsed, source, new SqliteAlertHistory(fixture.dir));
+  app = await weatherApp(fixture, parsed, source, new StoreAlertHistory(fixture.engine.store));
   return app;
 }
 

@@ -4,7 +4,7 @@ import { SERIES_PATHS, SERIES_RANGE_NAMES } from '../../../cloud/dashboard/serie
 import { WEATHER_ASSETS } from '../../../cloud/dashboard/weather-assets.ts';
 import { STATION_CHARTS } from '../../../cloud/dashboard/weather-chart.ts';
 import { timeFormat } from '../../../cloud/dashboard/weather-format.ts';
-import { SqliteAlertHistory } from '../../../cloud/alerts/alert-history.ts';
+import { StoreAlertHistory } from '../../../cloud/alerts/alert-history.ts';
 import { alertsHtml } from '../../../cloud/dashboard/weather-html.ts';
 import { weatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
 import { registerWeatherPage } from '../../../cloud/dashboard/weather-routes.ts';
@@ -28,7 +28,7 @@ beforeEach(async () => {
   app = Fastify();
   registerWeatherPage(app, {
     source: new StoreWeatherSource({ store: fixture.engine.store }),
-    alerts: new SqliteAlertHistory(fixture.dir),
+    alerts: new StoreAlertHistory(fixture.engine.store),
     settings: weatherPageSettings.parse({ timeZone: 'UTC' }),
     downloads: async () => [],
     log: silentLog,

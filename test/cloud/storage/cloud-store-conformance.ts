@@ -109,6 +109,88 @@ export function cloudStoreConformance(
       expect(await store.claimOnce('schedule:d:2', 1)).toBe(true);
     });
 
+    it('keeps the first secret stored under a name, also when callers race with different candidates', async () => {
+      const raced = await Promise.all(['a', 'b', 'c', 'd'].map((candidate) => store.secret('token-key', candidate)));
+      expect(new Set(raced).size).toBe(1);
+      expect(['a', 'b', 'c', 'd']).toContain(raced[0]);
+      expect(await store.secret('token-key', 'later')).toBe(raced[0]);
+      expect(await store.secret('api-credentials', '{"k":"v"}')).toBe('{"k":"v"}');
+    });
+
+    it("keeps each station's alert state, its alerts and the outbox in one commit, queueing an event once per destination", async () => {
+      const alert = (id: string, startedAt: number, endedAt: number | null) => ({ id, stationId: 's1', kind: 'frost', startedAt, endedAt, body: { id, worst: startedAt } });
+      const event = (eventId: string) => ({ eventId, type: 'start' });
+      expect(await store.getAlertStationState('s1')).toBeUndefined();
+      await store.commitAlertState('s1', { cursor: 5 }, [alert('s1/frost/1', 1, null), alert('s1/frost/1', 1, null)], [
+        { eventId: 'e1', destination: 'ntfy', event: event('e1') },
+        { eventId: 'e1', destination: 'webhook', event: event('e1') },
+      ], 100);
+      // Evaluated again (another engine, a lease that lapsed): the same events are not queued twice.
+      await store.commitAlertState('s1', { cursor: 9 }, [alert('s1/frost/1', 1, 8), alert('s1/frost/2', 20, null)], [
+        { eventId: 'e1', destination: 'ntfy', event: event('e1') },
+        { eventId: 'e2', destination: 'ntfy', event: event('e2') },
+      ], 110);
+      expect(await store.getAlertStationState('s1')).toEqual({ cursor: 9 });
+      expect(await store.listAlerts('s1')).toEqual([{ id: 's1/frost/1', worst: 1 }, { id: 's1/frost/2', worst: 20 }]);
+      expect(await store.listAlerts('s1', 10)).toEqual([{ id: 's1/frost/2', worst: 20 }]);
+      expect(await store.listAlerts('s2')).toEqual([]);
+      expect(await store.alertOutboxCounts()).toEqual({ pending: 3, delivered: 0, failed: 0 });
+
+      // One row at a time per destination, oldest first; a destination not asked for is left alone.
+      const due = await store.dueAlertDeliveries(100, ['ntfy', 'webhook']);
+      expect(due.map((r) => [r.destination, (r.event as { eventId: string }).eventId, r.attempts])).toEqual([['ntfy', 'e1', 0], ['webhook', 'e1', 0]]);
+      expect(await store.dueAlertDeliveries(99, ['ntfy'])).toEqual([]);
+      expect(await store.dueAlertDeliveries(100, [])).toEqual([]);
+      const [ntfy1, hook1] = due as [(typeof due)[number], (typeof due)[number]];
+      await store.alertDelivered(ntfy1.seq, 101);
+      await store.alertDeliveryRetry(hook1.seq, 500, 'HTTP 503');
+      expect(await store.nextAlertDue(['webhook'])).toBe(500);
+      expect(await store.nextAlertDue(['ntfy', 'webhook'])).toBe(110);
+      expect(await store.nextAlertDue(['mqtt'])).toBeUndefined();
+      expect(await store.dueAlertDeliveries(200, ['webhook'])).toEqual([]);
+      await store.alertDeliveriesDueNow('webhook', 200);
+      expect((await store.dueAlertDeliveries(200, ['webhook'])).map((r) => [r.seq, r.attempts])).toEqual([[hook1.seq, 1]]);
+      const [ntfy2] = await store.dueAlertDeliveries(200, ['ntfy']);
+      expect((ntfy2!.event as { eventId: string }).eventId).toBe('e2');
+      expect(ntfy2!.seq).toBeGreaterThan(ntfy1.seq);
+      await store.alertDeliveryFailed(ntfy2!.seq, 'HTTP 404', 201);
+      expect(await store.alertOutboxCounts()).toEqual({ pending: 1, delivered: 1, failed: 1 });
+      // Finished rows go once both their creation and their last time are before the cut; pending ones stay.
+      await store.pruneAlertOutbox(150);
+      expect(await store.alertOutboxCounts()).toEqual({ pending: 1, delivered: 0, failed: 1 });
+      await store.pruneAlertOutbox(1000);
+      expect(await store.alertOutboxCounts()).toEqual({ pending: 1, delivered: 0, failed: 0 });
+    });
+
+    it('adopts an old alert file, keeping what the store already has', async () => {
+      await store.commitAlertState('s1', { cursor: 9 }, [{ id: 'a1', stationId: 's1', kind: 'frost', startedAt: 1, endedAt: null, body: { id: 'a1', v: 'store' } }], [
+        { eventId: 'e1', destination: 'ntfy', event: { v: 'store' } },
+      ], 100);
+      const outboxRow = { attempts: 2, nextAt: 300, createdAt: 50, deliveredAt: null, failedReason: null, lastError: 'HTTP 503' };
+      await store.importAlertState({
+        stations: [{ stationId: 's1', state: { cursor: 1 } }, { stationId: 's2', state: { cursor: 4 } }],
+        alerts: [
+          { id: 'a1', stationId: 's1', kind: 'frost', startedAt: 1, endedAt: 2, body: { id: 'a1', v: 'file' } },
+          { id: 'a2', stationId: 's2', kind: 'high-wind', startedAt: 3, endedAt: null, body: { id: 'a2' } },
+        ],
+        outbox: [
+          { eventId: 'e1', destination: 'ntfy', event: { v: 'file' }, ...outboxRow },
+          { eventId: 'e2', destination: 'ntfy', event: { v: 'e2' }, ...outboxRow },
+          { eventId: 'e0', destination: 'webhook', event: { v: 'done' }, ...outboxRow, deliveredAt: 60 },
+        ],
+      });
+      expect(await store.getAlertStationState('s1')).toEqual({ cursor: 9 });
+      expect(await store.getAlertStationState('s2')).toEqual({ cursor: 4 });
+      expect(await store.listAlerts('s1')).toEqual([{ id: 'a1', v: 'store' }]);
+      expect(await store.listAlerts('s2')).toEqual([{ id: 'a2' }]);
+      expect(await store.alertOutboxCounts()).toEqual({ pending: 2, delivered: 1, failed: 0 });
+      expect(await store.nextAlertDue(['ntfy'])).toBe(100);
+      const [first] = await store.dueAlertDeliveries(100, ['ntfy']);
+      await store.alertDelivered(first!.seq, 100);
+      expect(await store.dueAlertDeliveries(299, ['ntfy'])).toEqual([]);
+      expect(await store.dueAlertDeliveries(300, ['ntfy'])).toEqual([expect.objectContaining({ event: { v: 'e2' }, attempts: 2 })]);
+    });
+
     it('counts datastore rows, and expires them by arrival', async () => {
       await store.createDatastoreStorage('w', { time: ['ts'], device: ['station'] });
       await store.insertDatastoreRows('w', [
