@@ -23,8 +23,9 @@ import { DEFAULT_INDEXES } from './sqlite-datastores.ts';
  * 'untyped' (SQLite gives such a column no affinity): its view column is NULL as double precision, so
  * max(), avg() and arithmetic over it work; its first non-null value fixes its type in the catalog and
  * rebuilds the view (under the datastore's lock), and as the view reads `__record` every stored row shows
- * in the new type. A later value of another JSON type never fails a query; the view shows what SQLite's
- * column affinity would, where it can:
+ * in the new type (SQLite's column stays untyped and keeps each later value's own type). Not migrated:
+ * a database written before this rule keeps a null-first attribute as jsonb. A later value of another
+ * JSON type never fails a query; the view shows what SQLite's column affinity would, where it can:
  * - number column: booleans as 1/0, numeric strings as numbers; other strings and objects NULL
  *   (SQLite keeps them as text in the REAL column).
  * - text column: numbers as their JSON text, booleans '1'/'0', objects as JSON text.
