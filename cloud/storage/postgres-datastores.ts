@@ -19,9 +19,14 @@ import { DEFAULT_INDEXES } from './sqlite-datastores.ts';
  * As `__dt` stays last, the view is dropped and made again in the catalog's transaction rather than
  * CREATE OR REPLACE'd (which may only append); so no other view may depend on a datastore's view.
  *
- * Column types come from an attribute's first value, as in SQLite: number -> double precision,
- * string -> text, boolean -> boolean, object/array -> jsonb, null first -> jsonb. A later value of
- * another JSON type never fails a query; the view shows what SQLite's column affinity would, where it can:
+ * Column types come from an attribute's first non-null value: number -> double precision,
+ * string -> text, boolean -> boolean, object/array -> jsonb. An attribute seen only as null so far is
+ * 'untyped' (SQLite gives such a column no affinity): its view column is NULL as double precision, so
+ * max(), avg() and arithmetic over it work; its first non-null value fixes its type in the catalog and
+ * rebuilds the view (under the datastore's lock), and as the view reads `__record` every stored row shows
+ * in the new type (SQLite's column stays untyped and keeps each later value's own type). Not migrated:
+ * a database written before this rule keeps a null-first attribute as jsonb. A later value of another
+ * JSON type never fails a query; the view shows what SQLite's column affinity would, where it can:
  * - number column: booleans as 1/0, numeric strings as numbers; other strings and objects NULL
  *   (SQLite keeps them as text in the REAL column).
  * - text column: numbers as their JSON text, booleans '1'/'0', objects as JSON text.
@@ -36,7 +41,7 @@ import { DEFAULT_INDEXES } from './sqlite-datastores.ts';
 /** View columns per datastore; beyond this an attribute is kept in `__record` only. */
 export const MAX_ATTRIBUTES = 1000;
 
-type AttributeType = 'number' | 'string' | 'boolean' | 'json';
+type AttributeType = 'number' | 'string' | 'boolean' | 'json' | 'untyped';
 
 interface Attribute {
   name: string;
@@ -58,10 +63,13 @@ function typeOf(value: unknown): AttributeType {
   if (typeof value === 'number') return 'number';
   if (typeof value === 'string') return 'string';
   if (typeof value === 'boolean') return 'boolean';
+  if (value === null || value === undefined) return 'untyped';
   return 'json';
 }
 
-const SQL_TYPE: Record<AttributeType, string> = { number: 'double precision', string: 'text', boolean: 'boolean', json: 'jsonb' };
+// An untyped attribute has no real column (it gets one when typed); double precision is the type its
+// NULLs show as in the view, the one aggregates and arithmetic accept.
+const SQL_TYPE: Record<AttributeType, string> = { number: 'double precision', string: 'text', boolean: 'boolean', json: 'jsonb', untyped: 'double precision' };
 const NUMERIC_TEXT = String.raw`'^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$'`;
 
 /** The attribute's typed value from a jsonb record; never fails on a value of another JSON type. */
@@ -77,6 +85,8 @@ function typedExpression(record: string, attribute: Attribute): string {
       return `CASE jsonb_typeof(${j}) WHEN 'boolean' THEN ${j}::boolean WHEN 'number' THEN ${j}::double precision <> 0 END`;
     case 'json':
       return `CASE WHEN jsonb_typeof(${j}) <> 'null' THEN ${j} END`;
+    case 'untyped':
+      return 'NULL::double precision';
   }
 }
 
@@ -179,11 +189,17 @@ export class PostgresDatastores {
   async insertSql(datastore: string, rows: readonly DatastoreRowIn[], params: SqlParams): Promise<string> {
     const key = datastore.toLowerCase();
     let state = this.states.get(key) ?? (await this.load(this.pool, datastore));
+    // New attributes, and untyped ones (null so far) that this batch gives a first non-null value.
     const added = new Map<string, Attribute>();
     for (const row of rows) {
       for (const name of Object.keys(row.record)) {
         const folded = name.toLowerCase();
-        if (!state.attributes.has(folded) && !added.has(folded)) added.set(folded, { name, type: typeOf(row.record[name]), column: false });
+        const type = typeOf(row.record[name]);
+        const known = state.attributes.get(folded);
+        if (known && (known.type !== 'untyped' || type === 'untyped')) continue;
+        const seen = added.get(folded);
+        if (!seen) added.set(folded, { name: known?.name ?? name, type, column: false });
+        else if (seen.type === 'untyped') seen.type = type;
       }
     }
     if (added.size > 0) state = await this.addAttributes(datastore, state, [...added.values()]);
@@ -236,7 +252,7 @@ export class PostgresDatastores {
     );
     const indexes = indexRow?.indexes ?? DEFAULT_INDEXES;
     const indexed = new Set([...indexes.time, ...indexes.device]);
-    for (const row of rows) attributes.set(row.folded, { name: row.name, type: row.type, column: indexed.has(row.folded) });
+    for (const row of rows) attributes.set(row.folded, { name: row.name, type: row.type, column: indexed.has(row.folded) && row.type !== 'untyped' });
     const state: DatastoreState = { indexes, attributes, warned: this.states.get(key)?.warned ?? false };
     this.states.set(key, state);
     return state;
@@ -249,9 +265,12 @@ export class PostgresDatastores {
       await this.lock(db, datastore);
       const state = await this.load(db, datastore);
       state.warned = cached.warned;
-      const fresh = added.filter((a) => !state.attributes.has(a.name.toLowerCase()));
-      if (fresh.length === 0) return state;
       const indexed = new Set([...state.indexes.time, ...state.indexes.device]);
+      // Another worker may have typed it first: then its type stands, as the first non-null value's.
+      const typed = added.filter((a) => a.type !== 'untyped' && state.attributes.get(a.name.toLowerCase())?.type === 'untyped');
+      for (const attribute of typed) await this.fixType(db, datastore, state, attribute, indexed);
+      const fresh = added.filter((a) => !state.attributes.has(a.name.toLowerCase()));
+      if (fresh.length === 0 && typed.length === 0) return state;
       let dropped = 0;
       for (const attribute of fresh) {
         if (state.attributes.size >= MAX_ATTRIBUTES) {
@@ -259,7 +278,7 @@ export class PostgresDatastores {
           continue;
         }
         const folded = attribute.name.toLowerCase();
-        const column = indexed.has(folded);
+        const column = indexed.has(folded) && attribute.type !== 'untyped';
         await db.query('INSERT INTO datastore_attributes (datastore, folded, name, type, position) VALUES ($1, $2, $3, $4, $5)', [
           key, folded, attribute.name, attribute.type, state.attributes.size,
         ]);
@@ -276,6 +295,18 @@ export class PostgresDatastores {
       await this.rebuildView(db, datastore, state);
       return state;
     });
+  }
+
+  /** Records an untyped attribute's first non-null type; an indexed one gets its real column now (its stored values are all NULL). */
+  private async fixType(db: Queryable, datastore: string, state: DatastoreState, attribute: Attribute, indexed: ReadonlySet<string>): Promise<void> {
+    const folded = attribute.name.toLowerCase();
+    const known = state.attributes.get(folded)!;
+    await db.query('UPDATE datastore_attributes SET type = $3 WHERE datastore = $1 AND folded = $2', [datastore.toLowerCase(), folded, attribute.type]);
+    const column = indexed.has(folded);
+    state.attributes.set(folded, { name: known.name, type: attribute.type, column });
+    if (column) {
+      await db.query(`ALTER TABLE ${sqlIdentifier(tableName(datastore))} ADD COLUMN IF NOT EXISTS ${sqlIdentifier(known.name)} ${SQL_TYPE[attribute.type]}`);
+    }
   }
 
   /** A plain index on each time column; a partial (device, time) index on each device column, as in SQLite. */

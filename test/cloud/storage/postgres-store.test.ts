@@ -88,6 +88,23 @@ describe.runIf(hasPostgres())('PostgreSQL store', () => {
     });
   });
 
+  it('types a null-first attribute once when two workers meet its first non-null value at the same time', async () => {
+    await withTwoStores(async (a, b, url) => {
+      await a.createDatastoreStorage('d', { time: ['ts'], device: [] });
+      await a.insertDatastoreRows('d', [{ record: { x: null, ts: null }, arrival: 1 }]);
+      await b.insertDatastoreRows('d', [{ record: { x: null }, arrival: 1 }]);
+      await Promise.all([
+        a.insertDatastoreRows('d', [{ record: { x: 1, ts: 10 }, arrival: 2 }]),
+        b.insertDatastoreRows('d', [{ record: { x: 'two', ts: 20 }, arrival: 3 }]),
+      ]);
+      const types = await viewRows(url, "SELECT folded, type FROM datastore_attributes WHERE datastore = 'd' ORDER BY position");
+      expect(types.rows).toEqual([['x', expect.stringMatching(/^(number|string)$/)], ['ts', 'number']]);
+      expect((await viewRows(url, 'SELECT max(ts), count(ts)::int FROM d')).rows).toEqual([[20, 2]]);
+      // ts is indexed: typed, it became a real column of the table, filled for both rows.
+      expect((await viewRows(url, 'SELECT count(ts)::int FROM __ds_d')).rows).toEqual([[2]]);
+    });
+  });
+
   it('dedups by messageId across two store objects on one database, and commits an ingest whole or not at all', async () => {
     await withTwoStores(async (a, b) => {
       await a.createDatastoreStorage('ds', { time: [], device: [] });
