@@ -55,6 +55,8 @@ export interface PipelineServices {
 
 export class Pipelines implements MessageSink {
   private readonly compiled = new Map<string, CompiledPipeline>();
+  /** Per pipeline, the stored definition last compiled (updatedAt and activities), so sync() compiles only changes. */
+  private readonly seen = new Map<string, string>();
   /** Binary messages refused by activities other than lambda, per pipeline (logged at most every 10 s). */
   readonly refusals: BinaryRefusals;
 
@@ -72,12 +74,35 @@ export class Pipelines implements MessageSink {
   /** Compiles every stored pipeline; one that no longer compiles (a lambda file removed) is logged and skipped. */
   async load(): Promise<void> {
     this.compiled.clear();
-    for (const record of await this.ctx.store.listResources<PipelineDefinition>('pipeline')) {
+    this.seen.clear();
+    await this.sync();
+  }
+
+  /**
+   * Brings the compiled pipelines in line with the store: another engine on the same database may have
+   * created, updated or deleted one since (a load balancer sends each API call to any engine). One
+   * catalog read per ingest batch; only a changed definition is compiled again.
+   */
+  private async sync(): Promise<void> {
+    const stored = await this.ctx.store.listResources<PipelineDefinition>('pipeline');
+    const names = new Set<string>();
+    for (const record of stored) {
+      const key = record.name.toLowerCase();
+      names.add(key);
+      const signature = `${record.updatedAt}:${JSON.stringify(record.definition.activities)}`;
+      if (this.seen.get(key) === signature) continue;
+      this.seen.set(key, signature);
       try {
-        this.compiled.set(record.name.toLowerCase(), await this.compile(record.name, record.definition.activities));
+        this.compiled.set(key, await this.compile(record.name, record.definition.activities));
       } catch (error) {
+        this.compiled.delete(key);
         this.ctx.log.error({ pipeline: record.name, err: error }, 'pipeline does not compile; it will not process messages until updated');
       }
+    }
+    for (const key of [...this.compiled.keys(), ...this.seen.keys()]) {
+      if (names.has(key)) continue;
+      this.compiled.delete(key);
+      this.seen.delete(key);
     }
   }
 
@@ -169,6 +194,7 @@ export class Pipelines implements MessageSink {
    * channel commits them together with the messages (CloudStore.commitIngest).
    */
   async rowsFor(channelName: string, messages: Record<string, unknown>[], arrival: number): Promise<{ datastore: string; rows: DatastoreRowIn[] }[]> {
+    await this.sync();
     const folded = channelName.toLowerCase();
     const readers = [...this.compiled.values()].filter((p) => p.channelName.toLowerCase() === folded);
     const outputs: { datastore: string; rows: DatastoreRowIn[] }[] = [];

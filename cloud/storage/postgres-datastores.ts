@@ -238,8 +238,16 @@ export class PostgresDatastores {
     return inTransaction(this.pool, work);
   }
 
+  /**
+   * Serialises catalog changes to one datastore across workers, then locks its view (and, through it, its
+   * table) before any DDL: a reader locks the view first and the table second, so a change that altered
+   * the table first and then dropped the view deadlocked with a query in flight (seen with two engines).
+   */
   private async lock(db: Queryable, datastore: string): Promise<void> {
     await db.query("SELECT pg_advisory_xact_lock(hashtext('hedgerow datastore ' || $1))", [datastore.toLowerCase()]);
+    const view = sqlIdentifier(viewName(datastore));
+    const { rows } = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [view]);
+    if (rows[0]?.present) await db.query(`LOCK TABLE ${view} IN ACCESS EXCLUSIVE MODE`);
   }
 
   /** Reads the catalog: another worker may have added attributes since this process last looked. */
