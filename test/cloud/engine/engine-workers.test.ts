@@ -68,6 +68,36 @@ describe.each(backends)('two engines on $name', (backend) => {
     }
   });
 
+  it("ingest through the pipelines another engine created, updated and deleted since it started", async () => {
+    // A load balancer sends CreatePipeline to one engine and the stations' messages to another.
+    await f.engine.createDatastore({ datastoreName: 'ds2' });
+    await f.engine.createPipeline({
+      pipelineName: 'pl2',
+      pipelineActivities: [{ channel: { name: 'in', channelName: 'ch', next: 'out' } }, { datastore: { name: 'out', datastoreName: 'ds2' } }],
+    });
+    await second.batchPutMessage({ channelName: 'ch', messages: [message('a1', { v: 1 })] });
+    await f.engine.updatePipeline({
+      pipelineName: 'pl2',
+      pipelineActivities: [
+        { channel: { name: 'in', channelName: 'ch', next: 'keep' } },
+        { filter: { name: 'keep', filter: 'v > 5', next: 'out' } },
+        { datastore: { name: 'out', datastoreName: 'ds2' } },
+      ],
+    });
+    await second.batchPutMessage({ channelName: 'ch', messages: [message('a2', { v: 2 }), message('a3', { v: 7 })] });
+    await f.engine.deletePipeline({ pipelineName: 'pl2' });
+    await second.batchPutMessage({ channelName: 'ch', messages: [message('a4', { v: 9 })] });
+    const store = await createStore(f.settings.storage, f.dir, DEFAULT_RUNNER_OPTIONS);
+    await store.open();
+    try {
+      // a1 as created, a3 through the updated filter, a4 after the delete not at all; ds (pl) takes all four.
+      expect(await store.datastoreStats('ds2', true)).toMatchObject({ count: 2 });
+      expect(await store.datastoreStats('ds', true)).toMatchObject({ count: 4 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('sweep retention once per period between them', async () => {
     await f.engine.createChannel({ channelName: 'short', retentionPeriod: { numberOfDays: 1 } });
     const sweeps: string[] = [];
