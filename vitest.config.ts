@@ -1,12 +1,56 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Cloud test files left out of the cloud-postgres project, each with why. Everything else under test/cloud
+ * runs a second time there, on PostgreSQL.
+ */
+const NOT_ON_POSTGRES_AGAIN = [
+  // They run both backends themselves (storesByBackend / BACKENDS, one server per file).
+  'test/cloud/query/dataset-sql.test.ts',
+  'test/cloud/query/dataset-sql-tree.test.ts',
+  'test/cloud/engine/engine-datasets.test.ts',
+  'test/cloud/engine/engine-delta-time.test.ts',
+  'test/cloud/api/sdk-dataset-sql.test.ts',
+  // The conformance suite on each backend, and the PostgreSQL backend's and server helper's own tests.
+  'test/cloud/storage/sqlite-store.test.ts',
+  'test/cloud/storage/postgres-store.test.ts',
+  'test/cloud/storage/postgres-query.test.ts',
+  'test/cloud/helpers/postgres.test.ts',
+  // SQLite by design: the SQLite query process and its worker pool.
+  'test/cloud/storage/sqlite-query-runner.test.ts',
+  // Its `hedgerow cloud` workers are counted in their folder's datastores.sqlite (helpers/cloud-worker.ts);
+  // several workers on one PostgreSQL database through $share is task pgworkers' test of its own.
+  'test/cloud/ingest/shared-workers.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/bench/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start real brokers and daemons on free ports; two cores is the machine's size.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'default',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/bench/**', 'node_modules/**'],
+        },
+      },
+      {
+        // The cloud suite again with every engine on PostgreSQL (test/cloud/helpers/test-storage.ts): one
+        // server for the run, a database per engine folder. Alone: npx vitest run --project cloud-postgres
+        extends: true,
+        test: {
+          name: 'cloud-postgres',
+          include: ['test/cloud/**/*.test.ts'],
+          exclude: NOT_ON_POSTGRES_AGAIN,
+          env: { HEDGEROW_TEST_STORAGE: 'postgres' },
+          globalSetup: ['test/cloud/helpers/postgres-global-setup.ts'],
+          setupFiles: ['test/cloud/helpers/test-storage-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { REPROCESS_LEASE_MS } from '../../../cloud/engine/reprocessing.ts';
-import { SqliteStore } from '../../../cloud/storage/sqlite-store.ts';
+import { createStore } from '../../../cloud/storage/storage-setting.ts';
 import { createFlow, message, startEngine, type EngineFixture } from './engine-fixture.ts';
 
 /** Two engines on one data folder, as two `hedgerow cloud` workers sharing one database. */
@@ -43,7 +43,8 @@ describe('two engines on one store', () => {
     const batch = Array.from({ length: 20 }, (_, i) => message(`m${i}`, { v: i }));
     await Promise.all([f.engine.batchPutMessage({ channelName: 'ch', messages: batch }), second.batchPutMessage({ channelName: 'ch', messages: batch.slice(5) })]);
     await second.batchPutMessage({ channelName: 'ch', messages: batch });
-    const store = new SqliteStore(f.dir);
+    // A third store on the engines' folder or database, so nothing either engine holds in memory counts.
+    const store = await createStore(f.settings.storage, f.dir, { concurrency: 1, maxRows: 1000, maxBytes: 1_000_000 });
     await store.open();
     try {
       expect(await store.channelStats('ch', true)).toMatchObject({ count: 20 });
