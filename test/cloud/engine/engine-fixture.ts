@@ -41,7 +41,10 @@ export class FakeTime implements EngineClock {
       if (!due) break;
       this.timers.delete(due[0]);
       this.current = Math.max(this.current, due[1].at);
-      due[1].callback();
+      // The engine's timers return their work (a trigger's claim, a sweep): a store's round trip takes
+      // longer than any fixed pause, and time must not pass the next timer before this one has set it.
+      const work: unknown = due[1].callback();
+      if (work instanceof Promise) await work.catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     this.current = target;
