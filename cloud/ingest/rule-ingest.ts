@@ -28,7 +28,7 @@ const MISMATCH_WARN_INTERVAL_MS = 10 * 60_000;
 const MISMATCH_MEMORY = 1_000;
 
 export class RuleIngest {
-  private readonly counters: IngestStats & { impersonations: number } = { received: 0, accepted: 0, rejected: 0, duplicates: 0, impersonations: 0 };
+  private readonly counters: IngestStats & { impersonations: number } = { received: 0, handled: 0, accepted: 0, rejected: 0, duplicates: 0, impersonations: 0 };
   private readonly rejectedBy: Partial<Record<RefusalReason, number>> = {};
   private lastWarn = -Infinity;
   private suppressed = 0;
@@ -84,6 +84,8 @@ export class RuleIngest {
       else if (!isEngineError(error)) this.ctx.log.error({ err: error, topic }, 'ingest failed on a message');
       const kind = error instanceof DeviceMismatchError ? 'impersonation' : isEngineError(error) ? 'payload' : 'internal';
       this.reject(topic, error instanceof Error ? error.message : String(error), kind, kind === 'impersonation');
+    } finally {
+      this.counters.handled += 1;
     }
   }
 
