@@ -18,8 +18,10 @@ import { DEFAULT_INDEXES } from './sqlite-datastores.ts';
  * As `__dt` stays last, the view is dropped and made again in the catalog's transaction rather than
  * CREATE OR REPLACE'd (which may only append); so no other view may depend on a datastore's view.
  *
- * Column types come from an attribute's first value, as in SQLite: number -> double precision,
- * string -> text, boolean -> boolean, object/array -> jsonb, null first -> jsonb. A later value of
+ * Column types come from an attribute's first value that is not null, as in SQLite: number -> double
+ * precision, string -> text, boolean -> boolean, object/array -> jsonb. Until that value comes (a station
+ * whose sensor is missing, an alert not ended yet) the attribute is 'null': its column is NULL as a double
+ * precision, so max() and arithmetic over it work as SQLite's untyped column's do. A later value of
  * another JSON type never fails a query; the view shows what SQLite's column affinity would, where it can:
  * - number column: booleans as 1/0, numeric strings as numbers; other strings and objects NULL
  *   (SQLite keeps them as text in the REAL column).
@@ -35,7 +37,8 @@ import { DEFAULT_INDEXES } from './sqlite-datastores.ts';
 /** View columns per datastore; beyond this an attribute is kept in `__record` only. */
 export const MAX_ATTRIBUTES = 1000;
 
-type AttributeType = 'number' | 'string' | 'boolean' | 'json';
+/** 'null': no value but null seen yet, so no type yet. */
+type AttributeType = 'number' | 'string' | 'boolean' | 'json' | 'null';
 
 interface Attribute {
   name: string;
@@ -57,10 +60,11 @@ function typeOf(value: unknown): AttributeType {
   if (typeof value === 'number') return 'number';
   if (typeof value === 'string') return 'string';
   if (typeof value === 'boolean') return 'boolean';
+  if (value === null || value === undefined) return 'null';
   return 'json';
 }
 
-const SQL_TYPE: Record<AttributeType, string> = { number: 'double precision', string: 'text', boolean: 'boolean', json: 'jsonb' };
+const SQL_TYPE: Record<AttributeType, string> = { number: 'double precision', string: 'text', boolean: 'boolean', json: 'jsonb', null: 'double precision' };
 const NUMERIC_TEXT = String.raw`'^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$'`;
 
 /** The attribute's typed value from a jsonb record; never fails on a value of another JSON type. */
@@ -76,6 +80,8 @@ function typedExpression(record: string, attribute: Attribute): string {
       return `CASE jsonb_typeof(${j}) WHEN 'boolean' THEN ${j}::boolean WHEN 'number' THEN ${j}::double precision <> 0 END`;
     case 'json':
       return `CASE WHEN jsonb_typeof(${j}) <> 'null' THEN ${j} END`;
+    case 'null':
+      return 'NULL::double precision';
   }
 }
 
@@ -172,11 +178,13 @@ export class PostgresDatastores {
     if (rows.length === 0) return;
     const key = datastore.toLowerCase();
     let state = this.states.get(key) ?? (await this.load(this.pool, datastore));
+    // New attributes, and known ones still without a type that get their first value here.
     const added = new Map<string, Attribute>();
     for (const row of rows) {
-      for (const name of Object.keys(row.record)) {
+      for (const [name, value] of Object.entries(row.record)) {
         const folded = name.toLowerCase();
-        if (!state.attributes.has(folded) && !added.has(folded)) added.set(folded, { name, type: typeOf(row.record[name]), column: false });
+        const known = added.get(folded) ?? state.attributes.get(folded);
+        if (!known || (known.type === 'null' && value !== null && value !== undefined)) added.set(folded, { name: known?.name ?? name, type: typeOf(value), column: false });
       }
     }
     if (added.size > 0) state = await this.addAttributes(datastore, state, [...added.values()]);
@@ -244,8 +252,24 @@ export class PostgresDatastores {
       await this.lock(db, datastore);
       const state = await this.load(db, datastore);
       state.warned = cached.warned;
+      const typed = added.filter((a) => a.type !== 'null' && state.attributes.get(a.name.toLowerCase())?.type === 'null');
       const fresh = added.filter((a) => !state.attributes.has(a.name.toLowerCase()));
-      if (fresh.length === 0) return state;
+      if (fresh.length === 0 && typed.length === 0) return state;
+      for (const attribute of typed) {
+        const folded = attribute.name.toLowerCase();
+        const known = state.attributes.get(folded)!;
+        await db.query('UPDATE datastore_attributes SET type = $3 WHERE datastore = $1 AND folded = $2', [key, folded, attribute.type]);
+        const retyped = { ...known, type: attribute.type };
+        state.attributes.set(folded, retyped);
+        // A real column held only NULLs so far; it is filled again from the records, whatever raced with this.
+        // The view uses the column, so it goes first (rebuildView below makes it again).
+        if (known.column) {
+          await db.query(`DROP VIEW IF EXISTS ${sqlIdentifier(viewName(datastore))}`);
+          await db.query(
+            `ALTER TABLE ${sqlIdentifier(table)} ALTER COLUMN ${sqlIdentifier(known.name)} TYPE ${SQL_TYPE[attribute.type]} USING ${typedExpression('__record', retyped)}`,
+          );
+        }
+      }
       const indexed = new Set([...state.indexes.time, ...state.indexes.device]);
       let dropped = 0;
       for (const attribute of fresh) {
