@@ -24,8 +24,8 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
 
 /**
  * The `cloud:` keys that put an engine on `dataDir` onto the backend under test: nothing on SQLite; on
- * PostgreSQL `storage: <url>` of a fresh database, the same one for every engine on that folder (two
- * workers on one folder share one database, as they would in production).
+ * PostgreSQL `storage: <url>` of a fresh database (a copy of the migrated template), the same one for
+ * every engine on that folder (two workers on one folder share one database, as in production).
  */
 export async function testStorage(dataDir: string): Promise<{ storage?: string }> {
   if (TEST_STORAGE === 'sqlite') return {};
@@ -34,7 +34,7 @@ export async function testStorage(dataDir: string): Promise<{ storage?: string }
   if (!url) {
     const name = `cloud_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
     url = admin(async (client) => {
-      await client.query(`CREATE DATABASE "${name}"`);
+      await client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('hedgerowPostgresTemplate')}"`);
       const base = new URL(inject('hedgerowPostgresUrl'));
       base.pathname = `/${name}`;
       return base.toString();
