@@ -11,6 +11,9 @@ const NOT_ON_POSTGRES_AGAIN = [
   'test/cloud/engine/engine-datasets.test.ts',
   'test/cloud/engine/engine-delta-time.test.ts',
   'test/cloud/api/sdk-dataset-sql.test.ts',
+  'test/cloud/engine/engine-workers.test.ts',
+  // Its `hedgerow cloud` child processes run on one SQLite folder and on one PostgreSQL database.
+  'test/cloud/ingest/shared-workers.test.ts',
   // The conformance suite on each backend, and the PostgreSQL backend's and server helper's own tests.
   'test/cloud/storage/sqlite-store.test.ts',
   'test/cloud/storage/postgres-store.test.ts',
@@ -18,9 +21,6 @@ const NOT_ON_POSTGRES_AGAIN = [
   'test/cloud/helpers/postgres.test.ts',
   // SQLite by design: the SQLite query process and its worker pool.
   'test/cloud/storage/sqlite-query-runner.test.ts',
-  // Its `hedgerow cloud` workers are counted in their folder's datastores.sqlite (helpers/cloud-worker.ts);
-  // several workers on one PostgreSQL database through $share is task pgworkers' test of its own.
-  'test/cloud/ingest/shared-workers.test.ts',
 ];
 
 export default defineConfig({

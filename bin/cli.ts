@@ -262,6 +262,32 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
       process.exitCode = ok ? 0 : 1;
     });
 
+  box
+    .command('export <file>')
+    .description('write the collection as one bundle (tar.gz: manifest, audio, bundle.json, checksums.sha256) for another box; the collection is only read')
+    .option('--collection <dir>', 'collection folder (default museum.collection)')
+    .action(async (file: string, _opts, command: Command) => {
+      const { globals } = context(command);
+      const opts = command.optsWithGlobals<{ collection?: string }>();
+      const settings = loadSettings(globals.config);
+      const { exportCollection, exportSummary } = await import('../device/museum-bundle-export.ts');
+      const result = await exportCollection({ collection: opts.collection ?? settings.museum.collection, file });
+      for (const line of exportSummary(result)) process.stdout.write(`${line}\n`);
+    });
+
+  box
+    .command('import <file>')
+    .description('check a bundle from `hedgerow box export` and install it beside the other collections, or change nothing')
+    .option('--as <name>', 'install under this name instead of the bundle\'s (its folder and collection:<name> tag)')
+    .option('--collections <dir>', 'collections folder (default museum.collectionsDir, else the folder around museum.collection)')
+    .action(async (file: string, opts: { as?: string; collections?: string }, command: Command) => {
+      const { globals } = context(command);
+      const settings = loadSettings(globals.config);
+      const [{ importBundle, importSummary }, { collectionsDirOf }] = await Promise.all([import('../device/museum-bundle-import.ts'), import('../device/museum-collections-dir.ts')]);
+      const result = await importBundle({ file, collectionsDir: opts.collections ?? collectionsDirOf(settings.museum), ...(opts.as === undefined ? {} : { as: opts.as }) });
+      for (const line of importSummary(result)) process.stdout.write(`${line}\n`);
+    });
+
   const cloud = program
     .command('cloud')
     .description('run the IoT Analytics-compatible engine and its REST API (channels, pipelines, datastores, datasets)')
@@ -316,7 +342,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'DemoWeatherError'].includes(error.name)) {
+    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'DemoWeatherError', 'BundleError'].includes(error.name)) {
       process.stderr.write(`hedgerow: ${error.message}\n`);
       process.exitCode = 1;
       return;

@@ -21,10 +21,15 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
     await rm(temporary, { force: true });
     throw error;
   }
-  const folder = await open(dirname(path), 'r');
+  await fsyncPath(dirname(path));
+}
+
+/** fsync on a file or folder by path: it applies to the file, whichever descriptor asks. */
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
-    await folder.sync();
+    await handle.sync();
   } finally {
-    await folder.close();
+    await handle.close();
   }
 }

@@ -104,6 +104,8 @@ export async function runBoxAssign(options: BoxAssignOptions): Promise<BoxAssign
     };
     const manifest = manifestSchema.parse({
       ...current.manifest,
+      // A change is a new version; a collection's first save is version 1.
+      version: existsSync(current.manifestPath) ? current.version + 1 : current.version,
       objects: [...current.manifest.objects.filter((o) => o.uid !== uid), object],
       admin: current.manifest.admin.filter((a) => a.uid !== uid),
     });

@@ -5,7 +5,7 @@
  * story: a volume tag moves the mixer while it plays, and an unknown tag's "hmm?" is skipped while a
  * story plays (the player plays one sound at a time, and a visitor's story matters more than a beep). Taking a tag off lets its sound finish, or
  * stops it if so configured. Each story becomes tap records (started, then finished or stopped with
- * its play time) in the outbox, bound for dt/museum/<boxId>/tap.
+ * its play time) in the outbox, bound for dt/museum/<boxId>/tap; each names the collection playing and its version.
  *
  * The path from a known tag to the player is synchronous on purpose: the UID is looked up before
  * anything else is read from the tag, and records are written after the player is spawned.
@@ -57,6 +57,8 @@ export interface MuseumBoxOptions {
 interface Playing {
   uid: string;
   objectId: string;
+  /** Where the story came from: an admin tag may switch collections before it ends. */
+  collection: Collection;
   handle: PlayHandle;
   startedAt: number;
   ended: boolean;
@@ -153,7 +155,7 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
     }
     const previous = this.current;
     const handle = this.options.player.play(file);
-    const playing: Playing = { uid, objectId, handle, startedAt: this.clock.now(), ended: false };
+    const playing: Playing = { uid, objectId, collection: this.collection, handle, startedAt: this.clock.now(), ended: false };
     this.current = playing;
     if (previous) this.ended(previous, 'stopped');
     this.record(uid, objectId, 'started', null, playing.startedAt);
@@ -190,7 +192,7 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
     const durationMs = this.clock.now() - playing.startedAt;
     // A player failure is logged by the player with its fix; for the record it is a stop.
     const event = outcome === 'finished' ? 'finished' : 'stopped';
-    this.record(playing.uid, playing.objectId, event, durationMs, this.clock.now());
+    this.record(playing.uid, playing.objectId, event, durationMs, this.clock.now(), playing.collection);
     if (this.current === playing) {
       this.current = null;
       this.options.reader.setLed('ready');
@@ -244,9 +246,10 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
     }
   }
 
-  private record(uid: string, objectId: string | null, event: TapRecord['event'], durationMs: number | null, ts: number): void {
+  private record(uid: string, objectId: string | null, event: TapRecord['event'], durationMs: number | null, ts: number, collection = this.collection): void {
     const { boxId, sink, log } = this.options;
-    const record: TapRecord = { ts, uid, object_id: objectId, event, play_duration_ms: durationMs };
+    const { name, version } = collection;
+    const record: TapRecord = { ts, uid, object_id: objectId, event, play_duration_ms: durationMs, collection: name, collection_version: version };
     try {
       sink.append([{ deviceId: boxId, topic: topics.museumTap(boxId), record: { ...record } }]);
     } catch (error) {

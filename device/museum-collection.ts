@@ -63,6 +63,11 @@ const adminEntry = z.object({ uid, action: adminAction }).strict();
 export const manifestSchema = z
   .object({
     title: z.string().min(1).default('Untitled collection'),
+    /**
+     * Goes up by one each time the box changes the manifest (`hedgerow box assign`), never on export,
+     * so exporting twice gives the same version and taps and bundles say which one a box plays.
+     */
+    version: z.number().int().positive().default(1),
     /** espeak-ng language for typed messages. */
     language: z.string().min(2).default('en'),
     objects: z.array(objectEntry).default([]),
@@ -105,6 +110,15 @@ export class Collection {
     return this.manifest.title;
   }
 
+  /** The collection's name: its folder's, what `collection:<name>` admin tags and tap records use. */
+  get name(): string {
+    return basename(this.dir);
+  }
+
+  get version(): number {
+    return this.manifest.version;
+  }
+
   byUid(tagUid: string): CollectionObject | undefined {
     return this.uids.get(normalizeUid(tagUid));
   }
@@ -115,6 +129,16 @@ export class Collection {
 
   adminAction(tagUid: string): AdminAction | undefined {
     return this.admins.get(normalizeUid(tagUid));
+  }
+
+  /** Every audio file the manifest names, absolute, each once: what a collection needs to play (and a bundle must carry). */
+  get namedAudioFiles(): string[] {
+    return [...new Set(this.objects.map((o) => o.audioFile))];
+  }
+
+  /** The languages its stories are in: the collection's own first, then any an object names. */
+  get languages(): string[] {
+    return [...new Set([this.manifest.language, ...this.objects.flatMap((o) => (o.language ? [o.language] : []))])];
   }
 
   /** An audio path from a tag (NDEF), resolved inside the folder; null when it would leave it or is not audio. */

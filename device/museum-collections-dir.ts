@@ -3,8 +3,14 @@
  * manifest is one collection, in name order.
  */
 import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { findManifest, insideFolder } from './museum-collection.ts';
+import type { MuseumSettings } from './museum-settings.ts';
+
+/** The box's collections folder: museum.collectionsDir, else the folder around museum.collection. */
+export function collectionsDirOf(settings: Pick<MuseumSettings, 'collection' | 'collectionsDir'>): string {
+  return settings.collectionsDir ?? dirname(resolve(settings.collection));
+}
 
 export async function collectionFolders(collectionsDir: string): Promise<string[]> {
   let entries;

@@ -3,7 +3,7 @@
  * and the speaker (real or virtual, chosen by setting or by whether pcscd answers), and the box's own
  * sounds. The CLI and the Pi runtime call these; nothing here starts anything.
  */
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PlaySoundPlayer, type AudioPlayer } from '../hardware/audio-player.ts';
 import type { Clock } from '../hardware/core/clock.ts';
@@ -15,6 +15,7 @@ import { VirtualNfcReader, type VirtualTagSpec } from '../hardware/virtual-nfc-r
 import type { RecordSink } from '../hardware/core/contract.ts';
 import { MuseumBox } from './museum-box.ts';
 import { loadCollection, type Collection } from './museum-collection.ts';
+import { collectionsDirOf } from './museum-collections-dir.ts';
 import { DEMO_EXTRA_TAGS, DEMO_TAGS, ensureDemoCollection } from './museum-demo.ts';
 import type { MuseumSettings } from './museum-settings.ts';
 import { ensureBoxSounds } from './museum-sounds.ts';
@@ -63,7 +64,7 @@ export async function createMuseumBox(settings: MuseumSettings, context: MuseumC
   return new MuseumBox({
     boxId: settings.boxId,
     collection,
-    collectionsDir: settings.collectionsDir ?? dirname(resolve(settings.collection)),
+    collectionsDir: collectionsDirOf(settings),
     reader,
     player,
     sink: context.sink,

@@ -35,7 +35,7 @@ export const ERROR_DOCS: Readonly<Record<ApiErrorCode, string>> = {
   LimitExceededException: 'An engine limit was reached: delete unused resources or raise the limit in the config.',
   ThrottlingException: 'Too many requests at once: retry with backoff (the AWS SDK does this by itself).',
   InternalFailureException: 'The server failed unexpectedly: retry; if it persists, give the operator the request id.',
-  ServiceUnavailableException: 'The engine is starting or stopping: retry shortly.',
+  ServiceUnavailableException: 'The engine is starting or stopping, or its database is unavailable for the moment: retry shortly.',
 };
 
 export class ApiError extends Error {

@@ -16,6 +16,7 @@ import { registerWeatherData } from '../dashboard/weather-data-routes.ts';
 import { listPublicDatasets, registerPublicRoutes } from './public-routes.ts';
 import { verifyRequest } from './sigv4.ts';
 import { parseQuery, splitUrl, toWire, wireRequestOf } from './wire.ts';
+import { isRetryableStoreError } from '../storage/retryable-store-error.ts';
 
 /**
  * The IoT Analytics REST API over fastify. `buildApp` wires the operation table, SigV4 authentication,
@@ -146,6 +147,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 && error.code?.startsWith('FST_')) {
       return sendError(reply, 'InvalidRequestException', 400, `The request is malformed: ${error.message}`);
+    }
+    if (isRetryableStoreError(error)) {
+      // The database is restarting, busy or unreachable: a retry shortly succeeds (the AWS SDK retries a 503 by itself).
+      log.warn({ err: error, reqId: request.id }, 'api request failed: the store is unavailable for the moment');
+      return sendError(reply, 'ServiceUnavailableException', 503, `The engine's database is unavailable for the moment (restarting, busy or unreachable); retry shortly. Request id ${request.id}.`);
     }
     log.error({ err: error, reqId: request.id }, 'api request failed unexpectedly');
     return sendError(reply, 'InternalFailureException', 500, `The server failed unexpectedly; retry, and if it persists give the operator request id ${request.id}.`);

@@ -177,11 +177,12 @@ export class AnalyticsEngine implements E.Engine, Extension {
     await parts.contents.idle();
   }
 
-  /** Ours, for tests and shutdown: resolves when running dataset contents and reprocessing have finished. */
+  /** Ours, for tests and shutdown: resolves when running dataset contents, reprocessing and the retention sweep have finished. */
   async idle(): Promise<void> {
     await this.p.scheduler.idle();
     await this.p.reprocessing.idle();
     await this.p.contents.idle();
+    await this.p.sweeper.idle();
   }
 
   /** Ours: the store the engine keeps everything in, for readers beside the API (the weather page, the alert engine). Once started. */

@@ -110,12 +110,14 @@ export class Datasets {
 
   async create(input: CreateDatasetRequest): Promise<CreateDatasetResponse> {
     const request = parseRequest(createSchema, input, 'CreateDataset');
+    const exists = () => new ResourceAlreadyExistsException(`Dataset "${request.datasetName}" already exists (names are unique ignoring case).`, request.datasetName, this.arn(request.datasetName));
+    // Refused before its SQL is checked: a worker applying its resource file at start must not fail on a
+    // dataset that exists because the datastores have changed since it was made.
+    if (await this.ctx.store.getResource('dataset', request.datasetName)) throw exists();
     const definition = await this.check(request, 'CreateDataset');
     const now = this.ctx.clock.now();
     const inserted = await this.ctx.store.insertResource({ type: 'dataset', name: request.datasetName, definition, createdAt: now, updatedAt: now });
-    if (!inserted) {
-      throw new ResourceAlreadyExistsException(`Dataset "${request.datasetName}" already exists (names are unique ignoring case).`, request.datasetName, this.arn(request.datasetName));
-    }
+    if (!inserted) throw exists();
     if (request.tags) await this.ctx.store.setTags(this.arn(request.datasetName), request.tags);
     this.onChange(request.datasetName);
     return { datasetName: request.datasetName, datasetArn: this.arn(request.datasetName), retentionPeriod: definition.retentionPeriod };

@@ -177,11 +177,6 @@ export type TopicRuleByName = z.output<typeof rules.topicRuleByName>;
 /** Counters of the MQTT ingestion since start (rejected payloads are counted and logged, never crash). */
 export interface IngestStats {
   received: number;
-  /**
-   * Ours: received messages whose handling has ended (stored, refused or found a duplicate). Behind
-   * `received` while a store's commit is on its way, which on PostgreSQL is a round trip.
-   */
-  handled: number;
   accepted: number;
   rejected: number;
   duplicates: number;

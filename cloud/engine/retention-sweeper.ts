@@ -43,6 +43,11 @@ export class RetentionSweeper implements Extension {
     await this.running;
   }
 
+  /** Resolves once the timer's sweep in progress, if any, has finished and the next one is due. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
   /**
    * The timer's sweep: several workers on one database sweep once per period between them, whoever
    * claims `retention:<period start>` first (a sweep is idempotent, so this saves work, not data).

@@ -11,8 +11,8 @@ const RETRY_MAX_MS = 5_000;
 
 /**
  * The engine's MQTT connection. Messages are handled one at a time through mqtt.js's handleMessage,
- * so a QoS 1 message is acknowledged only after its channel write: if the engine stops mid-way the
- * broker sends it again, and the messageId makes the repeat harmless.
+ * so a QoS 1 message is acknowledged only after its commit, with or without a share group: if the store
+ * fails or the engine stops mid-way the broker sends it again, and the messageId makes the repeat harmless.
  */
 export class MqttSubscriber implements Extension {
   readonly name = 'cloud-mqtt';
@@ -40,11 +40,7 @@ export class MqttSubscriber implements Extension {
     });
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      if (settings.shareGroup === undefined) {
-        this.ingest.handle(packet.topic, payload).finally(() => done());
-        return;
-      }
-      // A worker of a group acknowledges only what is committed; see committed().
+      // Only what is committed (or refused for good) is acknowledged; see committed().
       void this.committed(packet.topic, payload).then((ok) => {
         if (ok) done();
       });
@@ -65,11 +61,12 @@ export class MqttSubscriber implements Extension {
   }
 
   /**
-   * Ingests one message of a share group until its rows are committed, then true. A store failure
-   * (SQLITE_BUSY past the busy timeout, a lost database connection) leaves it unacknowledged and is tried
-   * again after a growing pause, logged once when the store starts failing and once when it recovers.
-   * False when the engine stops first: the connection closes without the PUBACK, so the broker sends the
-   * message again (to this worker's session or, once it is gone, another worker), and the database's
+   * Ingests one message until its rows are committed (or it is refused as bad), then true. A store
+   * failure worth retrying (isRetryableStoreError: SQLITE_BUSY past the busy timeout, a lost database
+   * connection, PostgreSQL restarting) leaves it unacknowledged and is tried again after a growing pause,
+   * logged once when the store starts failing and once when it recovers. False when the engine stops
+   * first: the connection closes without the PUBACK, so the broker sends the message again (to this
+   * worker's session or, in a share group once it is gone, another worker), and the database's
    * messageId key makes the repeat harmless.
    */
   private async committed(topic: string, payload: Buffer): Promise<boolean> {

@@ -3,6 +3,7 @@ import type { EngineContext } from '../engine/engine-context.ts';
 import type { Channels } from '../engine/channels.ts';
 import type { RefusalReason } from '../engine/engine-metrics.ts';
 import { isEngineError } from '../engine/errors.ts';
+import { isRetryableStoreError } from '../storage/retryable-store-error.ts';
 import type { ThingRegistry } from '../engine/thing-registry.ts';
 import { COMPRESSED_ENVELOPE } from '../../hardware/core/contract.ts';
 import { compressedFilters, inflateEnvelope } from './compressed-envelope.ts';
@@ -28,7 +29,7 @@ const MISMATCH_WARN_INTERVAL_MS = 10 * 60_000;
 const MISMATCH_MEMORY = 1_000;
 
 export class RuleIngest {
-  private readonly counters: IngestStats & { impersonations: number } = { received: 0, handled: 0, accepted: 0, rejected: 0, duplicates: 0, impersonations: 0 };
+  private readonly counters: IngestStats & { impersonations: number } = { received: 0, accepted: 0, rejected: 0, duplicates: 0, impersonations: 0 };
   private readonly rejectedBy: Partial<Record<RefusalReason, number>> = {};
   private lastWarn = -Infinity;
   private suppressed = 0;
@@ -58,12 +59,12 @@ export class RuleIngest {
   }
 
   /**
-   * As handle, but a failure of the engine itself (the store: SQLITE_BUSY past its timeout, a lost
-   * database connection) throws instead of counting the message as refused, so the subscriber can keep
-   * it unacknowledged and try again. Bad payloads are still counted and never throw.
+   * As handle, but a store failure worth retrying (isRetryableStoreError: SQLITE_BUSY past its timeout,
+   * a lost database connection) throws instead of counting the message as refused, so the subscriber can
+   * keep it unacknowledged and try again; such an attempt is not counted as received, the one that
+   * succeeds is. Bad payloads and other failures are counted and never throw.
    */
-  async handleOrThrow(received: string, wire: Buffer, throwInternal = true): Promise<void> {
-    this.counters.received += 1;
+  async handleOrThrow(received: string, wire: Buffer, throwRetryable = true): Promise<void> {
     let topic = received;
     try {
       // A compressed envelope is handled as the plain one it stands for, on its plain topic.
@@ -79,14 +80,17 @@ export class RuleIngest {
         if (topicMatches(rule.topicFilter, topic)) await this.applyRule(rule, topic, payload, maxBytes);
       }
     } catch (error) {
-      if (throwInternal && !(error instanceof DeviceMismatchError) && !isEngineError(error)) throw error;
+      if (throwRetryable && isRetryableStoreError(error)) throw error;
+      this.counters.received += 1;
       if (error instanceof DeviceMismatchError) this.mismatch(topic, error);
-      else if (!isEngineError(error)) this.ctx.log.error({ err: error, topic }, 'ingest failed on a message');
+      else if (!isEngineError(error)) {
+        this.ctx.log.error({ err: error, topic }, 'ingest failed on a message with an error that retrying would not fix; it is refused (hedgerow_mqtt_refused_total{reason="internal"}), so it cannot hold up the messages behind it: check the database\'s log for why');
+      }
       const kind = error instanceof DeviceMismatchError ? 'impersonation' : isEngineError(error) ? 'payload' : 'internal';
       this.reject(topic, error instanceof Error ? error.message : String(error), kind, kind === 'impersonation');
-    } finally {
-      this.counters.handled += 1;
+      return;
     }
+    this.counters.received += 1;
   }
 
   private async applyRule(rule: ReturnType<TopicRules['active']>[number], topic: string, payload: Buffer, maxBytes?: number): Promise<void> {

@@ -43,6 +43,10 @@ export class PostgresStore implements CloudStore {
     const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize });
     // An idle connection the server dropped: the pool discards it and opens a new one when asked.
     pool.on('error', () => undefined);
+    // The pool listens only to idle connections. One checked out (a transaction between two statements)
+    // that the server drops emits 'error' with nobody listening, which would end the process; its
+    // statement fails anyway, and the pool discards the connection when it is released.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     try {
       await migratePostgres(pool);
     } catch (e) {

@@ -203,6 +203,13 @@ export const tapRecord = z.object({
   event: z.enum(['started', 'stopped', 'finished', 'unknown']),
   /** Up to a day: a longer play is a clock fault. */
   play_duration_ms: z.number().int().nonnegative().max(86_400_000).nullable(),
+  /**
+   * The collection the box played from: its folder name, what `collection:<name>` admin tags use.
+   * Optional, like collection_version: boxes from before collections travelled send neither.
+   */
+  collection: z.string().min(1).max(128).optional(),
+  /** The collection's version (its manifest's `version`), so taps tell the versions of a travelling collection apart. */
+  collection_version: z.number().int().positive().optional(),
 });
 export type TapRecord = z.output<typeof tapRecord>;
 

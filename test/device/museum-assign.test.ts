@@ -122,6 +122,20 @@ describe('hedgerow box assign', () => {
     expect(result.object).toMatchObject({ title: 'Hare', description: '', audio: 'hare.wav', language: 'en' });
   });
 
+  it('starts a new collection at version 1 and moves the version up by one with each assignment', async () => {
+    const collection = newFolder();
+    const { log } = captureLog();
+    const reader = new VirtualNfcReader({ log });
+    const assign = async (uid: string, title: string) => {
+      const { prompt } = scripted(reader, { uid }, []);
+      await runBoxAssign({ settings, log, collection, prompt, reader, title, text: `I am a ${title}.`, language: 'en' });
+      return (await loadCollection(collection)).version;
+    };
+    expect(await assign('04000004', 'fox')).toBe(1);
+    expect(await assign('04000005', 'owl')).toBe(2);
+    expect(await assign('04000004', 'red fox')).toBe(3);
+  });
+
   it('refuses a file that is not there and leaves the manifest as it was', async () => {
     const collection = newFolder();
     mkdirSync(collection);

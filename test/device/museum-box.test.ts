@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RecordingAudioPlayer } from '../../hardware/recording-audio-player.ts';
 import type { TagInfo } from '../../hardware/nfc-reader.ts';
 import { VirtualNfcReader } from '../../hardware/virtual-nfc-reader.ts';
-import { tapRecord } from '../../hardware/core/contract.ts';
+import { recordProblem, tapRecord } from '../../hardware/core/contract.ts';
+import { Outbox } from '../../gateway/outbox.ts';
 import { MuseumBox, type MuseumBoxOptions } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
 import { ensureBoxSounds, type BoxSounds } from '../../device/museum-sounds.ts';
@@ -47,7 +48,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   writeWav(join(farm, 'cow.wav'), 1000);
-  writeFileSync(join(farm, 'manifest.yaml'), ['title: Farm', 'objects:', `  - { uid: "${FOSSIL}", title: Cow, audio: cow.wav }`].join('\n'));
+  writeFileSync(join(farm, 'manifest.yaml'), ['title: Farm', 'version: 3', 'objects:', `  - { uid: "${FOSSIL}", title: Cow, audio: cow.wav }`].join('\n'));
   sounds = await ensureBoxSounds(join(root, 'sounds'));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -279,6 +280,35 @@ describe('MuseumBox', () => {
     expect(player.files).toEqual([sounds.confirm]);
     await tap(FOSSIL);
     expect(player.files.at(-1)).toBe(join(farm, 'cow.wav'));
+  });
+
+  it('names the collection and its version in every tap record, in the outbox: the story that a switch stops keeps its own', async () => {
+    const outbox = Outbox.open({ path: join(root, 'outbox.db'), log: captureLog().log });
+    try {
+      const { box, advance, tap } = await rig({ sink: outbox });
+      await tap(FOSSIL);
+      await advance(1000);
+      await tap(NEXT);
+      await vi.waitFor(() => expect(box.activeCollection.name).toBe('farm'));
+      await tap(FOSSIL);
+      await tap('04aabbccddeeff');
+      await box.stop();
+      const rows = outbox.readUnsent({ limit: 10 });
+      expect(rows.every((row) => row.topic === 'dt/museum/box-7/tap')).toBe(true);
+      const records = rows.map((row) => JSON.parse(row.record) as Record<string, unknown>);
+      expect(records.map(({ object_id, event, collection, collection_version }) => ({ object_id, event, collection, collection_version }))).toEqual([
+        { object_id: 'fossil', event: 'started', collection: 'school', collection_version: 1 },
+        // The school story ends when the switch plays its confirm sound, after farm is loaded.
+        { object_id: 'fossil', event: 'stopped', collection: 'school', collection_version: 1 },
+        { object_id: FOSSIL, event: 'started', collection: 'farm', collection_version: 3 },
+        { object_id: null, event: 'unknown', collection: 'farm', collection_version: 3 },
+        { object_id: FOSSIL, event: 'stopped', collection: 'farm', collection_version: 3 },
+      ]);
+      // What the cloud's topic rule checks each record with.
+      for (const record of records) expect(recordProblem('tap', record)).toBeUndefined();
+    } finally {
+      outbox.close();
+    }
   });
 
   it('keeps the collection when an admin tag names one that does not exist', async () => {

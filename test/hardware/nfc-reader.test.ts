@@ -16,12 +16,17 @@ import { PlaySoundPlayer } from '../../hardware/audio-player.ts';
 import { PCSCD_MISSING_HINT } from '../../hardware/nfc-diagnostics.ts';
 import { ProcessNfcReader, type ProcessNfcReaderOptions } from '../../hardware/nfc-process-reader.ts';
 import type { TagInfo } from '../../hardware/nfc-types.ts';
+import type { TapRecord } from '../../hardware/core/contract.ts';
 import { runBoxAssign } from '../../device/museum-assign.ts';
+import { exportCollection } from '../../device/museum-bundle-export.ts';
+import { importBundle } from '../../device/museum-bundle-import.ts';
 import { MuseumBox } from '../../device/museum-box.ts';
 import { loadCollection } from '../../device/museum-collection.ts';
 import { museumSettings } from '../../device/museum-settings.ts';
 import { ensureBoxSounds } from '../../device/museum-sounds.ts';
+import { Outbox } from '../../gateway/outbox.ts';
 import { HeldSound, writeWav } from '../fixtures/audio-files.ts';
+import { sha256, writeSchoolCollection } from '../fixtures/collection-bundles.ts';
 import { captureLog } from '../fixtures/captured-log.ts';
 import { alive, nextEvent } from '../fixtures/next-event.ts';
 import { TapSink } from '../fixtures/tap-sink.ts';
@@ -444,6 +449,58 @@ describe('hedgerow box assign on the real reader', () => {
     expect((await loadCollection(collection)).byUid('04123456789abc')).toMatchObject({ title: 'Sheep bell', audio: 'sheep-bell.wav' });
     expect(asked).toEqual([]);
     await tag.remove();
+  });
+});
+
+describe('a collection sent to another box: export, import, tap through pcscd', () => {
+  it('plays the same story on the second box (sha256 of the played file) and records the collection and its version in the outbox', { timeout: 120_000 }, async () => {
+    const source = join(dir, 'box-a', 'collections', 'school');
+    writeSchoolCollection(source);
+    const bundle = join(dir, 'school.tar.gz');
+    await exportCollection({ collection: source, file: bundle });
+    const imported = await importBundle({ file: bundle, collectionsDir: join(dir, 'box-b', 'collections') });
+
+    const captured = captureLog();
+    const outbox = Outbox.open({ path: join(dir, 'box-b-outbox.db'), log: captured.log });
+    const played: string[] = [];
+    const reader = processReader({ log: captured.log, retryMs: 200 });
+    const box = new MuseumBox({
+      boxId: 'box-b',
+      collection: await loadCollection(imported.dir),
+      collectionsDir: join(dir, 'box-b', 'collections'),
+      reader,
+      player: new PlaySoundPlayer({ log: captured.log, device: 'null', onSpawn: (file) => played.push(file) }),
+      sink: outbox,
+      sounds: await ensureBoxSounds(join(dir, 'sounds')),
+      log: captured.log,
+    });
+    const tags = [new VirtualTag({ port, uid: '04000000000a01' }), new VirtualTag({ port, uid: '04000000000b02' })];
+    try {
+      // Generous waits: the reader process starts through tsx, slow on a loaded machine.
+      const attached = nextEvent<string>(reader, 'attached', (name) => name === SLOT0, 30_000);
+      await box.start();
+      await attached;
+      for (const [tag, story] of [[tags[0]!, 'ammonite.wav'], [tags[1]!, 'sounds/coin.mp3']] as const) {
+        const ended = nextEvent<{ outcome: string }>(box, 'ended', undefined, 15_000);
+        await tag.place();
+        expect((await ended).outcome).toBe('finished');
+        expect(played.at(-1)).toBe(join(imported.dir, story));
+        expect(sha256(played.at(-1)!)).toBe(sha256(join(source, story)));
+        const removed = nextEvent(reader, 'removed', undefined, 15_000);
+        await tag.remove();
+        await removed;
+      }
+      const records = outbox.readUnsent({ limit: 10 }).map((row) => ({ topic: row.topic, ...(JSON.parse(row.record) as Partial<TapRecord>) }));
+      expect(records.map(({ topic, object_id, event, collection, collection_version }) => ({ topic, object_id, event, collection, collection_version }))).toEqual(
+        [['04000000000a01', 'started'], ['04000000000a01', 'finished'], ['coin', 'started'], ['coin', 'finished']].map(([object_id, event]) => ({
+          topic: 'dt/museum/box-b/tap', object_id, event, collection: 'school', collection_version: 4,
+        })),
+      );
+    } finally {
+      for (const tag of tags) await tag.remove();
+      await box.stop();
+      outbox.close();
+    }
   });
 });
 

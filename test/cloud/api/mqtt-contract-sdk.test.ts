@@ -36,7 +36,7 @@ describe('MQTT ingest seen through the AWS SDK: a station cannot write as anothe
     const mixed = { messageId: 'sdk-mixed', deviceId: 'south_field', seq: 1, sentAt: now, records: [weatherReading(now), { ...weatherReading(now + 1), wind_speed: 'calm' }] };
     await publisher.publishAsync(topics.weatherReading('south_field'), Buffer.from(JSON.stringify(impostor)), { qos: 1 });
     await publisher.publishAsync(topics.weatherReading('south_field'), Buffer.from(JSON.stringify(mixed)), { qos: 1 });
-    await until(() => stats().handled >= 2, 'both envelopes');
+    await until(() => stats().received >= 2, 'both envelopes');
     expect(stats()).toMatchObject({ accepted: 1, rejected: 2, impersonations: 1 });
 
     const sample = await t.client.send(new SampleChannelDataCommand({ channelName: 'weather_channel', maxMessages: 10 }));

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { freePort } from '../../gateway/helpers/mosquitto.ts';
 import { until } from '../fixtures/until.ts';
 
@@ -19,14 +20,15 @@ export interface CloudWorker {
 }
 
 /**
- * Starts `hedgerow cloud` on `<work>/data` with clientId `id` (and `shareGroup`, if given) and resolves
+ * Starts `hedgerow cloud` on `<work>/data` with clientId `id` (and `shareGroup` and `cloud.storage`, if given) and resolves
  * once the broker confirmed its weather subscription, so from then on nothing published is missed.
  */
-export async function startCloudWorker(options: { work: string; brokerUrl: string; id: string; shareGroup?: string; killAfterMs?: number }): Promise<CloudWorker> {
-  const { work, brokerUrl, id, shareGroup } = options;
+export async function startCloudWorker(options: { work: string; brokerUrl: string; id: string; shareGroup?: string; storage?: string; killAfterMs?: number }): Promise<CloudWorker> {
+  const { work, brokerUrl, id, shareGroup, storage } = options;
   const config = join(work, `${id}.json`);
   const port = await freePort();
-  writeFileSync(config, JSON.stringify({ api: { port }, cloud: { dataDir: join(work, 'data'), mqtt: { url: brokerUrl, clientId: id, ...(shareGroup ? { shareGroup } : {}) } } }));
+  const cloud = { dataDir: join(work, 'data'), ...(storage ? { storage } : {}), mqtt: { url: brokerUrl, clientId: id, ...(shareGroup ? { shareGroup } : {}) } };
+  writeFileSync(config, JSON.stringify({ api: { port }, cloud }));
   const child = spawn(process.execPath, [join(REPO, 'bin/hedgerow.js'), '--config', config, 'cloud'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,13 +54,28 @@ export async function startCloudWorker(options: { work: string; brokerUrl: strin
   return { id, port, child, output: () => out, exited };
 }
 
+const COUNT_WEATHER = "SELECT count(*) AS rows, count(DISTINCT device_id || ':' || ts) AS ids FROM weather_datastore";
+
 /** Rows and distinct readings (device_id, ts) in the weather datastore of `<work>/data`, read-only. */
 export function weatherCounts(work: string): { rows: number; ids: number } {
   const db = new Database(join(work, 'data', 'datastores.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("SELECT count(*) AS rows, count(DISTINCT device_id || ':' || ts) AS ids FROM weather_datastore").get() as { rows: number; ids: number };
+    return db.prepare(COUNT_WEATHER).get() as { rows: number; ids: number };
   } finally {
     db.close();
+  }
+}
+
+/** As weatherCounts, in the workers' store: `<work>/data` on SQLite, or the PostgreSQL database `storage` names. */
+export async function storedWeather(work: string, storage?: string): Promise<{ rows: number; ids: number }> {
+  if (!storage) return weatherCounts(work);
+  const client = new pg.Client({ connectionString: storage });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ rows: string; ids: string }>(COUNT_WEATHER);
+    return { rows: Number(rows[0]!.rows), ids: Number(rows[0]!.ids) };
+  } finally {
+    await client.end();
   }
 }
 

@@ -53,9 +53,9 @@ describe('engine: MQTT ingest refuses a station writing as another, and bad reco
   const sample = async (channelName: string) =>
     ((await engine.sampleChannelData({ channelName, maxMessages: 10 })).payloads ?? []).map((p) => JSON.parse(Buffer.from(p).toString()) as Record<string, unknown>);
   const received = async (n: number, publish: () => Promise<unknown>) => {
-    const target = engine.ingestStats().handled + n;
+    const target = engine.ingestStats().received + n;
     await publish();
-    await until(() => engine.ingestStats().handled >= target, `${n} message(s)`);
+    await until(() => engine.ingestStats().received >= target, `${n} message(s)`);
   };
   const warnings = (pattern: RegExp) => captured.problems().filter((m) => pattern.test(m));
 

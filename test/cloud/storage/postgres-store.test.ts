@@ -176,4 +176,32 @@ describe.runIf(hasPostgres())('PostgreSQL store', () => {
       await store.close();
     }
   }, 120_000);
+
+  it('outlives a server that ends a checked-out connection between two statements, and drops that connection', async () => {
+    const { store, url } = await freshStore();
+    try {
+      // A transaction holds its connection between statements for microseconds, too short to hit from
+      // outside; so the test checks one out of the store's pool itself and leaves it idle, as a
+      // transaction awaiting its next statement when the server restarts.
+      const pool = (store as unknown as { pool: pg.Pool }).pool;
+      const held = await pool.connect();
+      const pid = (await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const ended = new Promise<void>((resolve) => held.once('end', () => resolve()));
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      } finally {
+        await admin.end();
+      }
+      // Without a listener on the held connection, its 'error' event (57P01) is thrown and ends the process.
+      await ended;
+      held.release();
+      await store.putSetting('k', 'after');
+      expect(await store.getSetting('k')).toBe('after');
+      expect(pool.totalCount).toBeLessThanOrEqual(1);
+    } finally {
+      await store.close();
+    }
+  });
 });
