@@ -78,9 +78,13 @@ export class DatasetScheduler implements Extension {
     const next = this.nextFire();
     if (next === undefined || !this.started) return;
     const delay = Math.min(Math.max(0, next - this.ctx.clock.now()), MAX_DELAY_MS);
+    // The work is returned too, so a test's clock can wait for the claim (a database round trip) before
+    // moving on: otherwise time passes the next trigger before this one has armed it.
     this.timer = this.ctx.clock.setTimeout(() => {
       this.timer = undefined;
-      this.track(this.fire());
+      const work = this.fire();
+      this.track(work);
+      return work;
     }, delay);
   }
 

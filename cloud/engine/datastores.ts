@@ -64,7 +64,13 @@ export class Datastores {
     if (!inserted) {
       throw new ResourceAlreadyExistsException(`Datastore "${request.datastoreName}" already exists (names are unique ignoring case).`, request.datastoreName, this.arn(request.datastoreName));
     }
-    await this.ctx.store.createDatastoreStorage(request.datastoreName, partitionIndexes(definition.datastorePartitions));
+    try {
+      await this.ctx.store.createDatastoreStorage(request.datastoreName, partitionIndexes(definition.datastorePartitions));
+    } catch (error) {
+      // Nothing half made: the name stays free for the next attempt.
+      await this.ctx.store.deleteResource('datastore', request.datastoreName);
+      throw error;
+    }
     if (request.tags) await this.ctx.store.setTags(this.arn(request.datastoreName), request.tags);
     return { datastoreName: request.datastoreName, datastoreArn: this.arn(request.datastoreName), retentionPeriod: definition.retentionPeriod };
   }

@@ -125,7 +125,7 @@ export class IncrementalRefresh {
     if (groups.size > MAX_GROUPS) return undefined;
     let recomputed = previous.slice(0, previous.indexOf('\r\n') + 2);
     if (groups.size > 0) {
-      const restricted = restrictToGroups(plan, [...groups.values()], { datastores: prepared.datastores });
+      const restricted = restrictToGroups(plan, [...groups.values()], { datastores: prepared.datastores, dialect: this.ctx.store.sqlDialect });
       const groupsFile = `${outFile}.groups`;
       try {
         await this.ctx.store.runQuery(restricted, groupsFile, timeoutMs);

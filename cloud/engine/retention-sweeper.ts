@@ -23,6 +23,8 @@ export class RetentionSweeper implements Extension {
   }
 
   private schedule(): void {
+    // Returned as well, for a test's clock to wait on (as the dataset scheduler's): the next period's timer
+    // is set only once this sweep's claim, a database round trip, has come back.
     this.timer = this.ctx.clock.setTimeout(() => {
       this.running = this.sweepThisPeriod()
         .then(() => undefined)
@@ -31,6 +33,7 @@ export class RetentionSweeper implements Extension {
           this.running = undefined;
           if (this.timer !== undefined) this.schedule();
         });
+      return this.running;
     }, this.ctx.settings.retentionSweepMs);
   }
 

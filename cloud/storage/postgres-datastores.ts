@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { InvalidRequestException } from '../engine/errors.ts';
 import { sqlIdentifier } from '../query/sql-tokenizer.ts';
 import type { DatastoreIndexes, DatastoreMark, DatastoreRowIn, SizeStats } from './cloud-store.ts';
 import { SqlParams } from './postgres-statement.ts';
@@ -107,6 +108,10 @@ export class PostgresDatastores {
   async create(datastore: string, indexes: DatastoreIndexes): Promise<void> {
     const table = sqlIdentifier(tableName(datastore));
     await this.transaction(async (db) => {
+      if ((await this.viewKind(db, datastore)) === 'other') {
+        // Views share the schema with Hedgerow's own tables (resources, tags, alerts, ...).
+        throw new InvalidRequestException(`Datastore name "${datastore}" is taken by one of Hedgerow's own tables on PostgreSQL; choose another name, e.g. "${datastore}_datastore".`);
+      }
       await this.lock(db, datastore);
       await db.query(`CREATE TABLE IF NOT EXISTS ${table} (__seq bigserial PRIMARY KEY, __arrival bigint NOT NULL, __record jsonb NOT NULL)`);
       await db.query(`CREATE INDEX IF NOT EXISTS ${sqlIdentifier(`${tableName(datastore)}__arrival`)} ON ${table} (__arrival)`);
@@ -245,9 +250,13 @@ export class PostgresDatastores {
    */
   private async lock(db: Queryable, datastore: string): Promise<void> {
     await db.query("SELECT pg_advisory_xact_lock(hashtext('hedgerow datastore ' || $1))", [datastore.toLowerCase()]);
-    const view = sqlIdentifier(viewName(datastore));
-    const { rows } = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [view]);
-    if (rows[0]?.present) await db.query(`LOCK TABLE ${view} IN ACCESS EXCLUSIVE MODE`);
+    if ((await this.viewKind(db, datastore)) === 'view') await db.query(`LOCK TABLE ${sqlIdentifier(viewName(datastore))} IN ACCESS EXCLUSIVE MODE`);
+  }
+
+  /** Whether the datastore's view name is free, its view, or something else of that name. */
+  private async viewKind(db: Queryable, datastore: string): Promise<'none' | 'view' | 'other'> {
+    const { rows } = await db.query<{ relkind: string }>('SELECT relkind FROM pg_class WHERE oid = to_regclass($1)', [sqlIdentifier(viewName(datastore))]);
+    return rows.length === 0 ? 'none' : rows[0]!.relkind === 'v' ? 'view' : 'other';
   }
 
   /** Reads the catalog: another worker may have added attributes since this process last looked. */

@@ -14,6 +14,7 @@ import type { WeatherRecord } from '../../../hardware/core/contract.ts';
 import { silentLog, TEST_KEY } from '../api/helpers.ts';
 import { weatherDay } from '../dashboard/weather-records.ts';
 import { until } from '../fixtures/until.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 import { startReceiver, type Receiver } from './http-receiver.ts';
 
 /**
@@ -54,7 +55,7 @@ async function start(port = broker.port, alerts: Record<string, unknown> = {}): 
   const url = `mqtt://127.0.0.1:${port}`;
   cloud = startCloud({
     settings: {
-      cloud: cloudSettings.parse({ dataDir: dir, mqtt: { url } }),
+      cloud: cloudSettings.parse({ dataDir: dir, ...await testStorage(dir), mqtt: { url } }),
       api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY] }),
       alerts: alertSettings.parse({ evaluateEverySeconds: 1, ntfy: { url: ntfy.url }, webhook: { url: hook.url }, ...alerts }),
     },

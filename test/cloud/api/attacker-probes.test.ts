@@ -16,6 +16,7 @@ import { apiSettings } from '../../../cloud/api/api-settings.ts';
 import { MAX_BODY_DEPTH } from '../../../cloud/api/json-depth.ts';
 import { startCloud } from '../../../cloud/api/start-cloud.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 import { startTestCloud, type TestCloud } from './cloud-fixture.ts';
 import { errorOf, failure, recordingEngine, signedInject, silentLog, TEST_KEY, testApp } from './helpers.ts';
 import { rawSignedFetch, type RawCall } from './raw-signed.ts';
@@ -157,7 +158,8 @@ describe('nextToken', () => {
 
   it('keeps a token good across a restart and between two API workers on one data folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hedgerow-token-'));
-    const settings = () => ({ cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false } }), api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY] }) });
+    const storage = await testStorage(dir);
+    const settings = () => ({ cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...storage }), api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY] }) });
     const list = async (endpoint: string, nextToken?: string) => {
       const client = new IoTAnalyticsClient({ endpoint, region: 'eu-west-1', credentials: { ...TEST_KEY }, maxAttempts: 1 });
       try {

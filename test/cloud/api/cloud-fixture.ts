@@ -8,6 +8,7 @@ import { alertSettings } from '../../../cloud/alerts/alert-settings.ts';
 import { apiSettings, type ApiSettings } from '../../../cloud/api/api-settings.ts';
 import { startCloud, type CloudExtension, type StartCloudOptions } from '../../../cloud/api/start-cloud.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 import { silentLog, TEST_KEY } from './helpers.ts';
 
 /** The real engine and API on a free port in a temp folder (no MQTT), and an AWS SDK client pointed at it. */
@@ -33,7 +34,7 @@ export interface TestCloudOptions {
 export async function startTestCloud(options: TestCloudOptions = {}): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cloud-'));
   const settings = {
-    cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...options.cloud }),
+    cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...await testStorage(dir), ...options.cloud }),
     api: apiSettings.parse({ port: 0, accessKeys: [TEST_KEY], ...options.api }),
     ...(options.alerts ? { alerts: alertSettings.parse({ mqtt: { enabled: false }, ...options.alerts }) } : {}),
   };

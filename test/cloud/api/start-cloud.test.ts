@@ -9,6 +9,7 @@ import { apiSettings } from '../../../cloud/api/api-settings.ts';
 import { GENERATED_KEYS_FILE } from '../../../cloud/api/api-settings.ts';
 import { applyTargetFrom, startCloud, type CloudExtension } from '../../../cloud/api/start-cloud.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 import { startTestCloud } from './cloud-fixture.ts';
 import { silentLog, TEST_KEY } from './helpers.ts';
 
@@ -21,12 +22,12 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function settingsIn(dir: string, api: Record<string, unknown> = {}) {
-  return { cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false } }), api: apiSettings.parse({ port: 0, ...api }) };
+function settingsIn(dir: string, api: Record<string, unknown> = {}, storage: { storage?: string } = {}) {
+  return { cloud: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...storage }), api: apiSettings.parse({ port: 0, ...api }) };
 }
 
 async function started(dir: string, env: NodeJS.ProcessEnv, api: Record<string, unknown> = {}): Promise<CloudExtension> {
-  const cloud = startCloud({ settings: settingsIn(dir, api), log: silentLog, env });
+  const cloud = startCloud({ settings: settingsIn(dir, api, await testStorage(dir)), log: silentLog, env });
   await cloud.start();
   clouds.push(cloud);
   return cloud;

@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { comparedSeries, SERIES_PATHS, stationSeries } from '../../../cloud/dashboard/series-contract.ts';
 import { weatherPageSettings } from '../../../cloud/dashboard/weather-page-settings.ts';
-import { DATASTORES_FILE, type WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
+import type { WeatherSource } from '../../../cloud/dashboard/weather-source.ts';
 import { parseCsv } from '../../../cloud/query/csv.ts';
-import { FakeTime, startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
+import { datastoreRows, FakeTime, startEngine, type EngineFixture } from '../engine/engine-fixture.ts';
 import { weatherApp } from './weather-app.ts';
 import { envelopes, weatherDay } from './weather-records.ts';
 
@@ -27,14 +25,7 @@ afterEach(async () => {
   await fixture.close();
 });
 
-const rowCount = () => {
-  const db = new Database(join(fixture.dir, DATASTORES_FILE), { readonly: true });
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM weather_datastore').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-};
+const rowCount = async () => (await datastoreRows(fixture.engine, 'weather_datastore')).length;
 
 const series = SERIES_PATHS.station('north_field');
 const csv = SERIES_PATHS.download('north_field', 'csv');
@@ -79,7 +70,7 @@ const BAD: Array<[string, number, string]> = [
 describe('bad input', () => {
   it.each(BAD.map(([url, status, words]) => ({ name: url.length > 100 ? `${url.slice(0, 100)}… (${url.length} chars)` : url, url, status, words })))('$name → $status', async ({ url, status, words }) => {
     app = await weatherApp(fixture, settings);
-    const before = rowCount();
+    const before = await rowCount();
     const response = await app.inject({ url });
     expect(response.statusCode).toBe(status);
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -88,7 +79,7 @@ describe('bad input', () => {
     expect(message).toContain(words);
     expect(message.length).toBeLessThan(400);
     expect(response.body).not.toMatch(/\n\s+at |Error:|SQLITE|ZodError/);
-    expect(rowCount()).toBe(before);
+    expect(await rowCount()).toBe(before);
   });
 
   it('refuses a 10 kB station id before routing, as the API refuses any over-long path parameter', async () => {

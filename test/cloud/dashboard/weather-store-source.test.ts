@@ -14,6 +14,7 @@ import { SqliteStore } from '../../../cloud/storage/sqlite-store.ts';
 import type { Envelope, WeatherRecord } from '../../../hardware/core/contract.ts';
 import { silentLog } from '../api/helpers.ts';
 import { FakeTime } from '../engine/engine-fixture.ts';
+import { TEST_STORAGE, testStorage } from '../helpers/test-storage.ts';
 import { ALL_OK } from './weather-records.ts';
 
 /**
@@ -41,8 +42,10 @@ function reading(minutesAgo: number, fields: Partial<WeatherRecord>): WeatherRec
 beforeEach(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'hedgerow-page-data-'));
   storeDir = mkdtempSync(join(tmpdir(), 'hedgerow-page-store-'));
-  const settings = cloudSettings.parse({ dataDir, resourceFiles: ['cloud/resources/default.json'], mqtt: { enabled: false } });
-  engine = new AnalyticsEngine({ settings, log: pino({ level: 'silent' }), clock: new FakeTime(NOW), store: new SqliteStore(storeDir) });
+  const settings = cloudSettings.parse({ dataDir, ...await testStorage(dataDir), resourceFiles: ['cloud/resources/default.json'], mqtt: { enabled: false } });
+  // On PostgreSQL the store is a database: no file anywhere the page could open.
+  const ownStore = TEST_STORAGE === 'sqlite' ? { store: new SqliteStore(storeDir) } : {};
+  engine = new AnalyticsEngine({ settings, log: pino({ level: 'silent' }), clock: new FakeTime(NOW), ...ownStore });
   await engine.start();
   queries = [];
   const store = engine.store;
@@ -76,7 +79,7 @@ it('shows stations, readings, series and downloads from a store whose files the 
   await send('south_field', [reading(2, { ambient_temperature: -3, sensors: { ...ALL_OK, ds18b20: 'missing' }, ground_temperature: null })]);
   // The engine's data folder has no datastores: there is no file the page could have opened itself.
   expect(existsSync(join(dataDir, DATASTORES_FILE))).toBe(false);
-  expect(readdirSync(storeDir)).toContain(DATASTORES_FILE);
+  if (TEST_STORAGE === 'sqlite') expect(readdirSync(storeDir)).toContain(DATASTORES_FILE);
 
   expect(await source.stationIds(10)).toEqual(['north_field', 'south_field']);
   expect(await source.latest('south_field')).toMatchObject({ ts: NOW - 2 * MIN, values: { ambient_temperature: -3, ground_temperature: null }, sensors: { ds18b20: 'missing' } });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AnalyticsEngine, type AnalyticsEngineOptions } from '../../../cloud/engine/analytics-engine.ts';
 import { parseCsv } from '../../../cloud/query/csv.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 import { createFlow, FakeTime, message } from './engine-fixture.ts';
 import { contentText } from '../helpers/content-text.ts';
 
@@ -19,7 +20,7 @@ describe('engine start: datasets without content run once', () => {
   });
 
   async function start(extra: Partial<AnalyticsEngineOptions> = {}): Promise<AnalyticsEngine> {
-    const settings = cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false } });
+    const settings = cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...await testStorage(dir) });
     const engine = new AnalyticsEngine({ settings, log: pino({ level: 'silent' }), clock: time, ...extra });
     await engine.start();
     running.push(engine);

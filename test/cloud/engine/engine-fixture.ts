@@ -6,6 +6,7 @@ import { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import type { EngineClock } from '../../../cloud/engine/engine-context.ts';
 import { cloudSettings, type CloudSettings } from '../../../cloud/settings.ts';
 import type { CloudStore } from '../../../cloud/storage/cloud-store.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 
 /** Time that only moves when a test says so; timers fire in order as it moves. */
 export class FakeTime implements EngineClock {
@@ -40,7 +41,10 @@ export class FakeTime implements EngineClock {
       if (!due) break;
       this.timers.delete(due[0]);
       this.current = Math.max(this.current, due[1].at);
-      due[1].callback();
+      // The engine's timers return their work (a trigger's claim, a sweep): a store's round trip takes
+      // longer than any fixed pause, and time must not pass the next timer before this one has set it.
+      const work: unknown = due[1].callback();
+      if (work instanceof Promise) await work.catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     this.current = target;
@@ -60,7 +64,7 @@ export type StoreFactory = (settings: CloudSettings) => Promise<CloudStore>;
 
 export async function startEngine(overrides: Record<string, unknown> = {}, time = new FakeTime(), storage?: StoreFactory): Promise<EngineFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'hedgerow-engine-'));
-  const settings = cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...overrides });
+  const settings = cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, ...(storage ? {} : await testStorage(dir)), ...overrides });
   let id = 0;
   const engine = new AnalyticsEngine({
     ...(storage ? { store: await storage(settings) } : {}),
@@ -80,6 +84,13 @@ export async function startEngine(overrides: Record<string, unknown> = {}, time 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A datastore's rows as dataset SQL sees them (its view), read through the engine's store on either backend. */
+export async function datastoreRows(engine: AnalyticsEngine, datastore = 'ds'): Promise<Record<string, unknown>[]> {
+  const query = { sql: `SELECT * FROM "${datastore}"`, params: [], datastores: [datastore] };
+  const { columns, rows } = await engine.store.queryRows(query, { timeoutMs: 30_000, maxRows: 100_000 });
+  return rows.map((row) => Object.fromEntries(columns.map((column, i) => [column, row[i]])));
 }
 
 export const message = (messageId: string, body: unknown) => ({ messageId, payload: Buffer.from(JSON.stringify(body)) });

@@ -1,18 +1,10 @@
-import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestException, ResourceNotFoundException } from '../../../cloud/engine/errors.ts';
-import { createFlow, message, startEngine, type EngineFixture } from './engine-fixture.ts';
+import { createFlow, datastoreRows, message, startEngine, type EngineFixture } from './engine-fixture.ts';
 
-function rows(f: EngineFixture, datastore = 'ds'): Record<string, unknown>[] {
-  const db = new Database(join(f.dir, 'datastores.sqlite'), { readonly: true });
-  try {
-    return db.prepare(`SELECT * FROM "${datastore}"`).all() as Record<string, unknown>[];
-  } finally {
-    db.close();
-  }
-}
+const rows = (f: EngineFixture, datastore = 'ds') => datastoreRows(f.engine, datastore);
 
 const lambdaDir = (f: EngineFixture) => f.settings.lambdaDir;
 
@@ -41,7 +33,7 @@ describe('engine: pipelines', () => {
       channelName: 'ch',
       messages: [message('a', { station: 's1', temperature: 20, debug: 'x', ts: 1 }), message('b', { station: 's2', temperature: 99, ts: 2 }), message('c', { station: 's3', temperature: -5, ts: 3 })],
     });
-    expect(rows(f)).toEqual([
+    expect(await rows(f)).toEqual([
       { temperature: 20, fahrenheit: 68, device_id: 's1', ts: 1, __dt: '2024-01-01 00:00:00.000' },
       { temperature: -5, fahrenheit: 23, device_id: 's3', ts: 3, __dt: '2024-01-01 00:00:00.000' },
     ]);
@@ -82,14 +74,14 @@ describe('engine: pipelines', () => {
       pipelineActivities: [{ channel: { name: 'c', channelName: 'ch', next: 'm' } }, { math: { name: 'm', attribute: 'v', math: 'v + 1', next: 'd' } }, { datastore: { name: 'd', datastoreName: 'ds2' } }],
     });
     await f.engine.batchPutMessage({ channelName: 'ch', messages: [message('x', { v: 2 })] });
-    expect(rows(f, 'ds').map((r) => r.v)).toEqual([20]);
-    expect(rows(f, 'ds2').map((r) => r.v)).toEqual([3]);
+    expect((await rows(f, 'ds')).map((r) => r.v)).toEqual([20]);
+    expect((await rows(f, 'ds2')).map((r) => r.v)).toEqual([3]);
   });
 
   it('runs lambda modules from the configured folder, in TypeScript or JavaScript', async () => {
     await createFlow(f.engine, [{ lambda: { lambdaName: 'double', batchSize: 2 } }, { lambda: { lambdaName: 'typed', batchSize: 10 } }]);
     await f.engine.batchPutMessage({ channelName: 'ch', messages: [message('a', { value: 1 }), message('b', { value: 2 }), message('c', { value: 3 })] });
-    expect(rows(f).map((r) => [r.value, r.doubled])).toEqual([[2, 4], [3, 6]]);
+    expect((await rows(f)).map((r) => [r.value, r.doubled])).toEqual([[2, 4], [3, 6]]);
   });
 
   it('refuses a lambda that is not in the folder, naming the folder', async () => {
@@ -99,10 +91,10 @@ describe('engine: pipelines', () => {
   it('stops a lambda that runs too long, drops its batch and keeps processing', async () => {
     await createFlow(f.engine, [{ lambda: { lambdaName: 'forever', batchSize: 1 } }]);
     await f.engine.batchPutMessage({ channelName: 'ch', messages: [message('a', { value: 1 })] });
-    expect(rows(f)).toEqual([]);
+    expect(await rows(f)).toEqual([]);
     await f.engine.updatePipeline({ pipelineName: 'pl', pipelineActivities: [{ channel: { name: 'c', channelName: 'ch', next: 'd' } }, { datastore: { name: 'd', datastoreName: 'ds' } }] });
     await f.engine.batchPutMessage({ channelName: 'ch', messages: [message('b', { value: 2 })] });
-    expect(rows(f).map((r) => r.value)).toEqual([2]);
+    expect((await rows(f)).map((r) => r.value)).toEqual([2]);
     expect((await f.engine.sampleChannelData({ channelName: 'ch' })).payloads).toHaveLength(2);
   });
 
@@ -132,7 +124,7 @@ describe('engine: pipelines', () => {
       { deviceShadowEnrich: { attribute: 'shadow', thingName: 'device_id', roleArn: 'arn:aws:iam::000000000000:role/x' } },
     ]);
     await f.engine.batchPutMessage({ channelName: 'ch', messages: [message('a', { device_id: 'station_1' }), message('b', { device_id: 'unknown' })] });
-    const [known, unknown] = rows(f);
+    const [known, unknown] = await rows(f);
     expect(JSON.parse(known!.registry as string)).toMatchObject({ thingName: 'station_1', thingTypeName: 'weather_station', attributes: { field: 'north' } });
     expect(JSON.parse(known!.shadow as string)).toMatchObject({ state: { reported: { battery: 87, firmware: '1.2' } }, version: 1 });
     expect(unknown!.registry).toBeNull();
@@ -149,6 +141,6 @@ describe('engine: pipelines', () => {
     await f.engine.deletePipeline({ pipelineName: 'pl' });
     await expect(f.engine.describePipeline({ pipelineName: 'pl' })).rejects.toThrow(ResourceNotFoundException);
     await f.engine.batchPutMessage({ channelName: 'ch', messages: [message('a', { v: 1 })] });
-    expect(rows(f)).toEqual([]);
+    expect(await rows(f)).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnalyticsEngine } from '../../../cloud/engine/analytics-engine.ts';
 import { readResourceFile } from '../../../cloud/engine/resource-file.ts';
 import { cloudSettings } from '../../../cloud/settings.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 import { FakeTime, message } from './engine-fixture.ts';
 import { contentText } from '../helpers/content-text.ts';
 
@@ -52,7 +53,7 @@ beforeEach(async () => {
   let id = 0;
   engine = new AnalyticsEngine({
     // One sweep in a test's lifetime unless it moves time past it.
-    settings: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, queryTimeoutMs: 30_000, retentionSweepMs: 40 * DAY }),
+    settings: cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: false }, queryTimeoutMs: 30_000, retentionSweepMs: 40 * DAY, ...await testStorage(dir) }),
     log: pino({ level: 'debug' }, stream),
     clock: time,
     newId: () => `00000000-0000-4000-8000-${String(++id).padStart(12, '0')}`,

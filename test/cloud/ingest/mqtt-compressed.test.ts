@@ -15,6 +15,7 @@ import { Mosquitto } from '../../gateway/helpers/mosquitto.ts';
 import { createFlow, FakeTime } from '../engine/engine-fixture.ts';
 import { until } from '../fixtures/until.ts';
 import { contentText } from '../helpers/content-text.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 
 /**
  * Issue 12: compressed envelopes (hardware/core/contract.ts COMPRESSED_ENVELOPE) through a real broker
@@ -36,7 +37,7 @@ describe('engine: compressed envelopes over MQTT', () => {
 
   const start = async (compressed: boolean, name: string) => {
     const d = mkdtempSync(join(tmpdir(), `hedgerow-compressed-${name}-`));
-    const settings = cloudSettings.parse({ dataDir: d, resourceFiles: [], queryTimeoutMs: 20_000, mqtt: { enabled: true, url: broker.url, clientId: `hedgerow-cloud-${name}-${process.pid}`, compressed } });
+    const settings = cloudSettings.parse({ dataDir: d, ...await testStorage(d), resourceFiles: [], queryTimeoutMs: 20_000, mqtt: { enabled: true, url: broker.url, clientId: `hedgerow-cloud-${name}-${process.pid}`, compressed } });
     let id = 0;
     const e = new AnalyticsEngine({ settings, log: captured.log, clock: new FakeTime(NOW), newId: () => `id-${++id}` });
     await e.start();

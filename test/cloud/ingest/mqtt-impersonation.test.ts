@@ -12,6 +12,7 @@ import { captureLog } from '../../fixtures/captured-log.ts';
 import { Mosquitto } from '../../gateway/helpers/mosquitto.ts';
 import { createFlow, FakeTime } from '../engine/engine-fixture.ts';
 import { until } from '../fixtures/until.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 
 /**
  * Issue 9, defect 7: a station must not write as another, and each record must keep the wire contract.
@@ -31,7 +32,7 @@ describe('engine: MQTT ingest refuses a station writing as another, and bad reco
   beforeAll(async () => {
     broker = await Mosquitto.start();
     dir = mkdtempSync(join(tmpdir(), 'hedgerow-impersonation-'));
-    const settings = cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: true, url: broker.url, clientId: `hedgerow-cloud-imp-${process.pid}` } });
+    const settings = cloudSettings.parse({ dataDir: dir, ...await testStorage(dir), resourceFiles: [], mqtt: { enabled: true, url: broker.url, clientId: `hedgerow-cloud-imp-${process.pid}` } });
     let id = 0;
     engine = new AnalyticsEngine({ settings, log: captured.log, clock: time, newId: () => `id-${++id}` });
     await engine.start();

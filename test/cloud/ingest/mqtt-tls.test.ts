@@ -12,6 +12,7 @@ import { makeTestPki, type TestPki } from '../../gateway/helpers/certs.ts';
 import { Mosquitto } from '../../gateway/helpers/mosquitto.ts';
 import { createFlow, FakeTime } from '../engine/engine-fixture.ts';
 import { until } from '../fixtures/until.ts';
+import { testStorage } from '../helpers/test-storage.ts';
 
 /**
  * Issue 12: the engine's MQTT connection takes the uplink's TLS options, so it can subscribe to AWS IoT
@@ -35,10 +36,10 @@ describe('engine: MQTT over mutual TLS', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  const settingsFor = (tls: Record<string, unknown>, name: string) => {
+  const settingsFor = async (tls: Record<string, unknown>, name: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'hedgerow-cloud-tls-'));
     dirs.push(dir);
-    return cloudSettings.parse({ dataDir: dir, resourceFiles: [], mqtt: { enabled: true, url, clientId: `hedgerow-cloud-${name}-${process.pid}`, tls } });
+    return cloudSettings.parse({ dataDir: dir, ...await testStorage(dir), resourceFiles: [], mqtt: { enabled: true, url, clientId: `hedgerow-cloud-${name}-${process.pid}`, tls } });
   };
   const issues = (tls: Record<string, unknown>) => {
     const parsed = cloudSettings.safeParse({ mqtt: { tls } });
@@ -60,7 +61,7 @@ describe('engine: MQTT over mutual TLS', () => {
   it("subscribes with the engine's client certificate and ingests a station's envelope", async () => {
     const captured = captureLog('info');
     const time = new FakeTime(Date.UTC(2026, 11, 7, 12));
-    const engine = new AnalyticsEngine({ settings: settingsFor({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }, 'mtls'), log: captured.log, clock: time, newId: () => 'unused' });
+    const engine = new AnalyticsEngine({ settings: await settingsFor({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }, 'mtls'), log: captured.log, clock: time, newId: () => 'unused' });
     const station = await mqtt.connectAsync(url, {
       clientId: `station-tls-${process.pid}`,
       ca: readFileSync(pki.ca),
@@ -87,7 +88,7 @@ describe('engine: MQTT over mutual TLS', () => {
   it('with a certificate from another CA: refused by the broker, and the log says which certificate to fix', async () => {
     const captured = captureLog('warn');
     const engine = new AnalyticsEngine({
-      settings: settingsFor({ ca: pki.ca, cert: pki.otherClientCert, key: pki.otherClientKey }, 'foreign'),
+      settings: await settingsFor({ ca: pki.ca, cert: pki.otherClientCert, key: pki.otherClientKey }, 'foreign'),
       log: captured.log,
       clock: new FakeTime(),
       newId: () => 'unused',

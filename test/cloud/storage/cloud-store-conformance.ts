@@ -284,6 +284,21 @@ export function cloudStoreConformance(
       expect(empty.columns.slice(0, 4)).toEqual(['device_id', 'ts', 'temp', 'sensors']);
     });
 
+    it('types an attribute by its first value that is not null: a station with a missing sensor, an alert not ended yet', async () => {
+      await store.createDatastoreStorage('station_alerts', { time: ['ts'], device: ['device_id'] });
+      // Null first in one batch (ended_at, ground), across batches (late), and in indexed columns (ts, device_id).
+      await store.insertDatastoreRows('station_alerts', [
+        { record: { device_id: null, ts: null, ended_at: null, ground: null }, arrival: 1 },
+        { record: { device_id: null, ts: null, ended_at: 6000, ground: 3.5 }, arrival: 1 },
+      ]);
+      await store.insertDatastoreRows('station_alerts', [{ record: { device_id: 's', ts: 4000, ended_at: null, ground: -1.5, late: null }, arrival: 2 }]);
+      await store.insertDatastoreRows('station_alerts', [{ record: { device_id: 'n', ts: 2000, late: 8 }, arrival: 3 }]);
+      const sql = 'SELECT max("ended_at") / 1000 AS "ended", min("ground") AS "ground", max("late") + 1 AS "late", max("ts") / 1000 AS "ts", '
+        + 'count(*) FILTER (WHERE "device_id" = \'s\') AS "s" FROM "station_alerts"';
+      const result = await store.queryRows({ sql, params: [], datastores: ['station_alerts'] }, { timeoutMs: 10_000, maxRows: 10 });
+      expect(result.rows.map((r) => r.map(Number))).toEqual([[6, -1.5, 9, 4, 1]]);
+    });
+
     it('stops queryRows past its row cap or its time limit with a reason, refuses a bad or writing query, and runs the next one', async () => {
       await store.createDatastoreStorage('d', { time: [], device: [] });
       await store.insertDatastoreRows('d', Array.from({ length: 400 }, (_, i) => ({ record: { n: i }, arrival: 1 })));

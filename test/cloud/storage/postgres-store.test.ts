@@ -75,6 +75,17 @@ describe.runIf(hasPostgres())('PostgreSQL store', () => {
     }
   });
 
+  it("refuses a datastore named like one of Hedgerow's own tables, saying what to do, and leaves that table alone", async () => {
+    const { store } = await freshStore();
+    try {
+      await expect(store.createDatastoreStorage('Alerts', { time: [], device: [] })).rejects.toThrow(/"Alerts" is taken by one of Hedgerow's own tables on PostgreSQL; choose another name/);
+      expect(await store.listAlerts('s1')).toEqual([]);
+      await store.createDatastoreStorage('alerts_datastore', { time: [], device: [] });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('adds a new attribute once when two workers meet it at the same time', async () => {
     await withTwoStores(async (a, b, url) => {
       await a.createDatastoreStorage('d', { time: [], device: [] });
