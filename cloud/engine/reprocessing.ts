@@ -161,13 +161,15 @@ export class Reprocessing {
 
   async cancel(input: CancelPipelineReprocessingRequest): Promise<void> {
     const request = parseRequest(cancelSchema, input, 'CancelPipelineReprocessing');
-    const record = await this.pipelines.get(request.pipelineName);
-    const run = this.runs.get(record.name.toLowerCase());
+    // A run of this engine is marked before any round trip: a short run could end during one, and the
+    // cancel then be refused as too late (seen on PostgreSQL).
+    const run = this.runs.get(request.pipelineName.toLowerCase());
     if (run && run.record.id === request.reprocessingId) {
       run.cancelled = true;
       await run.done;
       return;
     }
+    const record = await this.pipelines.get(request.pipelineName);
     const known = (await this.ctx.store.listReprocessings(record.name)).find((r) => r.id === request.reprocessingId);
     if (!known) throw new ResourceNotFoundException(`Pipeline "${record.name}" has no reprocessing "${request.reprocessingId}".`);
     throw new InvalidRequestException(`Reprocessing "${request.reprocessingId}" already ended (${known.status}); there is nothing to cancel.`);
