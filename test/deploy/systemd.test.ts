@@ -130,8 +130,8 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
 
   it('is active only once the runtime said READY: it samples, and its records reach the broker on the host', async () => {
     const m = machine!;
-    const state = await show(m, 'ActiveState', 'SubState', 'Type', 'NotifyAccess', 'User');
-    expect(state).toMatchObject({ ActiveState: 'active', SubState: 'running', Type: 'notify', NotifyAccess: 'all', User: 'hedgerow' });
+    const state = await show(m, 'ActiveState', 'SubState', 'Type', 'NotifyAccess', 'KillMode', 'User');
+    expect(state).toMatchObject({ ActiveState: 'active', SubState: 'running', Type: 'notify', NotifyAccess: 'all', KillMode: 'mixed', User: 'hedgerow' });
     // READY=1 (from systemd-notify, a child: the race of its exit is why it waits on the barrier) is sent once
     // every part started, the outbox first; only then did the unit leave "start" for "running". Both lines
     // are PID 1's, so their order in the journal is the order it did them.
