@@ -26,6 +26,7 @@ import {
 } from './museum-bundle-format.ts';
 import { fsyncPath } from './atomic-file.ts';
 import { loadCollection, type Collection } from './museum-collection.ts';
+import { SOURCE_FILE } from './collection-source.ts';
 import { TAR_END, tarHeader, tarPadding } from './tar-blocks.ts';
 
 export interface ExportOptions {
@@ -114,7 +115,8 @@ async function collectionFiles(collection: Collection): Promise<{ files: Collect
       const info = await stat(absolute).catch(() => null);
       const carried = info?.isFile() && !entry.name.startsWith('.') && (path === manifest || isAudioPath(path));
       if (carried) files.push({ path, absolute, size: info!.size, mtime: info!.mtime });
-      else leftOut.push(path);
+      // The follow source file is the box's own note, not the collection's: leaving it out needs no mention.
+      else if (path !== SOURCE_FILE) leftOut.push(path);
     }
   };
   await walk(collection.dir);
