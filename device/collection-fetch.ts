@@ -6,7 +6,7 @@
  * (collection-source.ts). Any failure leaves the collections folder as it was.
  */
 import { mkdir, rm, rmdir } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { PublishedCollection } from './collection-exchange.ts';
 import { downloadBundle, openCollectionUrl } from './collection-download.ts';
 import { SOURCE_FILE, sourceFileText } from './collection-source.ts';
@@ -55,8 +55,15 @@ export async function fetchCollection(options: FetchOptions): Promise<FetchResul
     });
     return { ...installed, published, followed: options.follow === true };
   } catch (error) {
-    if (createdDir) await rmdir(createdDir).catch(() => undefined);
+    if (createdDir) await removeCreated(collectionsDir, createdDir);
     throw error;
+  }
+}
+
+/** The folders mkdir made for this fetch, deepest first, each only if still empty. */
+async function removeCreated(dir: string, createdDir: string): Promise<void> {
+  for (let folder = dir; folder.startsWith(createdDir); folder = dirname(folder)) {
+    if (!(await rmdir(folder).then(() => true, () => false)) || folder === createdDir) return;
   }
 }
 
