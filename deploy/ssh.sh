@@ -25,15 +25,35 @@ set_target() {
 remote() { ssh "${ssh_args[@]}" "$ssh_target" "$@"; }
 
 # check_reachable: one ssh round trip, so a wrong host, port or key is said plainly before anything is copied.
+# A connection the Pi closes or resets, or one refused, is tried again for up to REACH_WAIT seconds: a Pi
+# that has just booted (the first boot of a card regenerates its host keys and restarts sshd) answers a
+# little later. A refused key or a wrong host name is said at once. ssh's INFO lines are kept for the
+# message: "Connection closed by HOST" is INFO, so with the caller's -o LogLevel=ERROR ssh said nothing.
+REACH_WAIT=${HEDGEROW_SSH_WAIT:-60}
 check_reachable() {
   dry && { run ssh "${ssh_args[@]}" "$ssh_target" 'sudo -n true'; return 0; }
-  local err rc=0
-  err=$(remote 'sudo -n true' 2>&1 >/dev/null) || rc=$?
+  local err rc waited=0
+  while :; do
+    rc=0
+    err=$(ssh -o LogLevel=INFO "${ssh_args[@]}" "$ssh_target" 'sudo -n true' 2>&1 >/dev/null) || rc=$?
+    err=$(printf '%s' "$err" | tr -d '\r' | grep -v '^Warning: Permanently added' | paste -sd ';' -) || true
+    if [ "$rc" != 255 ] || [ "$waited" -ge "$REACH_WAIT" ] || ! transient_ssh_failure "$err"; then break; fi
+    say "no SSH answer from $ssh_target yet (${err:-ssh said nothing}); trying again in 5 s"
+    sleep 5; waited=$((waited + 5))
+  done
   if [ "$rc" = 255 ]; then
     die 1 "cannot reach $ssh_target over SSH (ssh said: ${err:-nothing}). Check: the host name or address, that it is switched on and on this network, that SSH is enabled on it (sudo raspi-config, or deploy.sh sdcard), the port (--port), and your key (-i KEY; ssh-copy-id $ssh_target puts yours there)"
   elif [ "$rc" != 0 ]; then
     die 1 "${ssh_target%%@*} on ${ssh_target#*@} cannot use sudo without a password (${err:-sudo -n true failed}): give it that (Raspberry Pi OS's first user has it), or log in as such a user"
   fi
+}
+
+# transient_ssh_failure ERR: whether ssh's message is one a booting machine gives (try again), not a wrong key or name.
+transient_ssh_failure() {
+  case "$1" in
+    *'Connection refused'* | *'Connection closed'* | *'Connection reset'* | *'timed out'* | '') return 0 ;;
+    *) return 1 ;;
+  esac
 }
 
 # install_over_ssh REPO INSTALL_ARGS...: copy REPO (without TREE_SKIP) to a fresh folder on the target,

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,25 @@ import { describe, expect, it } from 'vitest';
 // refused with what to do. Every call has a kill timer (spawnSync timeout).
 const deploy = (...args: string[]) =>
   spawnSync('bash', ['deploy.sh', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+const deployWaiting = (wait: string, ...args: string[]) =>
+  spawnSync('bash', ['deploy.sh', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, HEDGEROW_SSH_WAIT: wait } });
+
+/** The same in a child that does not block this process: the test's own server must answer ssh meanwhile. */
+function deployWaitingAsync(wait: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['deploy.sh', ...args], { env: { ...process.env, HEDGEROW_SSH_WAIT: wait } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 describe('deploy.sh pi --dry-run', () => {
   it('prints the ssh and tar commands, with the options given, and runs none of them', () => {
@@ -48,16 +67,37 @@ describe('deploy.sh pi --dry-run', () => {
     expect(deploy('pi', 'pi@h', '--frobnicate').stderr).toMatch(/unknown option --frobnicate/);
   });
 
-  it('a host that refuses the connection (ssh exit 255) is named, with what to check', async () => {
+  it('a host that refuses the connection (ssh exit 255) is tried again for HEDGEROW_SSH_WAIT seconds, then named, with what to check', async () => {
     // A port nothing listens on: taken and released, so ssh is refused at once.
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     await new Promise((resolve) => server.close(resolve));
-    const refused = deploy('pi', 'pi@127.0.0.1', '--port', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null');
+    const refused = deployWaiting('5', 'pi', 'pi@127.0.0.1', '--port', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null');
     expect(refused.status).toBe(1);
+    // A booting Pi refuses for a while: one more try after 5 s, then the reason.
+    expect(refused.stdout.match(/no SSH answer from pi@127\.0\.0\.1 yet \(.*Connection refused.*\); trying again in 5 s/g)).toHaveLength(1);
     expect(refused.stderr).toMatch(/cannot reach pi@127\.0\.0\.1 over SSH \(ssh said: .*Connection refused/);
     expect(refused.stderr).toMatch(/the port \(--port\), and your key \(-i KEY; ssh-copy-id pi@127\.0\.0\.1/);
     expect(refused.stdout).not.toMatch(/installing/);
+  });
+
+  it('a host that closes the connection says so even with -o LogLevel=ERROR (ssh prints "Connection closed" at INFO)', async () => {
+    // Accepts, answers an SSH banner, then hangs up: what an sshd that is restarting or failing does.
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+      socket.once('data', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const closed = await deployWaitingAsync('0', 'pi', 'pi@127.0.0.1', '--port', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR');
+      expect(closed.status).toBe(1);
+      expect(closed.stderr).toMatch(/cannot reach pi@127\.0\.0\.1 over SSH \(ssh said: [^)]*(Connection closed|Connection reset)/);
+      expect(closed.stderr).not.toMatch(/ssh said: nothing/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
 import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
-import { changedTree, deployFrom, npmCacheCopy, sshOptions, testKey } from './helpers/remote-deploy.ts';
+import { changedTree, deployFrom, npmCacheCopy, sshOptions, testKey, waitForSsh } from './helpers/remote-deploy.ts';
 
 // deploy.sh pi against the stand-in Pi's sshd: one machine, one full install (npm ci builds the native
 // modules in it, from a copy of the host's npm cache, offline), then a second run, an upgrade and a failed
@@ -27,6 +27,7 @@ describe.runIf(canBootMachines())('deploy.sh pi over SSH to a booted stand-in Pi
     collector = await Collector.start(broker.url, `dt/weather/${STATION}/reading`);
     cache = npmCacheCopy();
     machine = await Machine.boot({ files: { '/home/pi/.ssh/authorized_keys': key.publicKey }, bind: [cache] });
+    await waitForSsh(machine, key.path);
     const config = `dataDir: /var/lib/hedgerow\nstation:\n  id: ${STATION}\n  interval: 2s\nhardware:\n  mode: virtual\nuplink:\n  url: ${broker.url}\n`;
     const dir = mkdtempSync(join(tmpdir(), 'hedgerow-pi-config-'));
     scratch.push(dir);

@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './machine.ts';
-import type { Result } from './machine.ts';
+import type { Machine, Result } from './machine.ts';
 
 /** An ed25519 key pair in a temp folder: the private key's path and the public key's text. */
 export function testKey(): { path: string; publicKey: string } {
@@ -41,4 +41,21 @@ export function npmCacheCopy(): string {
   const dir = mkdtempSync('/var/tmp/hedgerow-npm-cache-');
   cpSync(join(home, '.npm/_cacache'), join(dir, '_cacache'), { recursive: true });
   return dir;
+}
+
+/**
+ * Waits until the machine's sshd lets `pi` in with the test key, so a failure to reach it fails here with
+ * the reason (ssh's INFO lines, sshd's journal, what listens) rather than as four confusing test failures.
+ */
+export async function waitForSsh(machine: Machine, keyPath: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const args = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=15', '-o', 'LogLevel=INFO', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-i', keyPath, '-p', String(machine.sshPort), 'pi@127.0.0.1', 'true'];
+  let last: Result = { status: null, stdout: '', stderr: '' };
+  while (Date.now() < deadline) {
+    last = await run('ssh', args, 60_000);
+    if (last.status === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  const journal = await machine.exec('journalctl -u ssh --no-pager -n 40; systemctl status ssh --no-pager; ss -ltnp');
+  throw new Error(`the machine's sshd on port ${machine.sshPort} did not let pi in within ${timeoutMs} ms: ssh said ${last.stderr.trim() || 'nothing'}\n${journal.stdout}${journal.stderr}\nconsole: ${machine.consoleOutput().slice(-2000)}`);
 }
