@@ -89,7 +89,7 @@ export const EXCHANGE_KEY_ENV = { accessKeyId: 'HEDGEROW_ACCESS_KEY_ID', secretA
 export const museumExchangeSettings = z
   .object({
     /** The engine's API URL, e.g. http://school-server:8780. Default none: `box publish` then needs --endpoint. */
-    endpoint: z.url().optional(),
+    endpoint: z.url({ error: "give the engine's API URL, e.g. http://school-server:8780" }).optional(),
     /** The region the publish is signed for; must equal the engine's api.region. Default eu-west-1. */
     region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a region looks like eu-west-1').default(DEFAULT_EXCHANGE_REGION),
     /** An access key id of the engine's API keys. Default none: HEDGEROW_ACCESS_KEY_ID. */
