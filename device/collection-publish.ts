@@ -109,7 +109,7 @@ async function signedPut(url: URL, file: string, sha256: string, size: number, t
 async function publishRefusal(response: Response, url: URL, version: number): Promise<ExchangeError> {
   const { type, message } = await errorAnswer(response);
   const said = `the engine refused it (${response.status} ${type}: ${message})`;
-  if (response.status === 409) return new ExchangeError(`${said}: version ${version} is already published with other content; raise the version: \`hedgerow box assign\` does, or edit version: in the manifest, then publish again`);
+  if (response.status === 409) return new ExchangeError(`${said}: raise the version (${version} now): \`hedgerow box assign\` does, or edit version: in the manifest, then publish again`);
   if (response.status === 403) return new ExchangeError(`${said}: check the keys (museum.exchange.accessKeyId / ${EXCHANGE_KEY_ENV.accessKeyId}, as the engine's api.accessKeys has them), museum.exchange.region against the engine's api.region, and this box's clock (\`timedatectl\`)`);
   if (response.status === 413) return new ExchangeError(`${said}: the bundle is too big for the engine; split the collection or use MP3 for long stories`);
   if (response.status === 404) return new ExchangeError(`${said}: ${url.origin} has no collection exchange; check the endpoint, and that the engine is a Hedgerow version with published collections`);
