@@ -59,7 +59,7 @@ export interface PublishResult extends PublishAnswer {
 export async function publishCollection(options: PublishOptions): Promise<PublishResult> {
   const folder = await mkdtemp(join(options.tempDir ?? tmpdir(), 'hedgerow-publish-'));
   try {
-    const { file, info } = await exportCollection({ collection: options.collection, file: join(folder, 'bundle.tar.gz') });
+    const { file, info } = await exportCollection({ collection: options.collection, file: join(folder, 'bundle.tar.gz'), reproducible: true });
     const [sha256, size] = await Promise.all([fileSha256(file), stat(file).then((s) => s.size)]);
     const url = endpointUrl(options.target.endpoint, publishPath(info.name));
     const response = await signedPut(url, file, sha256, size, options.target);

@@ -26,5 +26,6 @@ export async function errorAnswer(response: Response): Promise<{ type: string; m
     // Not JSON (a proxy's page): its first characters say enough.
   }
   const type = response.headers.get('x-amzn-errortype')?.split(':')[0] ?? `HTTP ${response.status}`;
-  return { type, message: message || response.statusText };
+  // AWS-style messages may go on with the canonical request on later lines: the first says what is wrong.
+  return { type, message: message.split('\n')[0]!.trim() || response.statusText };
 }

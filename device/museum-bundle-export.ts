@@ -34,6 +34,11 @@ export interface ExportOptions {
   file: string;
   /** Epoch ms, for bundle.json's exportedAt and the entries' times. */
   now?: () => number;
+  /**
+   * Date the bundle by its newest file instead of the clock, so an unchanged collection exports to the
+   * same bytes: the exchange takes the same bytes again as a no-op and other bytes of one version as a conflict.
+   */
+  reproducible?: boolean;
 }
 
 export interface ExportResult {
@@ -69,7 +74,7 @@ export async function exportCollection(options: ExportOptions): Promise<ExportRe
   if (totalBytes > BUNDLE_LIMITS.maxBytes) {
     throw new BundleError(`the collection holds ${byteSize(totalBytes)}, more than a box imports (${byteSize(BUNDLE_LIMITS.maxBytes)}): split it, or use MP3 for long stories`);
   }
-  const now = new Date((options.now ?? Date.now)());
+  const now = options.reproducible ? new Date(Math.max(0, ...files.map((f) => f.mtime.getTime()))) : new Date((options.now ?? Date.now)());
   const info = bundleInfo.parse({
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
