@@ -68,8 +68,8 @@ export type PublishOutcome =
   | { kind: 'created'; collection: PublishedCollectionRecord }
   /** The same version with the same bytes was already there: nothing changed. */
   | { kind: 'unchanged'; collection: PublishedCollectionRecord }
-  /** Refused: this version exists with other bytes (`same-version`), or a higher one is published (`older`). */
-  | { kind: 'conflict'; reason: 'same-version' | 'older'; latest: PublishedCollectionRecord };
+  /** Refused: `version` exists with other bytes (`same-version`), or a higher one is published (`older`). */
+  | { kind: 'conflict'; reason: 'same-version' | 'older'; version: number; latest: PublishedCollectionRecord };
 
 /** Decides a publish against the stored latest version and the stored copy of the same version, if any. */
 export function publishDecision(
@@ -80,8 +80,8 @@ export function publishDecision(
   if (sameVersion) {
     return sameVersion.sha256 === record.sha256
       ? { kind: 'unchanged', collection: sameVersion }
-      : { kind: 'conflict', reason: 'same-version', latest: latest ?? sameVersion };
+      : { kind: 'conflict', reason: 'same-version', version: record.version, latest: latest ?? sameVersion };
   }
-  if (latest && latest.version > record.version) return { kind: 'conflict', reason: 'older', latest };
+  if (latest && latest.version > record.version) return { kind: 'conflict', reason: 'older', version: record.version, latest };
   return undefined;
 }

@@ -41,13 +41,13 @@ export function publishedCollectionConformance(current: () => { store: CloudStor
     const again = bundle('school', 1, bytes);
     expect(await store.putPublishedCollection({ ...again.record, publishedAt: 9 }, again.file, keep)).toEqual({ kind: 'unchanged', collection: v1.record });
     const other = bundle('school', 1, randomBytes(100));
-    expect(await store.putPublishedCollection(other.record, other.file, keep)).toEqual({ kind: 'conflict', reason: 'same-version', latest: v1.record });
+    expect(await store.putPublishedCollection(other.record, other.file, keep)).toEqual({ kind: 'conflict', reason: 'same-version', version: 1, latest: v1.record });
     expect((await read(await store.openPublishedBundle('school', 1))).equals(bytes)).toBe(true);
 
     const v3 = bundle('school', 3, Buffer.from('version three'));
     expect((await store.putPublishedCollection(v3.record, v3.file, keep)).kind).toBe('created');
     const v2 = bundle('school', 2, Buffer.from('version two'));
-    expect(await store.putPublishedCollection(v2.record, v2.file, keep)).toEqual({ kind: 'conflict', reason: 'older', latest: v3.record });
+    expect(await store.putPublishedCollection(v2.record, v2.file, keep)).toEqual({ kind: 'conflict', reason: 'older', version: 2, latest: v3.record });
     expect((await store.listPublishedVersions('school')).map((r) => r.version)).toEqual([3, 1]);
     expect(await store.publishedCollection('school', 2)).toBeUndefined();
     expect(await store.openPublishedBundle('school', 2)).toBeUndefined();
