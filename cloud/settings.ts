@@ -66,6 +66,14 @@ const mqttSettings = z
   .strict()
   .transform(({ clientId, ...rest }) => ({ ...rest, clientId: clientId ?? defaultClientId(rest.shareGroup) }));
 
+/** The exchange of published museum collections (cloud/api/collection-routes.ts). */
+const collectionsSettings = z
+  .object({
+    /** Versions kept per published collection; publishing a newer one deletes the oldest past this, bundle and all. Default 5. */
+    keepVersions: z.number().int().min(1).max(1000).default(5),
+  })
+  .strict();
+
 export const cloudSettings = z
   .object({
     /** Folder of the engine's SQLite files and dataset content. Default data/cloud. */
@@ -93,6 +101,8 @@ export const cloudSettings = z
     /** Declarative resource files created at start when missing (cloud/resources/*.json). Default: the ready-made weather and taps resources. */
     resourceFiles: z.array(z.string().min(1)).default(['cloud/resources/default.json']),
     mqtt: mqttSettings.prefault({}),
+    /** Published museum collections: how many versions of each are kept. Default { keepVersions: 5 }. */
+    collections: collectionsSettings.prefault({}),
   })
   .strict();
 

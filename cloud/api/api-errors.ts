@@ -3,11 +3,17 @@ import type { AuthFailureCode } from './sigv4.ts';
 
 /**
  * Errors the REST layer raises itself, beside the engine's (../errors.ts): the authentication errors
- * AWS's front door returns, and routing errors. Each code has one status and one line of documentation,
+ * AWS's front door returns, routing errors, and the collection exchange's own refusals. Each code has one status and one line of documentation,
  * in one place; a test checks every code the API can send is listed here.
  */
 
-export type ApiOnlyErrorCode = AuthFailureCode | 'AccessDeniedException' | 'UnknownOperationException' | 'NotImplementedException';
+export type ApiOnlyErrorCode =
+  | AuthFailureCode
+  | 'AccessDeniedException'
+  | 'UnknownOperationException'
+  | 'NotImplementedException'
+  | 'ConflictException'
+  | 'PayloadTooLargeException';
 export type ApiErrorCode = ApiOnlyErrorCode | EngineErrorCode;
 
 export const API_ERROR_STATUS: Readonly<Record<ApiOnlyErrorCode, number>> = {
@@ -18,6 +24,8 @@ export const API_ERROR_STATUS: Readonly<Record<ApiOnlyErrorCode, number>> = {
   AccessDeniedException: 403,
   UnknownOperationException: 404,
   NotImplementedException: 501,
+  ConflictException: 409,
+  PayloadTooLargeException: 413,
 };
 
 /** What each error means for the caller and what to do next (for the README and the docs test). */
@@ -29,6 +37,8 @@ export const ERROR_DOCS: Readonly<Record<ApiErrorCode, string>> = {
   AccessDeniedException: 'A dataset content link is tampered with or expired: call GetDatasetContent again for a fresh link.',
   UnknownOperationException: 'No IoT Analytics operation has this method and path: check the endpoint URL.',
   NotImplementedException: 'The operation exists in IoT Analytics but Hedgerow does not provide it; the message says why.',
+  ConflictException: 'A published collection already has this version with other bytes, or a newer one: raise the manifest\'s version and publish again.',
+  PayloadTooLargeException: 'The published bundle is larger than the engine takes: make the collection smaller (MP3 for long stories), then export and publish again.',
   InvalidRequestException: 'The request is malformed or names something invalid: the message names the field and what is allowed.',
   ResourceNotFoundException: 'The named channel, pipeline, datastore, dataset or version does not exist: check the name, or list what exists.',
   ResourceAlreadyExistsException: 'A resource with this name exists already: update it or pick another name.',

@@ -14,6 +14,7 @@ import { registerWeatherPage, type WeatherPageOptions } from '../dashboard/weath
 import { registerMetricsRoute } from './metrics-route.ts';
 import { registerWeatherData } from '../dashboard/weather-data-routes.ts';
 import { listPublicDatasets, registerPublicRoutes } from './public-routes.ts';
+import { registerCollectionRoutes, type CollectionRouteOptions } from './collection-routes.ts';
 import { verifyRequest } from './sigv4.ts';
 import { parseQuery, splitUrl, toWire, wireRequestOf } from './wire.ts';
 import { isRetryableStoreError } from '../storage/retryable-store-error.ts';
@@ -43,6 +44,8 @@ export interface BuildAppOptions {
   operations?: readonly Operation[];
   /** The farmers' weather page (GET /, /weather, /public/stations.json). Default: not served. */
   weatherPage?: Pick<WeatherPageOptions, 'source' | 'settings' | 'alerts'>;
+  /** The museum collection exchange (PUT /collections/{name}, GET /public/collections). Default: not served. */
+  collections?: Omit<CollectionRouteOptions, 'authenticate' | 'absoluteUrl' | 'now'>;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -75,13 +78,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     log.debug({ reqId: request.id, method: request.method, path: splitUrl(request.url).path, status: reply.statusCode }, 'api request');
   });
 
-  const authenticate = (request: FastifyRequest, service = DEFAULT_SIGNING_NAME): string => {
+  /** With `payloadHash`, the signature is checked against it, for a body streamed afterwards (collection-routes.ts). */
+  const authenticate = (request: FastifyRequest, service = DEFAULT_SIGNING_NAME, payloadHash?: string): string => {
     const result = verifyRequest(wireRequestOf(request), {
       service,
       region: settings.region,
       lookupSecret: (id) => secrets.get(id),
       now,
       maxSkewMs: settings.maxClockSkewSeconds * 1000,
+      payloadHash,
     });
     if (!result.ok) throw new ApiError(result.code, result.message);
     return result.accessKeyId;
@@ -127,6 +132,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   registerPublicRoutes(app, { engine, contentUrls: options.contentUrls, publicTag: settings.publicTag });
   registerMetricsRoute(app, { engine, settings: settings.metrics });
+  if (options.collections) await registerCollectionRoutes(app, { ...options.collections, authenticate, absoluteUrl, now });
   if (options.weatherPage) registerWeatherPage(app, { ...options.weatherPage, downloads: () => listPublicDatasets(engine, settings.publicTag), log, now });
   if (options.weatherPage) registerWeatherData(app, { ...options.weatherPage, log, now });
 

@@ -53,6 +53,12 @@ export interface VerifyOptions {
   now: () => number;
   /** Allowed clock difference. Default 15 minutes. */
   maxSkewMs?: number;
+  /**
+   * The payload hash to check the signature with, for a body streamed after the check (a published
+   * bundle): the client's signed `x-amz-content-sha256`. The caller must then hash the body as it
+   * arrives and refuse it when it differs. Default: the SHA-256 of `request.body`.
+   */
+  payloadHash?: string;
 }
 
 /** RFC 3986 encoding of UTF-8 bytes: unreserved characters stay, everything else becomes %XX (upper case). */
@@ -301,7 +307,7 @@ export function verifyRequest(request: WireRequest, options: VerifyOptions): Ver
       `Signature not yet current: ${time.amzDate} is still later than ${toAmzDate(new Date(now + skew))} (${toAmzDate(new Date(now))} + ${minutes} min.)`,
     );
   }
-  const payloadHash = sha256Hex(request.body);
+  const payloadHash = options.payloadHash ?? sha256Hex(request.body);
   const declared = headerValue(request, 'x-amz-content-sha256');
   if (declared !== undefined && declared.trim() !== payloadHash) {
     return fail('InvalidSignatureException', "The 'x-amz-content-sha256' header does not match the SHA-256 of the body; sign the payload itself.");

@@ -51,6 +51,9 @@ export interface CloudExtension extends Extension {
   readonly alerts: AlertEngine | undefined;
 }
 
+/** Where a publish streams its bundle and checks it (in cloud.dataDir, not /tmp: a bundle may be 1 GiB); each call's folder is removed after it. */
+export const INCOMING_COLLECTIONS_DIR = 'collections-incoming';
+
 /** The generated key pair's name among the store's secrets. */
 export const GENERATED_KEYS_SECRET = 'api-credentials';
 
@@ -179,7 +182,8 @@ export function startCloud(options: StartCloudOptions): CloudExtension {
           source: new StoreWeatherSource({ store: engine.store, datastoreName: page.datastoreName }),
           alerts: new StoreAlertHistory(engine.store),
         };
-        app = await buildApp({ engine, settings: settings.api, accessKeys, contentUrls, log, now, weatherPage });
+        const collections = { store: engine.store, keepVersions: settings.cloud.collections.keepVersions, incomingDir: join(settings.cloud.dataDir, INCOMING_COLLECTIONS_DIR) };
+        app = await buildApp({ engine, settings: settings.api, accessKeys, contentUrls, log, now, weatherPage, collections });
         await app.listen({ port: settings.api.port, host: settings.api.host });
       } catch (error) {
         await app?.close();

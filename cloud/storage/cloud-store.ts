@@ -1,6 +1,7 @@
 import type { DatasetContentState, ReprocessingStatus, Tag } from '../engine/engine.ts';
 import type { TranslatedQuery } from '../query/query-types.ts';
 import type { Dialect } from '../query/sql-dialect.ts';
+import type { PublishedCollectionRecord, PublishOutcome } from './published-collection-record.ts';
 
 /**
  * Everything the engine keeps, behind one interface so a server backend (PostgreSQL) can replace the
@@ -117,8 +118,8 @@ export interface QueryResult {
 }
 
 /**
- * A content's CSV as the store keeps it: in chunks of CONTENT_CHUNK_BYTES (content-chunks.ts), so a
- * body as large as cloud.queryResultMaxBytes is never one value in memory or on the wire.
+ * A content's CSV (or a published bundle) as the store keeps it: in chunks of CONTENT_CHUNK_BYTES
+ * (content-chunks.ts), so a body as large as cloud.queryResultMaxBytes is never one value in memory or on the wire.
  */
 export interface ContentBody {
   sizeBytes: number;
@@ -325,4 +326,22 @@ export interface CloudStore {
   pruneAlertOutbox(before: number): Promise<void>;
   /** Adopts an old alerts.sqlite's rows in one transaction, keeping what the store already has (station state, alert id, eventId and destination). */
   importAlertState(snapshot: AlertStateSnapshot): Promise<void>;
+
+  /**
+   * ONE transaction: decides the exchange's version rules against what is stored (PublishOutcome); when
+   * the version is new, stores its row and the file's bytes as its bundle (CONTENT_CHUNK_BYTES chunks),
+   * and deletes the name's versions past the newest `keepVersions` with their bundles. Another engine
+   * sees a version only together with its whole bundle.
+   */
+  putPublishedCollection(record: PublishedCollectionRecord, bundleFile: string, options: { keepVersions: number }): Promise<PublishOutcome>;
+  /** The latest version of each published collection, ordered by name (byte order). */
+  listPublishedCollections(): Promise<PublishedCollectionRecord[]>;
+  /** Every kept version of one collection, newest first. */
+  listPublishedVersions(name: string): Promise<PublishedCollectionRecord[]>;
+  /** One version of a collection, or its latest without `version`; undefined when there is none. */
+  publishedCollection(name: string, version?: number): Promise<PublishedCollectionRecord | undefined>;
+  /** A version's bundle, or undefined when that version is not stored; reading throws if it is deleted meanwhile. */
+  openPublishedBundle(name: string, version: number): Promise<ContentBody | undefined>;
+  /** Deletes every version of the collection with its bundle, in one transaction; how many versions went. */
+  deletePublishedCollection(name: string): Promise<number>;
 }

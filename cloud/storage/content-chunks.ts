@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import type { ContentBody } from './cloud-store.ts';
 
 /**
  * Dataset content bodies are stored as numbered chunks (content_chunks, both backends). A content may
@@ -30,7 +31,34 @@ export function* fileChunks(file: string): Generator<Buffer> {
   }
 }
 
+/**
+ * A body of `chunks` stored chunks (seq 0, 1, ...) read one at a time by `read`; a chunk that is gone
+ * meanwhile (its row was deleted) throws `gone()`, so a download fails rather than ends short.
+ */
+export function chunkedBody(
+  sizeBytes: number,
+  chunks: number,
+  read: (seq: number) => Buffer | undefined | Promise<Buffer | undefined>,
+  gone: () => Error,
+): ContentBody {
+  return {
+    sizeBytes,
+    async *chunks() {
+      for (let seq = 0; seq < chunks; seq++) {
+        const data = await read(seq);
+        if (!data) throw gone();
+        yield data;
+      }
+    },
+  };
+}
+
 /** A chunk that should be there is not: the content went while it was read. */
 export function contentGone(datasetName: string, versionId: string): Error {
   return new Error(`The content of dataset "${datasetName}" version ${versionId} was deleted while it was being read; call GetDatasetContent again.`);
+}
+
+/** A bundle chunk that should be there is not: the version was deleted (or dropped past keepVersions) while it was downloaded. */
+export function bundleGone(name: string, version: number): Error {
+  return new Error(`The bundle of collection "${name}" version ${version} was deleted while it was being read (unpublished, or older than the versions the engine keeps); fetch the listing again and download the latest version.`);
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Tag } from '../engine/engine.ts';
 import type { ContentBody, ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
 import { contentGone, fileChunks } from './content-chunks.ts';
+import { openPostgresChunks } from './postgres-chunks.ts';
 import { inTransaction, type Queryable } from './postgres-transaction.ts';
 
 /**
@@ -98,24 +99,8 @@ export class PostgresCatalog {
       }
     });
   }
-  async openContentBody(dataset: string, version: string): Promise<ContentBody | undefined> {
-    const { rows } = await this.pool.query<{ chunks: number; size: string }>(
-      'SELECT count(*)::int AS chunks, coalesce(sum(octet_length(data)), 0)::text AS size FROM content_chunks WHERE dataset = $1 AND version = $2',
-      [dataset, version],
-    );
-    const { chunks, size } = rows[0]!;
-    if (chunks === 0) return undefined;
-    const pool = this.pool;
-    return {
-      sizeBytes: Number(size),
-      async *chunks() {
-        for (let seq = 0; seq < chunks; seq++) {
-          const result = await pool.query<{ data: Buffer }>('SELECT data FROM content_chunks WHERE dataset = $1 AND version = $2 AND seq = $3', [dataset, version, seq]);
-          if (!result.rows[0]) throw contentGone(dataset, version);
-          yield result.rows[0].data;
-        }
-      },
-    };
+  openContentBody(dataset: string, version: string): Promise<ContentBody | undefined> {
+    return openPostgresChunks(this.pool, 'content_chunks', 'dataset = $1 AND version = $2', [dataset, version], () => contentGone(dataset, version));
   }
   async getContent(dataset: string, version: string): Promise<ContentRecord | undefined> {
     const { rows } = await this.pool.query<{ record: ContentRecord }>('SELECT record FROM contents WHERE dataset = $1 AND version = $2', [dataset, version]);

@@ -89,6 +89,21 @@ CREATE TABLE alert_outbox (
 CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE delivered_at IS NULL AND failed_reason IS NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'published museum collections',
+    // The bundle in 1 MiB chunks like dataset contents (content-chunks.ts); they go with their version.
+    sql: `
+CREATE TABLE published_collections (
+  name text NOT NULL, version integer NOT NULL, title text NOT NULL, language text NOT NULL, languages jsonb NOT NULL,
+  object_count integer NOT NULL, total_bytes bigint NOT NULL, bundle_bytes bigint NOT NULL, sha256 text NOT NULL,
+  published_at bigint NOT NULL, published_by text NOT NULL, PRIMARY KEY (name, version));
+CREATE TABLE published_bundle_chunks (
+  name text NOT NULL, version integer NOT NULL, seq integer NOT NULL, data bytea NOT NULL,
+  PRIMARY KEY (name, version, seq),
+  FOREIGN KEY (name, version) REFERENCES published_collections (name, version) ON DELETE CASCADE);
+`,
+  },
 ];
 
 /** Applies the migrations this database lacks; refuses one made by a newer Hedgerow. */

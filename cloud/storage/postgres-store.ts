@@ -13,7 +13,9 @@ import { PostgresCatalog } from './postgres-catalog.ts';
 import { PostgresChannels, isDuplicateMessage } from './postgres-channels.ts';
 import { PostgresDatastores } from './postgres-datastores.ts';
 import { migratePostgres } from './postgres-migrations.ts';
+import { PostgresPublishedCollections } from './postgres-published-collections.ts';
 import { PostgresQueries } from './postgres-query.ts';
+import type { PublishedCollectionRecord, PublishOutcome } from './published-collection-record.ts';
 import { SqlParams, oneStatement } from './postgres-statement.ts';
 import { DEFAULT_RUNNER_OPTIONS } from './sqlite-query-runner.ts';
 
@@ -37,7 +39,7 @@ const CLAIM_KEEP_MS = 7 * 24 * 3600_000;
 
 export class PostgresStore implements CloudStore {
   private pool: pg.Pool | undefined;
-  private parts: { alerts: PostgresAlertState; catalog: PostgresCatalog; channels: PostgresChannels; datastores: PostgresDatastores; queries: PostgresQueries } | undefined;
+  private parts: { alerts: PostgresAlertState; catalog: PostgresCatalog; channels: PostgresChannels; datastores: PostgresDatastores; published: PostgresPublishedCollections; queries: PostgresQueries } | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {}
 
@@ -63,6 +65,7 @@ export class PostgresStore implements CloudStore {
       catalog: new PostgresCatalog(pool),
       channels: new PostgresChannels(pool),
       datastores: new PostgresDatastores(pool),
+      published: new PostgresPublishedCollections(pool),
       queries: new PostgresQueries(pool, { maxRows: this.options.maxRows ?? DEFAULT_RUNNER_OPTIONS.maxRows, maxBytes: this.options.maxBytes ?? DEFAULT_RUNNER_OPTIONS.maxBytes }),
     };
     // Dataset SQL's helper functions (schema hedgerow_sql), installed under an advisory lock.
@@ -306,5 +309,24 @@ export class PostgresStore implements CloudStore {
   }
   importAlertState(snapshot: AlertStateSnapshot): Promise<void> {
     return this.p.alerts.import(snapshot);
+  }
+
+  putPublishedCollection(record: PublishedCollectionRecord, bundleFile: string, options: { keepVersions: number }): Promise<PublishOutcome> {
+    return this.p.published.put(record, bundleFile, options.keepVersions);
+  }
+  listPublishedCollections(): Promise<PublishedCollectionRecord[]> {
+    return this.p.published.latestOfEach();
+  }
+  listPublishedVersions(name: string): Promise<PublishedCollectionRecord[]> {
+    return this.p.published.versions(name);
+  }
+  publishedCollection(name: string, version?: number): Promise<PublishedCollectionRecord | undefined> {
+    return this.p.published.get(name, version);
+  }
+  openPublishedBundle(name: string, version: number): Promise<ContentBody | undefined> {
+    return this.p.published.openBundle(name, version);
+  }
+  deletePublishedCollection(name: string): Promise<number> {
+    return this.p.published.delete(name);
   }
 }

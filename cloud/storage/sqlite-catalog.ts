@@ -1,14 +1,16 @@
 import Database from 'better-sqlite3';
 import type { Tag } from '../engine/engine.ts';
 import type { ContentBody, ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
-import { contentGone, fileChunks } from './content-chunks.ts';
+import { chunkedBody, contentGone, fileChunks } from './content-chunks.ts';
 import { adoptContentFiles } from './sqlite-content-adoption.ts';
 import { migrateSqlite, type SqliteMigration } from './sqlite-migrations.ts';
+import { createPublishedCollectionTables } from './sqlite-published-collections.ts';
 import { createSecretTables } from './sqlite-secrets.ts';
 
 /**
  * catalog.sqlite: resource definitions, tags, settings, dataset content versions and their CSV
- * bodies, reprocessing runs, the device registry and shadows. Small tables (and 1 MiB body chunks),
+ * bodies, reprocessing runs, the device registry and shadows (and, in tables other parts keep,
+ * secrets, alert state and published collections). Small tables (and 1 MiB body chunks),
  * read and written through prepared statements. Its schema is versioned (CATALOG_MIGRATIONS).
  */
 
@@ -45,6 +47,7 @@ export function catalogMigrations(dataDir: string): SqliteMigration[] {
       },
     },
     { version: 3, name: 'API credentials, token key and alert state', apply: createSecretTables },
+    { version: 4, name: 'published museum collections', apply: createPublishedCollectionTables },
   ];
 }
 
@@ -182,16 +185,7 @@ export class SqliteCatalog {
       .get(dataset, version) as { chunks: number; size: number };
     if (size.chunks === 0) return undefined;
     const read = this.sql('SELECT data FROM content_chunks WHERE dataset = ? AND version = ? AND seq = ?').pluck();
-    return {
-      sizeBytes: size.size,
-      async *chunks() {
-        for (let seq = 0; seq < size.chunks; seq++) {
-          const data = read.get(dataset, version, seq) as Buffer | undefined;
-          if (!data) throw contentGone(dataset, version);
-          yield data;
-        }
-      },
-    };
+    return chunkedBody(size.size, size.chunks, (seq) => read.get(dataset, version, seq) as Buffer | undefined, () => contentGone(dataset, version));
   }
 
   getContent(dataset: string, version: string): ContentRecord | undefined {

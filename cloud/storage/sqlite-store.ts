@@ -9,11 +9,13 @@ import type {
   ChannelMessageIn, CloudStore, ContentBody, ContentRecord, DatastoreIndexes, DatastoreMark, DatastoreRowIn, QueryResult, QueryRows, ReprocessingRecord, ResourceRecord,
   ResourceType, ShadowRecord, SizeStats, StoredMessage, ThingRecord,
 } from './cloud-store.ts';
+import type { PublishedCollectionRecord, PublishOutcome } from './published-collection-record.ts';
 import { SqliteCatalog } from './sqlite-catalog.ts';
 import { SqliteAlertState } from './sqlite-alert-state.ts';
 import { adoptChannelsFile } from './sqlite-channel-adoption.ts';
 import { SqliteChannels } from './sqlite-channels.ts';
 import { SqliteDatastores } from './sqlite-datastores.ts';
+import { SqlitePublishedCollections } from './sqlite-published-collections.ts';
 import { registerQueryFunctions } from './sqlite-query-functions.ts';
 import { DEFAULT_RUNNER_OPTIONS, SqliteQueryRunner, type QueryRunnerOptions } from './sqlite-query-runner.ts';
 import { storedSecret } from './sqlite-secrets.ts';
@@ -33,6 +35,7 @@ export class SqliteStore implements CloudStore {
   private channels: SqliteChannels | undefined;
   private datastores: SqliteDatastores | undefined;
   private alertState: SqliteAlertState | undefined;
+  private published: SqlitePublishedCollections | undefined;
   private checker: Database.Database | undefined;
   private queries: SqliteQueryRunner | undefined;
   /** queryRows' own processes, so a page read never waits behind a long dataset refresh. */
@@ -48,6 +51,7 @@ export class SqliteStore implements CloudStore {
     mkdirSync(this.dir, { recursive: true });
     this.catalog = new SqliteCatalog(join(this.dir, 'catalog.sqlite'), this.dir);
     this.alertState = new SqliteAlertState(this.catalog.database);
+    this.published = new SqlitePublishedCollections(this.catalog.database);
     this.datastores = new SqliteDatastores(this.datastoreFile);
     adoptChannelsFile(this.datastores.database, join(this.dir, 'channels.sqlite'));
     this.channels = new SqliteChannels(this.datastores.database);
@@ -63,7 +67,7 @@ export class SqliteStore implements CloudStore {
     this.checker?.close();
     this.datastores?.close();
     this.catalog?.close();
-    this.queries = this.rowQueries = this.checker = this.datastores = this.channels = this.catalog = this.alertState = undefined;
+    this.queries = this.rowQueries = this.checker = this.datastores = this.channels = this.catalog = this.alertState = this.published = undefined;
   }
 
   private get c(): SqliteCatalog {
@@ -73,6 +77,10 @@ export class SqliteStore implements CloudStore {
   private get al(): SqliteAlertState {
     if (!this.alertState) throw new Error('the store is not open');
     return this.alertState;
+  }
+  private get pc(): SqlitePublishedCollections {
+    if (!this.published) throw new Error('the store is not open');
+    return this.published;
   }
   private get ch(): SqliteChannels {
     if (!this.channels) throw new Error('the store is not open');
@@ -287,5 +295,24 @@ export class SqliteStore implements CloudStore {
   }
   async importAlertState(snapshot: AlertStateSnapshot): Promise<void> {
     this.al.import(snapshot);
+  }
+
+  async putPublishedCollection(record: PublishedCollectionRecord, bundleFile: string, options: { keepVersions: number }): Promise<PublishOutcome> {
+    return this.pc.put(record, bundleFile, options.keepVersions);
+  }
+  async listPublishedCollections(): Promise<PublishedCollectionRecord[]> {
+    return this.pc.latestOfEach();
+  }
+  async listPublishedVersions(name: string): Promise<PublishedCollectionRecord[]> {
+    return this.pc.versions(name);
+  }
+  async publishedCollection(name: string, version?: number): Promise<PublishedCollectionRecord | undefined> {
+    return this.pc.get(name, version);
+  }
+  async openPublishedBundle(name: string, version: number): Promise<ContentBody | undefined> {
+    return this.pc.openBundle(name, version);
+  }
+  async deletePublishedCollection(name: string): Promise<number> {
+    return this.pc.delete(name);
   }
 }

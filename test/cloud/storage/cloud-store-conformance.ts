@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CloudStore, ContentBody } from '../../../cloud/storage/cloud-store.ts';
 import { CONTENT_CHUNK_BYTES } from '../../../cloud/storage/content-chunks.ts';
 import { translateDatasetSql } from '../../../cloud/query/dataset-sql.ts';
+import { publishedCollectionConformance } from './published-collections-conformance.ts';
 
 /**
  * The behaviour every CloudStore backend must show (SQLite now, PostgreSQL later). Each backend's
@@ -411,5 +412,7 @@ export function cloudStoreConformance(
       expect(await store.openContentBody('d', 'v1')).toBeUndefined();
       await expect(read(opened)).rejects.toThrow(/deleted while it was being read; call GetDatasetContent again/);
     });
+
+    publishedCollectionConformance(() => ({ store, dir }));
   });
 }

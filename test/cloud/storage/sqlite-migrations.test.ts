@@ -93,11 +93,12 @@ describe('SQLite schema migrations', () => {
 
     const after = { catalog: schemaOf(catalog), datastores: schemaOf(datastores) };
     // Every old object is there with its SQL unchanged; the only additions are the version table, version 2's
-    // content chunks and version 3's secrets and alert state.
+    // content chunks, version 3's secrets and alert state and version 4's published collections.
     expect(after.catalog.filter((o) => before.catalog.some((b) => b.name === o.name))).toEqual(before.catalog);
-    expect(after.catalog.filter((o) => !before.catalog.some((b) => b.name === o.name)).map((o) => o.name).sort()).toEqual(
-      ['__migrations', 'alert_outbox', 'alert_outbox_due', 'alert_stations', 'alerts', 'alerts_by_station', 'content_chunks', 'secrets'],
-    );
+    expect(after.catalog.filter((o) => !before.catalog.some((b) => b.name === o.name)).map((o) => o.name).sort()).toEqual([
+      '__migrations', 'alert_outbox', 'alert_outbox_due', 'alert_stations', 'alerts', 'alerts_by_station', 'content_chunks',
+      'published_bundle_chunks', 'published_collections', 'secrets',
+    ]);
     expect(after.datastores.filter((o) => !before.datastores.some((b) => b.name === o.name)).map((o) => o.name)).toEqual(['__migrations']);
     expect(after.datastores.filter((o) => before.datastores.some((b) => b.name === o.name))).toEqual(before.datastores);
     expect(versionsOf(catalog)).toEqual(catalogVersions);
