@@ -289,6 +289,46 @@ Change a demo station's weather while it runs: hedgerow demo weather --station h
       for (const line of importSummary(result)) process.stdout.write(`${line}\n`);
     });
 
+  box
+    .command('publish')
+    .description('export the collection and upload it to the school\'s cloud engine (signed with its API keys), for other schools to fetch')
+    .option('--collection <dir>', 'collection folder (default museum.collection)')
+    .option('--endpoint <url>', 'the engine\'s API URL (default museum.exchange.endpoint)')
+    .action(async (_opts, command: Command) => {
+      const { globals } = context(command);
+      const opts = command.optsWithGlobals<{ collection?: string; endpoint?: string }>();
+      const settings = loadSettings(globals.config);
+      const { exchangeTarget, publishCollection, publishSummary } = await import('../device/collection-publish.ts');
+      const target = exchangeTarget(settings.museum.exchange, opts.endpoint);
+      const result = await publishCollection({ collection: opts.collection ?? settings.museum.collection, target });
+      for (const line of publishSummary(result)) process.stdout.write(`${line}\n`);
+    });
+
+  box
+    .command('fetch <url>')
+    .description('download a published collection (its URL from `hedgerow box publish`, or a bundle\'s), check it and install it beside the other collections')
+    .option('--as <name>', 'install under this name instead of the bundle\'s')
+    .option('--collections <dir>', 'collections folder (default museum.collectionsDir, else the folder around museum.collection)')
+    .option('--follow', 'pick up new versions by itself (every museum.exchange.follow.intervalSeconds while the box runs)')
+    .action(async (url: string, opts: { as?: string; collections?: string; follow?: boolean }, command: Command) => {
+      const { globals } = context(command);
+      const settings = loadSettings(globals.config);
+      const [{ fetchCollection, fetchSummary }, { collectionsDirOf }] = await Promise.all([import('../device/collection-fetch.ts'), import('../device/museum-collections-dir.ts')]);
+      const result = await fetchCollection({ url, collectionsDir: opts.collections ?? collectionsDirOf(settings.museum), follow: opts.follow === true, ...(opts.as === undefined ? {} : { as: opts.as }) });
+      for (const line of fetchSummary(result)) process.stdout.write(`${line}\n`);
+    });
+
+  box
+    .command('unfollow <name>')
+    .description('stop picking up new versions of a fetched collection; the installed one stays')
+    .option('--collections <dir>', 'collections folder (default museum.collectionsDir, else the folder around museum.collection)')
+    .action(async (name: string, opts: { collections?: string }, command: Command) => {
+      const { globals } = context(command);
+      const settings = loadSettings(globals.config);
+      const [{ unfollowCollection }, { collectionsDirOf }] = await Promise.all([import('../device/collection-source.ts'), import('../device/museum-collections-dir.ts')]);
+      process.stdout.write(`${await unfollowCollection(opts.collections ?? collectionsDirOf(settings.museum), name)}\n`);
+    });
+
   const cloud = program
     .command('cloud')
     .description('run the IoT Analytics-compatible engine and its REST API (channels, pipelines, datastores, datasets)')
@@ -343,7 +383,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'StoryAudioError', 'MicrophoneError', 'InputEndedError', 'DemoWeatherError', 'BundleError'].includes(error.name)) {
+    if (error instanceof Error && ['ApplyError', 'AssignError', 'SpeechError', 'StoryAudioError', 'MicrophoneError', 'InputEndedError', 'DemoWeatherError', 'BundleError', 'ExchangeError', 'SourceFileError'].includes(error.name)) {
       process.stderr.write(`hedgerow: ${error.message}\n`);
       process.exitCode = 1;
       return;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RecordSink } from '../hardware/core/contract.ts';
 import { lazyExtension, type Extension } from '../hardware/core/extension.ts';
+import type { MuseumBox } from '../device/museum-box.ts';
 import type { MuseumSettings } from '../device/museum-settings.ts';
 import type { HardwareSettings, StationSettings } from '../device/settings.ts';
 import type { WeatherStation } from '../device/weather-station.ts';
@@ -121,7 +122,7 @@ export function piExtensions(settings: PiSettings, log: Logger, parts: PiParts):
     ...(station && uplink.enabled
       ? [new VirtualWeatherControl({ stationId: settings.station.id, uplink: settings.uplink, weather: () => station.virtualWeather, log: own })]
       : []),
-    ...(parts.museum ? [museumExtension(settings, sink, own)] : []),
+    ...(parts.museum ? museumExtensions(settings, sink, own) : []),
   ];
 }
 
@@ -137,10 +138,28 @@ function towardsEmbeddedBroker(uplink: UplinkSettings, broker: BrokerSettings): 
   return url.protocol === 'mqtt:' && local && port === broker.port ? { ...uplink, protocolVersion: 4 } : uplink;
 }
 
-/** The museum box, built at start: its collection is read (or the demo made) and its reader probed then. */
-function museumExtension(settings: PiSettings, sink: () => RecordSink, log: Logger): Extension {
-  return lazyExtension('museum', async () => {
+/**
+ * The museum box, built at start: its collection is read (or the demo made) and its reader probed then.
+ * Beside it the follower, which keeps followed collections up to date and has the box reload the one it plays.
+ */
+function museumExtensions(settings: PiSettings, sink: () => RecordSink, log: Logger): Extension[] {
+  const museumLog = log.child({ part: 'museum' });
+  let box: MuseumBox | undefined;
+  const museum = lazyExtension('museum', async () => {
     const { createMuseumBox } = await import('../device/museum-setup.ts');
-    return createMuseumBox(settings.museum, { log: log.child({ part: 'museum' }), sink: sink(), dataDir: settings.dataDir });
+    box = await createMuseumBox(settings.museum, { log: museumLog, sink: sink(), dataDir: settings.dataDir });
+    return box;
   });
+  const follower = lazyExtension('collection-follower', async () => {
+    const [{ CollectionFollower }, { collectionsDirOf }] = await Promise.all([import('../device/collection-follower.ts'), import('../device/museum-collections-dir.ts')]);
+    return new CollectionFollower({
+      collectionsDir: collectionsDirOf(settings.museum),
+      intervalMs: settings.museum.exchange.follow.intervalSeconds * 1000,
+      log: museumLog,
+      onReplaced: async (dir) => {
+        await box?.reloadCollection(dir);
+      },
+    });
+  });
+  return [museum, follower];
 }

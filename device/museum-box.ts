@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { AudioPlayer, PlayHandle, PlayOutcome } from '../hardware/audio-player.ts';
 import { systemClock, type Clock } from '../hardware/core/clock.ts';
@@ -91,6 +91,25 @@ export class MuseumBox extends EventEmitter<MuseumBoxEvents> implements Extensio
   /** The language a language:<code> tag chose, or null (each collection's own). */
   get activeLanguage(): string | null {
     return this.language;
+  }
+
+  /**
+   * Reads the collection in `dir` again if it is the one playing (a followed collection's new version was
+   * swapped in); true when it was. A story playing goes on from the file it opened and is recorded
+   * against the old version; the next tap plays the new one. Unreadable: the box keeps the old one.
+   */
+  async reloadCollection(dir: string): Promise<boolean> {
+    if (resolve(dir) !== resolve(this.collection.dir)) return false;
+    const previous = this.collection;
+    try {
+      this.collection = await loadCollection(previous.dir);
+    } catch (error) {
+      const detail = error instanceof CollectionError ? error.message : String(error);
+      this.options.log.error(`museum: cannot reload "${previous.title}" from ${previous.dir}, keeping version ${previous.version}: ${detail}`);
+      return false;
+    }
+    this.options.log.info(`museum: collection "${this.collection.title}" reloaded: version ${previous.version} → ${this.collection.version}, ${this.collection.objects.length} objects`);
+    return true;
   }
 
   async start(): Promise<void> {

@@ -26,6 +26,7 @@ import {
 } from './museum-bundle-format.ts';
 import { fsyncPath } from './atomic-file.ts';
 import { loadCollection, type Collection } from './museum-collection.ts';
+import { SOURCE_FILE } from './collection-source.ts';
 import { TAR_END, tarHeader, tarPadding } from './tar-blocks.ts';
 
 export interface ExportOptions {
@@ -33,6 +34,11 @@ export interface ExportOptions {
   file: string;
   /** Epoch ms, for bundle.json's exportedAt and the entries' times. */
   now?: () => number;
+  /**
+   * Date the bundle by its newest file instead of the clock, so an unchanged collection exports to the
+   * same bytes: the exchange takes the same bytes again as a no-op and other bytes of one version as a conflict.
+   */
+  reproducible?: boolean;
 }
 
 export interface ExportResult {
@@ -68,7 +74,7 @@ export async function exportCollection(options: ExportOptions): Promise<ExportRe
   if (totalBytes > BUNDLE_LIMITS.maxBytes) {
     throw new BundleError(`the collection holds ${byteSize(totalBytes)}, more than a box imports (${byteSize(BUNDLE_LIMITS.maxBytes)}): split it, or use MP3 for long stories`);
   }
-  const now = new Date((options.now ?? Date.now)());
+  const now = options.reproducible ? new Date(Math.max(0, ...files.map((f) => f.mtime.getTime()))) : new Date((options.now ?? Date.now)());
   const info = bundleInfo.parse({
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
@@ -114,7 +120,8 @@ async function collectionFiles(collection: Collection): Promise<{ files: Collect
       const info = await stat(absolute).catch(() => null);
       const carried = info?.isFile() && !entry.name.startsWith('.') && (path === manifest || isAudioPath(path));
       if (carried) files.push({ path, absolute, size: info!.size, mtime: info!.mtime });
-      else leftOut.push(path);
+      // The follow source file is the box's own note, not the collection's: leaving it out needs no mention.
+      else if (path !== SOURCE_FILE) leftOut.push(path);
     }
   };
   await walk(collection.dir);

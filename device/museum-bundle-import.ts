@@ -5,10 +5,16 @@
  * beside the collections; then checksums, bundle.json and the manifest are checked against what was
  * unpacked, and only then one rename puts the collection in place. The hidden folder holds the
  * collection one level down, so a box listing collections (next-collection) never sees a half-imported one.
+ *
+ * A replace (a followed collection's new version) swaps folders with two renames: the installed one moves
+ * into the hidden folder, then the new one takes its place. rename(2) cannot put a folder over a
+ * non-empty one, so there is a moment with neither in place: the hidden folder names the collection it
+ * replaces, and the next import (or the box's start, repairInterruptedImports) puts the old one back
+ * if the process died in that moment.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
@@ -35,6 +41,12 @@ export interface ImportOptions {
   /** Install under this name instead of the bundle's. */
   as?: string;
   limits?: { maxBytes: number; maxEntries: number };
+  /** How messages name the bundle (e.g. the URL it came from); default `file`. */
+  shownAs?: string;
+  /** Put it over the installed collection of that name, atomically, instead of refusing (a followed collection's update). */
+  replace?: boolean;
+  /** Hidden files (".name" → text) put into the collection before it goes in place, e.g. the follow source file; a bundle never carries these. */
+  hiddenFiles?: ReadonlyMap<string, string>;
 }
 
 export interface ImportResult {
@@ -43,7 +55,12 @@ export interface ImportResult {
   info: BundleInfo;
 }
 
-const TEMP_PREFIX = '.hedgerow-import-';
+/** Hidden folders (and download files) of an import in progress, with the importing process's id after it. */
+export const TEMP_PREFIX = '.hedgerow-import-';
+/** Inside the hidden folder: the collection being installed, the one it replaces, and that one's name. */
+const NEW_DIR = 'collection';
+const OLD_DIR = 'replaced';
+const REPLACES_FILE = 'replaces';
 const GZIP_MAGIC = [0x1f, 0x8b];
 /** Bytes of tar headers and padding allowed per entry on top of its body, when capping what is decompressed. */
 const TAR_OVERHEAD_PER_ENTRY = 2 * 512;
@@ -57,39 +74,81 @@ interface Unpacked {
 export async function importBundle(options: ImportOptions): Promise<ImportResult> {
   const collectionsDir = resolve(options.collectionsDir);
   const limits = options.limits ?? BUNDLE_LIMITS;
+  const replace = options.replace === true;
   let temporary: string | null = null;
   let createdDir: string | undefined;
   try {
     const asName = options.as === undefined ? undefined : checkedName(options.as, '--as');
-    if (asName !== undefined) await refuseExisting(collectionsDir, asName, true);
+    if (asName !== undefined && !replace) await refuseExisting(collectionsDir, asName, true);
+    const hiddenFiles = checkedHiddenFiles(options.hiddenFiles);
     await stat(options.file).catch((error: NodeJS.ErrnoException) => {
       throw new BundleError(`cannot read it (${error.code ?? error.message}): check the path`);
     });
     createdDir = await mkdir(collectionsDir, { recursive: true });
-    await removeStaleImports(collectionsDir);
+    await repairInterruptedImports(collectionsDir);
     temporary = await mkdtemp(join(collectionsDir, `${TEMP_PREFIX}${process.pid}-`));
-    const root = join(temporary, 'collection');
+    const root = join(temporary, NEW_DIR);
     mkdirSync(root);
     const unpacked = await unpack(options.file, root, limits, async (info) => {
       if (info.totalBytes > limits.maxBytes) throw new BundleError(`bundle.json declares ${byteSize(info.totalBytes)} of files, more than a box imports (${byteSize(limits.maxBytes)})`);
       const free = await statfs(collectionsDir);
       if (info.totalBytes > free.bavail * free.bsize) throw new BundleError(`it needs ${byteSize(info.totalBytes)} and ${collectionsDir} has ${byteSize(free.bavail * free.bsize)} free: make room, then import again`);
-      if (asName === undefined) await refuseExisting(collectionsDir, info.name, false);
+      if (asName === undefined && !replace) await refuseExisting(collectionsDir, info.name, false);
     });
     const info = await verify(unpacked, root);
+    for (const [name, text] of hiddenFiles) {
+      await writeFile(join(root, name), text, { flag: 'wx' });
+      await fsyncPath(join(root, name));
+    }
     const name = asName ?? info.name;
     const target = join(collectionsDir, name);
-    await refuseExisting(collectionsDir, name, asName !== undefined);
-    await rename(root, target);
+    const installed = replace && (await stat(target).then((s) => s.isDirectory(), () => false));
+    if (installed) await swapIn(temporary, target);
+    else {
+      await refuseExisting(collectionsDir, name, asName !== undefined);
+      await rename(root, target);
+    }
     await fsyncPath(collectionsDir);
     await rm(temporary, { recursive: true, force: true });
     return { dir: target, info };
   } catch (error) {
-    if (temporary) await rm(temporary, { recursive: true, force: true });
+    if (temporary) {
+      await putBackReplaced(temporary, collectionsDir);
+      await rm(temporary, { recursive: true, force: true });
+    }
     if (createdDir) await rmdir(createdDir).catch(() => undefined);
     const reason = error instanceof BundleError ? error.message : error instanceof Error ? error.message : String(error);
-    throw new BundleError(`${options.file} was not imported, nothing was changed: ${reason}`);
+    throw new BundleError(`${options.shownAs ?? options.file} was not imported, nothing was changed: ${reason}`);
   }
+}
+
+/** The installed collection moves into the hidden folder (which names it first), then the new one takes its place. */
+async function swapIn(temporary: string, target: string): Promise<void> {
+  await writeFile(join(temporary, REPLACES_FILE), basename(target));
+  await fsyncPath(join(temporary, REPLACES_FILE));
+  await rename(target, join(temporary, OLD_DIR));
+  await fsyncPath(dirname(target));
+  await rename(join(temporary, NEW_DIR), target);
+}
+
+/** Puts a replaced collection back when the new one is not in its place (a failed or interrupted swap). */
+async function putBackReplaced(temporary: string, collectionsDir: string): Promise<void> {
+  const name = await readFile(join(temporary, REPLACES_FILE), 'utf8').catch(() => null);
+  if (name === null || !collectionName.safeParse(name).success) return;
+  const old = join(temporary, OLD_DIR);
+  const target = join(collectionsDir, name);
+  const oldThere = await stat(old).then(() => true, () => false);
+  const targetThere = await stat(target).then(() => true, () => false);
+  if (!oldThere || targetThere) return;
+  await rename(old, target);
+  await fsyncPath(collectionsDir);
+}
+
+function checkedHiddenFiles(files: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, string> {
+  for (const name of files?.keys() ?? []) {
+    if (!/^\.[^/\\\0]+$/.test(name) || name.startsWith(TEMP_PREFIX)) throw new BundleError(`${name}: a file the box adds to a collection is one hidden file name`);
+  }
+  return files ?? new Map();
 }
 
 function checkedName(name: string, what: string): string {
@@ -108,11 +167,20 @@ async function refuseExisting(collectionsDir: string, name: string, chosen: bool
   );
 }
 
-/** Hidden import folders a killed import left behind (its process is gone). */
-async function removeStaleImports(collectionsDir: string): Promise<void> {
-  for (const name of await readdir(collectionsDir)) {
-    const pid = Number(/^\.hedgerow-import-(\d+)-/.exec(name)?.[1]);
+/**
+ * What a killed import left behind (its process is gone): a replaced collection caught between the two
+ * renames goes back in place, then the hidden folder and any download beside it go. Runs before every
+ * import and when a box starts, so a collection is whole before anything reads it.
+ */
+export async function repairInterruptedImports(collectionsDir: string): Promise<void> {
+  const names = await readdir(collectionsDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  for (const name of names) {
+    const pid = Number(name.startsWith(TEMP_PREFIX) ? /^(\d+)-/.exec(name.slice(TEMP_PREFIX.length))?.[1] : undefined);
     if (!pid || alive(pid)) continue;
+    await putBackReplaced(join(collectionsDir, name), collectionsDir);
     await rm(join(collectionsDir, name), { recursive: true, force: true });
   }
 }

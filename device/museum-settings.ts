@@ -77,6 +77,38 @@ export const museumStorySettings = z
   })
   .strict();
 
+/**
+ * The region the box signs its publish for: it must match the engine's api.region, whose default is
+ * also eu-west-1 (device/ imports nothing from cloud/, so the figure is written twice, here and there).
+ */
+export const DEFAULT_EXCHANGE_REGION = 'eu-west-1';
+/** Env variables the keys may come from instead of the config: the same names the engine reads its own keys from. */
+export const EXCHANGE_KEY_ENV = { accessKeyId: 'HEDGEROW_ACCESS_KEY_ID', secretAccessKey: 'HEDGEROW_SECRET_ACCESS_KEY' } as const;
+
+/** Publishing to and following collections on the school's cloud engine (`hedgerow box publish | fetch`). */
+export const museumExchangeSettings = z
+  .object({
+    /** The engine's API URL, e.g. http://school-server:8780. Default none: `box publish` then needs --endpoint. */
+    endpoint: z.url({ error: "give the engine's API URL, e.g. http://school-server:8780" }).optional(),
+    /** The region the publish is signed for; must equal the engine's api.region. Default eu-west-1. */
+    region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a region looks like eu-west-1').default(DEFAULT_EXCHANGE_REGION),
+    /** An access key id of the engine's API keys. Default none: HEDGEROW_ACCESS_KEY_ID. */
+    accessKeyId: z.string().min(1).optional(),
+    /** Its secret. Default none: HEDGEROW_SECRET_ACCESS_KEY. */
+    secretAccessKey: z.string().min(1).optional(),
+    follow: z
+      .object({
+        /** How often a followed collection's URL is asked for a newer version, in seconds. Default 3600, at least 10. */
+        intervalSeconds: z.number().int().min(10, 'ask at most every 10 s').default(3600),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .refine((e) => (e.accessKeyId === undefined) === (e.secretAccessKey === undefined), {
+    message: 'give both accessKeyId and secretAccessKey, or neither (then HEDGEROW_ACCESS_KEY_ID / HEDGEROW_SECRET_ACCESS_KEY)',
+  });
+
 export const museumSettings = z
   .object({
     /** Run the museum box in `hedgerow start` / the Pi runtime. */
@@ -97,6 +129,7 @@ export const museumSettings = z
     audio: museumAudioSettings.prefault({}),
     record: museumRecordSettings.prefault({}),
     story: museumStorySettings.prefault({}),
+    exchange: museumExchangeSettings.prefault({}),
   })
   .strict();
 
@@ -105,3 +138,4 @@ export type MuseumReaderSettings = z.output<typeof museumReaderSettings>;
 export type MuseumAudioSettings = z.output<typeof museumAudioSettings>;
 export type MuseumRecordSettings = z.output<typeof museumRecordSettings>;
 export type MuseumStorySettings = z.output<typeof museumStorySettings>;
+export type MuseumExchangeSettings = z.output<typeof museumExchangeSettings>;

@@ -14,6 +14,7 @@ import { RecordingAudioPlayer } from '../hardware/recording-audio-player.ts';
 import { VirtualNfcReader, type VirtualTagSpec } from '../hardware/virtual-nfc-reader.ts';
 import type { RecordSink } from '../hardware/core/contract.ts';
 import { MuseumBox } from './museum-box.ts';
+import { repairInterruptedImports } from './museum-bundle-import.ts';
 import { loadCollection, type Collection } from './museum-collection.ts';
 import { collectionsDirOf } from './museum-collections-dir.ts';
 import { DEMO_EXTRA_TAGS, DEMO_TAGS, ensureDemoCollection } from './museum-demo.ts';
@@ -57,6 +58,8 @@ export async function openCollection(settings: MuseumSettings, log: Logger): Pro
 
 export async function createMuseumBox(settings: MuseumSettings, context: MuseumContext): Promise<MuseumBox> {
   const { log } = context;
+  // A followed collection caught half-way through its swap by a power cut is put back whole before it is read.
+  await repairInterruptedImports(collectionsDirOf(settings));
   const collection = await openCollection(settings, log);
   const reader = await createNfcReader(settings, log, virtualTagsFor(collection));
   const player = createAudioPlayer(settings, log, reader instanceof ProcessNfcReader, context.clock);

@@ -12,7 +12,7 @@ describe('piExtensions: what a Pi process runs, in start order', () => {
   it('opens the outbox first (closed last), then broker, subscribers, uplink, and the producers last', () => {
     const cloud: Extension = { name: 'cloud', start: async () => {}, stop: async () => {} };
     const all = piExtensions(settings, log, { station: true, uplink: true, broker: true, afterBroker: [cloud], museum: true });
-    expect(names(all)).toEqual(['outbox', 'broker', 'cloud', 'uplink', 'station', 'weather-control', 'museum']);
+    expect(names(all)).toEqual(['outbox', 'broker', 'cloud', 'uplink', 'station', 'weather-control', 'museum', 'collection-follower']);
   });
 
   it('runs each command\'s parts only', () => {
@@ -20,7 +20,7 @@ describe('piExtensions: what a Pi process runs, in start order', () => {
     expect(names(piExtensions(settings, log, { station: true, uplink: true, broker: false }))).toEqual(['outbox', 'uplink', 'station', 'weather-control']);
     expect(names(piExtensions(settings, log, { station: true, uplink: false, broker: false }))).toEqual(['outbox', 'station']);
     expect(names(piExtensions(settings, log, { station: false, uplink: true, broker: false }))).toEqual(['outbox', 'uplink']);
-    expect(names(piExtensions(settings, log, { station: false, uplink: true, broker: false, museum: true }))).toEqual(['outbox', 'uplink', 'museum']);
+    expect(names(piExtensions(settings, log, { station: false, uplink: true, broker: false, museum: true }))).toEqual(['outbox', 'uplink', 'museum', 'collection-follower']);
   });
 
   it('honours uplink.enabled: false even where the command would send', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
@@ -88,6 +88,21 @@ describe('hedgerow box export', () => {
     expect(treeHash(source)).toBe(before);
     expect(second.info.version).toBe(4);
     expect(gunzipSync(readFileSync(again)).equals(gunzipSync(readFileSync(bundle)))).toBe(true);
+  });
+
+  it('reproducible: dated by its newest file, an unchanged collection exports to the same bytes, a changed one to others', async () => {
+    const first = join(root, 'reproducible-1.tar.gz');
+    const second = join(root, 'reproducible-2.tar.gz');
+    const a = await exportCollection({ collection: source, file: first, reproducible: true });
+    await exportCollection({ collection: source, file: second, reproducible: true });
+    expect(sha256(second)).toBe(sha256(first));
+    expect(a.info.exportedAt).toBe(new Date(Math.max(...['manifest.yaml', 'ammonite.wav', 'sounds/coin.mp3'].map((p) => statSync(join(source, p)).mtime.getTime()))).toISOString());
+    const changed = join(folder('changed'), 'school');
+    cpSync(source, changed, { recursive: true, preserveTimestamps: true });
+    writeWav(join(changed, 'ammonite.wav'), 500);
+    const third = join(root, 'reproducible-3.tar.gz');
+    await exportCollection({ collection: changed, file: third, reproducible: true });
+    expect(sha256(third)).not.toBe(sha256(first));
   });
 
   it('refuses a collection whose manifest names a missing file, and writes no bundle', async () => {

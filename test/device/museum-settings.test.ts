@@ -41,4 +41,22 @@ describe('museum settings', () => {
       expect.stringMatching(/^audio\.players\.\.OGG: use a lower-case file extension without the dot/),
     ]);
   });
+
+  it('has the exchange defaults the engine has, and wants both keys or neither', () => {
+    expect(museumSettings.parse({}).exchange).toEqual({ region: 'eu-west-1', follow: { intervalSeconds: 3600 } });
+    const problems = (() => {
+      try {
+        parseSettings(museumSettings, { exchange: { endpoint: 'school-server', accessKeyId: 'AKID1', follow: { intervalSeconds: 5 } } }, 'museum');
+      } catch (thrown) {
+        return (thrown as ConfigError).problems;
+      }
+      throw new Error('the settings parsed');
+    })();
+    expect(problems).toEqual([
+      'exchange.endpoint: give the engine\'s API URL, e.g. http://school-server:8780 (got "school-server")',
+      'exchange.follow.intervalSeconds: ask at most every 10 s (got 5)',
+      expect.stringMatching(/^exchange: give both accessKeyId and secretAccessKey, or neither/),
+    ]);
+    expect(() => parseSettings(museumSettings, { exchange: { accessKeyId: 'AKID1' } }, 'museum')).toThrow(/give both accessKeyId and secretAccessKey, or neither/);
+  });
 });
