@@ -84,7 +84,10 @@ describe.runIf(canBootMachines())('deploy.sh pi over SSH to a booted stand-in Pi
     const pausedAt = Date.now();
     let upgradeAt = 0;
     try {
-      await waitFor(async () => /: [1-9]\d* records queued/.test((await machine.exec(STATUS)).stdout), 60_000);
+      // Records sampled after the pause must be in the outbox before the upgrade starts: one in flight when the
+      // broker stopped is queued too, and a status that came back at once made the window below shorter than an
+      // interval (2 s), with no record sampled in it (CI failed so once). Three queued, and 6 s gone, leave two or more.
+      await waitFor(async () => Date.now() - pausedAt > 6000 && Number(/: (\d+) records queued/.exec((await machine.exec(STATUS)).stdout)?.[1] ?? 0) >= 3, 90_000);
       const tree = changedTree({ 'UPGRADE.md': 'a changed tree is a new release\n' });
       scratch.push(tree);
       upgradeAt = Date.now();
