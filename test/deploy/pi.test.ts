@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
-import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
+import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine, queuedRecords } from './helpers/machine.ts';
 import { changedTree, deployFrom, npmCacheCopy, sshOptions, testKey, waitForSsh } from './helpers/remote-deploy.ts';
 
 // deploy.sh pi against the stand-in Pi's sshd: one machine, one full install (npm ci builds the native
@@ -87,7 +87,7 @@ describe.runIf(canBootMachines())('deploy.sh pi over SSH to a booted stand-in Pi
       // Records sampled after the pause must be in the outbox before the upgrade starts: one in flight when the
       // broker stopped is queued too, and a status that came back at once made the window below shorter than an
       // interval (2 s), with no record sampled in it (CI failed so once). Three queued, and 6 s gone, leave two or more.
-      await waitFor(async () => Date.now() - pausedAt > 6000 && Number(/: (\d+) records queued/.exec((await machine.exec(STATUS)).stdout)?.[1] ?? 0) >= 3, 90_000);
+      await waitFor(async () => Date.now() - pausedAt > 6000 && queuedRecords((await machine.exec(STATUS)).stdout) >= 3, 90_000);
       const tree = changedTree({ 'UPGRADE.md': 'a changed tree is a new release\n' });
       scratch.push(tree);
       upgradeAt = Date.now();

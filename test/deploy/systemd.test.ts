@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mosquitto } from '../gateway/helpers/mosquitto.ts';
 import { Collector } from '../gateway/helpers/subscriber.ts';
 import { hostModules, MODULES_IN_MACHINE } from './helpers/host-modules.ts';
-import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine } from './helpers/machine.ts';
+import { canBootMachines, MACHINE_TEST_TIMEOUT_MS, Machine, queuedRecords } from './helpers/machine.ts';
 
 const UNIT = 'hedgerow-station.service';
 const STATION = 'sysd-1';
@@ -251,8 +251,7 @@ describe.runIf(canBootMachines())('the station unit under a real systemd (deploy
     // Records pile up in the outbox while nothing can be sent.
     await until('records queued in the outbox', async () => {
       const out = await m.exec(`cd /var/lib/hedgerow && runuser -u hedgerow -- hedgerow status`, { timeoutMs: 60_000 });
-      const depth = /(\d+) records? (?:queued|waiting)/.exec(out.stdout);
-      return depth && Number(depth[1]) >= 3 ? true : undefined;
+      return queuedRecords(out.stdout) >= 3 ? true : undefined;
     });
     await powerCut(data);
     await m.stop();

@@ -197,6 +197,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The outbox depth in what `hedgerow status` printed (gateway/status.ts), 0 when it names none. */
+export function queuedRecords(statusOutput: string): number {
+  return Number(/: (\d+) records queued/.exec(statusOutput)?.[1] ?? 0);
+}
+
 export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
