@@ -10,9 +10,8 @@ import { applySchema, checkSchema } from './outbox-schema.ts';
 import { envelopeOverheadBytes, groupRows, MAX_RECORD_BYTES } from './envelope.ts';
 import type { EnvelopePlan, GroupingLimits, OutboxRow, StampedEnvelope } from './envelope.ts';
 import { OutboxStatements } from './outbox-statements.ts';
+import { DEFAULT_BUSY_TIMEOUT_MS, openWalDatabase } from './sqlite-wal.ts';
 
-/** A station and a gateway process share the file; a writer waits this long for the other's lock. */
-const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /** Most rows read to form envelopes in one go: bounds memory when envelopes are large. */
 const MAX_ROWS_PER_STAMP = 10_000;
 /**
@@ -185,9 +184,8 @@ export class Outbox implements RecordSink {
         throw error;
       }
     }
-    const db = new Database(options.path, { timeout });
+    const db = openWalDatabase(options.path, timeout);
     try {
-      db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
       db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
       applySchema(db, options.path);

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openWalDatabase } from '../../gateway/sqlite-wal.ts';
 import type { Tag } from '../engine/engine.ts';
 import type { ContentBody, ContentRecord, ReprocessingRecord, ResourceRecord, ResourceType, ShadowRecord, ThingRecord } from './cloud-store.ts';
 import { chunkedBody, contentGone, fileChunks } from './content-chunks.ts';
@@ -70,8 +71,7 @@ export class SqliteCatalog {
   private readonly db: Database.Database;
 
   constructor(file: string, dataDir: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    this.db = openWalDatabase(file);
     this.db.pragma('synchronous = NORMAL');
     try {
       migrateSqlite(this.db, file, catalogMigrations(dataDir));

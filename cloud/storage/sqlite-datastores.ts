@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openWalDatabase } from '../../gateway/sqlite-wal.ts';
 import { randomUUID } from 'node:crypto';
 import { sqlIdentifier } from '../query/sql-tokenizer.ts';
 import type { DatastoreIndexes, DatastoreMark, DatastoreRowIn, SizeStats } from './cloud-store.ts';
@@ -86,8 +87,7 @@ export class SqliteDatastores {
   private readonly states = new Map<string, DatastoreState>();
 
   constructor(readonly file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    this.db = openWalDatabase(file);
     this.db.pragma('synchronous = NORMAL');
     try {
       migrateSqlite(this.db, file, DATASTORE_MIGRATIONS);

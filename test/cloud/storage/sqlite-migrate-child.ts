@@ -2,9 +2,9 @@
 // start at the same moment) it opens the SQLite store in the folder at argv[2], as an engine does at
 // start; or, with argv[3] = 'slow', runs the migration runner on <folder>/slow.sqlite with a first
 // version slow enough (300,000 rows) that the two runs overlap, and prints the versions it applied.
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { openWalDatabase } from '../../../gateway/sqlite-wal.ts';
 import { migrateSqlite, type SqliteMigration } from '../../../cloud/storage/sqlite-migrations.ts';
 import { SqliteStore } from '../../../cloud/storage/sqlite-store.ts';
 
@@ -18,8 +18,7 @@ process.stdout.write('ready\n');
 await new Promise((resolve) => createInterface({ input: process.stdin }).once('line', resolve));
 if (process.argv[3] === 'slow') {
   const file = join(dir, 'slow.sqlite');
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  const db = openWalDatabase(file);
   process.stdout.write(`applied ${JSON.stringify(migrateSqlite(db, file, SLOW))}\n`);
   db.close();
 } else {
