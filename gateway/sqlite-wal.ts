@@ -10,10 +10,9 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
  * `PRAGMA journal_mode = WAL` is the one statement that SQLite may refuse at once with "database is
  * locked" without waiting out the busy timeout: converting a file takes an exclusive lock, and two
  * connections converting a new file together can each hold the shared lock the other waits on. A CI
- * run failed so (two engines opening an empty folder). So the file is read first, which tells a
- * connection that another process already converted it (WAL is kept in the file, so then no lock is
- * taken at all), and the conversion itself is retried with a growing, jittered pause until the same
- * busy timeout has passed.
+ * run failed so (two engines opening an empty folder). So the conversion is retried with a growing,
+ * jittered pause until the same busy timeout has passed. A file another process has already converted
+ * needs no retry: WAL is kept in the file, and the pragma finds it there without taking the write lock.
  */
 export function openWalDatabase(file: string, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS): Database.Database {
   const db = new Database(file, { timeout: busyTimeoutMs });
@@ -32,8 +31,6 @@ function switchToWal(db: Database.Database, file: string, busyTimeoutMs: number)
   const deadline = Date.now() + busyTimeoutMs;
   for (let waitMs = 5; ; waitMs = Math.min(waitMs * 2, 250)) {
     try {
-      // A read waits out the busy timeout like any other, and makes the connection read the header.
-      db.prepare('SELECT count(*) FROM sqlite_master').get();
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') {
         throw new Error(`${file} cannot use SQLite's WAL journal (it stays "${String(mode)}"): keep the file on a local disk, not a network share or a read-only card`);
